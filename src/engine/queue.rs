@@ -1,0 +1,265 @@
+//! The event queue, ordered by (time, sequence number), and the messages in flight.
+//!
+//! Invariant: events pop in (time, seq) order and seq numbers are unique and increasing,
+//! so equal-time events run in the order they were scheduled: the run is deterministic.
+//! A message in flight lives inside its `Deliver` or `Lose` event (no side table to miss
+//! in cache), so iterating the queue lists every message on the wire.
+
+use std::cmp::Ordering;
+use std::collections::BinaryHeap;
+
+use crate::limits::MAX_QUEUED_EVENTS;
+use crate::network::NodeId;
+use crate::protocol::TimerTag;
+use crate::time::Micros;
+
+/// One message on the wire (or held at a paused receiver).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Flight<M> {
+    pub from: NodeId,
+    pub to: NodeId,
+    pub sent_us: Micros,
+    pub deliver_us: Micros,
+    pub msg: M,
+}
+
+/// Something that happens at a simulated time.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Event<M> {
+    /// The message reaches its destination.
+    Deliver(Flight<M>),
+    /// The doomed message dies on the wire, half way.
+    Lose(Flight<M>),
+    /// A timer set by `node` in incarnation `incarnation` fires.
+    Timer {
+        node: NodeId,
+        incarnation: u32,
+        tag: TimerTag,
+    },
+    /// The pause `pause_id` of `node` ends.
+    Resume { node: NodeId, pause_id: u32 },
+}
+
+#[derive(Clone, Debug)]
+struct Queued<M> {
+    at_us: Micros,
+    seq: u64,
+    event: Event<M>,
+}
+
+impl<M> PartialEq for Queued<M> {
+    fn eq(&self, other: &Self) -> bool {
+        (self.at_us, self.seq) == (other.at_us, other.seq)
+    }
+}
+impl<M> Eq for Queued<M> {}
+impl<M> PartialOrd for Queued<M> {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl<M> Ord for Queued<M> {
+    /// Reversed, so the max-heap pops the earliest (time, seq) first.
+    fn cmp(&self, other: &Self) -> Ordering {
+        (other.at_us, other.seq).cmp(&(self.at_us, self.seq))
+    }
+}
+
+/// Width of one wheel bucket: 2^10 µs ≈ 1 ms.
+const BUCKET_SHIFT: u32 = 10;
+/// Buckets in the wheel: a horizon of about 4.2 simulated seconds.
+const WHEEL_BUCKETS: u64 = 4096;
+
+/// A timing wheel with exact order. Events in the current bucket sit in a small heap;
+/// later buckets within the horizon are unsorted vectors (O(1) push, cache-friendly);
+/// events past the horizon wait in a far heap. A bucket is heapified when it becomes
+/// current, so the (time, seq) order is exactly that of one big heap, while each heap
+/// operation touches only about a millisecond's worth of events.
+#[derive(Debug)]
+pub struct EventQueue<M> {
+    near: BinaryHeap<Queued<M>>,
+    wheel: Vec<Vec<Queued<M>>>,
+    far: BinaryHeap<Queued<M>>,
+    /// Bucket index (time >> BUCKET_SHIFT) that `near` holds.
+    current: u64,
+    wheel_len: usize,
+    len: usize,
+    next_seq: u64,
+}
+
+impl<M> Default for EventQueue<M> {
+    fn default() -> Self {
+        EventQueue {
+            near: BinaryHeap::new(),
+            wheel: (0..WHEEL_BUCKETS).map(|_| Vec::new()).collect(),
+            far: BinaryHeap::new(),
+            current: 0,
+            wheel_len: 0,
+            len: 0,
+            next_seq: 0,
+        }
+    }
+}
+
+impl<M> EventQueue<M> {
+    pub fn push(&mut self, at_us: Micros, event: Event<M>) {
+        assert!(
+            self.len < MAX_QUEUED_EVENTS,
+            "event queue over its bound of {MAX_QUEUED_EVENTS}"
+        );
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        self.len += 1;
+        self.place(Queued { at_us, seq, event });
+    }
+
+    fn place(&mut self, q: Queued<M>) {
+        let bucket = q.at_us >> BUCKET_SHIFT;
+        assert!(
+            bucket >= self.current,
+            "an event at {} µs lands before the current bucket",
+            q.at_us
+        );
+        if bucket == self.current {
+            self.near.push(q);
+        } else if bucket < self.current + WHEEL_BUCKETS {
+            self.wheel[(bucket % WHEEL_BUCKETS) as usize].push(q);
+            self.wheel_len += 1;
+        } else {
+            self.far.push(q);
+        }
+    }
+
+    /// Pops the earliest event if it is due at or before `limit_us`.
+    #[inline]
+    pub fn pop_due(&mut self, limit_us: Micros) -> Option<(Micros, Event<M>)> {
+        loop {
+            if let Some(top) = self.near.peek() {
+                if top.at_us > limit_us {
+                    return None;
+                }
+                self.len -= 1;
+                return self.near.pop().map(|q| (q.at_us, q.event));
+            }
+            if !self.advance(limit_us >> BUCKET_SHIFT) {
+                return None;
+            }
+        }
+    }
+
+    /// Moves to the next bucket that may hold events, up to `limit_bucket`. Returns false
+    /// when there is nothing at or before `limit_bucket`.
+    fn advance(&mut self, limit_bucket: u64) -> bool {
+        if self.len == 0 || self.current >= limit_bucket {
+            return false;
+        }
+        self.current = if self.wheel_len == 0 {
+            // Nothing within the horizon: jump straight to the far heap's first bucket.
+            let far_first = self.far.peek().map_or(limit_bucket, |q| q.at_us >> BUCKET_SHIFT);
+            far_first.min(limit_bucket)
+        } else {
+            self.current + 1
+        };
+        while let Some(q) = self.far.peek() {
+            if q.at_us >> BUCKET_SHIFT >= self.current + WHEEL_BUCKETS {
+                break;
+            }
+            let q = self.far.pop().expect("peeked");
+            self.place(q);
+        }
+        let slot = (self.current % WHEEL_BUCKETS) as usize;
+        let mut spare = std::mem::take(&mut self.near).into_vec();
+        spare.clear();
+        let bucket = std::mem::replace(&mut self.wheel[slot], spare);
+        self.wheel_len -= bucket.len();
+        self.near = BinaryHeap::from(bucket);
+        true
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Every pending event, in no particular order.
+    pub fn iter(&self) -> impl Iterator<Item = &Event<M>> {
+        let near = self.near.iter();
+        let wheel = self.wheel.iter().flatten();
+        near.chain(wheel).chain(self.far.iter()).map(|q| &q.event)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pops_by_time_then_insertion_order() {
+        let mut q = EventQueue::<()>::default();
+        q.push(5, Event::Resume { node: 1, pause_id: 0 });
+        q.push(3, Event::Resume { node: 2, pause_id: 0 });
+        q.push(5, Event::Resume { node: 3, pause_id: 0 });
+        let order: Vec<_> = std::iter::from_fn(|| q.pop_due(10)).collect();
+        assert_eq!(
+            order,
+            vec![
+                (3, Event::Resume { node: 2, pause_id: 0 }),
+                (5, Event::Resume { node: 1, pause_id: 0 }),
+                (5, Event::Resume { node: 3, pause_id: 0 })
+            ]
+        );
+    }
+
+    #[test]
+    fn matches_a_plain_heap_over_random_pushes() {
+        use crate::rng::Rng;
+        let mut rng = Rng::from_seed(5);
+        let mut q = EventQueue::<()>::default();
+        let mut reference = BinaryHeap::new();
+        let mut now = 0;
+        let mut seq = 0;
+        for round in 0..20_000u32 {
+            let horizon = [1, 1_000, 100_000, 30_000_000][rng.below(4) as usize];
+            let at_us = now + rng.below(horizon);
+            q.push(
+                at_us,
+                Event::Resume {
+                    node: round,
+                    pause_id: 0,
+                },
+            );
+            reference.push(Queued {
+                at_us,
+                seq,
+                event: Event::Resume {
+                    node: round,
+                    pause_id: 0,
+                },
+            });
+            seq += 1;
+            if rng.below(3) == 0 {
+                let limit = now + rng.below(2_000_000);
+                loop {
+                    let expected = match reference.peek() {
+                        Some(top) if top.at_us <= limit => reference.pop().map(|r| (r.at_us, r.event)),
+                        _ => None,
+                    };
+                    assert_eq!(q.pop_due(limit), expected, "round {round}");
+                    match expected {
+                        Some((t, _)) => now = t,
+                        None => break,
+                    }
+                }
+                now = limit;
+            }
+        }
+        assert_eq!(q.len(), reference.len());
+    }
+
+    #[test]
+    fn nothing_past_the_limit() {
+        let mut q = EventQueue::<()>::default();
+        q.push(5, Event::Resume { node: 0, pause_id: 0 });
+        assert_eq!(q.pop_due(4), None);
+        assert_eq!(q.len(), 1);
+    }
+}

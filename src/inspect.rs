@@ -1,0 +1,194 @@
+//! What the outside sees of a run: counters, snapshots, node views and render columns.
+//!
+//! Snapshots are small plain structs (serialized at the boundaries). Columns are flat
+//! vectors the renderer reads straight out of wasm memory each frame, refilled in place
+//! (no per-frame allocation once they have grown to size).
+
+use serde::Serialize;
+
+use crate::network::{DropReason, NodeId};
+use crate::protocol::PeerView;
+use crate::time::Micros;
+
+/// Message accounting. Conservation: `sent + duplicated = delivered + dropped + in_flight`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Counters {
+    pub sent: u64,
+    pub duplicated: u64,
+    pub delivered: u64,
+    /// Indexed by `DropReason::index()`.
+    pub dropped: [u64; 5],
+}
+
+impl Counters {
+    pub fn dropped_total(&self) -> u64 {
+        self.dropped.iter().sum()
+    }
+
+    pub fn dropped(&self, reason: DropReason) -> u64 {
+        self.dropped[reason.index()]
+    }
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct DropCounts {
+    pub loss: u64,
+    pub partition: u64,
+    pub cut: u64,
+    pub crashed: u64,
+    pub overflow: u64,
+    pub total: u64,
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct CounterView {
+    pub sent: u64,
+    pub delivered: u64,
+    pub duplicated: u64,
+    pub in_flight: u64,
+    pub dropped: DropCounts,
+}
+
+impl CounterView {
+    pub fn new(c: &Counters, in_flight: u64) -> CounterView {
+        let d = |r| c.dropped(r);
+        CounterView {
+            sent: c.sent,
+            delivered: c.delivered,
+            duplicated: c.duplicated,
+            in_flight,
+            dropped: DropCounts {
+                loss: d(DropReason::Loss),
+                partition: d(DropReason::Partition),
+                cut: d(DropReason::Cut),
+                crashed: d(DropReason::Crashed),
+                overflow: d(DropReason::Overflow),
+                total: c.dropped_total(),
+            },
+        }
+    }
+}
+
+/// The global state of a run at one moment.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct Snapshot {
+    pub time_ms: f64,
+    pub seed: u64,
+    pub nodes: u32,
+    pub protocol: &'static str,
+    /// Events processed since time 0.
+    pub events: u64,
+    /// Events waiting in the queue (timers, messages in flight, pause ends).
+    pub queued: u64,
+    pub trace_hash: String,
+    pub counters: CounterView,
+    pub partitioned: bool,
+    pub nodes_up: u32,
+    pub nodes_crashed: u32,
+    pub nodes_paused: u32,
+    /// Times a bound was reached (each also counted where it happened, e.g. `overflow`).
+    pub limits_hit: u64,
+}
+
+/// One node as the inspector shows it.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct NodeView {
+    pub id: NodeId,
+    pub status: &'static str,
+    pub paused_until_ms: Option<f64>,
+    pub incarnation: u32,
+    pub restarts: u32,
+    pub clock_ms: f64,
+    pub sent: u64,
+    pub received: u64,
+    pub protocol: &'static str,
+    /// This node's local view of every peer (empty while crashed: it has no view).
+    pub peers: Vec<PeerView>,
+}
+
+/// A recent drop, for drawing a burst where the message died.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct DropMark {
+    pub from: NodeId,
+    pub to: NodeId,
+    pub at_us: Micros,
+    /// Where along from→to it died: 0 at the sender, 1 at the receiver.
+    pub frac: f32,
+    pub reason: DropReason,
+}
+
+/// Flat per-node and per-message columns for the renderer.
+#[derive(Clone, Debug, Default)]
+pub struct Columns {
+    pub node_xy: Vec<f32>,
+    pub node_status: Vec<u8>,
+    pub node_suspected_by: Vec<u32>,
+    pub node_group: Vec<u32>,
+    pub msg_from: Vec<u32>,
+    pub msg_to: Vec<u32>,
+    pub msg_sent_ms: Vec<f64>,
+    pub msg_deliver_ms: Vec<f64>,
+    pub msg_kind: Vec<u8>,
+    pub drop_from: Vec<u32>,
+    pub drop_to: Vec<u32>,
+    pub drop_at_ms: Vec<f64>,
+    pub drop_frac: Vec<f32>,
+    pub drop_reason: Vec<u8>,
+}
+
+impl Columns {
+    pub fn clear_messages(&mut self) {
+        self.msg_from.clear();
+        self.msg_to.clear();
+        self.msg_sent_ms.clear();
+        self.msg_deliver_ms.clear();
+        self.msg_kind.clear();
+        self.drop_from.clear();
+        self.drop_to.clear();
+        self.drop_at_ms.clear();
+        self.drop_frac.clear();
+        self.drop_reason.clear();
+    }
+}
+
+/// Where node `i` of `n` sits, in [−1, 1]²: a circle for small clusters, a sunflower
+/// (Vogel's spiral) for large ones, so a thousand nodes fill the disc evenly.
+pub fn layout(n: u32) -> Vec<f32> {
+    let mut xy = Vec::with_capacity(2 * n as usize);
+    if n == 1 {
+        return vec![0.0, 0.0];
+    }
+    let golden = core::f64::consts::PI * (3.0 - libm::sqrt(5.0));
+    for i in 0..n {
+        let (r, theta) = if n <= 48 {
+            (
+                0.8,
+                2.0 * core::f64::consts::PI * i as f64 / n as f64 - core::f64::consts::FRAC_PI_2,
+            )
+        } else {
+            (0.92 * libm::sqrt((i as f64 + 0.5) / n as f64), i as f64 * golden)
+        };
+        xy.push((r * libm::cos(theta)) as f32);
+        xy.push((r * libm::sin(theta)) as f32);
+    }
+    xy
+}
+
+/// Microseconds to the renderer's milliseconds.
+pub fn ms(us: Micros) -> f64 {
+    crate::time::us_to_ms(us)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn layout_stays_in_the_unit_square() {
+        for n in [1, 2, 5, 48, 49, 1000] {
+            let xy = layout(n);
+            assert_eq!(xy.len(), 2 * n as usize);
+            assert!(xy.iter().all(|v| (-1.0..=1.0).contains(v)));
+        }
+    }
+}

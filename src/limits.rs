@@ -1,0 +1,33 @@
+//! Every bound in the engine, as a named constant with its unit.
+//!
+//! Hitting a limit is an explicit outcome: either a clear `InputError` (for input) or a
+//! counted event (`limits_hit`, an `overflow` drop) — never silent growth.
+
+/// Most nodes a scenario may have (the page offers up to `PAGE_MAX_NODES`).
+pub const MAX_NODES: u32 = 10_000;
+/// Most nodes the playground page lets a user ask for.
+pub const PAGE_MAX_NODES: u32 = 1_000;
+/// Most messages in flight at once; a send beyond it is dropped with reason `overflow`.
+pub const MAX_IN_FLIGHT: usize = 2_000_000;
+/// Most pending events in the queue (in-flight messages, timers and held events).
+pub const MAX_QUEUED_EVENTS: usize = 4_000_000;
+/// Most timers a protocol handler may set in one call.
+pub const MAX_TIMERS_PER_HANDLER: usize = 64;
+/// Trace events kept in memory (a ring buffer) for the page and time-space diagrams.
+pub const TRACE_RING_EVENTS: usize = 1 << 16;
+/// Recent drops kept for drawing bursts where messages die.
+pub const RECENT_DROPS_MAX: usize = 4096;
+/// How long a drop stays in the recent-drops column, in simulated microseconds.
+pub const RECENT_DROPS_WINDOW_US: u64 = 2_000_000;
+/// Faults a scenario may schedule (including interactive injections).
+pub const MAX_FAULTS: usize = 10_000;
+/// Latest simulated time a scenario may reach or schedule: 30 days, in microseconds.
+pub const MAX_TIME_US: u64 = 30 * 24 * 3_600 * 1_000_000;
+/// Longest one-way latency a distribution may produce, in microseconds (1 minute).
+pub const MAX_LATENCY_US: u64 = 60_000_000;
+/// Largest seed: 2^53 − 1, so a seed survives a round trip through a JavaScript number.
+pub const MAX_SEED: u64 = (1 << 53) - 1;
+/// Longest scenario name, in bytes.
+pub const MAX_NAME_BYTES: usize = 200;
+/// Largest scenario text accepted, in bytes (JSON).
+pub const MAX_SCENARIO_BYTES: usize = 1 << 20;

@@ -1,0 +1,230 @@
+//! `faultline`: the command-line runner over the same engine the browser uses.
+//!
+//! `faultline run SCENARIO.json --until 30s [--seed N] [--trace FILE] [--trace-hash]`,
+//! `faultline run --preset NAME …`, `faultline presets`. A headless run prints a summary;
+//! with `--trace-hash` its last line is the trace hash, which equals the hash the wasm
+//! build computes in the browser for the same scenario.
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::process::ExitCode;
+
+use faultline::presets::{self, PRESETS};
+use faultline::time::{parse_duration, us_to_ms, Micros, US_PER_S};
+use faultline::{Scenario, Simulation};
+
+const USAGE: &str = "\
+faultline — a deterministic playground for the ways distributed systems fail
+
+USAGE:
+    faultline run SCENARIO.json [OPTIONS]
+    faultline run --preset NAME [OPTIONS]
+    faultline presets
+
+OPTIONS (run):
+    --until DURATION   simulated time to run to, e.g. 30s, 1500ms, 2m (default 30s)
+    --seed N           override the scenario's seed (0 … 2^53 − 1)
+    --trace FILE       write every event as JSON lines to FILE
+    --trace-hash       print the trace hash as the last line
+";
+
+/// Simulated time per chunk when streaming a trace file, in µs.
+const TRACE_CHUNK_US: Micros = 100_000;
+
+struct RunArgs {
+    source: Source,
+    until_us: Micros,
+    seed: Option<u64>,
+    trace: Option<String>,
+    trace_hash: bool,
+}
+
+enum Source {
+    File(String),
+    Preset(String),
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("run") => parse_run(&args[1..]).and_then(run),
+        Some("presets") => {
+            PRESETS.iter().for_each(|p| println!("{}", p.name));
+            Ok(())
+        }
+        Some("help" | "--help" | "-h") | None => {
+            print!("{USAGE}");
+            Ok(())
+        }
+        Some("--version" | "-V") => {
+            println!("faultline {}", env!("CARGO_PKG_VERSION"));
+            Ok(())
+        }
+        Some(other) => Err(format!("unknown command `{other}`\n\n{USAGE}")),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("faultline: error: {message}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn parse_run(args: &[String]) -> Result<RunArgs, String> {
+    let mut source = None;
+    let mut until_us = 30 * US_PER_S;
+    let mut seed = None;
+    let mut trace = None;
+    let mut trace_hash = false;
+    let mut it = args.iter();
+    while let Some(arg) = it.next() {
+        let mut value = |name: &str| it.next().cloned().ok_or_else(|| format!("{name} needs a value"));
+        match arg.as_str() {
+            "--until" => {
+                until_us = parse_duration(&value("--until")?).map_err(|e| format!("--until: {}", e.problem))?
+            }
+            "--seed" => {
+                let text = value("--seed")?;
+                seed = Some(
+                    text.parse()
+                        .map_err(|_| format!("--seed: `{text}` is not a whole number"))?,
+                );
+            }
+            "--trace" => trace = Some(value("--trace")?),
+            "--trace-hash" => trace_hash = true,
+            "--preset" => source = Some(Source::Preset(value("--preset")?)),
+            flag if flag.starts_with('-') => return Err(format!("unknown option `{flag}`\n\n{USAGE}")),
+            path if source.is_none() => source = Some(Source::File(path.to_string())),
+            extra => return Err(format!("unexpected argument `{extra}`")),
+        }
+    }
+    let source = source.ok_or_else(|| format!("run needs a scenario file or --preset NAME\n\n{USAGE}"))?;
+    Ok(RunArgs {
+        source,
+        until_us,
+        seed,
+        trace,
+        trace_hash,
+    })
+}
+
+fn load(source: &Source) -> Result<Scenario, String> {
+    match source {
+        Source::Preset(name) => presets::find(name)
+            .map(|p| (p.build)())
+            .ok_or_else(|| format!("no preset named `{name}`; presets: {}", presets::names())),
+        Source::File(path) => {
+            let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"))?;
+            Scenario::from_json(&text).map_err(|e| format!("{path}: {e}"))
+        }
+    }
+}
+
+fn run(args: RunArgs) -> Result<(), String> {
+    let mut scenario = load(&args.source)?;
+    if let Some(seed) = args.seed {
+        scenario.seed = seed;
+    }
+    let mut sim = match args.trace {
+        Some(_) => Simulation::with_full_trace(scenario),
+        None => Simulation::new(scenario),
+    }
+    .map_err(|e| e.to_string())?;
+    let wall = WallClock::start();
+    match &args.trace {
+        Some(path) => run_with_trace(&mut sim, args.until_us, path)?,
+        None => {
+            sim.advance_to(args.until_us);
+        }
+    }
+    print_summary(&sim, wall.seconds());
+    if args.trace_hash {
+        println!("{}", sim.trace_hash_hex());
+    }
+    Ok(())
+}
+
+fn run_with_trace(sim: &mut Simulation, until_us: Micros, path: &str) -> Result<(), String> {
+    let file = File::create(path).map_err(|e| format!("cannot create {path}: {e}"))?;
+    let mut out = BufWriter::new(file);
+    let write_err = |e: std::io::Error| format!("writing {path}: {e}");
+    loop {
+        for event in sim.take_trace() {
+            writeln!(out, "{}", event.to_json_line()).map_err(write_err)?;
+        }
+        if sim.now_us() >= until_us {
+            return out.flush().map_err(write_err);
+        }
+        sim.advance_to((sim.now_us() + TRACE_CHUNK_US).min(until_us));
+    }
+}
+
+fn print_summary(sim: &Simulation, wall_s: f64) {
+    let snap = sim.snapshot();
+    let s = sim.scenario();
+    let c = &snap.counters;
+    let d = &c.dropped;
+    let sim_s = us_to_ms(sim.now_us()) / 1_000.0;
+    println!(
+        "scenario: {} ({} nodes, {}, seed {})",
+        s.name, s.nodes, snap.protocol, s.seed
+    );
+    println!(
+        "ran to {} ms: {} events in {:.3} s wall ({:.0}x real time, {:.2} M events/s)",
+        snap.time_ms,
+        snap.events,
+        wall_s,
+        sim_s / wall_s.max(1e-9),
+        snap.events as f64 / wall_s.max(1e-9) / 1e6
+    );
+    println!(
+        "messages: sent {}, delivered {}, duplicated {}, in flight {}, dropped {} (loss {}, partition {}, cut {}, crashed {}, overflow {})",
+        c.sent, c.delivered, c.duplicated, c.in_flight, d.total, d.loss, d.partition, d.cut, d.crashed, d.overflow
+    );
+    println!(
+        "nodes: {} up, {} crashed, {} paused",
+        snap.nodes_up, snap.nodes_crashed, snap.nodes_paused
+    );
+    let engine = sim.engine();
+    let suspected: Vec<String> = (0..s.nodes)
+        .filter_map(|n| {
+            let by = (0..s.nodes).filter(|&b| b != n && engine.suspects(b, n)).count();
+            (by > 0).then(|| format!("n{n} by {by}"))
+        })
+        .collect();
+    if suspected.len() <= 20 {
+        println!(
+            "suspected at end: {}",
+            if suspected.is_empty() {
+                "none".to_string()
+            } else {
+                suspected.join(", ")
+            }
+        );
+    } else {
+        println!("suspected at end: {} nodes", suspected.len());
+    }
+    println!(
+        "faults applied: {}",
+        s.faults.iter().filter(|f| f.at_ms <= snap.time_ms).count()
+    );
+    if snap.limits_hit > 0 {
+        println!("limits hit: {} (see overflow drops)", snap.limits_hit);
+    }
+}
+
+/// Wall-clock timing for the summary: the CLI boundary may read real time; the engine
+/// never does.
+struct WallClock(#[allow(clippy::disallowed_types)] std::time::Instant);
+
+impl WallClock {
+    #[allow(clippy::disallowed_methods)]
+    fn start() -> WallClock {
+        WallClock(std::time::Instant::now())
+    }
+
+    fn seconds(&self) -> f64 {
+        self.0.elapsed().as_secs_f64()
+    }
+}

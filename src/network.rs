@@ -1,0 +1,277 @@
+//! The network: per-link latency distributions, loss, duplication, partitions and cut links.
+//!
+//! Owns which messages may travel and how long they take. Reordering is not a switch: it
+//! emerges from latency variance. Invariant: a message between two nodes in different
+//! partition groups, or over a cut directed link, is never delivered.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::limits::MAX_LATENCY_US;
+use crate::rng::Rng;
+use crate::time::Micros;
+
+/// Node identifier: an index `0..nodes`.
+pub type NodeId = u32;
+
+/// One-way latency distribution, in microseconds.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Latency {
+    Constant { us: Micros },
+    Uniform { min_us: Micros, max_us: Micros },
+    Normal { mean_us: f64, std_us: f64 },
+    LogNormal { median_us: f64, sigma: f64 },
+}
+
+impl Latency {
+    /// One draw, clamped to `1..=MAX_LATENCY_US` (never zero: nothing a fault starts can
+    /// arrive at the very instant of the fault, which keeps replay order exact).
+    pub fn sample(&self, rng: &mut Rng) -> Micros {
+        let raw = match *self {
+            Latency::Constant { us } => us as f64,
+            Latency::Uniform { min_us, max_us } => rng.between(min_us, max_us) as f64,
+            Latency::Normal { mean_us, std_us } => mean_us + std_us * standard_normal(rng),
+            Latency::LogNormal { median_us, sigma } => median_us * libm::exp(sigma * standard_normal(rng)),
+        };
+        (libm::round(raw) as i64).clamp(1, MAX_LATENCY_US as i64) as Micros
+    }
+
+    /// An upper bound on what `sample` returns (for tests and detection bounds).
+    pub fn max_us(&self) -> Micros {
+        match *self {
+            Latency::Constant { us } => us.max(1),
+            Latency::Uniform { max_us, .. } => max_us.max(1),
+            _ => MAX_LATENCY_US,
+        }
+    }
+}
+
+/// Box–Muller with `libm`, so native and wasm agree bit for bit.
+fn standard_normal(rng: &mut Rng) -> f64 {
+    let u1 = 1.0 - rng.unit(); // (0, 1]: ln stays finite
+    let u2 = rng.unit();
+    libm::sqrt(-2.0 * libm::log(u1)) * libm::cos(2.0 * core::f64::consts::PI * u2)
+}
+
+/// The behaviour of one directed link.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LinkConfig {
+    pub latency: Latency,
+    pub loss_ppm: u32,
+    pub duplicate_ppm: u32,
+}
+
+/// Why a message did not arrive.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[repr(u8)]
+pub enum DropReason {
+    Loss = 1,
+    Partition = 2,
+    Cut = 3,
+    Crashed = 4,
+    Overflow = 5,
+}
+
+impl DropReason {
+    pub const ALL: [DropReason; 5] = [
+        DropReason::Loss,
+        DropReason::Partition,
+        DropReason::Cut,
+        DropReason::Crashed,
+        DropReason::Overflow,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            DropReason::Loss => "loss",
+            DropReason::Partition => "partition",
+            DropReason::Cut => "cut",
+            DropReason::Crashed => "crashed",
+            DropReason::Overflow => "overflow",
+        }
+    }
+
+    pub fn index(self) -> usize {
+        self as usize - 1
+    }
+}
+
+/// What the network decides for one copy of a message at send time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fate {
+    /// Arrives after `latency_us`.
+    Arrive { latency_us: Micros },
+    /// Lost on the wire: it travels `latency_us / 2`, then dies (drawn where it dies).
+    Lost { latency_us: Micros },
+    /// Never leaves the sender.
+    Blocked(DropReason),
+}
+
+/// Network state: default link, per-link overrides, partition groups and cut links.
+#[derive(Clone, Debug)]
+pub struct Network {
+    default_link: LinkConfig,
+    overrides: BTreeMap<(NodeId, NodeId), LinkConfig>,
+    group_of: Vec<u32>,
+    cut: BTreeSet<(NodeId, NodeId)>,
+    rng: Rng,
+}
+
+impl Network {
+    pub fn new(nodes: u32, default_link: LinkConfig, rng: Rng) -> Network {
+        Network {
+            default_link,
+            overrides: BTreeMap::new(),
+            group_of: vec![0; nodes as usize],
+            cut: BTreeSet::new(),
+            rng,
+        }
+    }
+
+    pub fn link(&self, from: NodeId, to: NodeId) -> &LinkConfig {
+        if self.overrides.is_empty() {
+            return &self.default_link;
+        }
+        self.overrides.get(&(from, to)).unwrap_or(&self.default_link)
+    }
+
+    /// Whether `from` can currently reach `to` (no partition between them, link not cut).
+    pub fn blocked(&self, from: NodeId, to: NodeId) -> Option<DropReason> {
+        if self.group_of[from as usize] != self.group_of[to as usize] {
+            return Some(DropReason::Partition);
+        }
+        if !self.cut.is_empty() && self.cut.contains(&(from, to)) {
+            return Some(DropReason::Cut);
+        }
+        None
+    }
+
+    /// Decides the fate of one send, and whether the network also duplicates it.
+    pub fn route(&mut self, from: NodeId, to: NodeId) -> (Fate, Option<Micros>) {
+        if let Some(reason) = self.blocked(from, to) {
+            return (Fate::Blocked(reason), None);
+        }
+        let link = self.link(from, to).clone();
+        let latency_us = link.latency.sample(&mut self.rng);
+        let fate = if self.rng.chance_ppm(link.loss_ppm) {
+            Fate::Lost { latency_us }
+        } else {
+            Fate::Arrive { latency_us }
+        };
+        let duplicate = if link.duplicate_ppm > 0 && self.rng.chance_ppm(link.duplicate_ppm) {
+            Some(link.latency.sample(&mut self.rng))
+        } else {
+            None
+        };
+        (fate, duplicate)
+    }
+
+    /// Splits the cluster: nodes in the same group talk, others do not. `groups` has been
+    /// validated (every node at most once); unlisted nodes share one extra group.
+    pub fn partition(&mut self, groups: &[Vec<NodeId>]) {
+        let extra = groups.len() as u32 + 1;
+        self.group_of.iter_mut().for_each(|g| *g = extra);
+        for (i, group) in groups.iter().enumerate() {
+            for &node in group {
+                self.group_of[node as usize] = i as u32 + 1;
+            }
+        }
+        self.renumber_groups();
+    }
+
+    /// Renumbers groups densely from 0 in order of their lowest node, so the same split
+    /// always draws the same way whatever order it was typed in.
+    fn renumber_groups(&mut self) {
+        let mut map: BTreeMap<u32, u32> = BTreeMap::new();
+        for g in self.group_of.iter_mut() {
+            let next = map.len() as u32;
+            *g = *map.entry(*g).or_insert(next);
+        }
+    }
+
+    /// Removes the partition and every cut link (link overrides stay).
+    pub fn heal(&mut self) {
+        self.group_of.iter_mut().for_each(|g| *g = 0);
+        self.cut.clear();
+    }
+
+    pub fn cut(&mut self, from: NodeId, to: NodeId) {
+        self.cut.insert((from, to));
+    }
+
+    pub fn uncut(&mut self, from: NodeId, to: NodeId) {
+        self.cut.remove(&(from, to));
+    }
+
+    pub fn set_link(&mut self, from: NodeId, to: NodeId, link: LinkConfig) {
+        self.overrides.insert((from, to), link);
+    }
+
+    pub fn group_of(&self) -> &[u32] {
+        &self.group_of
+    }
+
+    pub fn is_partitioned(&self) -> bool {
+        self.group_of.iter().any(|&g| g != 0)
+    }
+
+    pub fn cut_links(&self) -> impl Iterator<Item = (NodeId, NodeId)> + '_ {
+        self.cut.iter().copied()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn net(nodes: u32) -> Network {
+        let link = LinkConfig {
+            latency: Latency::Uniform {
+                min_us: 1_000,
+                max_us: 5_000,
+            },
+            loss_ppm: 0,
+            duplicate_ppm: 0,
+        };
+        Network::new(nodes, link, Rng::from_seed(1))
+    }
+
+    #[test]
+    fn partition_blocks_across_groups_only() {
+        let mut n = net(5);
+        n.partition(&[vec![0, 1], vec![2, 3]]);
+        assert_eq!(n.blocked(0, 1), None);
+        assert_eq!(n.blocked(0, 2), Some(DropReason::Partition));
+        // Node 4 was not listed: it is alone in the extra group.
+        assert_eq!(n.blocked(4, 0), Some(DropReason::Partition));
+        assert_eq!(n.group_of(), &[0, 0, 1, 1, 2]);
+        n.heal();
+        assert_eq!(n.blocked(0, 2), None);
+    }
+
+    #[test]
+    fn cut_is_one_way() {
+        let mut n = net(2);
+        n.cut(0, 1);
+        assert_eq!(n.blocked(0, 1), Some(DropReason::Cut));
+        assert_eq!(n.blocked(1, 0), None);
+    }
+
+    #[test]
+    fn latency_samples_stay_in_bounds() {
+        let mut rng = Rng::from_seed(9);
+        let uni = Latency::Uniform { min_us: 10, max_us: 20 };
+        let normal = Latency::Normal {
+            mean_us: 100.0,
+            std_us: 500.0,
+        };
+        let logn = Latency::LogNormal {
+            median_us: 1_000.0,
+            sigma: 1.0,
+        };
+        for _ in 0..10_000 {
+            assert!((10..=20).contains(&uni.sample(&mut rng)));
+            assert!(normal.sample(&mut rng) >= 1);
+            assert!((1..=MAX_LATENCY_US).contains(&logn.sample(&mut rng)));
+        }
+    }
+}

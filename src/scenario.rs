@@ -1,0 +1,357 @@
+//! Scenarios: the whole input of a run (seed, cluster, protocol, network, fault schedule).
+//!
+//! A run is a pure function of its scenario. `Scenario::from_json` reads one with errors
+//! that name the field; `Scenario::validate` checks every value and dry-runs the fault
+//! schedule against node statuses, so a loaded scenario can never fail later.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::InputError;
+use crate::fault::Fault;
+use crate::limits::{MAX_FAULTS, MAX_LATENCY_US, MAX_NAME_BYTES, MAX_NODES, MAX_SCENARIO_BYTES, MAX_SEED};
+use crate::network::{Latency, LinkConfig, NodeId};
+use crate::node::Status;
+use crate::time::{ms_to_us, Micros};
+
+/// A latency distribution as written in a scenario (milliseconds).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum LatencySpec {
+    Constant { ms: f64 },
+    Uniform { min_ms: f64, max_ms: f64 },
+    Normal { mean_ms: f64, std_ms: f64 },
+    Lognormal { median_ms: f64, sigma: f64 },
+}
+
+impl LatencySpec {
+    /// The engine form, validated (finite, non-negative, ordered, at most one minute).
+    pub fn to_latency(&self) -> Result<Latency, InputError> {
+        let bounded = |ms: f64, field: &str| -> Result<Micros, InputError> {
+            let us = ms_to_us(ms, field)?;
+            if us > MAX_LATENCY_US {
+                return Err(InputError::new(
+                    field,
+                    format!("{ms} ms is over the 60 000 ms latency limit"),
+                ));
+            }
+            Ok(us)
+        };
+        Ok(match *self {
+            LatencySpec::Constant { ms } => Latency::Constant { us: bounded(ms, "ms")? },
+            LatencySpec::Uniform { min_ms, max_ms } => {
+                let (min_us, max_us) = (bounded(min_ms, "min_ms")?, bounded(max_ms, "max_ms")?);
+                if min_us > max_us {
+                    return Err(InputError::new(
+                        "max_ms",
+                        format!("must be at least min_ms ({min_ms}), got {max_ms}"),
+                    ));
+                }
+                Latency::Uniform { min_us, max_us }
+            }
+            LatencySpec::Normal { mean_ms, std_ms } => Latency::Normal {
+                mean_us: bounded(mean_ms, "mean_ms")? as f64,
+                std_us: bounded(std_ms, "std_ms")? as f64,
+            },
+            LatencySpec::Lognormal { median_ms, sigma } => {
+                if !(sigma.is_finite() && (0.0..=4.0).contains(&sigma)) {
+                    return Err(InputError::new(
+                        "sigma",
+                        format!("must be between 0 and 4, got {sigma}"),
+                    ));
+                }
+                Latency::LogNormal {
+                    median_us: bounded(median_ms, "median_ms")? as f64,
+                    sigma,
+                }
+            }
+        })
+    }
+}
+
+/// A probability in [0, 1] as integer parts per million.
+pub fn probability_ppm(p: f64, field: &str) -> Result<u32, InputError> {
+    if !(p.is_finite() && (0.0..=1.0).contains(&p)) {
+        return Err(InputError::new(
+            field,
+            format!("must be a probability between 0 and 1, got {p}"),
+        ));
+    }
+    Ok((p * 1_000_000.0).round() as u32)
+}
+
+/// The network every link starts with.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct NetworkSpec {
+    pub latency: LatencySpec,
+    pub loss: f64,
+    pub duplicate: f64,
+}
+
+impl Default for NetworkSpec {
+    fn default() -> Self {
+        NetworkSpec {
+            latency: LatencySpec::Uniform {
+                min_ms: 5.0,
+                max_ms: 25.0,
+            },
+            loss: 0.0,
+            duplicate: 0.0,
+        }
+    }
+}
+
+impl NetworkSpec {
+    pub fn to_link(&self) -> Result<LinkConfig, InputError> {
+        Ok(LinkConfig {
+            latency: self.latency.to_latency().map_err(|e| e.within("latency"))?,
+            loss_ppm: probability_ppm(self.loss, "loss")?,
+            duplicate_ppm: probability_ppm(self.duplicate, "duplicate")?,
+        })
+    }
+}
+
+/// Which protocol every node runs, with its parameters.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum ProtocolSpec {
+    /// Every node heartbeats every peer; a fixed timeout marks a silent peer suspected.
+    Heartbeat {
+        #[serde(default = "default_interval_ms")]
+        interval_ms: f64,
+        #[serde(default = "default_timeout_ms")]
+        timeout_ms: f64,
+    },
+}
+
+fn default_interval_ms() -> f64 {
+    100.0
+}
+fn default_timeout_ms() -> f64 {
+    350.0
+}
+
+impl Default for ProtocolSpec {
+    fn default() -> Self {
+        ProtocolSpec::Heartbeat {
+            interval_ms: default_interval_ms(),
+            timeout_ms: default_timeout_ms(),
+        }
+    }
+}
+
+/// A fault with the simulated time it applies at.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScheduledFault {
+    pub at_ms: f64,
+    pub fault: Fault,
+}
+
+/// The whole input of a run.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    #[serde(default = "default_name")]
+    pub name: String,
+    #[serde(default)]
+    pub seed: u64,
+    pub nodes: u32,
+    #[serde(default)]
+    pub protocol: ProtocolSpec,
+    #[serde(default)]
+    pub network: NetworkSpec,
+    #[serde(default)]
+    pub faults: Vec<ScheduledFault>,
+}
+
+fn default_name() -> String {
+    "Untitled".to_string()
+}
+
+impl Scenario {
+    /// A default heartbeat cluster of `nodes` nodes.
+    pub fn basic(nodes: u32, seed: u64) -> Scenario {
+        Scenario {
+            name: "Heartbeats".to_string(),
+            seed,
+            nodes,
+            protocol: ProtocolSpec::default(),
+            network: NetworkSpec::default(),
+            faults: Vec::new(),
+        }
+    }
+
+    /// Reads and validates a scenario from JSON text.
+    pub fn from_json(text: &str) -> Result<Scenario, InputError> {
+        if text.len() > MAX_SCENARIO_BYTES {
+            return Err(InputError::new(
+                "",
+                format!(
+                    "the scenario is {} bytes; the limit is {MAX_SCENARIO_BYTES}",
+                    text.len()
+                ),
+            ));
+        }
+        let de = &mut serde_json::Deserializer::from_str(text);
+        let scenario: Scenario = serde_path_to_error::deserialize(de).map_err(|e| {
+            let path = e.path().to_string();
+            let field = if path == "." { String::new() } else { path };
+            InputError::new(field, e.inner().to_string())
+        })?;
+        scenario.validate()?;
+        Ok(scenario)
+    }
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).expect("a scenario always serializes")
+    }
+
+    /// Checks every value, then dry-runs the fault schedule against node statuses.
+    pub fn validate(&self) -> Result<(), InputError> {
+        if self.name.len() > MAX_NAME_BYTES {
+            return Err(InputError::new(
+                "name",
+                format!("is {} bytes; the limit is {MAX_NAME_BYTES}", self.name.len()),
+            ));
+        }
+        if self.seed > MAX_SEED {
+            return Err(InputError::new(
+                "seed",
+                format!("must be at most 2^53 − 1 = {MAX_SEED}, got {}", self.seed),
+            ));
+        }
+        if self.nodes == 0 || self.nodes > MAX_NODES {
+            return Err(InputError::new(
+                "nodes",
+                format!("must be between 1 and {MAX_NODES}, got {}", self.nodes),
+            ));
+        }
+        self.protocol_config().map_err(|e| e.within("protocol"))?;
+        self.network.to_link().map_err(|e| e.within("network"))?;
+        if self.faults.len() > MAX_FAULTS {
+            return Err(InputError::new(
+                "faults",
+                format!("has {} faults; the limit is {MAX_FAULTS}", self.faults.len()),
+            ));
+        }
+        self.dry_run_faults()
+    }
+
+    /// The fault schedule in application order: by time, ties in list order.
+    pub fn schedule(&self) -> Vec<(Micros, usize)> {
+        let mut order: Vec<(Micros, usize)> = self
+            .faults
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (ms_to_us(f.at_ms, "at_ms").expect("validated"), i))
+            .collect();
+        order.sort(); // (time, index): stable by construction
+        order
+    }
+
+    fn dry_run_faults(&self) -> Result<(), InputError> {
+        for (i, f) in self.faults.iter().enumerate() {
+            ms_to_us(f.at_ms, "at_ms").map_err(|e| e.within(&format!("faults[{i}]")))?;
+        }
+        let mut status = vec![Status::Up; self.nodes as usize];
+        for (at_us, i) in self.schedule() {
+            let status_at = |n: NodeId| match status[n as usize] {
+                Status::Paused { until_us, .. } if until_us <= at_us => Status::Up,
+                s => s,
+            };
+            let within = |e: InputError| e.within("fault").within(&format!("faults[{i}]"));
+            let fault = &self.faults[i].fault;
+            fault.check(self.nodes, status_at).map_err(within)?;
+            match *fault {
+                Fault::Crash { node } => status[node as usize] = Status::Crashed,
+                Fault::Restart { node } => status[node as usize] = Status::Up,
+                Fault::Pause { node, duration_ms } => {
+                    let until_us = at_us + ms_to_us(duration_ms, "duration_ms").expect("checked");
+                    status[node as usize] = Status::Paused { until_us, pause_id: 0 };
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// The validated protocol parameters in engine units.
+    pub fn protocol_config(&self) -> Result<crate::protocol::heartbeat::HeartbeatConfig, InputError> {
+        match self.protocol {
+            ProtocolSpec::Heartbeat {
+                interval_ms,
+                timeout_ms,
+            } => {
+                let interval_us = ms_to_us(interval_ms, "interval_ms")?;
+                let timeout_us = ms_to_us(timeout_ms, "timeout_ms")?;
+                if interval_us < 1_000 {
+                    return Err(InputError::new(
+                        "interval_ms",
+                        format!("must be at least 1 ms, got {interval_ms}"),
+                    ));
+                }
+                if timeout_us == 0 {
+                    return Err(InputError::new("timeout_ms", "must be longer than 0 ms"));
+                }
+                Ok(crate::protocol::heartbeat::HeartbeatConfig {
+                    interval_us,
+                    timeout_us,
+                })
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn minimal_scenario_gets_defaults() {
+        let s = Scenario::from_json(r#"{"nodes": 3}"#).unwrap();
+        assert_eq!(s.protocol, ProtocolSpec::default());
+        assert_eq!(s.name, "Untitled");
+    }
+
+    #[test]
+    fn errors_name_the_field() {
+        let e = Scenario::from_json(r#"{"nodes": 3, "faults": [{"at_ms": 5, "fault": {"kind": "crash", "node": 7}}]}"#)
+            .unwrap_err();
+        assert_eq!(e.field, "faults[0].fault.node");
+        let e = Scenario::from_json(r#"{"nodes": 3, "network": {"loss": 1.5}}"#).unwrap_err();
+        assert_eq!(e.field, "network.loss");
+        let e = Scenario::from_json(r#"{"nodes": 3, "nodez": 4}"#).unwrap_err();
+        assert!(e.problem.contains("unknown field `nodez`"), "{e}");
+        let e = Scenario::from_json(r#"{"nodes": "five"}"#).unwrap_err();
+        assert_eq!(e.field, "nodes");
+        let e = Scenario::from_json(r#"{"nodes": 0}"#).unwrap_err();
+        assert_eq!(e.field, "nodes");
+        let e = Scenario::from_json("{not json").unwrap_err();
+        assert!(!e.problem.is_empty());
+    }
+
+    #[test]
+    fn schedule_dry_run_catches_impossible_sequences() {
+        let text = r#"{"nodes": 3, "faults": [
+            {"at_ms": 10, "fault": {"kind": "crash", "node": 1}},
+            {"at_ms": 20, "fault": {"kind": "crash", "node": 1}}]}"#;
+        let e = Scenario::from_json(text).unwrap_err();
+        assert_eq!(e.to_string(), "faults[1].fault.node: node 1 is already crashed");
+        // A pause ends before a later crash: fine.
+        let ok = r#"{"nodes": 3, "faults": [
+            {"at_ms": 10, "fault": {"kind": "pause", "node": 1, "duration_ms": 5}},
+            {"at_ms": 15, "fault": {"kind": "pause", "node": 1, "duration_ms": 5}}]}"#;
+        Scenario::from_json(ok).unwrap();
+    }
+
+    #[test]
+    fn round_trips_through_json() {
+        let mut s = Scenario::basic(4, 99);
+        s.faults.push(ScheduledFault {
+            at_ms: 1234.567,
+            fault: Fault::Crash { node: 2 },
+        });
+        assert_eq!(Scenario::from_json(&s.to_json()).unwrap(), s);
+    }
+}

@@ -1,0 +1,191 @@
+//! A run of a scenario: the world plus its fault schedule and the record of injections.
+//!
+//! Ordering rule that makes replay exact: a fault scheduled at time t applies after every
+//! event due at or before t. A live injection at the current time t happens after
+//! `run_until(t)` has processed those same events, so recording it at t and replaying the
+//! scenario gives the same trace, bit for bit. Invariant: after any call, every schedule
+//! entry up to `now` has been applied, and `scenario.faults` is sorted by time.
+
+use crate::engine::{Engine, World};
+use crate::error::InputError;
+use crate::fault::Fault;
+use crate::inspect::{Columns, NodeView, Snapshot};
+use crate::network::NodeId;
+use crate::protocol::heartbeat::Heartbeat;
+use crate::scenario::{ProtocolSpec, Scenario, ScheduledFault};
+use crate::time::{ms_to_us, us_to_ms, Micros};
+use crate::trace::TraceEvent;
+
+pub struct Simulation {
+    scenario: Scenario,
+    /// `scenario.faults[i]` applies at `fault_at_us[i]`.
+    fault_at_us: Vec<Micros>,
+    /// Index of the first fault not yet applied.
+    cursor: usize,
+    engine: Box<dyn Engine>,
+}
+
+impl Simulation {
+    /// Validates the scenario, boots the cluster and applies faults scheduled at time 0.
+    pub fn new(scenario: Scenario) -> Result<Simulation, InputError> {
+        Simulation::build(scenario, false)
+    }
+
+    /// Like `new`, but keeps every trace event from time 0 for `take_trace`.
+    pub fn with_full_trace(scenario: Scenario) -> Result<Simulation, InputError> {
+        Simulation::build(scenario, true)
+    }
+
+    fn build(mut scenario: Scenario, full_trace: bool) -> Result<Simulation, InputError> {
+        scenario.validate()?;
+        // Stable sort: equal times keep their listed order, which is the replay order.
+        scenario.faults.sort_by(|a, b| a.at_ms.total_cmp(&b.at_ms));
+        let fault_at_us = scenario
+            .faults
+            .iter()
+            .map(|f| ms_to_us(f.at_ms, "at_ms").expect("validated"))
+            .collect();
+        let link = scenario.network.to_link().expect("validated");
+        let engine: Box<dyn Engine> = match scenario.protocol {
+            ProtocolSpec::Heartbeat { .. } => {
+                let config = scenario.protocol_config().expect("validated");
+                Box::new(World::<Heartbeat>::new(
+                    config,
+                    scenario.nodes,
+                    link,
+                    scenario.seed,
+                    full_trace,
+                ))
+            }
+        };
+        let mut sim = Simulation {
+            scenario,
+            fault_at_us,
+            cursor: 0,
+            engine,
+        };
+        sim.advance_to(0);
+        Ok(sim)
+    }
+
+    pub fn from_json(text: &str) -> Result<Simulation, InputError> {
+        Simulation::new(Scenario::from_json(text)?)
+    }
+
+    /// Runs to absolute simulated time `t_ms`. Returns events processed.
+    pub fn run_until_ms(&mut self, t_ms: f64) -> Result<u64, InputError> {
+        let t_us = ms_to_us(t_ms, "ms")?;
+        if t_us < self.now_us() {
+            return Err(InputError::new(
+                "ms",
+                format!(
+                    "cannot run back to {t_ms} ms from {} ms: time only runs forwards",
+                    us_to_ms(self.now_us())
+                ),
+            ));
+        }
+        Ok(self.advance_to(t_us))
+    }
+
+    /// Runs `dt_ms` further. Returns events processed.
+    pub fn step_ms(&mut self, dt_ms: f64) -> Result<u64, InputError> {
+        let dt_us = ms_to_us(dt_ms, "ms")?;
+        let target = self
+            .now_us()
+            .checked_add(dt_us)
+            .filter(|&t| t <= crate::limits::MAX_TIME_US);
+        let target = target.ok_or_else(|| InputError::new("ms", "that step goes past the 30-day limit"))?;
+        Ok(self.advance_to(target))
+    }
+
+    /// Runs to `t_us`, applying scheduled faults in order.
+    pub fn advance_to(&mut self, t_us: Micros) -> u64 {
+        let mut events = 0;
+        while self.cursor < self.fault_at_us.len() && self.fault_at_us[self.cursor] <= t_us {
+            events += self.engine.run_until(self.fault_at_us[self.cursor]);
+            let fault = &self.scenario.faults[self.cursor].fault;
+            if let Err(e) = self.engine.apply(fault) {
+                panic!(
+                    "scheduled fault {} failed although the schedule was checked: {e}",
+                    self.cursor
+                );
+            }
+            self.cursor += 1;
+        }
+        events + self.engine.run_until(t_us)
+    }
+
+    /// Applies `fault` now and records it in the schedule at the current time.
+    /// On error nothing changes.
+    pub fn inject(&mut self, fault: Fault) -> Result<(), InputError> {
+        if self.scenario.faults.len() >= crate::limits::MAX_FAULTS {
+            return Err(InputError::new(
+                "",
+                format!("this run already holds {} faults, the limit", crate::limits::MAX_FAULTS),
+            ));
+        }
+        self.engine.apply(&fault)?;
+        let now = self.now_us();
+        self.scenario.faults.insert(
+            self.cursor,
+            ScheduledFault {
+                at_ms: us_to_ms(now),
+                fault,
+            },
+        );
+        self.fault_at_us.insert(self.cursor, now);
+        self.cursor += 1;
+        Ok(())
+    }
+
+    pub fn inject_json(&mut self, text: &str) -> Result<(), InputError> {
+        let de = &mut serde_json::Deserializer::from_str(text);
+        let fault: Fault = serde_path_to_error::deserialize(de).map_err(|e| {
+            let path = e.path().to_string();
+            InputError::new(if path == "." { String::new() } else { path }, e.inner().to_string())
+        })?;
+        self.inject(fault)
+    }
+
+    pub fn now_us(&self) -> Micros {
+        self.engine.now_us()
+    }
+
+    /// The scenario with every injection so far: share it and it replays this run.
+    pub fn scenario(&self) -> &Scenario {
+        &self.scenario
+    }
+
+    pub fn snapshot(&self) -> Snapshot {
+        self.engine.snapshot(self.scenario.seed)
+    }
+
+    pub fn node_view(&self, node: NodeId) -> Result<NodeView, InputError> {
+        self.engine.node_view(node)
+    }
+
+    pub fn columns(&mut self) -> &Columns {
+        self.engine.columns()
+    }
+
+    pub fn trace_hash(&self) -> u64 {
+        self.engine.trace().hash()
+    }
+
+    pub fn trace_hash_hex(&self) -> String {
+        self.engine.trace().hash_hex()
+    }
+
+    pub fn recent_trace(&self, n: usize) -> Vec<TraceEvent> {
+        self.engine.trace().recent(n).copied().collect()
+    }
+
+    /// Takes the events kept since the last call (see `with_full_trace`).
+    pub fn take_trace(&mut self) -> Vec<TraceEvent> {
+        self.engine.trace_mut().take_spill()
+    }
+
+    pub fn engine(&self) -> &dyn Engine {
+        self.engine.as_ref()
+    }
+}

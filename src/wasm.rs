@@ -1,0 +1,224 @@
+//! The browser boundary: `Simulation` for JavaScript, via wasm-bindgen.
+//!
+//! The only module that imports `wasm_bindgen`. Every input is validated by the engine
+//! and comes back as a `JsError` naming the field; nothing here panics on user input, and
+//! after an error the simulation is unchanged. Structured values cross as plain objects
+//! (serde-wasm-bindgen); the big per-frame columns cross as pointers into wasm memory
+//! (see `docs/js-api.md`). Scenario input is read as JSON text by the same parser the
+//! CLI uses, so errors read the same natively and in the browser.
+
+use serde::Serialize;
+use wasm_bindgen::prelude::*;
+
+use crate::error::InputError;
+use crate::limits::MAX_SEED;
+use crate::presets::{self, PRESETS};
+use crate::scenario::Scenario;
+use crate::sim::Simulation as Engine;
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_namespace = console, js_name = error)]
+    fn console_error(message: &str);
+}
+
+/// Engine bugs (broken invariants) still panic; this makes the message visible.
+#[wasm_bindgen(start)]
+pub fn start() {
+    std::panic::set_hook(Box::new(|info| {
+        console_error(&format!(
+            "Faultline engine invariant broken (please report with the share link): {info}"
+        ));
+    }));
+}
+
+fn js_error(e: InputError) -> JsError {
+    JsError::new(&e.to_string())
+}
+
+fn to_js<T: Serialize>(value: &T) -> Result<JsValue, JsError> {
+    let serializer = serde_wasm_bindgen::Serializer::json_compatible();
+    value
+        .serialize(&serializer)
+        .map_err(|e| JsError::new(&format!("internal: cannot convert output: {e}")))
+}
+
+/// Reads a JS string as-is, or any other value through `JSON.stringify`.
+fn json_text(value: &JsValue, what: &str) -> Result<String, JsError> {
+    if let Some(text) = value.as_string() {
+        return Ok(text);
+    }
+    if value.is_undefined() || value.is_null() {
+        return Err(JsError::new(&format!("{what} is missing")));
+    }
+    js_sys::JSON::stringify(value)
+        .ok()
+        .and_then(|s| s.as_string())
+        .ok_or_else(|| JsError::new(&format!("{what} cannot be turned into JSON")))
+}
+
+fn node_id(id: f64) -> Result<u32, JsError> {
+    if id.is_finite() && id >= 0.0 && id.fract() == 0.0 && id <= u32::MAX as f64 {
+        Ok(id as u32)
+    } else {
+        Err(JsError::new(&format!(
+            "node: `{id}` is not a node id (a whole number from 0)"
+        )))
+    }
+}
+
+#[derive(Serialize)]
+struct PresetInfo {
+    name: &'static str,
+    title: &'static str,
+    summary: &'static str,
+}
+
+/// A running simulation.
+#[wasm_bindgen]
+pub struct Simulation {
+    sim: Engine,
+}
+
+#[wasm_bindgen]
+impl Simulation {
+    /// Builds a simulation from a scenario object or JSON text.
+    #[wasm_bindgen(constructor)]
+    pub fn new(scenario: JsValue) -> Result<Simulation, JsError> {
+        let text = json_text(&scenario, "the scenario")?;
+        let scenario = Scenario::from_json(&text).map_err(js_error)?;
+        Ok(Simulation {
+            sim: Engine::new(scenario).map_err(js_error)?,
+        })
+    }
+
+    /// `[{ name, title, summary }]` for every built-in scenario.
+    pub fn presets() -> Result<JsValue, JsError> {
+        let list: Vec<PresetInfo> = PRESETS
+            .iter()
+            .map(|p| PresetInfo {
+                name: p.name,
+                title: p.title,
+                summary: p.summary,
+            })
+            .collect();
+        to_js(&list)
+    }
+
+    /// The scenario of a built-in preset.
+    pub fn preset(name: &str) -> Result<JsValue, JsError> {
+        let preset = presets::find(name)
+            .ok_or_else(|| JsError::new(&format!("no preset named `{name}`; presets: {}", presets::names())))?;
+        to_js(&(preset.build)())
+    }
+
+    /// A fresh random seed (the only randomness the browser contributes; shown and shared).
+    #[wasm_bindgen(js_name = freshSeed)]
+    pub fn fresh_seed() -> Result<f64, JsError> {
+        let mut bytes = [0u8; 8];
+        getrandom::fill(&mut bytes).map_err(|e| JsError::new(&format!("no randomness available: {e}")))?;
+        Ok((u64::from_le_bytes(bytes) & MAX_SEED) as f64)
+    }
+
+    /// Advances simulated time by `ms`. Returns the number of events processed.
+    pub fn step(&mut self, ms: f64) -> Result<f64, JsError> {
+        self.sim.step_ms(ms).map(|n| n as f64).map_err(js_error)
+    }
+
+    /// Advances simulated time to `ms`. Returns the number of events processed.
+    #[wasm_bindgen(js_name = runUntil)]
+    pub fn run_until(&mut self, ms: f64) -> Result<f64, JsError> {
+        self.sim.run_until_ms(ms).map(|n| n as f64).map_err(js_error)
+    }
+
+    /// Applies a fault now and records it in the scenario at the current time.
+    pub fn inject(&mut self, fault: JsValue) -> Result<(), JsError> {
+        let text = json_text(&fault, "the fault")?;
+        self.sim.inject_json(&text).map_err(js_error)
+    }
+
+    /// The global state: time, counters, trace hash (see `docs/js-api.md`).
+    pub fn inspect(&self) -> Result<JsValue, JsError> {
+        to_js(&self.sim.snapshot())
+    }
+
+    /// One node's state and its local view of its peers.
+    #[wasm_bindgen(js_name = nodeView)]
+    pub fn node_view(&self, id: f64) -> Result<JsValue, JsError> {
+        to_js(&self.sim.node_view(node_id(id)?).map_err(js_error)?)
+    }
+
+    /// The scenario including every injected fault: sharing it replays this run.
+    pub fn scenario(&self) -> Result<JsValue, JsError> {
+        to_js(self.sim.scenario())
+    }
+
+    /// A hash over every event since time 0, as 16 hex digits.
+    #[wasm_bindgen(js_name = traceHash)]
+    pub fn trace_hash(&self) -> String {
+        self.sim.trace_hash_hex()
+    }
+
+    /// The last `n` trace events, oldest first.
+    #[wasm_bindgen(js_name = recentTrace)]
+    pub fn recent_trace(&self, n: u32) -> Result<JsValue, JsError> {
+        #[derive(Serialize)]
+        struct Row {
+            t_ms: f64,
+            kind: crate::trace::TraceKind,
+            node: Option<u32>,
+            peer: Option<u32>,
+            msg: &'static str,
+            detail: f64,
+        }
+        let some = |n: u32| (n != crate::trace::NO_NODE).then_some(n);
+        let rows: Vec<Row> = self
+            .sim
+            .recent_trace(n as usize)
+            .into_iter()
+            .map(|e| Row {
+                t_ms: crate::time::us_to_ms(e.t_us),
+                kind: e.kind,
+                node: some(e.node),
+                peer: some(e.peer),
+                msg: e.msg,
+                detail: e.detail as f64,
+            })
+            .collect();
+        to_js(&rows)
+    }
+
+    /// Refreshes the render columns and returns their pointers and lengths. Views built
+    /// on `memory.buffer` from these are valid until the next call into wasm.
+    pub fn columns(&mut self) -> Result<JsValue, JsError> {
+        let c = self.sim.columns();
+        let out = js_sys::Object::new();
+        let set = |key: &str, value: f64| {
+            js_sys::Reflect::set(&out, &JsValue::from_str(key), &JsValue::from_f64(value)).map(|_| ())
+        };
+        let ptr = |p: *const u8| p as usize as f64;
+        let fields: [(&str, f64); 17] = [
+            ("nodes", c.node_status.len() as f64),
+            ("msgs", c.msg_from.len() as f64),
+            ("drops", c.drop_from.len() as f64),
+            ("node_xy", ptr(c.node_xy.as_ptr().cast())),
+            ("node_status", ptr(c.node_status.as_ptr())),
+            ("node_suspected_by", ptr(c.node_suspected_by.as_ptr().cast())),
+            ("node_group", ptr(c.node_group.as_ptr().cast())),
+            ("msg_from", ptr(c.msg_from.as_ptr().cast())),
+            ("msg_to", ptr(c.msg_to.as_ptr().cast())),
+            ("msg_sent_ms", ptr(c.msg_sent_ms.as_ptr().cast())),
+            ("msg_deliver_ms", ptr(c.msg_deliver_ms.as_ptr().cast())),
+            ("msg_kind", ptr(c.msg_kind.as_ptr())),
+            ("drop_from", ptr(c.drop_from.as_ptr().cast())),
+            ("drop_to", ptr(c.drop_to.as_ptr().cast())),
+            ("drop_at_ms", ptr(c.drop_at_ms.as_ptr().cast())),
+            ("drop_frac", ptr(c.drop_frac.as_ptr().cast())),
+            ("drop_reason", ptr(c.drop_reason.as_ptr())),
+        ];
+        for (key, value) in fields {
+            set(key, value).map_err(|_| JsError::new("internal: cannot build the columns object"))?;
+        }
+        Ok(out.into())
+    }
+}

@@ -1,0 +1,51 @@
+//! Helpers shared by the integration tests: building scenarios and reading full traces.
+
+#![allow(dead_code)]
+
+use faultline::scenario::{LatencySpec, NetworkSpec, ProtocolSpec, ScheduledFault};
+use faultline::trace::{TraceEvent, TraceKind};
+use faultline::{Fault, Scenario, Simulation};
+
+/// A heartbeat cluster: interval 100 ms, timeout 350 ms, latency uniform 5–25 ms.
+pub fn cluster(nodes: u32, seed: u64) -> Scenario {
+    Scenario::basic(nodes, seed)
+}
+
+pub fn with_faults(mut s: Scenario, faults: Vec<(f64, Fault)>) -> Scenario {
+    s.faults = faults
+        .into_iter()
+        .map(|(at_ms, fault)| ScheduledFault { at_ms, fault })
+        .collect();
+    s
+}
+
+pub fn with_latency(mut s: Scenario, latency: LatencySpec) -> Scenario {
+    s.network = NetworkSpec { latency, ..s.network };
+    s
+}
+
+pub fn with_heartbeat(mut s: Scenario, interval_ms: f64, timeout_ms: f64) -> Scenario {
+    s.protocol = ProtocolSpec::Heartbeat {
+        interval_ms,
+        timeout_ms,
+    };
+    s
+}
+
+/// Runs to `until_ms` and returns every trace event from time 0.
+pub fn full_trace(s: Scenario, until_ms: f64) -> (Simulation, Vec<TraceEvent>) {
+    let mut sim = Simulation::with_full_trace(s).expect("valid scenario");
+    sim.run_until_ms(until_ms).unwrap();
+    let events = sim.take_trace();
+    (sim, events)
+}
+
+pub fn hash_of(s: Scenario, until_ms: f64) -> u64 {
+    let mut sim = Simulation::new(s).expect("valid scenario");
+    sim.run_until_ms(until_ms).unwrap();
+    sim.trace_hash()
+}
+
+pub fn is(kind: TraceKind) -> impl Fn(&&TraceEvent) -> bool {
+    move |e| e.kind == kind
+}

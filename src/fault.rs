@@ -3,13 +3,15 @@
 //! `Fault` is the wire form (milliseconds, node ids as numbers). `check` decides whether
 //! a fault makes sense against the node statuses at the moment it applies, so the same
 //! rule guards the scenario schedule (checked at load by a dry run) and live injections.
+//! Many faults may carry a duration (`ScheduledFault::duration_ms`): the engine undoes
+//! them when it ends (`Fault::revertible`).
 
 use serde::{Deserialize, Serialize};
 
 use crate::error::InputError;
 use crate::network::NodeId;
 use crate::node::Status;
-use crate::scenario::LatencySpec;
+use crate::scenario::{probability_ppm, LatencySpec};
 use crate::time::ms_to_us;
 
 /// serde buffers an internally tagged enum before reading its fields, so an error inside
@@ -26,8 +28,61 @@ named_field!(read_node, NodeId, "node");
 named_field!(read_from, NodeId, "from");
 named_field!(read_to, NodeId, "to");
 named_field!(read_duration, f64, "duration_ms");
+named_field!(read_period, f64, "period_ms");
 named_field!(read_loss, Option<f64>, "loss");
+named_field!(read_duplicate, Option<f64>, "duplicate");
 named_field!(read_groups, Vec<Vec<NodeId>>, "groups");
+named_field!(read_side_a, Vec<NodeId>, "a");
+named_field!(read_side_b, Vec<NodeId>, "b");
+named_field!(read_offset, f64, "offset_ms");
+named_field!(read_drift, i32, "drift_ppm");
+named_field!(read_by, f64, "by_ms");
+named_field!(read_prob_send, f64, "send");
+named_field!(read_prob_receive, f64, "receive");
+named_field!(read_fail, f64, "fail");
+named_field!(read_slow, f64, "slow_ms");
+
+/// Named partition shapes, as well-known fault injectors offer them. Deterministic: they
+/// pick nodes by id, so the same shape on the same cluster always cuts the same links.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Shape {
+    /// The first ⌊n/2⌋+1 nodes against the rest.
+    Halves,
+    /// A third of the nodes (at least one) cut off together.
+    MinorityThird,
+    /// Majorities ring: each node reaches its ring neighbours only, a majority each, no
+    /// two nodes the same majority (needs at least 5 nodes).
+    Ring,
+    /// Two halves that reach each other only through the middle node.
+    Bridge,
+}
+
+/// How a Byzantine node misbehaves: an adapter around whatever protocol it runs.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Behaviour {
+    /// Back to honest.
+    Honest,
+    /// Tells different peers different things.
+    Equivocate,
+    /// Also sends messages that claim to come from `as_node`.
+    Forge { as_node: NodeId },
+    /// Garbles the payload of what it sends.
+    Corrupt,
+    /// Lies about its own state.
+    Lie,
+}
+
+/// Damage to a crashed node's durable state, found when it restarts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Damage {
+    /// The last durable write was lost (a torn write).
+    Torn,
+    /// One bit flipped in durable state.
+    Bitflip,
+}
 
 /// One fault. Serialized with a `kind` tag, e.g. `{"kind":"crash","node":2}`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -50,12 +105,95 @@ pub enum Fault {
         #[serde(deserialize_with = "read_duration")]
         duration_ms: f64,
     },
+    /// Messages the node sends (`send`) or receives (`receive`) silently vanish with these
+    /// probabilities. Zero both to clear.
+    Omission {
+        #[serde(deserialize_with = "read_node")]
+        node: NodeId,
+        #[serde(default, deserialize_with = "read_prob_send")]
+        send: f64,
+        #[serde(default, deserialize_with = "read_prob_receive")]
+        receive: f64,
+    },
+    /// Every event the node handles first waits for an extra processing delay, one at a
+    /// time (a slow CPU, a noisy neighbour). `{"kind":"constant","ms":0}` clears it.
+    Slow {
+        #[serde(deserialize_with = "read_node")]
+        node: NodeId,
+        delay: LatencySpec,
+    },
+    /// Gray failure: heartbeats and health checks pass, but a fraction `fail` of real
+    /// requests is dropped and the rest take `slow_ms` longer. Zero both to clear.
+    Gray {
+        #[serde(deserialize_with = "read_node")]
+        node: NodeId,
+        #[serde(default, deserialize_with = "read_fail")]
+        fail: f64,
+        #[serde(default, deserialize_with = "read_slow")]
+        slow_ms: f64,
+    },
+    /// The node turns Byzantine (or honest again).
+    Byzantine {
+        #[serde(deserialize_with = "read_node")]
+        node: NodeId,
+        behaviour: Behaviour,
+    },
+    /// Damages a crashed node's durable state; seen when it restarts.
+    Storage {
+        #[serde(deserialize_with = "read_node")]
+        node: NodeId,
+        damage: Damage,
+    },
+    /// Sets the node's clock offset from true time.
+    ClockOffset {
+        #[serde(deserialize_with = "read_node")]
+        node: NodeId,
+        #[serde(deserialize_with = "read_offset")]
+        offset_ms: f64,
+    },
+    /// Sets the node's clock drift in parts per million (positive runs fast).
+    ClockDrift {
+        #[serde(deserialize_with = "read_node")]
+        node: NodeId,
+        #[serde(deserialize_with = "read_drift")]
+        drift_ppm: i32,
+    },
+    /// Steps the node's clock forward (positive) or backward (negative) at once.
+    ClockJump {
+        #[serde(deserialize_with = "read_node")]
+        node: NodeId,
+        #[serde(deserialize_with = "read_by")]
+        by_ms: f64,
+    },
+    /// The clock flips between offsets `a_ms` and `b_ms` every `period_ms`.
+    ClockStrobe {
+        #[serde(deserialize_with = "read_node")]
+        node: NodeId,
+        a_ms: f64,
+        b_ms: f64,
+        #[serde(deserialize_with = "read_period")]
+        period_ms: f64,
+    },
     /// Only nodes in the same group can talk; unlisted nodes form one extra group.
     Partition {
         #[serde(deserialize_with = "read_groups")]
         groups: Vec<Vec<NodeId>>,
     },
-    /// Removes the partition and every cut link.
+    /// Cuts one node off from all others.
+    Isolate {
+        #[serde(deserialize_with = "read_node")]
+        node: NodeId,
+    },
+    /// A named partition shape.
+    Shape { shape: Shape },
+    /// Partial partition: `a` and `b` cannot talk, both still reach everyone else.
+    PartialPartition {
+        #[serde(deserialize_with = "read_side_a")]
+        a: Vec<NodeId>,
+        #[serde(deserialize_with = "read_side_b")]
+        b: Vec<NodeId>,
+    },
+    /// Removes every partition, cut and flapping link.
     Heal,
     /// Cuts the directed link `from → to` (an asymmetric partition).
     Cut {
@@ -71,7 +209,19 @@ pub enum Fault {
         #[serde(deserialize_with = "read_to")]
         to: NodeId,
     },
-    /// Overrides a link's latency and/or loss (`both`: also `to → from`).
+    /// The link goes down and up every `period_ms` (`both`: also `to → from`).
+    Flap {
+        #[serde(deserialize_with = "read_from")]
+        from: NodeId,
+        #[serde(deserialize_with = "read_to")]
+        to: NodeId,
+        #[serde(deserialize_with = "read_period")]
+        period_ms: f64,
+        #[serde(default = "yes")]
+        both: bool,
+    },
+    /// Overrides a link's latency, loss and duplication (`both`: also `to → from`).
+    /// A latency override with a duration is a latency spike.
     Link {
         #[serde(deserialize_with = "read_from")]
         from: NodeId,
@@ -81,6 +231,12 @@ pub enum Fault {
         latency: Option<LatencySpec>,
         #[serde(default, deserialize_with = "read_loss", skip_serializing_if = "Option::is_none")]
         loss: Option<f64>,
+        #[serde(
+            default,
+            deserialize_with = "read_duplicate",
+            skip_serializing_if = "Option::is_none"
+        )]
+        duplicate: Option<f64>,
         #[serde(default = "yes")]
         both: bool,
     },
@@ -90,28 +246,48 @@ fn yes() -> bool {
     true
 }
 
+/// Largest clock offset or jump, in ms (one day).
+const MAX_CLOCK_MS: f64 = 86_400_000.0;
+/// Largest drift, in ppm (±50%).
+const MAX_DRIFT_PPM: i32 = 500_000;
+
 impl Fault {
     /// A short label for traces, timelines and summaries.
     pub fn label(&self) -> String {
+        let ids = |v: &[NodeId]| v.iter().map(|n| n.to_string()).collect::<Vec<_>>().join(",");
         match self {
             Fault::Crash { node } => format!("crash n{node}"),
             Fault::Restart { node } => format!("restart n{node}"),
-            Fault::Pause { node, duration_ms } => format!("pause n{node} for {duration_ms} ms"),
+            Fault::Pause { node, duration_ms } => format!("pause n{node} {duration_ms} ms"),
+            Fault::Omission { node, send, receive } => format!("omission n{node} send {send} receive {receive}"),
+            Fault::Slow { node, .. } => format!("slow n{node}"),
+            Fault::Gray { node, fail, slow_ms } => format!("gray n{node} fail {fail} +{slow_ms} ms"),
+            Fault::Byzantine { node, behaviour } => format!("byzantine n{node} {}", behaviour.name()),
+            Fault::Storage { node, damage } => format!("storage n{node} {}", damage.name()),
+            Fault::ClockOffset { node, offset_ms } => format!("clock n{node} offset {offset_ms} ms"),
+            Fault::ClockDrift { node, drift_ppm } => format!("clock n{node} drift {drift_ppm} ppm"),
+            Fault::ClockJump { node, by_ms } => format!("clock n{node} jump {by_ms} ms"),
+            Fault::ClockStrobe { node, .. } => format!("clock n{node} strobe"),
             Fault::Partition { groups } => {
-                let parts: Vec<String> = groups
-                    .iter()
-                    .map(|g| g.iter().map(|n| n.to_string()).collect::<Vec<_>>().join(","))
-                    .collect();
-                format!("partition {}", parts.join(" | "))
+                format!(
+                    "partition {}",
+                    groups.iter().map(|g| ids(g)).collect::<Vec<_>>().join(" | ")
+                )
             }
+            Fault::Isolate { node } => format!("isolate n{node}"),
+            Fault::Shape { shape } => format!("partition {}", shape.name()),
+            Fault::PartialPartition { a, b } => format!("partial {} ✕ {}", ids(a), ids(b)),
             Fault::Heal => "heal".to_string(),
             Fault::Cut { from, to } => format!("cut n{from}→n{to}"),
             Fault::Uncut { from, to } => format!("uncut n{from}→n{to}"),
+            Fault::Flap {
+                from, to, period_ms, ..
+            } => format!("flap n{from}→n{to} every {period_ms} ms"),
             Fault::Link { from, to, .. } => format!("link n{from}→n{to}"),
         }
     }
 
-    /// The trace code of this fault kind.
+    /// The trace code of this fault kind (stable: part of every trace hash).
     pub fn code(&self) -> u32 {
         match self {
             Fault::Crash { .. } => 1,
@@ -122,80 +298,251 @@ impl Fault {
             Fault::Cut { .. } => 6,
             Fault::Uncut { .. } => 7,
             Fault::Link { .. } => 8,
+            Fault::Omission { .. } => 9,
+            Fault::Slow { .. } => 10,
+            Fault::Gray { .. } => 11,
+            Fault::Byzantine { .. } => 12,
+            Fault::Storage { .. } => 13,
+            Fault::ClockOffset { .. } => 14,
+            Fault::ClockDrift { .. } => 15,
+            Fault::ClockJump { .. } => 16,
+            Fault::ClockStrobe { .. } => 17,
+            Fault::Isolate { .. } => 18,
+            Fault::Shape { .. } => 19,
+            Fault::PartialPartition { .. } => 20,
+            Fault::Flap { .. } => 21,
         }
     }
 
     /// The node a fault is aimed at, if it has one.
     pub fn node(&self) -> Option<NodeId> {
         match *self {
-            Fault::Crash { node } | Fault::Restart { node } | Fault::Pause { node, .. } => Some(node),
-            Fault::Cut { from, .. } | Fault::Uncut { from, .. } | Fault::Link { from, .. } => Some(from),
-            Fault::Partition { .. } | Fault::Heal => None,
+            Fault::Crash { node }
+            | Fault::Restart { node }
+            | Fault::Pause { node, .. }
+            | Fault::Omission { node, .. }
+            | Fault::Slow { node, .. }
+            | Fault::Gray { node, .. }
+            | Fault::Byzantine { node, .. }
+            | Fault::Storage { node, .. }
+            | Fault::ClockOffset { node, .. }
+            | Fault::ClockDrift { node, .. }
+            | Fault::ClockJump { node, .. }
+            | Fault::ClockStrobe { node, .. }
+            | Fault::Isolate { node } => Some(node),
+            Fault::Cut { from, .. }
+            | Fault::Uncut { from, .. }
+            | Fault::Flap { from, .. }
+            | Fault::Link { from, .. } => Some(from),
+            Fault::Partition { .. } | Fault::Shape { .. } | Fault::PartialPartition { .. } | Fault::Heal => None,
         }
+    }
+
+    /// Whether a duration makes sense: the engine can undo this fault when it ends.
+    pub fn revertible(&self) -> bool {
+        !matches!(
+            self,
+            Fault::Restart { .. }
+                | Fault::Pause { .. }
+                | Fault::Heal
+                | Fault::Uncut { .. }
+                | Fault::ClockJump { .. }
+                | Fault::Storage { .. }
+        )
     }
 
     /// Checks the fault against a cluster of `nodes` nodes whose statuses `status_of`
     /// reports at the moment it applies. Errors name the field and the problem.
     pub fn check(&self, nodes: u32, status_of: impl Fn(NodeId) -> Status) -> Result<(), InputError> {
+        if let Some(node) = self.node() {
+            let field = if matches!(
+                self,
+                Fault::Cut { .. } | Fault::Uncut { .. } | Fault::Flap { .. } | Fault::Link { .. }
+            ) {
+                "from"
+            } else {
+                "node"
+            };
+            node_exists(node, nodes, field)?;
+        }
         match self {
-            Fault::Crash { node } => {
-                node_exists(*node, nodes, "node")?;
-                if status_of(*node) == Status::Crashed {
-                    return Err(InputError::new("node", format!("node {node} is already crashed")));
-                }
+            Fault::Crash { node } if status_of(*node) == Status::Crashed => {
+                Err(InputError::new("node", format!("node {node} is already crashed")))
             }
-            Fault::Restart { node } => {
-                node_exists(*node, nodes, "node")?;
-                if status_of(*node) != Status::Crashed {
-                    return Err(InputError::new(
-                        "node",
-                        format!(
-                            "node {node} is {}; only a crashed node can restart",
-                            status_of(*node).name()
-                        ),
-                    ));
-                }
+            Fault::Restart { node } | Fault::Storage { node, .. } if status_of(*node) != Status::Crashed => {
+                Err(InputError::new(
+                    "node",
+                    format!(
+                        "node {node} is {}; only a crashed node can {}",
+                        status_of(*node).name(),
+                        self.verb()
+                    ),
+                ))
             }
             Fault::Pause { node, duration_ms } => {
-                node_exists(*node, nodes, "node")?;
-                let us = ms_to_us(*duration_ms, "duration_ms")?;
-                if us == 0 {
+                if ms_to_us(*duration_ms, "duration_ms")? == 0 {
                     return Err(InputError::new("duration_ms", "a pause must last longer than 0 ms"));
                 }
                 match status_of(*node) {
-                    Status::Up => {}
-                    other => {
-                        return Err(InputError::new(
-                            "node",
-                            format!("node {node} is {}; only a running node can be paused", other.name()),
-                        ))
-                    }
+                    Status::Up => Ok(()),
+                    other => Err(InputError::new(
+                        "node",
+                        format!("node {node} is {}; only a running node can be paused", other.name()),
+                    )),
                 }
             }
-            Fault::Partition { groups } => check_groups(groups, nodes)?,
-            Fault::Heal => {}
-            Fault::Cut { from, to } | Fault::Uncut { from, to } => check_link_ends(*from, *to, nodes)?,
+            Fault::Omission { send, receive, .. } => {
+                probability_ppm(*send, "send")?;
+                probability_ppm(*receive, "receive").map(drop)
+            }
+            Fault::Slow { delay, .. } => delay.to_latency().map(drop).map_err(|e| e.within("delay")),
+            Fault::Gray { fail, slow_ms, .. } => {
+                probability_ppm(*fail, "fail")?;
+                ms_to_us(*slow_ms, "slow_ms").map(drop)
+            }
+            Fault::Byzantine {
+                node,
+                behaviour: Behaviour::Forge { as_node },
+            } => {
+                node_exists(*as_node, nodes, "behaviour.as_node")?;
+                if as_node == node {
+                    return Err(InputError::new(
+                        "behaviour.as_node",
+                        "a node forging itself is just honest",
+                    ));
+                }
+                Ok(())
+            }
+            Fault::ClockOffset { offset_ms, .. } => signed_ms(*offset_ms, "offset_ms"),
+            Fault::ClockJump { by_ms, .. } => signed_ms(*by_ms, "by_ms"),
+            Fault::ClockDrift { drift_ppm, .. } if drift_ppm.abs() > MAX_DRIFT_PPM => Err(InputError::new(
+                "drift_ppm",
+                format!("must be between −{MAX_DRIFT_PPM} and {MAX_DRIFT_PPM} ppm, got {drift_ppm}"),
+            )),
+            Fault::ClockStrobe {
+                a_ms, b_ms, period_ms, ..
+            } => {
+                signed_ms(*a_ms, "a_ms")?;
+                signed_ms(*b_ms, "b_ms")?;
+                positive_period(*period_ms)
+            }
+            Fault::Partition { groups } => check_groups(groups, nodes),
+            Fault::Shape { shape } => shape.check(nodes),
+            Fault::PartialPartition { a, b } => check_groups(&[a.clone(), b.clone()], nodes)
+                .map_err(|e| InputError::new(side_field(&e.field), e.problem)),
+            Fault::Cut { from, to } | Fault::Uncut { from, to } => check_link_ends(*from, *to, nodes),
+            Fault::Flap {
+                from, to, period_ms, ..
+            } => {
+                check_link_ends(*from, *to, nodes)?;
+                positive_period(*period_ms)
+            }
             Fault::Link {
                 from,
                 to,
                 latency,
                 loss,
+                duplicate,
                 ..
             } => {
                 check_link_ends(*from, *to, nodes)?;
-                if latency.is_none() && loss.is_none() {
-                    return Err(InputError::new("", "a link fault needs `latency`, `loss` or both"));
+                if latency.is_none() && loss.is_none() && duplicate.is_none() {
+                    return Err(InputError::new(
+                        "",
+                        "a link fault needs `latency`, `loss` or `duplicate`",
+                    ));
                 }
                 if let Some(spec) = latency {
                     spec.to_latency().map_err(|e| e.within("latency"))?;
                 }
-                if let Some(p) = loss {
-                    crate::scenario::probability_ppm(*p, "loss")?;
-                }
+                loss.map(|p| probability_ppm(p, "loss")).transpose()?;
+                duplicate.map(|p| probability_ppm(p, "duplicate")).transpose().map(drop)
             }
+            _ => Ok(()),
+        }
+    }
+
+    fn verb(&self) -> &'static str {
+        match self {
+            Fault::Storage { .. } => "have its storage damaged",
+            _ => "restart",
+        }
+    }
+}
+
+impl Shape {
+    pub fn name(self) -> &'static str {
+        match self {
+            Shape::Halves => "majority | minority",
+            Shape::MinorityThird => "minority third",
+            Shape::Ring => "majorities ring",
+            Shape::Bridge => "bridge",
+        }
+    }
+
+    fn check(self, nodes: u32) -> Result<(), InputError> {
+        let least = match self {
+            Shape::Halves | Shape::MinorityThird => 2,
+            Shape::Bridge => 3,
+            Shape::Ring => 5,
+        };
+        if nodes < least {
+            return Err(InputError::new(
+                "shape",
+                format!(
+                    "a {} needs at least {least} nodes, the cluster has {nodes}",
+                    self.name()
+                ),
+            ));
         }
         Ok(())
     }
+}
+
+impl Behaviour {
+    pub fn name(&self) -> String {
+        match self {
+            Behaviour::Honest => "honest".into(),
+            Behaviour::Equivocate => "equivocates".into(),
+            Behaviour::Forge { as_node } => format!("forges n{as_node}"),
+            Behaviour::Corrupt => "corrupts".into(),
+            Behaviour::Lie => "lies".into(),
+        }
+    }
+}
+
+impl Damage {
+    pub fn name(self) -> &'static str {
+        match self {
+            Damage::Torn => "torn write",
+            Damage::Bitflip => "bit flip",
+        }
+    }
+}
+
+fn side_field(field: &str) -> String {
+    field.replacen("groups[0]", "a", 1).replacen("groups[1]", "b", 1)
+}
+
+fn signed_ms(ms: f64, field: &str) -> Result<(), InputError> {
+    if ms.is_finite() && ms.abs() <= MAX_CLOCK_MS {
+        Ok(())
+    } else {
+        Err(InputError::new(
+            field,
+            format!("must be a finite number of ms within ±{MAX_CLOCK_MS}, got {ms}"),
+        ))
+    }
+}
+
+fn positive_period(period_ms: f64) -> Result<(), InputError> {
+    if ms_to_us(period_ms, "period_ms")? < 1_000 {
+        return Err(InputError::new(
+            "period_ms",
+            format!("must be at least 1 ms, got {period_ms}"),
+        ));
+    }
+    Ok(())
 }
 
 fn node_exists(node: NodeId, nodes: u32, field: &str) -> Result<(), InputError> {
@@ -264,6 +611,11 @@ mod tests {
             groups: vec![vec![0, 1], vec![1, 2]],
         };
         assert_eq!(f.check(5, all_up).unwrap_err().field, "groups[1][0]");
+        let f = Fault::PartialPartition {
+            a: vec![0, 1],
+            b: vec![1],
+        };
+        assert_eq!(f.check(5, all_up).unwrap_err().field, "b[0]");
     }
 
     #[test]
@@ -288,22 +640,77 @@ mod tests {
     }
 
     #[test]
-    fn restart_only_a_crashed_node() {
+    fn restart_and_storage_damage_only_on_a_crashed_node() {
         assert!(Fault::Restart { node: 1 }.check(3, all_up).is_err());
         assert!(Fault::Restart { node: 1 }.check(3, |_| Status::Crashed).is_ok());
         assert!(Fault::Crash { node: 1 }.check(3, |_| Status::Crashed).is_err());
+        let damage = Fault::Storage {
+            node: 1,
+            damage: Damage::Torn,
+        };
+        assert!(damage
+            .check(3, all_up)
+            .unwrap_err()
+            .problem
+            .contains("only a crashed node"));
+        assert!(damage.check(3, |_| Status::Crashed).is_ok());
+    }
+
+    #[test]
+    fn parameters_are_validated() {
+        let omission = Fault::Omission {
+            node: 0,
+            send: 1.5,
+            receive: 0.0,
+        };
+        assert_eq!(omission.check(3, all_up).unwrap_err().field, "send");
+        let drift = Fault::ClockDrift {
+            node: 0,
+            drift_ppm: 900_000,
+        };
+        assert_eq!(drift.check(3, all_up).unwrap_err().field, "drift_ppm");
+        let strobe = Fault::ClockStrobe {
+            node: 0,
+            a_ms: 0.0,
+            b_ms: 10.0,
+            period_ms: 0.0,
+        };
+        assert_eq!(strobe.check(3, all_up).unwrap_err().field, "period_ms");
+        let ring = Fault::Shape { shape: Shape::Ring };
+        assert!(ring.check(4, all_up).unwrap_err().problem.contains("at least 5 nodes"));
+        let forge = Fault::Byzantine {
+            node: 1,
+            behaviour: Behaviour::Forge { as_node: 1 },
+        };
+        assert!(forge.check(3, all_up).is_err());
     }
 
     #[test]
     fn faults_round_trip_through_json() {
-        let f = Fault::Link {
-            from: 0,
-            to: 1,
-            latency: None,
-            loss: Some(0.5),
-            both: true,
-        };
-        let text = serde_json::to_string(&f).unwrap();
-        assert_eq!(serde_json::from_str::<Fault>(&text).unwrap(), f);
+        let faults = [
+            Fault::Link {
+                from: 0,
+                to: 1,
+                latency: None,
+                loss: Some(0.5),
+                duplicate: None,
+                both: true,
+            },
+            Fault::Byzantine {
+                node: 2,
+                behaviour: Behaviour::Forge { as_node: 0 },
+            },
+            Fault::Shape {
+                shape: Shape::MinorityThird,
+            },
+            Fault::Storage {
+                node: 1,
+                damage: Damage::Bitflip,
+            },
+        ];
+        for f in faults {
+            let text = serde_json::to_string(&f).unwrap();
+            assert_eq!(serde_json::from_str::<Fault>(&text).unwrap(), f, "{text}");
+        }
     }
 }

@@ -7,7 +7,8 @@
 use serde::Serialize;
 
 use crate::network::{DropReason, NodeId};
-use crate::protocol::PeerView;
+use crate::node::NodeRuntime;
+use crate::protocol::{PeerView, ProtocolView};
 use crate::time::Micros;
 
 /// Message accounting. Conservation: `sent + duplicated = delivered + dropped + in_flight`.
@@ -17,7 +18,7 @@ pub struct Counters {
     pub duplicated: u64,
     pub delivered: u64,
     /// Indexed by `DropReason::index()`.
-    pub dropped: [u64; 5],
+    pub dropped: [u64; DropReason::ALL.len()],
 }
 
 impl Counters {
@@ -37,6 +38,8 @@ pub struct DropCounts {
     pub cut: u64,
     pub crashed: u64,
     pub overflow: u64,
+    pub omission: u64,
+    pub gray: u64,
     pub total: u64,
 }
 
@@ -63,6 +66,8 @@ impl CounterView {
                 cut: d(DropReason::Cut),
                 crashed: d(DropReason::Crashed),
                 overflow: d(DropReason::Overflow),
+                omission: d(DropReason::Omission),
+                gray: d(DropReason::Gray),
                 total: c.dropped_total(),
             },
         }
@@ -102,8 +107,74 @@ pub struct NodeView {
     pub sent: u64,
     pub received: u64,
     pub protocol: &'static str,
+    /// Local clock minus true time, in ms, and the drift in ppm.
+    pub clock_skew_ms: f64,
+    pub drift_ppm: i32,
+    pub strobing: bool,
+    /// Machine faults in force, in words ("gray: fails 50% of requests", …).
+    pub afflictions: Vec<String>,
     /// This node's local view of every peer (empty while crashed: it has no view).
     pub peers: Vec<PeerView>,
+    /// What the protocol says about its own state.
+    pub notes: Vec<String>,
+}
+
+impl NodeView {
+    pub fn new(id: NodeId, rt: &NodeRuntime, now_us: Micros, protocol: &'static str, view: ProtocolView) -> NodeView {
+        let local_us = rt.clock.local(now_us);
+        NodeView {
+            id,
+            status: rt.status.name(),
+            paused_until_ms: match rt.status {
+                crate::node::Status::Paused { until_us, .. } => Some(ms(until_us)),
+                _ => None,
+            },
+            incarnation: rt.incarnation,
+            restarts: rt.restarts,
+            clock_ms: ms(local_us),
+            sent: rt.sent,
+            received: rt.received,
+            protocol,
+            clock_skew_ms: (local_us as f64 - now_us as f64) / 1_000.0,
+            drift_ppm: rt.clock.drift_ppm,
+            strobing: rt.strobing,
+            afflictions: afflictions(rt),
+            peers: view.peers,
+            notes: view.notes,
+        }
+    }
+}
+
+fn afflictions(rt: &NodeRuntime) -> Vec<String> {
+    let a = &rt.afflictions;
+    let pct = |ppm: u32| format!("{}%", ppm as f64 / 10_000.0);
+    let mut out = Vec::new();
+    if a.send_omission_ppm > 0 {
+        out.push(format!(
+            "send omission: drops {} of what it sends",
+            pct(a.send_omission_ppm)
+        ));
+    }
+    if a.receive_omission_ppm > 0 {
+        out.push(format!(
+            "receive omission: drops {} of what reaches it",
+            pct(a.receive_omission_ppm)
+        ));
+    }
+    if a.slow.is_some() {
+        out.push("slow: every event waits for extra processing time".to_string());
+    }
+    if a.is_gray() {
+        out.push(format!(
+            "gray: fails {} of real requests, the rest {} ms slower; heartbeats pass",
+            pct(a.gray_fail_ppm),
+            a.gray_slow_us as f64 / 1_000.0
+        ));
+    }
+    if a.is_byzantine() {
+        out.push(format!("Byzantine: {}", a.behaviour.name()));
+    }
+    out
 }
 
 /// A recent drop, for drawing a burst where the message died.
@@ -122,6 +193,13 @@ pub struct DropMark {
 pub struct Columns {
     pub node_xy: Vec<f32>,
     pub node_status: Vec<u8>,
+    /// Bit set of afflictions (see `engine::columns::FLAG_*`).
+    pub node_flags: Vec<u8>,
+    /// Local clock minus true time, in ms.
+    pub node_clock_skew_ms: Vec<f32>,
+    /// nodes × nodes drop-reason codes for blocked links (row = from), empty when nothing
+    /// is blocked or the cluster is larger than the matrix limit.
+    pub link_blocked: Vec<u8>,
     pub node_suspected_by: Vec<u32>,
     pub node_group: Vec<u32>,
     pub msg_from: Vec<u32>,

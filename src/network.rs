@@ -1,8 +1,11 @@
 //! The network: per-link latency distributions, loss, duplication, partitions and cut links.
 //!
 //! Owns which messages may travel and how long they take. Reordering is not a switch: it
-//! emerges from latency variance. Invariant: a message between two nodes in different
-//! partition groups, or over a cut directed link, is never delivered.
+//! emerges from latency variance. Four mechanisms block a link: partition groups (full
+//! partitions), sides (a partial partition: side A and side B cannot talk, both reach the
+//! rest), a majorities ring (only ring neighbours within a distance talk) and directed cuts
+//! (asymmetric, including links down while flapping). Invariant: a message over a blocked
+//! link is never delivered.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -69,15 +72,21 @@ pub enum DropReason {
     Cut = 3,
     Crashed = 4,
     Overflow = 5,
+    /// Send- or receive-omission at a node.
+    Omission = 6,
+    /// A gray node dropped a real request.
+    Gray = 7,
 }
 
 impl DropReason {
-    pub const ALL: [DropReason; 5] = [
+    pub const ALL: [DropReason; 7] = [
         DropReason::Loss,
         DropReason::Partition,
         DropReason::Cut,
         DropReason::Crashed,
         DropReason::Overflow,
+        DropReason::Omission,
+        DropReason::Gray,
     ];
 
     pub fn name(self) -> &'static str {
@@ -87,6 +96,8 @@ impl DropReason {
             DropReason::Cut => "cut",
             DropReason::Crashed => "crashed",
             DropReason::Overflow => "overflow",
+            DropReason::Omission => "omission",
+            DropReason::Gray => "gray",
         }
     }
 
@@ -112,7 +123,15 @@ pub struct Network {
     default_link: LinkConfig,
     overrides: BTreeMap<(NodeId, NodeId), LinkConfig>,
     group_of: Vec<u32>,
+    /// Partial partition: 0 = neither side, 1 = side A, 2 = side B; empty when none.
+    side_of: Vec<u8>,
+    /// Majorities ring: nodes farther apart on the ring than this cannot talk.
+    ring_reach: Option<u32>,
     cut: BTreeSet<(NodeId, NodeId)>,
+    /// Directed links currently down because they flap.
+    flapping_down: BTreeSet<(NodeId, NodeId)>,
+    /// Bumped by every partition, so a timed partition heals only its own split.
+    generation: u32,
     rng: Rng,
 }
 
@@ -122,7 +141,11 @@ impl Network {
             default_link,
             overrides: BTreeMap::new(),
             group_of: vec![0; nodes as usize],
+            side_of: Vec::new(),
+            ring_reach: None,
             cut: BTreeSet::new(),
+            flapping_down: BTreeSet::new(),
+            generation: 0,
             rng,
         }
     }
@@ -139,7 +162,20 @@ impl Network {
         if self.group_of[from as usize] != self.group_of[to as usize] {
             return Some(DropReason::Partition);
         }
+        if !self.side_of.is_empty() && self.side_of[from as usize] | self.side_of[to as usize] == 3 {
+            return Some(DropReason::Partition);
+        }
+        if let Some(reach) = self.ring_reach {
+            let n = self.group_of.len() as u32;
+            let d = from.abs_diff(to);
+            if d.min(n - d) > reach {
+                return Some(DropReason::Partition);
+            }
+        }
         if !self.cut.is_empty() && self.cut.contains(&(from, to)) {
+            return Some(DropReason::Cut);
+        }
+        if !self.flapping_down.is_empty() && self.flapping_down.contains(&(from, to)) {
             return Some(DropReason::Cut);
         }
         None
@@ -168,6 +204,7 @@ impl Network {
     /// Splits the cluster: nodes in the same group talk, others do not. `groups` has been
     /// validated (every node at most once); unlisted nodes share one extra group.
     pub fn partition(&mut self, groups: &[Vec<NodeId>]) {
+        self.generation += 1;
         let extra = groups.len() as u32 + 1;
         self.group_of.iter_mut().for_each(|g| *g = extra);
         for (i, group) in groups.iter().enumerate() {
@@ -188,10 +225,51 @@ impl Network {
         }
     }
 
-    /// Removes the partition and every cut link (link overrides stay).
-    pub fn heal(&mut self) {
+    /// Partial partition between sides `a` and `b` (validated disjoint).
+    pub fn partial(&mut self, a: &[NodeId], b: &[NodeId]) {
+        self.generation += 1;
+        self.side_of = vec![0; self.group_of.len()];
+        a.iter().for_each(|&n| self.side_of[n as usize] = 1);
+        b.iter().for_each(|&n| self.side_of[n as usize] = 2);
+    }
+
+    /// Majorities ring: each node reaches the nodes within `reach` steps around the ring.
+    pub fn ring(&mut self, reach: u32) {
+        self.generation += 1;
+        self.ring_reach = Some(reach);
+    }
+
+    /// The current partition generation (see `heal_generation`).
+    pub fn generation(&self) -> u32 {
+        self.generation
+    }
+
+    /// Heals the partition only if no other partition replaced it since `generation`.
+    pub fn heal_generation(&mut self, generation: u32) {
+        if self.generation == generation {
+            self.heal_partitions();
+        }
+    }
+
+    fn heal_partitions(&mut self) {
         self.group_of.iter_mut().for_each(|g| *g = 0);
+        self.side_of.clear();
+        self.ring_reach = None;
+    }
+
+    /// Removes every partition, cut link and flapping link (link overrides stay).
+    pub fn heal(&mut self) {
+        self.heal_partitions();
         self.cut.clear();
+        self.flapping_down.clear();
+    }
+
+    pub fn set_flap_down(&mut self, from: NodeId, to: NodeId, down: bool) {
+        if down {
+            self.flapping_down.insert((from, to));
+        } else {
+            self.flapping_down.remove(&(from, to));
+        }
     }
 
     pub fn cut(&mut self, from: NodeId, to: NodeId) {
@@ -211,7 +289,12 @@ impl Network {
     }
 
     pub fn is_partitioned(&self) -> bool {
-        self.group_of.iter().any(|&g| g != 0)
+        self.group_of.iter().any(|&g| g != 0) || !self.side_of.is_empty() || self.ring_reach.is_some()
+    }
+
+    /// Whether any link is blocked by anything.
+    pub fn any_blocked(&self) -> bool {
+        self.is_partitioned() || !self.cut.is_empty() || !self.flapping_down.is_empty()
     }
 
     pub fn cut_links(&self) -> impl Iterator<Item = (NodeId, NodeId)> + '_ {
@@ -246,6 +329,43 @@ mod tests {
         assert_eq!(n.group_of(), &[0, 0, 1, 1, 2]);
         n.heal();
         assert_eq!(n.blocked(0, 2), None);
+    }
+
+    #[test]
+    fn partial_partition_keeps_the_bridge() {
+        let mut n = net(5);
+        n.partial(&[0, 1], &[3, 4]);
+        assert_eq!(n.blocked(0, 3), Some(DropReason::Partition));
+        assert_eq!(n.blocked(4, 1), Some(DropReason::Partition));
+        assert_eq!(n.blocked(0, 2), None);
+        assert_eq!(n.blocked(2, 4), None);
+        assert_eq!(n.blocked(0, 1), None);
+    }
+
+    #[test]
+    fn majorities_ring_gives_every_node_its_own_majority() {
+        let mut n = net(5);
+        n.ring(1);
+        let reach = |a: u32| (0..5).filter(|&b| n.blocked(a, b).is_none()).collect::<Vec<_>>();
+        assert_eq!(reach(0), vec![0, 1, 4]);
+        assert_eq!(reach(2), vec![1, 2, 3]);
+        let views: Vec<_> = (0..5).map(reach).collect();
+        assert!(views.iter().all(|v| v.len() == 3), "each sees a majority of 5");
+        for i in 0..5 {
+            for j in 0..i {
+                assert_ne!(views[i], views[j]);
+            }
+        }
+    }
+
+    #[test]
+    fn timed_heal_only_undoes_its_own_partition() {
+        let mut n = net(4);
+        n.partition(&[vec![0]]);
+        let first = n.generation();
+        n.partition(&[vec![1]]);
+        n.heal_generation(first);
+        assert_eq!(n.blocked(1, 2), Some(DropReason::Partition));
     }
 
     #[test]

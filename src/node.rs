@@ -1,9 +1,12 @@
-//! Node runtime state kept by the engine: status, incarnation, local clock, counters.
+//! Node runtime state kept by the engine: status, incarnation, local clock, counters and
+//! the faults currently afflicting the machine (omission, slowness, gray, Byzantine).
 //!
 //! The protocol state itself lives in the world; this module owns what the *machine* is
 //! doing. Invariants: a crashed node has no held events; a paused node's `until_us` is in
-//! the future of the pause that set it; `incarnation` only grows.
+//! the future of the pause that set it; `incarnation` and `clock_epoch` only grow.
 
+use crate::fault::Behaviour;
+use crate::network::Latency;
 use crate::time::Micros;
 
 /// What the machine is doing.
@@ -39,7 +42,8 @@ impl Status {
 }
 
 /// A node's local clock: `local = global + offset + global · drift`. Protocols read time
-/// only through it. Offset and drift stay zero until clock faults set them.
+/// only through it. Offset and drift stay zero until clock faults set them; a drift change
+/// re-bases the offset so the reading does not jump.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Clock {
     pub offset_us: i64,
@@ -53,6 +57,20 @@ impl Clock {
         (now_us as i128 + self.offset_us as i128 + drift).max(0) as Micros
     }
 
+    /// Changes the drift at global time `now_us` without a jump in the reading.
+    pub fn set_drift(&mut self, now_us: Micros, drift_ppm: i32) {
+        let before = self.local(now_us) as i128;
+        self.drift_ppm = drift_ppm;
+        let after = self.local(now_us) as i128;
+        self.offset_us += (before - after) as i64;
+    }
+
+    /// The global time at or after `now_us` when this clock first reads `local_us`.
+    pub fn global_at(&self, now_us: Micros, local_us: Micros) -> Micros {
+        let reading = self.local(now_us);
+        now_us + self.global_duration(local_us.saturating_sub(reading))
+    }
+
     /// The global duration that elapses while this clock advances `local_us`.
     pub fn global_duration(&self, local_us: Micros) -> Micros {
         if self.drift_ppm == 0 {
@@ -64,6 +82,44 @@ impl Clock {
     }
 }
 
+/// Faults afflicting one machine (all off by default).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Afflictions {
+    /// Probability (ppm) that a message it sends vanishes.
+    pub send_omission_ppm: u32,
+    /// Probability (ppm) that a message reaching it vanishes.
+    pub receive_omission_ppm: u32,
+    /// Extra processing time per handled event, served one at a time.
+    pub slow: Option<Latency>,
+    /// Gray failure: probability (ppm) a work request is dropped, and extra time for the rest.
+    pub gray_fail_ppm: u32,
+    pub gray_slow_us: Micros,
+    pub behaviour: Behaviour,
+}
+
+impl Default for Afflictions {
+    fn default() -> Self {
+        Afflictions {
+            send_omission_ppm: 0,
+            receive_omission_ppm: 0,
+            slow: None,
+            gray_fail_ppm: 0,
+            gray_slow_us: 0,
+            behaviour: Behaviour::Honest,
+        }
+    }
+}
+
+impl Afflictions {
+    pub fn is_gray(&self) -> bool {
+        self.gray_fail_ppm > 0 || self.gray_slow_us > 0
+    }
+
+    pub fn is_byzantine(&self) -> bool {
+        self.behaviour != Behaviour::Honest
+    }
+}
+
 /// Machine-level state of one node.
 #[derive(Clone, Debug)]
 pub struct NodeRuntime {
@@ -72,8 +128,20 @@ pub struct NodeRuntime {
     pub incarnation: u32,
     pub restarts: u32,
     pub clock: Clock,
+    /// Bumped whenever the clock's offset or drift changes: pending timers are re-timed
+    /// and copies from an older epoch are ignored.
+    pub clock_epoch: u32,
+    /// Current clock strobe (0 = none); flips of an older strobe are ignored.
+    pub strobe_id: u32,
+    /// Whether a clock strobe is flipping the clock now.
+    pub strobing: bool,
+    pub afflictions: Afflictions,
+    /// When a slow node finishes the work already queued on it.
+    pub busy_until_us: Micros,
     pub sent: u64,
     pub received: u64,
+    /// Durable state found damaged at boot: (detected by a checksum, undetected).
+    pub corruption_seen: (u32, u32),
     next_pause_id: u32,
 }
 
@@ -84,8 +152,14 @@ impl NodeRuntime {
             incarnation: 0,
             restarts: 0,
             clock: Clock::default(),
+            clock_epoch: 0,
+            strobe_id: 0,
+            strobing: false,
+            afflictions: Afflictions::default(),
+            busy_until_us: 0,
             sent: 0,
             received: 0,
+            corruption_seen: (0, 0),
             next_pause_id: 0,
         }
     }
@@ -115,6 +189,18 @@ mod tests {
         let c = Clock::default();
         assert_eq!(c.local(12_345), 12_345);
         assert_eq!(c.global_duration(500), 500);
+    }
+
+    #[test]
+    fn drift_change_keeps_the_reading_continuous() {
+        let mut c = Clock {
+            offset_us: 500,
+            drift_ppm: 0,
+        };
+        let before = c.local(2_000_000);
+        c.set_drift(2_000_000, 100_000);
+        assert!(c.local(2_000_000).abs_diff(before) <= 1);
+        assert!(c.local(3_000_000) > c.local(2_000_000) + 1_000_000);
     }
 
     #[test]

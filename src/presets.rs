@@ -15,7 +15,7 @@ pub struct Preset {
 }
 
 fn at(at_ms: f64, fault: Fault) -> ScheduledFault {
-    ScheduledFault { at_ms, fault }
+    ScheduledFault::at(at_ms, fault)
 }
 
 fn named(title: &str, nodes: u32, faults: Vec<ScheduledFault>) -> Scenario {
@@ -127,6 +127,8 @@ pub const PRESETS: &[Preset] = &[
             protocol: ProtocolSpec::Heartbeat {
                 interval_ms: 1_000.0,
                 timeout_ms: 3_000.0,
+                probe_ms: None,
+                checksum: false,
             },
             ..named(
                 "A thousand nodes",

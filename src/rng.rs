@@ -10,6 +10,8 @@
 pub enum Stream {
     Network,
     Workload,
+    /// Draws made by injected faults (omission, gray failure, corruption).
+    Faults,
     Node(u32),
 }
 
@@ -18,6 +20,7 @@ impl Stream {
         match self {
             Stream::Network => 1,
             Stream::Workload => 2,
+            Stream::Faults => 3,
             Stream::Node(n) => 0x1_0000_0000 + n as u64,
         }
     }

@@ -121,7 +121,17 @@ pub enum ProtocolSpec {
         interval_ms: f64,
         #[serde(default = "default_timeout_ms")]
         timeout_ms: f64,
+        /// Each node also sends a real request to a random peer this often (end-to-end probe).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        probe_ms: Option<f64>,
+        /// Durable state carries a checksum, verified at boot.
+        #[serde(default, skip_serializing_if = "is_false")]
+        checksum: bool,
     },
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 fn default_interval_ms() -> f64 {
@@ -136,16 +146,58 @@ impl Default for ProtocolSpec {
         ProtocolSpec::Heartbeat {
             interval_ms: default_interval_ms(),
             timeout_ms: default_timeout_ms(),
+            probe_ms: None,
+            checksum: false,
         }
     }
 }
 
-/// A fault with the simulated time it applies at.
+/// A fault with the simulated time it applies at, and optionally how long it lasts
+/// (the engine undoes it then: a crash restarts, a partition heals, a clock returns).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ScheduledFault {
     pub at_ms: f64,
     pub fault: Fault,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration_ms: Option<f64>,
+}
+
+impl ScheduledFault {
+    pub fn at(at_ms: f64, fault: Fault) -> ScheduledFault {
+        ScheduledFault {
+            at_ms,
+            fault,
+            duration_ms: None,
+        }
+    }
+
+    pub fn lasting(at_ms: f64, fault: Fault, duration_ms: f64) -> ScheduledFault {
+        ScheduledFault {
+            at_ms,
+            fault,
+            duration_ms: Some(duration_ms),
+        }
+    }
+}
+
+/// Checks a fault's optional duration: positive, finite, and for a fault that can be undone.
+pub fn duration_us(fault: &Fault, duration_ms: Option<f64>) -> Result<Option<Micros>, InputError> {
+    let Some(ms) = duration_ms else { return Ok(None) };
+    if !fault.revertible() {
+        return Err(InputError::new(
+            "duration_ms",
+            format!(
+                "`{}` cannot be given a duration (it is instant, or has its own)",
+                fault.label()
+            ),
+        ));
+    }
+    let us = ms_to_us(ms, "duration_ms")?;
+    if us == 0 {
+        return Err(InputError::new("duration_ms", "must be longer than 0 ms"));
+    }
+    Ok(Some(us))
 }
 
 /// The whole input of a run.
@@ -254,26 +306,43 @@ impl Scenario {
         for (i, f) in self.faults.iter().enumerate() {
             ms_to_us(f.at_ms, "at_ms").map_err(|e| e.within(&format!("faults[{i}]")))?;
         }
-        let mut status = vec![Status::Up; self.nodes as usize];
+        match self.first_conflict() {
+            Some((_, e)) => Err(e),
+            None => Ok(()),
+        }
+    }
+
+    /// Dry-runs the fault schedule against node statuses (which faults alone determine)
+    /// and returns the first entry that would not make sense when it applies, with why.
+    pub fn first_conflict(&self) -> Option<(usize, InputError)> {
+        // Each node's status, and when it ends by itself (a pause, a timed crash).
+        // Reverts run before faults at the same time, as in the engine.
+        let mut status = vec![(Status::Up, None::<Micros>); self.nodes as usize];
         for (at_us, i) in self.schedule() {
             let status_at = |n: NodeId| match status[n as usize] {
-                Status::Paused { until_us, .. } if until_us <= at_us => Status::Up,
-                s => s,
+                (_, Some(until_us)) if until_us <= at_us => Status::Up,
+                (s, _) => s,
             };
-            let within = |e: InputError| e.within("fault").within(&format!("faults[{i}]"));
-            let fault = &self.faults[i].fault;
-            fault.check(self.nodes, status_at).map_err(within)?;
-            match *fault {
-                Fault::Crash { node } => status[node as usize] = Status::Crashed,
-                Fault::Restart { node } => status[node as usize] = Status::Up,
+            let entry = &self.faults[i];
+            let place = format!("faults[{i}]");
+            if let Err(e) = entry.fault.check(self.nodes, status_at) {
+                return Some((i, e.within("fault").within(&place)));
+            }
+            let duration = match duration_us(&entry.fault, entry.duration_ms) {
+                Ok(d) => d,
+                Err(e) => return Some((i, e.within(&place))),
+            };
+            match entry.fault {
+                Fault::Crash { node } => status[node as usize] = (Status::Crashed, duration.map(|d| at_us + d)),
+                Fault::Restart { node } => status[node as usize] = (Status::Up, None),
                 Fault::Pause { node, duration_ms } => {
                     let until_us = at_us + ms_to_us(duration_ms, "duration_ms").expect("checked");
-                    status[node as usize] = Status::Paused { until_us, pause_id: 0 };
+                    status[node as usize] = (Status::Paused { until_us, pause_id: 0 }, Some(until_us));
                 }
                 _ => {}
             }
         }
-        Ok(())
+        None
     }
 
     /// The validated protocol parameters in engine units.
@@ -282,6 +351,8 @@ impl Scenario {
             ProtocolSpec::Heartbeat {
                 interval_ms,
                 timeout_ms,
+                probe_ms,
+                checksum,
             } => {
                 let interval_us = ms_to_us(interval_ms, "interval_ms")?;
                 let timeout_us = ms_to_us(timeout_ms, "timeout_ms")?;
@@ -294,9 +365,15 @@ impl Scenario {
                 if timeout_us == 0 {
                     return Err(InputError::new("timeout_ms", "must be longer than 0 ms"));
                 }
+                let probe_us = probe_ms.map(|ms| ms_to_us(ms, "probe_ms")).transpose()?;
+                if probe_us.is_some_and(|us| us < 1_000) {
+                    return Err(InputError::new("probe_ms", "must be at least 1 ms"));
+                }
                 Ok(crate::protocol::heartbeat::HeartbeatConfig {
                     interval_us,
                     timeout_us,
+                    probe_us,
+                    checksum,
                 })
             }
         }
@@ -338,6 +415,20 @@ mod tests {
             {"at_ms": 20, "fault": {"kind": "crash", "node": 1}}]}"#;
         let e = Scenario::from_json(text).unwrap_err();
         assert_eq!(e.to_string(), "faults[1].fault.node: node 1 is already crashed");
+        // A timed crash restarts by itself: a later crash is fine, a restart is not.
+        let timed = r#"{"nodes": 3, "faults": [
+            {"at_ms": 10, "fault": {"kind": "crash", "node": 1}, "duration_ms": 50},
+            {"at_ms": 60, "fault": {"kind": "crash", "node": 1}}]}"#;
+        Scenario::from_json(timed).unwrap();
+        let twice = r#"{"nodes": 3, "faults": [
+            {"at_ms": 10, "fault": {"kind": "crash", "node": 1}, "duration_ms": 50},
+            {"at_ms": 60, "fault": {"kind": "restart", "node": 1}}]}"#;
+        assert!(Scenario::from_json(twice)
+            .unwrap_err()
+            .to_string()
+            .contains("faults[1].fault.node"));
+        let instant = r#"{"nodes": 3, "faults": [{"at_ms": 10, "fault": {"kind": "heal"}, "duration_ms": 5}]}"#;
+        assert_eq!(Scenario::from_json(instant).unwrap_err().field, "faults[0].duration_ms");
         // A pause ends before a later crash: fine.
         let ok = r#"{"nodes": 3, "faults": [
             {"at_ms": 10, "fault": {"kind": "pause", "node": 1, "duration_ms": 5}},
@@ -348,10 +439,9 @@ mod tests {
     #[test]
     fn round_trips_through_json() {
         let mut s = Scenario::basic(4, 99);
-        s.faults.push(ScheduledFault {
-            at_ms: 1234.567,
-            fault: Fault::Crash { node: 2 },
-        });
+        s.faults.push(ScheduledFault::at(1234.567, Fault::Crash { node: 2 }));
+        s.faults
+            .push(ScheduledFault::lasting(2000.0, Fault::Isolate { node: 1 }, 500.0));
         assert_eq!(Scenario::from_json(&s.to_json()).unwrap(), s);
     }
 }

@@ -12,7 +12,7 @@ use crate::fault::Fault;
 use crate::inspect::{Columns, NodeView, Snapshot};
 use crate::network::NodeId;
 use crate::protocol::heartbeat::Heartbeat;
-use crate::scenario::{ProtocolSpec, Scenario, ScheduledFault};
+use crate::scenario::{duration_us, ProtocolSpec, Scenario, ScheduledFault};
 use crate::time::{ms_to_us, us_to_ms, Micros};
 use crate::trace::TraceEvent;
 
@@ -103,8 +103,9 @@ impl Simulation {
         let mut events = 0;
         while self.cursor < self.fault_at_us.len() && self.fault_at_us[self.cursor] <= t_us {
             events += self.engine.run_until(self.fault_at_us[self.cursor]);
-            let fault = &self.scenario.faults[self.cursor].fault;
-            if let Err(e) = self.engine.apply(fault) {
+            let entry = &self.scenario.faults[self.cursor];
+            let duration = duration_us(&entry.fault, entry.duration_ms).expect("validated");
+            if let Err(e) = self.engine.apply(&entry.fault, duration) {
                 panic!(
                     "scheduled fault {} failed although the schedule was checked: {e}",
                     self.cursor
@@ -115,36 +116,48 @@ impl Simulation {
         events + self.engine.run_until(t_us)
     }
 
-    /// Applies `fault` now and records it in the schedule at the current time.
-    /// On error nothing changes.
-    pub fn inject(&mut self, fault: Fault) -> Result<(), InputError> {
+    /// Applies `fault` now (for `duration_ms`, if given) and records it in the schedule at
+    /// the current time. Scheduled faults that no longer make sense after it (a scheduled
+    /// crash of the node just crashed by hand, say) are removed from the future: the run
+    /// forks. Returns their labels. On error nothing changes.
+    pub fn inject(&mut self, fault: Fault, duration_ms: Option<f64>) -> Result<Vec<String>, InputError> {
         if self.scenario.faults.len() >= crate::limits::MAX_FAULTS {
             return Err(InputError::new(
                 "",
                 format!("this run already holds {} faults, the limit", crate::limits::MAX_FAULTS),
             ));
         }
-        self.engine.apply(&fault)?;
+        let duration = duration_us(&fault, duration_ms)?;
+        self.engine.apply(&fault, duration)?;
         let now = self.now_us();
-        self.scenario.faults.insert(
-            self.cursor,
-            ScheduledFault {
-                at_ms: us_to_ms(now),
-                fault,
-            },
-        );
+        let entry = ScheduledFault {
+            at_ms: us_to_ms(now),
+            fault,
+            duration_ms,
+        };
+        self.scenario.faults.insert(self.cursor, entry);
         self.fault_at_us.insert(self.cursor, now);
         self.cursor += 1;
-        Ok(())
+        let mut removed = Vec::new();
+        while let Some((i, _)) = self.scenario.first_conflict() {
+            assert!(
+                i >= self.cursor,
+                "an applied fault cannot conflict: it already happened"
+            );
+            let entry = self.scenario.faults.remove(i);
+            self.fault_at_us.remove(i);
+            removed.push(format!("{} at {} ms", entry.fault.label(), entry.at_ms));
+        }
+        Ok(removed)
     }
 
-    pub fn inject_json(&mut self, text: &str) -> Result<(), InputError> {
+    pub fn inject_json(&mut self, text: &str, duration_ms: Option<f64>) -> Result<Vec<String>, InputError> {
         let de = &mut serde_json::Deserializer::from_str(text);
         let fault: Fault = serde_path_to_error::deserialize(de).map_err(|e| {
             let path = e.path().to_string();
             InputError::new(if path == "." { String::new() } else { path }, e.inner().to_string())
         })?;
-        self.inject(fault)
+        self.inject(fault, duration_ms)
     }
 
     pub fn now_us(&self) -> Micros {

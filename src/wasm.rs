@@ -131,10 +131,13 @@ impl Simulation {
         self.sim.run_until_ms(ms).map(|n| n as f64).map_err(js_error)
     }
 
-    /// Applies a fault now and records it in the scenario at the current time.
-    pub fn inject(&mut self, fault: JsValue) -> Result<(), JsError> {
+    /// Applies a fault now (undone after `duration_ms`, if given) and records it in the
+    /// scenario at the current time. Returns the labels of scheduled faults that no longer
+    /// made sense after it and were removed from the future.
+    pub fn inject(&mut self, fault: JsValue, duration_ms: Option<f64>) -> Result<JsValue, JsError> {
         let text = json_text(&fault, "the fault")?;
-        self.sim.inject_json(&text).map_err(js_error)
+        let removed = self.sim.inject_json(&text, duration_ms).map_err(js_error)?;
+        to_js(&removed)
     }
 
     /// The global state: time, counters, trace hash (see `docs/js-api.md`).
@@ -197,8 +200,12 @@ impl Simulation {
             js_sys::Reflect::set(&out, &JsValue::from_str(key), &JsValue::from_f64(value)).map(|_| ())
         };
         let ptr = |p: *const u8| p as usize as f64;
-        let fields: [(&str, f64); 17] = [
+        let fields: [(&str, f64); 21] = [
             ("nodes", c.node_status.len() as f64),
+            ("links", c.link_blocked.len() as f64),
+            ("node_flags", ptr(c.node_flags.as_ptr())),
+            ("node_clock_skew_ms", ptr(c.node_clock_skew_ms.as_ptr().cast())),
+            ("link_blocked", ptr(c.link_blocked.as_ptr())),
             ("msgs", c.msg_from.len() as f64),
             ("drops", c.drop_from.len() as f64),
             ("node_xy", ptr(c.node_xy.as_ptr().cast())),

@@ -3,8 +3,15 @@
 use std::process::Command;
 
 fn faultline(args: &[&str]) -> (bool, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_faultline")).args(args).output().expect("the binary runs");
-    (out.status.success(), String::from_utf8_lossy(&out.stdout).into(), String::from_utf8_lossy(&out.stderr).into())
+    let out = Command::new(env!("CARGO_BIN_EXE_faultline"))
+        .args(args)
+        .output()
+        .expect("the binary runs");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into(),
+        String::from_utf8_lossy(&out.stderr).into(),
+    )
 }
 
 #[test]
@@ -20,14 +27,29 @@ fn presets_lists_one_name_a_line() {
 fn run_prints_a_summary_and_the_hash_last() {
     let (ok, out, err) = faultline(&["run", "--preset", "crash-recovery", "--until", "10s", "--trace-hash"]);
     assert!(ok, "{err}");
-    assert!(out.contains("scenario: Crash and recovery (5 nodes, heartbeat, seed 1)"), "{out}");
+    assert!(
+        out.contains("scenario: Crash and recovery (5 nodes, heartbeat, seed 1)"),
+        "{out}"
+    );
     assert!(out.contains("ran to 10000 ms"), "{out}");
     assert_eq!(out.lines().last().unwrap(), "b47f9ac98fb80a55");
 }
 
 #[test]
 fn seed_override_changes_the_hash() {
-    let hash = |seed: &str| faultline(&["run", "--preset", "heartbeat", "--until", "2s", "--seed", seed, "--trace-hash"]).1;
+    let hash = |seed: &str| {
+        faultline(&[
+            "run",
+            "--preset",
+            "heartbeat",
+            "--until",
+            "2s",
+            "--seed",
+            seed,
+            "--trace-hash",
+        ])
+        .1
+    };
     assert_ne!(hash("1").lines().last(), hash("2").lines().last());
     assert_eq!(hash("2").lines().last(), hash("2").lines().last());
 }
@@ -37,17 +59,28 @@ fn trace_file_has_one_json_event_a_line_from_time_zero() {
     let dir = std::env::temp_dir().join(format!("faultline-cli-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let scenario = dir.join("s.json");
-    std::fs::write(&scenario, r#"{"nodes": 3, "seed": 5, "faults": [{"at_ms": 500, "fault": {"kind": "crash", "node": 1}}]}"#)
-        .unwrap();
+    std::fs::write(
+        &scenario,
+        r#"{"nodes": 3, "seed": 5, "faults": [{"at_ms": 500, "fault": {"kind": "crash", "node": 1}}]}"#,
+    )
+    .unwrap();
     let trace = dir.join("t.jsonl");
-    let (ok, _, err) =
-        faultline(&["run", scenario.to_str().unwrap(), "--until", "1s", "--trace", trace.to_str().unwrap()]);
+    let (ok, _, err) = faultline(&[
+        "run",
+        scenario.to_str().unwrap(),
+        "--until",
+        "1s",
+        "--trace",
+        trace.to_str().unwrap(),
+    ]);
     assert!(ok, "{err}");
     let text = std::fs::read_to_string(&trace).unwrap();
     let lines: Vec<serde_json::Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     assert_eq!(lines[0]["t_us"], 0);
     assert_eq!(lines[0]["kind"], "send");
-    assert!(lines.iter().any(|e| e["kind"] == "fault" && e["t_us"] == 500_000 && e["node"] == 1));
+    assert!(lines
+        .iter()
+        .any(|e| e["kind"] == "fault" && e["t_us"] == 500_000 && e["node"] == 1));
     let times: Vec<u64> = lines.iter().map(|e| e["t_us"].as_u64().unwrap()).collect();
     assert!(times.windows(2).all(|w| w[0] <= w[1]), "events are in time order");
     std::fs::remove_dir_all(dir).ok();

@@ -4,9 +4,11 @@
 mod common;
 
 use common::*;
+use faultline::fault::{Behaviour, Damage, Shape};
 use faultline::presets::{self, PRESETS};
 use faultline::rng::Rng;
 use faultline::scenario::LatencySpec;
+use faultline::scenario::ProtocolSpec;
 use faultline::{Fault, Scenario, Simulation};
 
 #[test]
@@ -56,42 +58,107 @@ fn how_time_is_chunked_does_not_matter() {
     assert_eq!(sim.trace_hash(), whole);
 }
 
-/// A random fault that may or may not make sense at the moment it is tried.
+/// A random fault of any kind, which may or may not make sense when it is tried.
 fn random_fault(rng: &mut Rng, nodes: u32) -> Fault {
     let node = rng.below(nodes as u64 + 1) as u32; // sometimes out of range on purpose
     let other = rng.below(nodes as u64) as u32;
-    match rng.below(9) {
-        0 => Fault::Crash { node },
-        1 => Fault::Restart { node },
-        2 => Fault::Pause {
+    let p = |rng: &mut Rng| rng.below(5) as f64 / 4.0;
+    let ms = |rng: &mut Rng, max: u64| rng.below(max) as f64 + 0.5;
+    let signed = |rng: &mut Rng| rng.below(2_000) as f64 - 1_000.0;
+    match rng.below(22) {
+        0 | 1 => Fault::Crash { node },
+        2 | 3 => Fault::Restart { node },
+        4 => Fault::Pause {
             node,
-            duration_ms: rng.below(1_500) as f64 + 0.5,
+            duration_ms: ms(rng, 1_500),
         },
-        3 => {
-            let cut = 1 + rng.below(nodes as u64 - 1) as u32;
-            Fault::Partition {
-                groups: vec![(0..cut).collect()],
-            }
-        }
-        4 => Fault::Heal,
-        5 => Fault::Cut { from: node, to: other },
-        6 => Fault::Uncut { from: node, to: other },
-        7 => Fault::Link {
+        5 => Fault::Partition {
+            groups: vec![(0..1 + rng.below(nodes as u64 - 1) as u32).collect()],
+        },
+        6 => Fault::Heal,
+        7 => Fault::Cut { from: node, to: other },
+        8 => Fault::Uncut { from: node, to: other },
+        9 => Fault::Link {
             from: node,
             to: other,
             latency: None,
-            loss: Some(rng.below(5) as f64 / 4.0),
+            loss: Some(p(rng)),
+            duplicate: Some(p(rng)),
             both: true,
         },
-        _ => Fault::Link {
+        10 => Fault::Link {
             from: node,
             to: other,
             latency: Some(LatencySpec::Uniform {
                 min_ms: 1.0,
-                max_ms: rng.below(400) as f64 + 1.0,
+                max_ms: ms(rng, 400) + 1.0,
             }),
             loss: None,
+            duplicate: None,
             both: false,
+        },
+        11 => Fault::Omission {
+            node,
+            send: p(rng),
+            receive: p(rng),
+        },
+        12 => Fault::Slow {
+            node,
+            delay: LatencySpec::Uniform {
+                min_ms: 0.0,
+                max_ms: ms(rng, 50),
+            },
+        },
+        13 => Fault::Gray {
+            node,
+            fail: p(rng),
+            slow_ms: ms(rng, 100),
+        },
+        14 => Fault::Byzantine {
+            node,
+            behaviour: [
+                Behaviour::Equivocate,
+                Behaviour::Corrupt,
+                Behaviour::Lie,
+                Behaviour::Forge { as_node: other },
+                Behaviour::Honest,
+            ][rng.below(5) as usize]
+                .clone(),
+        },
+        15 => Fault::Storage {
+            node,
+            damage: if rng.below(2) == 0 {
+                Damage::Torn
+            } else {
+                Damage::Bitflip
+            },
+        },
+        16 => Fault::ClockOffset {
+            node,
+            offset_ms: signed(rng),
+        },
+        17 => Fault::ClockDrift {
+            node,
+            drift_ppm: rng.below(200_000) as i32 - 100_000,
+        },
+        18 => Fault::ClockJump {
+            node,
+            by_ms: signed(rng),
+        },
+        19 => Fault::ClockStrobe {
+            node,
+            a_ms: 0.0,
+            b_ms: signed(rng),
+            period_ms: ms(rng, 300) + 1.0,
+        },
+        20 => Fault::Shape {
+            shape: [Shape::Halves, Shape::MinorityThird, Shape::Ring, Shape::Bridge][rng.below(4) as usize],
+        },
+        _ => Fault::Flap {
+            from: node,
+            to: other,
+            period_ms: ms(rng, 500) + 1.0,
+            both: rng.below(2) == 0,
         },
     }
 }
@@ -105,13 +172,21 @@ fn live_injections_replay_exactly_from_the_recorded_scenario() {
     for seed in 0..60u64 {
         let mut rng = Rng::from_seed(seed);
         let nodes = 2 + rng.below(7) as u32;
-        let mut live = Simulation::new(cluster(nodes, seed)).unwrap();
+        let mut scenario = cluster(nodes, seed);
+        scenario.protocol = ProtocolSpec::Heartbeat {
+            interval_ms: 100.0,
+            timeout_ms: 350.0,
+            probe_ms: Some(150.0),
+            checksum: seed % 2 == 0,
+        };
+        let mut live = Simulation::new(scenario).unwrap();
         let mut t_ms = 0.0;
         for _ in 0..25 {
             t_ms += rng.below(400_000) as f64 / 1_000.0; // microsecond precision
             live.run_until_ms(t_ms).unwrap();
             let before = (live.trace_hash(), live.scenario().clone());
-            if live.inject(random_fault(&mut rng, nodes)).is_err() {
+            let duration = (rng.below(3) == 0).then(|| rng.below(2_000) as f64 + 0.5);
+            if live.inject(random_fault(&mut rng, nodes), duration).is_err() {
                 assert_eq!(
                     (live.trace_hash(), live.scenario().clone()),
                     before,

@@ -268,6 +268,7 @@ fn link_loss_drops_messages_on_that_link() {
         to: 1,
         latency: None,
         loss: Some(1.0),
+        duplicate: None,
         both: false,
     };
     let s = with_faults(cluster(3, 2), vec![(500.0, link)]);

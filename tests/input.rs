@@ -12,7 +12,7 @@ fn sim() -> Simulation {
 }
 
 /// Asserts that `f` fails with a message containing `needle` and changes nothing.
-fn rejected(f: impl FnOnce(&mut Simulation) -> Result<(), faultline::InputError>, needle: &str) {
+fn rejected<T: std::fmt::Debug>(f: impl FnOnce(&mut Simulation) -> Result<T, faultline::InputError>, needle: &str) {
     let mut s = sim();
     let before = (s.trace_hash(), s.snapshot(), s.scenario().clone());
     let err = f(&mut s).expect_err("bad input must be rejected");
@@ -71,18 +71,21 @@ fn malformed_scenarios_name_the_field() {
 #[test]
 fn unknown_node_ids_are_rejected() {
     rejected(
-        |s| s.inject(Fault::Crash { node: 5 }),
+        |s| s.inject(Fault::Crash { node: 5 }, None),
         "node 5 does not exist (nodes are 0–4)",
     );
     rejected(
-        |s| s.inject(Fault::Cut { from: 0, to: 99 }),
+        |s| s.inject(Fault::Cut { from: 0, to: 99 }, None),
         "to: node 99 does not exist",
     );
     rejected(
         |s| {
-            s.inject(Fault::Partition {
-                groups: vec![vec![0, 7]],
-            })
+            s.inject(
+                Fault::Partition {
+                    groups: vec![vec![0, 7]],
+                },
+                None,
+            )
         },
         "groups[0][1]",
     );
@@ -93,41 +96,50 @@ fn unknown_node_ids_are_rejected() {
 fn bad_durations_are_rejected() {
     rejected(
         |s| {
-            s.inject(Fault::Pause {
-                node: 1,
-                duration_ms: -10.0,
-            })
+            s.inject(
+                Fault::Pause {
+                    node: 1,
+                    duration_ms: -10.0,
+                },
+                None,
+            )
         },
         "duration_ms: must not be negative",
     );
     rejected(
         |s| {
-            s.inject(Fault::Pause {
-                node: 1,
-                duration_ms: f64::NAN,
-            })
+            s.inject(
+                Fault::Pause {
+                    node: 1,
+                    duration_ms: f64::NAN,
+                },
+                None,
+            )
         },
         "duration_ms: must be a finite",
     );
     rejected(
         |s| {
-            s.inject(Fault::Pause {
-                node: 1,
-                duration_ms: f64::INFINITY,
-            })
+            s.inject(
+                Fault::Pause {
+                    node: 1,
+                    duration_ms: f64::INFINITY,
+                },
+                None,
+            )
         },
         "duration_ms",
     );
-    rejected(|s| s.run_until_ms(f64::NAN).map(drop), "ms: must be a finite");
-    rejected(|s| s.run_until_ms(-1.0).map(drop), "must not be negative");
-    rejected(|s| s.run_until_ms(10.0).map(drop), "time only runs forwards");
-    rejected(|s| s.step_ms(f64::NEG_INFINITY).map(drop), "ms");
+    rejected(|s| s.run_until_ms(f64::NAN), "ms: must be a finite");
+    rejected(|s| s.run_until_ms(-1.0), "must not be negative");
+    rejected(|s| s.run_until_ms(10.0), "time only runs forwards");
+    rejected(|s| s.step_ms(f64::NEG_INFINITY), "ms");
 }
 
 #[test]
 fn faults_that_make_no_sense_now_are_rejected() {
     let mut s = sim();
-    s.inject(Fault::Crash { node: 2 }).unwrap();
+    s.inject(Fault::Crash { node: 2 }, None).unwrap();
     let before = (s.trace_hash(), s.scenario().clone());
     for (fault, needle) in [
         (Fault::Crash { node: 2 }, "already crashed"),
@@ -152,9 +164,10 @@ fn faults_that_make_no_sense_now_are_rejected() {
                 to: 1,
                 latency: None,
                 loss: None,
+                duplicate: None,
                 both: true,
             },
-            "needs `latency`, `loss`",
+            "needs `latency`, `loss` or `duplicate`",
         ),
         (
             Fault::Link {
@@ -162,12 +175,13 @@ fn faults_that_make_no_sense_now_are_rejected() {
                 to: 1,
                 latency: None,
                 loss: Some(1.5),
+                duplicate: None,
                 both: true,
             },
             "loss: must be a probability",
         ),
     ] {
-        let err = s.inject(fault).unwrap_err().to_string();
+        let err = s.inject(fault, None).unwrap_err().to_string();
         assert!(err.contains(needle), "`{err}` should mention `{needle}`");
         assert_eq!((s.trace_hash(), s.scenario().clone()), before);
     }
@@ -176,9 +190,11 @@ fn faults_that_make_no_sense_now_are_rejected() {
 #[test]
 fn malformed_fault_json_names_the_field() {
     let mut s = sim();
-    let e = s.inject_json(r#"{"kind": "crash", "node": -1}"#).unwrap_err();
+    let e = s.inject_json(r#"{"kind": "crash", "node": -1}"#, None).unwrap_err();
     assert!(e.to_string().starts_with("node: invalid value: integer `-1`"), "{e}");
-    let e = s.inject_json(r#"{"kind": "cut", "from": 0, "to": "two"}"#).unwrap_err();
+    let e = s
+        .inject_json(r#"{"kind": "cut", "from": 0, "to": "two"}"#, None)
+        .unwrap_err();
     assert!(e.to_string().starts_with("to: invalid type: string"), "{e}");
     let e = faultline::Scenario::from_json(
         r#"{"nodes": 3, "faults": [{"at_ms": 1, "fault": {"kind": "crash", "node": 1.5}}]}"#,
@@ -189,10 +205,10 @@ fn malformed_fault_json_names_the_field() {
             .starts_with("faults[0].fault: node: invalid type: floating point `1.5`"),
         "{e}"
     );
-    let e = s.inject_json(r#"{"kind": "pause", "node": 1}"#).unwrap_err();
+    let e = s.inject_json(r#"{"kind": "pause", "node": 1}"#, None).unwrap_err();
     assert!(e.problem.contains("missing field `duration_ms`"), "{e}");
     let e = s
-        .inject_json(r#"{"kind": "crash", "node": 1, "extra": true}"#)
+        .inject_json(r#"{"kind": "crash", "node": 1, "extra": true}"#, None)
         .unwrap_err();
     assert!(e.problem.contains("unknown field `extra`"), "{e}");
 }

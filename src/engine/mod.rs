@@ -1,32 +1,39 @@
 //! The world: virtual time, the event queue, the network, nodes and their protocols.
 //!
-//! `World<P>` runs one protocol on every node and applies faults. `Engine` is its
-//! object-safe face, so the layer above can hold any protocol's world. Invariants,
-//! asserted as the run goes (in release builds too):
+//! `World<P>` runs one protocol on every node; `apply.rs` applies faults to it and
+//! `columns.rs` fills the render columns. `Engine` is its object-safe face, so the layer
+//! above can hold any protocol's world. Invariants, asserted as the run goes (in release
+//! builds too):
 //! - time never goes backwards;
 //! - conservation: `sent + duplicated = delivered + dropped + in_flight`;
 //! - a crashed node runs no handler, holds no events and has no protocol state but its
 //!   durable part; a paused node runs no handler until it resumes;
-//! - nothing crosses a partition or a cut link.
+//! - nothing crosses a blocked link (partition, partial partition, ring, cut, flap).
 
+mod apply;
+mod columns;
 mod queue;
 
 use std::collections::VecDeque;
 
 use crate::error::InputError;
-use crate::fault::Fault;
+use crate::fault::{Behaviour, Fault};
 use crate::inspect::{self, Columns, CounterView, Counters, DropMark, NodeView, Snapshot};
-use crate::limits::{MAX_IN_FLIGHT, RECENT_DROPS_MAX, RECENT_DROPS_WINDOW_US};
+use crate::limits::{MAX_IN_FLIGHT, RECENT_DROPS_MAX};
 use crate::network::{DropReason, Fate, LinkConfig, Network, NodeId};
 use crate::node::{NodeRuntime, Status};
 use crate::protocol::{Ctx, MessageInfo, Protocol};
 use crate::rng::{Rng, Stream};
-use crate::scenario::probability_ppm;
-use crate::time::{ms_to_us, Micros};
+use crate::time::Micros;
 use crate::trace::{Trace, TraceEvent, TraceKind, NO_NODE};
 
+use apply::{FlapState, Revert};
 use queue::EventQueue;
-pub use queue::{Event, Flight};
+pub use queue::{Event, Flight, Timer};
+
+/// Trace `detail` bit on sends and deliveries of Byzantine messages; the low 32 bits hold
+/// the node the message claims to come from.
+pub const TRACE_BYZANTINE: u64 = 1 << 40;
 
 /// A world of any protocol, as the simulation and the boundaries drive it.
 pub trait Engine {
@@ -37,7 +44,8 @@ pub trait Engine {
     fn run_until(&mut self, t_us: Micros) -> u64;
     fn status(&self, node: NodeId) -> Status;
     /// Checks the fault against the current state, then applies it (or changes nothing).
-    fn apply(&mut self, fault: &Fault) -> Result<(), InputError>;
+    /// With a duration, the engine undoes it when the duration ends.
+    fn apply(&mut self, fault: &Fault, duration_us: Option<Micros>) -> Result<(), InputError>;
     fn snapshot(&self, seed: u64) -> Snapshot;
     fn node_view(&self, node: NodeId) -> Result<NodeView, InputError>;
     /// Refills and returns the render columns.
@@ -48,11 +56,14 @@ pub trait Engine {
     fn suspects(&self, by: NodeId, node: NodeId) -> bool;
     fn counters(&self) -> &Counters;
     fn in_flight(&self) -> u64;
+    /// Machine-level state of a node (clock, afflictions, counters).
+    fn runtime(&self, node: NodeId) -> &NodeRuntime;
 }
 
 pub struct World<P: Protocol> {
     config: P::Config,
     n: u32,
+    seed: u64,
     now_us: Micros,
     queue: EventQueue<P::Msg>,
     /// `None` while crashed.
@@ -63,25 +74,33 @@ pub struct World<P: Protocol> {
     /// Events that reached a paused node, in arrival order.
     held: Vec<Vec<Event<P::Msg>>>,
     network: Network,
-    /// Messages on the wire or held at a paused receiver.
+    /// Messages on the wire or waiting at a paused or slow receiver.
     in_flight: u64,
     counters: Counters,
     trace: Trace,
     drops: VecDeque<DropMark>,
     columns: Columns,
     ctx: Ctx<P::Msg>,
+    /// Draws for omission, gray failure, corruption and storage damage.
+    fault_rng: Rng,
+    /// What each timed fault undoes when it ends (indexed by `Event::Revert::id`).
+    reverts: Vec<Option<Revert>>,
+    flaps: Vec<FlapState>,
+    /// Per node: the current clock strobe's offsets A and B (µs) and period.
+    strobe_params: Vec<(i64, i64, Micros)>,
     events: u64,
     limits_hit: u64,
 }
 
 impl<P: Protocol> World<P> {
-    /// Builds the world and boots every node at time 0, in id order.
-    /// With `full_trace`, every trace event is also kept for `Trace::take_spill`.
+    /// Builds the world and boots every node at time 0, in id order. With `full_trace`,
+    /// every trace event is also kept for `Trace::take_spill`.
     pub fn new(config: P::Config, nodes: u32, link: LinkConfig, seed: u64, full_trace: bool) -> World<P> {
         assert!(nodes > 0, "a world has at least one node");
         let mut world = World {
             config,
             n: nodes,
+            seed,
             now_us: 0,
             queue: EventQueue::default(),
             protocols: (0..nodes).map(|_| None).collect(),
@@ -98,6 +117,10 @@ impl<P: Protocol> World<P> {
                 ..Columns::default()
             },
             ctx: Ctx::new(),
+            fault_rng: Rng::stream(seed, Stream::Faults),
+            reverts: Vec::new(),
+            flaps: Vec::new(),
+            strobe_params: vec![(0, 0, 0); nodes as usize],
             events: 0,
             limits_hit: 0,
         };
@@ -117,9 +140,12 @@ impl<P: Protocol> World<P> {
             "node {node} boots only when it has no running state"
         );
         let durable = std::mem::take(&mut self.durable[i]);
+        // Each incarnation draws from its own stream: a restart does not replay the past.
+        let incarnation_seed = self.seed ^ (self.runtime[i].incarnation as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        let rng = Rng::stream(incarnation_seed, Stream::Node(node));
         let mut ctx = std::mem::replace(&mut self.ctx, Ctx::new());
         ctx.reset(self.runtime[i].clock.local(self.now_us));
-        self.protocols[i] = Some(P::boot(&self.config, node, self.n, durable, &mut ctx));
+        self.protocols[i] = Some(P::boot(&self.config, node, self.n, durable, rng, &mut ctx));
         self.flush(node, &mut ctx);
         self.ctx = ctx;
     }
@@ -131,106 +157,204 @@ impl<P: Protocol> World<P> {
                 self.in_flight -= 1;
                 self.record_drop(f.from, f.to, 0.5, DropReason::Loss, f.msg.kind_name(), f.msg.digest());
             }
-            Event::Timer { node, incarnation, tag } => {
-                let rt = &self.runtime[node as usize];
-                if rt.incarnation != incarnation {
-                    return; // set before a crash: that process is gone
-                }
-                match rt.status {
-                    Status::Crashed => unreachable!("a crash bumps the incarnation"),
-                    Status::Paused { .. } => self.held[node as usize].push(event),
-                    Status::Up => self.run_timer(node, tag),
-                }
-            }
+            Event::Timer(timer) => self.timer(timer),
             Event::Resume { node, pause_id } => self.resume(node, pause_id),
+            Event::Revert { id } => self.revert(id),
+            Event::ClockFlip { node, strobe_id, to_b } => self.clock_flip(node, strobe_id, to_b),
+            Event::Flap { id } => self.flap(id),
         }
     }
 
-    fn deliver(&mut self, f: Flight<P::Msg>) {
-        let (from, to) = (f.from, f.to);
+    fn deliver(&mut self, mut f: Flight<P::Msg>) {
+        let to = f.to;
         match self.runtime[to as usize].status {
             Status::Paused { .. } => return self.held[to as usize].push(Event::Deliver(f)),
             Status::Crashed => return self.drop_flight(f, DropReason::Crashed),
             Status::Up => {}
         }
-        if let Some(reason) = self.network.blocked(from, to) {
-            return self.drop_flight(f, reason); // the network split while it flew
+        if !f.slowed {
+            if let Some(reason) = self.network.blocked(f.from, to) {
+                return self.drop_flight(f, reason); // the network split while it flew
+            }
+            let afflictions = &self.runtime[to as usize].afflictions;
+            let (omission_ppm, gray_fail_ppm) = (afflictions.receive_omission_ppm, afflictions.gray_fail_ppm);
+            if omission_ppm > 0 && self.fault_rng.chance_ppm(omission_ppm) {
+                return self.drop_flight(f, DropReason::Omission);
+            }
+            let work = f.msg.is_work();
+            if work && gray_fail_ppm > 0 && self.fault_rng.chance_ppm(gray_fail_ppm) {
+                return self.drop_flight(f, DropReason::Gray);
+            }
+            if let Some(ready_us) = self.ready_at(to, work) {
+                f.slowed = true;
+                return self.queue.push(ready_us, Event::Deliver(f));
+            }
         }
         self.in_flight -= 1;
         self.counters.delivered += 1;
         self.runtime[to as usize].received += 1;
-        self.trace_event(TraceKind::Deliver, to, from, f.msg.kind_name(), 0, f.msg.digest());
+        let detail = if f.byzantine {
+            TRACE_BYZANTINE | f.claimed_from as u64
+        } else {
+            0
+        };
+        self.trace_event(
+            TraceKind::Deliver,
+            to,
+            f.from,
+            f.msg.kind_name(),
+            detail,
+            f.msg.digest(),
+        );
         let mut ctx = std::mem::replace(&mut self.ctx, Ctx::new());
         ctx.reset(self.runtime[to as usize].clock.local(self.now_us));
         let proto = self.protocols[to as usize].as_mut().expect("a running node has state");
-        proto.on_message(from, f.msg, &mut ctx);
+        proto.on_message(f.claimed_from, f.msg, &mut ctx);
         self.flush(to, &mut ctx);
         self.ctx = ctx;
     }
 
-    fn run_timer(&mut self, node: NodeId, tag: u64) {
-        self.trace_event(TraceKind::Timer, node, NO_NODE, "", tag, 0);
+    /// When a slow (or, for real work, gray) node gets round to an event that reaches it
+    /// now; `None` when it handles it at once. A slow node serves one event at a time.
+    fn ready_at(&mut self, node: NodeId, work: bool) -> Option<Micros> {
+        let rt = &mut self.runtime[node as usize];
+        let gray_us = if work { rt.afflictions.gray_slow_us } else { 0 };
+        let slow_us = rt
+            .afflictions
+            .slow
+            .as_ref()
+            .map_or(0, |l| l.sample(&mut self.fault_rng));
+        if gray_us == 0 && slow_us == 0 {
+            return None;
+        }
+        let start = if slow_us > 0 {
+            rt.busy_until_us.max(self.now_us)
+        } else {
+            self.now_us
+        };
+        let ready = start + slow_us + gray_us;
+        if slow_us > 0 {
+            rt.busy_until_us = ready;
+        }
+        Some(ready)
+    }
+
+    fn timer(&mut self, mut timer: Timer) {
+        let rt = &self.runtime[timer.node as usize];
+        if rt.incarnation != timer.incarnation {
+            return; // set before a crash: that process is gone
+        }
+        if !timer.slowed && rt.clock_epoch != timer.epoch {
+            return; // the clock changed; a re-timed copy is queued
+        }
+        match rt.status {
+            Status::Crashed => unreachable!("a crash bumps the incarnation"),
+            Status::Paused { .. } => return self.held[timer.node as usize].push(Event::Timer(timer)),
+            Status::Up => {}
+        }
+        if !timer.slowed {
+            if let Some(ready_us) = self.ready_at(timer.node, false) {
+                timer.slowed = true;
+                return self.queue.push(ready_us, Event::Timer(timer));
+            }
+        }
+        self.trace_event(TraceKind::Timer, timer.node, NO_NODE, "", timer.tag, 0);
+        let node = timer.node as usize;
         let mut ctx = std::mem::replace(&mut self.ctx, Ctx::new());
-        ctx.reset(self.runtime[node as usize].clock.local(self.now_us));
-        let proto = self.protocols[node as usize]
-            .as_mut()
-            .expect("a running node has state");
-        proto.on_timer(tag, &mut ctx);
-        self.flush(node, &mut ctx);
+        ctx.reset(self.runtime[node].clock.local(self.now_us));
+        let proto = self.protocols[node].as_mut().expect("a running node has state");
+        proto.on_timer(timer.tag, &mut ctx);
+        self.flush(timer.node, &mut ctx);
         self.ctx = ctx;
     }
 
     /// Turns a handler's effects into timers and sends.
     fn flush(&mut self, node: NodeId, ctx: &mut Ctx<P::Msg>) {
         let rt = &self.runtime[node as usize];
-        let incarnation = rt.incarnation;
         for &(delay_local_us, tag) in &ctx.timers {
-            let at_us = self.now_us + rt.clock.global_duration(delay_local_us).max(1);
-            self.queue.push(at_us, Event::Timer { node, incarnation, tag });
+            let local_at_us = ctx.now_local_us + delay_local_us;
+            let at_us = rt.clock.global_at(self.now_us, local_at_us).max(self.now_us + 1);
+            let timer = Timer {
+                node,
+                incarnation: rt.incarnation,
+                epoch: rt.clock_epoch,
+                tag,
+                local_at_us,
+                slowed: false,
+            };
+            self.queue.push(at_us, Event::Timer(timer));
         }
+        let behaviour = rt.afflictions.behaviour.clone();
         for (to, msg) in ctx.sends.drain(..) {
-            self.send(node, to, msg);
+            match behaviour {
+                Behaviour::Honest => self.send(node, node, to, msg, false),
+                Behaviour::Equivocate => self.send(node, node, to, msg.equivocate(to), true),
+                Behaviour::Corrupt => {
+                    let noise = self.fault_rng.next_u64();
+                    self.send(node, node, to, msg.corrupt(noise), true)
+                }
+                Behaviour::Lie => self.send(node, node, to, msg.lie(), true),
+                Behaviour::Forge { as_node } => {
+                    if to != as_node {
+                        self.send(node, as_node, to, msg.clone(), true);
+                    }
+                    self.send(node, node, to, msg, false);
+                }
+            }
         }
     }
 
-    fn send(&mut self, from: NodeId, to: NodeId, msg: P::Msg) {
+    fn send(&mut self, from: NodeId, claimed_from: NodeId, to: NodeId, msg: P::Msg, byzantine: bool) {
         assert!(to < self.n, "node {from} sent to node {to}, which does not exist");
         self.counters.sent += 1;
         self.runtime[from as usize].sent += 1;
-        self.trace_event(TraceKind::Send, from, to, msg.kind_name(), 0, msg.digest());
+        let detail = if byzantine {
+            TRACE_BYZANTINE | claimed_from as u64
+        } else {
+            0
+        };
+        self.trace_event(TraceKind::Send, from, to, msg.kind_name(), detail, msg.digest());
         if self.in_flight >= MAX_IN_FLIGHT as u64 {
             self.limits_hit += 1;
             return self.record_drop(from, to, 0.0, DropReason::Overflow, msg.kind_name(), msg.digest());
         }
+        let omission_ppm = self.runtime[from as usize].afflictions.send_omission_ppm;
+        if omission_ppm > 0 && self.fault_rng.chance_ppm(omission_ppm) {
+            return self.record_drop(from, to, 0.0, DropReason::Omission, msg.kind_name(), msg.digest());
+        }
         let (fate, duplicate) = self.network.route(from, to);
+        let now_us = self.now_us;
+        let flight = |msg, deliver_us| Flight {
+            from,
+            claimed_from,
+            to,
+            sent_us: now_us,
+            deliver_us,
+            msg,
+            byzantine,
+            slowed: false,
+        };
         if let Some(latency_us) = duplicate {
             self.counters.duplicated += 1;
-            self.trace_event(TraceKind::Duplicate, from, to, msg.kind_name(), 0, msg.digest());
-            self.launch(from, to, msg.clone(), latency_us, false);
+            self.trace_event(TraceKind::Duplicate, from, to, msg.kind_name(), detail, msg.digest());
+            self.launch(flight(msg.clone(), now_us + latency_us), false);
         }
         match fate {
-            Fate::Arrive { latency_us } => self.launch(from, to, msg, latency_us, false),
-            Fate::Lost { latency_us } => self.launch(from, to, msg, latency_us, true),
+            Fate::Arrive { latency_us } => self.launch(flight(msg, now_us + latency_us), false),
+            Fate::Lost { latency_us } => self.launch(flight(msg, now_us + latency_us), true),
             Fate::Blocked(reason) => self.record_drop(from, to, 0.0, reason, msg.kind_name(), msg.digest()),
         }
     }
 
-    fn launch(&mut self, from: NodeId, to: NodeId, msg: P::Msg, latency_us: Micros, doomed: bool) {
+    fn launch(&mut self, flight: Flight<P::Msg>, doomed: bool) {
+        let latency_us = flight.deliver_us - flight.sent_us;
         assert!(latency_us >= 1, "a message takes time to travel");
-        let deliver_us = self.now_us + latency_us;
-        let flight = Flight {
-            from,
-            to,
-            sent_us: self.now_us,
-            deliver_us,
-            msg,
-        };
         self.in_flight += 1;
         if doomed {
             self.queue
                 .push(self.now_us + (latency_us / 2).max(1), Event::Lose(flight));
         } else {
-            self.queue.push(deliver_us, Event::Deliver(flight));
+            self.queue.push(flight.deliver_us, Event::Deliver(flight));
         }
     }
 
@@ -284,8 +408,13 @@ impl<P: Protocol> World<P> {
         self.runtime[i].status = Status::Up;
         let held = std::mem::take(&mut self.held[i]);
         self.trace_event(TraceKind::Resume, node, NO_NODE, "", held.len() as u64, 0);
-        // The burst: everything that queued up runs now, in the order it arrived.
-        for event in held {
+        // The burst: everything that queued up runs now, in the order it arrived. Held
+        // timers were already due; they count in the current clock epoch.
+        let epoch = self.runtime[i].clock_epoch;
+        for mut event in held {
+            if let Event::Timer(timer) = &mut event {
+                timer.epoch = epoch;
+            }
             self.queue.push(self.now_us, event);
         }
     }
@@ -302,48 +431,7 @@ impl<P: Protocol> World<P> {
         let rt = &mut self.runtime[i];
         rt.status = Status::Crashed;
         rt.incarnation += 1;
-    }
-
-    fn apply_checked(&mut self, fault: &Fault) {
-        match fault {
-            Fault::Crash { node } => self.crash(*node),
-            Fault::Restart { node } => {
-                let rt = &mut self.runtime[*node as usize];
-                rt.status = Status::Up;
-                rt.restarts += 1;
-                self.boot(*node);
-            }
-            Fault::Pause { node, duration_ms } => {
-                let until_us = self.now_us + ms_to_us(*duration_ms, "duration_ms").expect("checked");
-                let rt = &mut self.runtime[*node as usize];
-                let pause_id = rt.new_pause_id();
-                rt.status = Status::Paused { until_us, pause_id };
-                self.queue.push(until_us, Event::Resume { node: *node, pause_id });
-            }
-            Fault::Partition { groups } => self.network.partition(groups),
-            Fault::Heal => self.network.heal(),
-            Fault::Cut { from, to } => self.network.cut(*from, *to),
-            Fault::Uncut { from, to } => self.network.uncut(*from, *to),
-            Fault::Link {
-                from,
-                to,
-                latency,
-                loss,
-                both,
-            } => {
-                let mut link = self.network.link(*from, *to).clone();
-                if let Some(spec) = latency {
-                    link.latency = spec.to_latency().expect("checked");
-                }
-                if let Some(p) = loss {
-                    link.loss_ppm = probability_ppm(*p, "loss").expect("checked");
-                }
-                self.network.set_link(*from, *to, link.clone());
-                if *both {
-                    self.network.set_link(*to, *from, link);
-                }
-            }
-        }
+        rt.busy_until_us = 0;
     }
 
     fn assert_conservation(&self) {
@@ -396,11 +484,29 @@ impl<P: Protocol> Engine for World<P> {
         self.runtime[node as usize].status
     }
 
-    fn apply(&mut self, fault: &Fault) -> Result<(), InputError> {
+    fn apply(&mut self, fault: &Fault, duration_us: Option<Micros>) -> Result<(), InputError> {
         fault.check(self.n, |node| self.runtime[node as usize].status)?;
+        if duration_us.is_some() && !fault.revertible() {
+            return Err(InputError::new(
+                "duration_ms",
+                format!("`{}` cannot be given a duration", fault.label()),
+            ));
+        }
         let target = fault.node().unwrap_or(NO_NODE);
-        self.trace_event(TraceKind::Fault, target, NO_NODE, "", fault.code() as u64, 0);
-        self.apply_checked(fault);
+        self.trace_event(
+            TraceKind::Fault,
+            target,
+            NO_NODE,
+            "",
+            fault.code() as u64,
+            duration_us.unwrap_or(0),
+        );
+        let revert = self.apply_checked(fault);
+        if let (Some(duration_us), Some(revert)) = (duration_us, revert) {
+            let id = self.reverts.len() as u32;
+            self.reverts.push(Some(revert));
+            self.queue.push(self.now_us + duration_us, Event::Revert { id });
+        }
         self.assert_conservation();
         Ok(())
     }
@@ -433,62 +539,15 @@ impl<P: Protocol> Engine for World<P> {
         }
         let rt = &self.runtime[node as usize];
         let local_us = rt.clock.local(self.now_us);
-        let peers = self.protocols[node as usize]
+        let view = self.protocols[node as usize]
             .as_ref()
-            .map(|p| p.view(local_us).peers)
+            .map(|p| p.view(local_us))
             .unwrap_or_default();
-        Ok(NodeView {
-            id: node,
-            status: rt.status.name(),
-            paused_until_ms: match rt.status {
-                Status::Paused { until_us, .. } => Some(inspect::ms(until_us)),
-                _ => None,
-            },
-            incarnation: rt.incarnation,
-            restarts: rt.restarts,
-            clock_ms: inspect::ms(local_us),
-            sent: rt.sent,
-            received: rt.received,
-            protocol: P::NAME,
-            peers,
-        })
+        Ok(NodeView::new(node, rt, self.now_us, P::NAME, view))
     }
 
     fn columns(&mut self) -> &Columns {
-        let c = &mut self.columns;
-        c.node_status.clear();
-        c.node_status.extend(self.runtime.iter().map(|r| r.status.code()));
-        c.node_group.clear();
-        c.node_group.extend_from_slice(self.network.group_of());
-        c.node_suspected_by.clear();
-        c.node_suspected_by.resize(self.n as usize, 0);
-        for proto in self.protocols.iter().flatten() {
-            for (peer, count) in c.node_suspected_by.iter_mut().enumerate() {
-                *count += proto.suspects(peer as NodeId) as u32;
-            }
-        }
-        c.clear_messages();
-        let held = self.held.iter().flatten();
-        for event in self.queue.iter().chain(held) {
-            let (f, doomed) = match event {
-                Event::Deliver(f) => (f, false),
-                Event::Lose(f) => (f, true),
-                _ => continue,
-            };
-            c.msg_from.push(f.from);
-            c.msg_to.push(f.to);
-            c.msg_sent_ms.push(inspect::ms(f.sent_us));
-            c.msg_deliver_ms.push(inspect::ms(f.deliver_us));
-            c.msg_kind.push(f.msg.kind() & 0x7F | if doomed { 0x80 } else { 0 });
-        }
-        let oldest = self.now_us.saturating_sub(RECENT_DROPS_WINDOW_US);
-        for d in self.drops.iter().filter(|d| d.at_us >= oldest) {
-            c.drop_from.push(d.from);
-            c.drop_to.push(d.to);
-            c.drop_at_ms.push(inspect::ms(d.at_us));
-            c.drop_frac.push(d.frac);
-            c.drop_reason.push(d.reason as u8);
-        }
+        self.fill_columns();
         &self.columns
     }
 
@@ -510,5 +569,9 @@ impl<P: Protocol> Engine for World<P> {
 
     fn in_flight(&self) -> u64 {
         self.in_flight
+    }
+
+    fn runtime(&self, node: NodeId) -> &NodeRuntime {
+        &self.runtime[node as usize]
     }
 }

@@ -13,14 +13,34 @@ use crate::network::NodeId;
 use crate::protocol::TimerTag;
 use crate::time::Micros;
 
-/// One message on the wire (or held at a paused receiver).
+/// One message on the wire (or held at a paused or slow receiver).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Flight<M> {
+    /// Who really sent it.
     pub from: NodeId,
+    /// Who it claims to come from (differs only when forged).
+    pub claimed_from: NodeId,
     pub to: NodeId,
     pub sent_us: Micros,
     pub deliver_us: Micros,
     pub msg: M,
+    /// Sent by a Byzantine node in its Byzantine way (forged, equivocated, corrupted, lied).
+    pub byzantine: bool,
+    /// Already waited out the receiver's slowness: process on arrival.
+    pub slowed: bool,
+}
+
+/// A protocol timer. It fires when the node's local clock reads `local_at_us`; the event's
+/// queue time is that moment in global time as computed in clock epoch `epoch`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Timer {
+    pub node: NodeId,
+    pub incarnation: u32,
+    pub epoch: u32,
+    pub tag: TimerTag,
+    pub local_at_us: Micros,
+    /// Already waited out the node's slowness: run on arrival.
+    pub slowed: bool,
 }
 
 /// Something that happens at a simulated time.
@@ -30,14 +50,16 @@ pub enum Event<M> {
     Deliver(Flight<M>),
     /// The doomed message dies on the wire, half way.
     Lose(Flight<M>),
-    /// A timer set by `node` in incarnation `incarnation` fires.
-    Timer {
-        node: NodeId,
-        incarnation: u32,
-        tag: TimerTag,
-    },
+    /// A protocol timer fires.
+    Timer(Timer),
     /// The pause `pause_id` of `node` ends.
     Resume { node: NodeId, pause_id: u32 },
+    /// A timed fault ends: undo entry `id` of the world's revert table.
+    Revert { id: u32 },
+    /// Clock strobe `strobe_id` of `node` flips to offset B (`to_b`) or back to A.
+    ClockFlip { node: NodeId, strobe_id: u32, to_b: bool },
+    /// Flapping link `id` changes state.
+    Flap { id: u32 },
 }
 
 #[derive(Clone, Debug)]
@@ -244,9 +266,8 @@ mod tests {
                         _ => None,
                     };
                     assert_eq!(q.pop_due(limit), expected, "round {round}");
-                    match expected {
-                        Some((t, _)) => now = t,
-                        None => break,
+                    if expected.is_none() {
+                        break;
                     }
                 }
                 now = limit;

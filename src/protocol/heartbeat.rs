@@ -1,47 +1,137 @@
-//! The heartbeat failure detector with a fixed timeout.
+//! The heartbeat failure detector with a fixed timeout, and optional end-to-end probes.
 //!
 //! Every `interval` each node sends a heartbeat to every peer. A node suspects a peer
 //! when it has heard nothing from it for `timeout` of its local clock, and clears the
 //! suspicion on the next heartbeat. One deadline timer per node fires exactly at the
 //! earliest peer deadline, so detection is never later than last heartbeat + timeout.
-//! Durable state: the boot count (sent in every heartbeat). Volatile: what was heard.
+//!
+//! With `probe_us`, each node also sends a real request to a random peer that often and
+//! waits `timeout` for the answer: the end-to-end check that catches a gray failure the
+//! heartbeats miss. Durable state: the boot count (sent in every heartbeat), optionally
+//! guarded by a checksum. Volatile: everything heard and every probe in flight.
 
+use crate::fault::Damage;
 use crate::network::NodeId;
-use crate::protocol::{Ctx, MessageInfo, PeerView, Protocol, ProtocolView, TimerTag};
+use crate::protocol::{Ctx, Durable, MessageInfo, PeerView, Protocol, ProtocolView, TimerTag};
+use crate::rng::Rng;
 use crate::time::{us_to_ms, Micros};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct HeartbeatConfig {
     pub interval_us: Micros,
     pub timeout_us: Micros,
+    /// How often a node probes a random peer with real work (None: no probes).
+    pub probe_us: Option<Micros>,
+    /// Whether durable state carries a checksum verified at boot.
+    pub checksum: bool,
 }
 
-/// "I am alive", with the sender's boot count.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Beat {
-    pub boots: u32,
+pub enum HeartbeatMsg {
+    /// "I am alive", with the sender's boot count.
+    Beat { boots: u32 },
+    /// A real request (work), numbered by the sender.
+    Probe { id: u32 },
+    /// The answer to probe `id`.
+    Answer { id: u32 },
 }
 
-impl MessageInfo for Beat {
+impl MessageInfo for HeartbeatMsg {
     fn kind(&self) -> u8 {
-        0
+        match self {
+            HeartbeatMsg::Beat { .. } => 0,
+            HeartbeatMsg::Probe { .. } => 1,
+            HeartbeatMsg::Answer { .. } => 2,
+        }
     }
     fn kind_name(&self) -> &'static str {
-        "heartbeat"
+        match self {
+            HeartbeatMsg::Beat { .. } => "heartbeat",
+            HeartbeatMsg::Probe { .. } => "probe",
+            HeartbeatMsg::Answer { .. } => "answer",
+        }
     }
     fn digest(&self) -> u64 {
-        self.boots as u64
+        match *self {
+            HeartbeatMsg::Beat { boots } => boots as u64,
+            HeartbeatMsg::Probe { id } => (1 << 32) | id as u64,
+            HeartbeatMsg::Answer { id } => (2 << 32) | id as u64,
+        }
+    }
+    fn is_work(&self) -> bool {
+        matches!(self, HeartbeatMsg::Probe { .. })
+    }
+    fn equivocate(&self, to: NodeId) -> Self {
+        match *self {
+            // Each peer is told a different boot count.
+            HeartbeatMsg::Beat { boots } => HeartbeatMsg::Beat {
+                boots: boots.wrapping_add(1 + to),
+            },
+            other => other,
+        }
+    }
+    fn corrupt(&self, noise: u64) -> Self {
+        match *self {
+            HeartbeatMsg::Beat { boots } => HeartbeatMsg::Beat {
+                boots: boots ^ (noise as u32 | 1),
+            },
+            HeartbeatMsg::Probe { id } => HeartbeatMsg::Probe {
+                id: id ^ (noise as u32 | 1),
+            },
+            HeartbeatMsg::Answer { id } => HeartbeatMsg::Answer {
+                id: id ^ (noise as u32 | 1),
+            },
+        }
+    }
+    fn lie(&self) -> Self {
+        match *self {
+            // Claims never to have restarted.
+            HeartbeatMsg::Beat { .. } => HeartbeatMsg::Beat { boots: 1 },
+            other => other,
+        }
     }
 }
 
+/// The boot count, its previous value (for torn writes) and a checksum.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct HeartbeatDurable {
     pub boots: u32,
+    previous: u32,
+    checksum: u32,
+}
+
+impl HeartbeatDurable {
+    fn sum(boots: u32) -> u32 {
+        boots.wrapping_mul(0x9E37_79B9).rotate_left(7) ^ 0xA5A5_5A5A
+    }
+
+    fn write(&mut self, boots: u32) {
+        self.previous = self.boots;
+        self.boots = boots;
+        self.checksum = Self::sum(boots);
+    }
+
+    fn intact(&self) -> bool {
+        self.checksum == Self::sum(self.boots) || (self.boots == 0 && self.checksum == 0)
+    }
+}
+
+impl Durable for HeartbeatDurable {
+    fn damage(&mut self, damage: Damage, noise: u64) {
+        match damage {
+            // The last write never reached the disk, but its checksum did (torn).
+            Damage::Torn => self.boots = self.previous,
+            Damage::Bitflip => self.boots ^= 1 << (noise % 32),
+        }
+    }
 }
 
 const TICK: TimerTag = 1;
 /// Deadline timers carry a generation in the upper bits so stale ones are ignored.
 const DEADLINE: TimerTag = 2;
+const PROBE: TimerTag = 3;
+/// Probe timeouts carry the probe id in the upper bits.
+const PROBE_TIMEOUT: TimerTag = 4;
 
 /// What a node knows of one peer, packed in one word (at 1,000 nodes the tables total
 /// 8 MB and a delivery touches one of them at random: size is speed). Bits 0–61: local
@@ -79,20 +169,36 @@ impl PeerState {
     }
 }
 
+/// End-to-end probe bookkeeping (only allocated when probes are on).
+#[derive(Clone, Debug, Default)]
+struct Probes {
+    next_id: u32,
+    /// The probe waiting for an answer: (id, peer, local send time).
+    pending: Option<(u32, NodeId, Micros)>,
+    ok: Vec<u64>,
+    failed: Vec<u64>,
+    rtt_us: Vec<Option<Micros>>,
+}
+
 #[derive(Clone, Debug)]
 pub struct Heartbeat {
     config: HeartbeatConfig,
     id: NodeId,
     durable: HeartbeatDurable,
     peers: Vec<PeerState>,
+    /// The boot count each peer last claimed.
+    claims: Vec<u32>,
     /// When the pending deadline timer fires (local time), and its generation.
     deadline_at_us: Option<Micros>,
     deadline_gen: u64,
+    probes: Option<Probes>,
+    rng: Rng,
+    notes: Vec<String>,
 }
 
 impl Heartbeat {
-    fn beat_all(&self, ctx: &mut Ctx<Beat>) {
-        let beat = Beat {
+    fn beat_all(&self, ctx: &mut Ctx<HeartbeatMsg>) {
+        let beat = HeartbeatMsg::Beat {
             boots: self.durable.boots,
         };
         for peer in 0..self.peers.len() as NodeId {
@@ -103,7 +209,7 @@ impl Heartbeat {
     }
 
     /// Suspects every peer whose deadline has passed, then arms the timer for the next one.
-    fn check_deadlines(&mut self, ctx: &mut Ctx<Beat>) {
+    fn check_deadlines(&mut self, ctx: &mut Ctx<HeartbeatMsg>) {
         let now = ctx.now_local_us;
         let mut next: Option<Micros> = None;
         for (peer, state) in self.peers.iter_mut().enumerate() {
@@ -120,57 +226,143 @@ impl Heartbeat {
         self.arm_deadline(next, ctx);
     }
 
-    fn arm_deadline(&mut self, at: Option<Micros>, ctx: &mut Ctx<Beat>) {
+    fn arm_deadline(&mut self, at: Option<Micros>, ctx: &mut Ctx<HeartbeatMsg>) {
         match (at, self.deadline_at_us) {
             (None, _) => self.deadline_at_us = None,
             (Some(at), Some(pending)) if pending <= at => {} // the pending timer comes first
             (Some(at), _) => {
                 self.deadline_gen += 1;
                 self.deadline_at_us = Some(at);
-                ctx.set_timer(at - ctx.now_local_us, DEADLINE | (self.deadline_gen << 8));
+                ctx.set_timer(at.saturating_sub(ctx.now_local_us), DEADLINE | (self.deadline_gen << 8));
             }
         }
+    }
+
+    fn send_probe(&mut self, ctx: &mut Ctx<HeartbeatMsg>) {
+        let n = self.peers.len() as u64;
+        let (Some(probes), true) = (self.probes.as_mut(), n > 1) else {
+            return;
+        };
+        let mut peer = self.rng.below(n - 1) as NodeId;
+        if peer >= self.id {
+            peer += 1;
+        }
+        probes.next_id += 1;
+        let id = probes.next_id;
+        probes.pending = Some((id, peer, ctx.now_local_us));
+        ctx.send(peer, HeartbeatMsg::Probe { id });
+        ctx.set_timer(self.config.timeout_us, PROBE_TIMEOUT | ((id as u64) << 8));
+    }
+
+    fn on_answer(&mut self, from: NodeId, id: u32, now_us: Micros) {
+        let Some(probes) = self.probes.as_mut() else { return };
+        if let Some((pending, peer, sent_us)) = probes.pending {
+            if pending == id && peer == from {
+                probes.pending = None;
+                probes.ok[peer as usize] += 1;
+                probes.rtt_us[peer as usize] = Some(now_us.saturating_sub(sent_us));
+            }
+        }
+    }
+
+    fn on_probe_timeout(&mut self, id: u32) {
+        let Some(probes) = self.probes.as_mut() else { return };
+        if let Some((pending, peer, _)) = probes.pending {
+            if pending == id {
+                probes.pending = None;
+                probes.failed[peer as usize] += 1;
+            }
+        }
+    }
+
+    pub fn boots(&self) -> u32 {
+        self.durable.boots
     }
 }
 
 impl Protocol for Heartbeat {
     type Config = HeartbeatConfig;
-    type Msg = Beat;
+    type Msg = HeartbeatMsg;
     type Durable = HeartbeatDurable;
     const NAME: &'static str = "heartbeat";
 
-    fn boot(config: &HeartbeatConfig, id: NodeId, nodes: u32, durable: HeartbeatDurable, ctx: &mut Ctx<Beat>) -> Self {
+    fn boot(
+        config: &HeartbeatConfig,
+        id: NodeId,
+        nodes: u32,
+        mut durable: HeartbeatDurable,
+        rng: Rng,
+        ctx: &mut Ctx<HeartbeatMsg>,
+    ) -> Self {
         let n = nodes as usize;
+        let mut notes = Vec::new();
+        if config.checksum && !durable.intact() {
+            notes.push(format!(
+                "durable state failed its checksum at boot (boot count read {}): reset",
+                durable.boots
+            ));
+            durable = HeartbeatDurable::default();
+        }
+        durable.write(durable.boots.wrapping_add(1));
+        let probes = config.probe_us.map(|_| Probes {
+            ok: vec![0; n],
+            failed: vec![0; n],
+            rtt_us: vec![None; n],
+            ..Probes::default()
+        });
         let mut node = Heartbeat {
             config: config.clone(),
             id,
-            durable: HeartbeatDurable {
-                boots: durable.boots + 1,
-            },
+            durable,
             peers: vec![PeerState::new(ctx.now_local_us); n],
+            claims: vec![0; n],
             deadline_at_us: None,
             deadline_gen: 0,
+            probes,
+            rng,
+            notes,
         };
         node.beat_all(ctx);
         ctx.set_timer(config.interval_us, TICK);
+        if let Some(probe_us) = config.probe_us {
+            ctx.set_timer(probe_us, PROBE);
+        }
         node.check_deadlines(ctx);
         node
     }
 
-    fn on_message(&mut self, from: NodeId, _msg: Beat, ctx: &mut Ctx<Beat>) {
-        assert!(from != self.id, "a node does not heartbeat itself");
-        if self.peers[from as usize].heard(ctx.now_local_us) {
-            self.arm_deadline(Some(ctx.now_local_us + self.config.timeout_us), ctx);
+    fn on_message(&mut self, from: NodeId, msg: HeartbeatMsg, ctx: &mut Ctx<HeartbeatMsg>) {
+        match msg {
+            HeartbeatMsg::Beat { boots } => {
+                if from == self.id {
+                    return; // a forged beat in our own name tells us nothing
+                }
+                self.claims[from as usize] = boots;
+                if self.peers[from as usize].heard(ctx.now_local_us) {
+                    self.arm_deadline(Some(ctx.now_local_us + self.config.timeout_us), ctx);
+                }
+            }
+            HeartbeatMsg::Probe { id } => ctx.send(from, HeartbeatMsg::Answer { id }),
+            HeartbeatMsg::Answer { id } => self.on_answer(from, id, ctx.now_local_us),
         }
     }
 
-    fn on_timer(&mut self, tag: TimerTag, ctx: &mut Ctx<Beat>) {
-        if tag == TICK {
-            self.beat_all(ctx);
-            ctx.set_timer(self.config.interval_us, TICK);
-        } else if tag & 0xFF == DEADLINE && tag >> 8 == self.deadline_gen {
-            self.deadline_at_us = None;
-            self.check_deadlines(ctx);
+    fn on_timer(&mut self, tag: TimerTag, ctx: &mut Ctx<HeartbeatMsg>) {
+        match tag & 0xFF {
+            TICK => {
+                self.beat_all(ctx);
+                ctx.set_timer(self.config.interval_us, TICK);
+            }
+            DEADLINE if tag >> 8 == self.deadline_gen => {
+                self.deadline_at_us = None;
+                self.check_deadlines(ctx);
+            }
+            PROBE => {
+                self.send_probe(ctx);
+                ctx.set_timer(self.config.probe_us.expect("probes are on"), PROBE);
+            }
+            PROBE_TIMEOUT => self.on_probe_timeout((tag >> 8) as u32),
+            _ => {}
         }
     }
 
@@ -179,6 +371,7 @@ impl Protocol for Heartbeat {
     }
 
     fn view(&self, now_local_us: Micros) -> ProtocolView {
+        let probes = self.probes.as_ref();
         let peers = (self.peers.iter().enumerate())
             .filter(|&(p, _)| p as NodeId != self.id)
             .map(|(p, s)| PeerView {
@@ -187,9 +380,15 @@ impl Protocol for Heartbeat {
                 since_heard_ms: s
                     .heard_ever()
                     .then(|| us_to_ms(now_local_us.saturating_sub(s.last_heard_us()))),
+                claims: s.heard_ever().then_some(self.claims[p] as u64),
+                probes_ok: probes.map(|pr| pr.ok[p]),
+                probes_failed: probes.map(|pr| pr.failed[p]),
+                rtt_ms: probes.and_then(|pr| pr.rtt_us[p]).map(us_to_ms),
             })
             .collect();
-        ProtocolView { peers }
+        let mut notes = self.notes.clone();
+        notes.push(format!("boot count {} (durable)", self.durable.boots));
+        ProtocolView { peers, notes }
     }
 
     fn suspects(&self, peer: NodeId) -> bool {
@@ -197,22 +396,21 @@ impl Protocol for Heartbeat {
     }
 }
 
-impl Heartbeat {
-    pub fn boots(&self) -> u32 {
-        self.durable.boots
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn boot(ctx: &mut Ctx<Beat>) -> Heartbeat {
-        let config = HeartbeatConfig {
+    fn config() -> HeartbeatConfig {
+        HeartbeatConfig {
             interval_us: 100,
             timeout_us: 350,
-        };
-        Heartbeat::boot(&config, 0, 3, HeartbeatDurable::default(), ctx)
+            probe_us: None,
+            checksum: false,
+        }
+    }
+
+    fn boot(ctx: &mut Ctx<HeartbeatMsg>) -> Heartbeat {
+        Heartbeat::boot(&config(), 0, 3, HeartbeatDurable::default(), Rng::from_seed(1), ctx)
     }
 
     #[test]
@@ -230,14 +428,38 @@ mod tests {
         let mut ctx = Ctx::new();
         let mut hb = boot(&mut ctx);
         ctx.reset(200);
-        hb.on_message(1, Beat { boots: 1 }, &mut ctx);
+        hb.on_message(1, HeartbeatMsg::Beat { boots: 1 }, &mut ctx);
         ctx.reset(350);
         hb.on_timer(DEADLINE | (1 << 8), &mut ctx);
         assert!(!hb.suspects(1) && hb.suspects(2));
         // The next deadline is peer 1's: 200 + 350.
         assert_eq!(ctx.timers.last().unwrap().0, 200);
         ctx.reset(400);
-        hb.on_message(2, Beat { boots: 1 }, &mut ctx);
+        hb.on_message(2, HeartbeatMsg::Beat { boots: 1 }, &mut ctx);
         assert!(!hb.suspects(2));
+    }
+
+    #[test]
+    fn a_checksum_catches_damaged_durable_state() {
+        let mut durable = HeartbeatDurable::default();
+        durable.write(1);
+        durable.write(2);
+        let mut flipped = durable;
+        flipped.damage(Damage::Bitflip, 4);
+        assert!(!flipped.intact());
+        let mut ctx = Ctx::new();
+        let checked = HeartbeatConfig {
+            checksum: true,
+            ..config()
+        };
+        let hb = Heartbeat::boot(&checked, 0, 3, flipped, Rng::from_seed(1), &mut ctx);
+        assert_eq!(hb.boots(), 1, "detected: reset, then boot");
+        assert!(hb.notes[0].contains("checksum"));
+        let hb = Heartbeat::boot(&config(), 0, 3, flipped, Rng::from_seed(1), &mut ctx);
+        assert_eq!(hb.boots(), (2 ^ 16) + 1, "undetected: the flipped count is used");
+        // A torn write loses the last boot: two incarnations claim the same number.
+        let mut torn = durable;
+        torn.damage(Damage::Torn, 0);
+        assert_eq!(torn.boots, 1);
     }
 }

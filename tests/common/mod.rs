@@ -14,7 +14,7 @@ pub fn cluster(nodes: u32, seed: u64) -> Scenario {
 pub fn with_faults(mut s: Scenario, faults: Vec<(f64, Fault)>) -> Scenario {
     s.faults = faults
         .into_iter()
-        .map(|(at_ms, fault)| ScheduledFault { at_ms, fault })
+        .map(|(at_ms, fault)| ScheduledFault::at(at_ms, fault))
         .collect();
     s
 }
@@ -28,6 +28,8 @@ pub fn with_heartbeat(mut s: Scenario, interval_ms: f64, timeout_ms: f64) -> Sce
     s.protocol = ProtocolSpec::Heartbeat {
         interval_ms,
         timeout_ms,
+        probe_ms: None,
+        checksum: false,
     };
     s
 }

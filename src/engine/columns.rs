@@ -1,0 +1,96 @@
+//! Filling the render columns from the world (refilled in place every frame).
+//!
+//! The renderer reads these straight out of wasm memory; see `docs/js-api.md` for the
+//! meaning of every code. Cost is linear in nodes plus messages, except the suspicion
+//! count (nodes²) and the blocked-link matrix (nodes², only up to `LINK_MATRIX_MAX_NODES`).
+
+use crate::inspect;
+use crate::limits::RECENT_DROPS_WINDOW_US;
+use crate::network::NodeId;
+use crate::protocol::{MessageInfo, Protocol};
+
+use super::{Event, World};
+
+/// Largest cluster for which the blocked-link matrix is filled (64² bytes).
+pub const LINK_MATRIX_MAX_NODES: u32 = 64;
+
+/// `node_flags` bits.
+pub const FLAG_GRAY: u8 = 1;
+pub const FLAG_BYZANTINE: u8 = 2;
+pub const FLAG_SLOW: u8 = 4;
+pub const FLAG_OMISSION: u8 = 8;
+pub const FLAG_CLOCK: u8 = 16;
+pub const FLAG_STROBE: u8 = 32;
+
+/// `msg_kind` bits above the 6-bit message kind.
+pub const MSG_BYZANTINE: u8 = 0x40;
+pub const MSG_DOOMED: u8 = 0x80;
+
+impl<P: Protocol> World<P> {
+    pub(super) fn fill_columns(&mut self) {
+        let now = self.now_us;
+        let c = &mut self.columns;
+        c.node_status.clear();
+        c.node_status.extend(self.runtime.iter().map(|r| r.status.code()));
+        c.node_group.clear();
+        c.node_group.extend_from_slice(self.network.group_of());
+        c.node_flags.clear();
+        c.node_clock_skew_ms.clear();
+        for rt in &self.runtime {
+            let a = &rt.afflictions;
+            let skew_us = rt.clock.local(now) as i64 - now as i64;
+            let flags = (a.is_gray() as u8 * FLAG_GRAY)
+                | (a.is_byzantine() as u8 * FLAG_BYZANTINE)
+                | (a.slow.is_some() as u8 * FLAG_SLOW)
+                | ((a.send_omission_ppm | a.receive_omission_ppm > 0) as u8 * FLAG_OMISSION)
+                | ((skew_us != 0 || rt.clock.drift_ppm != 0) as u8 * FLAG_CLOCK)
+                | (rt.strobing as u8 * FLAG_STROBE);
+            c.node_flags.push(flags);
+            c.node_clock_skew_ms.push(skew_us as f32 / 1_000.0);
+        }
+        c.node_suspected_by.clear();
+        c.node_suspected_by.resize(self.n as usize, 0);
+        for proto in self.protocols.iter().flatten() {
+            for (peer, count) in c.node_suspected_by.iter_mut().enumerate() {
+                *count += proto.suspects(peer as NodeId) as u32;
+            }
+        }
+        c.link_blocked.clear();
+        if self.n <= LINK_MATRIX_MAX_NODES && self.network.any_blocked() {
+            for from in 0..self.n {
+                for to in 0..self.n {
+                    let blocked = if from == to {
+                        None
+                    } else {
+                        self.network.blocked(from, to)
+                    };
+                    c.link_blocked.push(blocked.map_or(0, |r| r as u8));
+                }
+            }
+        }
+        c.clear_messages();
+        let held = self.held.iter().flatten();
+        for event in self.queue.iter().chain(held) {
+            let (f, doomed) = match event {
+                Event::Deliver(f) => (f, false),
+                Event::Lose(f) => (f, true),
+                _ => continue,
+            };
+            c.msg_from.push(f.from);
+            c.msg_to.push(f.to);
+            c.msg_sent_ms.push(inspect::ms(f.sent_us));
+            c.msg_deliver_ms.push(inspect::ms(f.deliver_us));
+            let kind = f.msg.kind() & 0x3F;
+            c.msg_kind
+                .push(kind | if f.byzantine { MSG_BYZANTINE } else { 0 } | if doomed { MSG_DOOMED } else { 0 });
+        }
+        let oldest = now.saturating_sub(RECENT_DROPS_WINDOW_US);
+        for d in self.drops.iter().filter(|d| d.at_us >= oldest) {
+            c.drop_from.push(d.from);
+            c.drop_to.push(d.to);
+            c.drop_at_ms.push(inspect::ms(d.at_us));
+            c.drop_frac.push(d.frac);
+            c.drop_reason.push(d.reason as u8);
+        }
+    }
+}

@@ -11,6 +11,9 @@ pub const PAGE_MAX_NODES: u32 = 1_000;
 pub const MAX_IN_FLIGHT: usize = 2_000_000;
 /// Most pending events in the queue (in-flight messages, timers and held events).
 pub const MAX_QUEUED_EVENTS: usize = 4_000_000;
+/// Longest backlog a slow or gray node may build, in µs of queued work (1 minute): a
+/// message that would wait longer is dropped as `overflow` (its inbox is full).
+pub const MAX_BACKLOG_US: u64 = 60_000_000;
 /// Most timers a protocol handler may set in one call.
 pub const MAX_TIMERS_PER_HANDLER: usize = 64;
 /// Trace events kept in memory (a ring buffer) for the page and time-space diagrams.

@@ -179,8 +179,8 @@ fn print_summary(sim: &Simulation, wall_s: f64) {
         snap.events as f64 / wall_s.max(1e-9) / 1e6
     );
     println!(
-        "messages: sent {}, delivered {}, duplicated {}, in flight {}, dropped {} (loss {}, partition {}, cut {}, crashed {}, overflow {})",
-        c.sent, c.delivered, c.duplicated, c.in_flight, d.total, d.loss, d.partition, d.cut, d.crashed, d.overflow
+        "messages: sent {}, delivered {}, duplicated {}, in flight {}, dropped {} (loss {}, partition {}, cut {}, crashed {}, overflow {}, omission {}, gray {})",
+        c.sent, c.delivered, c.duplicated, c.in_flight, d.total, d.loss, d.partition, d.cut, d.crashed, d.overflow, d.omission, d.gray
     );
     println!(
         "nodes: {} up, {} crashed, {} paused",
@@ -218,8 +218,8 @@ fn print_summary(sim: &Simulation, wall_s: f64) {
 /// never does.
 struct WallClock(#[allow(clippy::disallowed_types)] std::time::Instant);
 
+#[allow(clippy::disallowed_types, clippy::disallowed_methods)]
 impl WallClock {
-    #[allow(clippy::disallowed_methods)]
     fn start() -> WallClock {
         WallClock(std::time::Instant::now())
     }

@@ -1,21 +1,34 @@
-//! Built-in scenarios, each with a short explanation of what to watch and what to try.
+//! Built-in scenarios, one or more per failure class, each with what happens, what to
+//! watch and what to try next.
 //!
-//! Invariant: every preset validates (tested), and its name is a stable identifier used
-//! in URLs and by `faultline run --preset`.
+//! Invariant: every preset validates (tested), makes its point within the first seconds
+//! of play, and its name is a stable identifier used in URLs and by
+//! `faultline run --preset`.
 
-use crate::fault::Fault;
+use crate::fault::{Behaviour, Damage, Fault, Shape};
 use crate::scenario::{LatencySpec, NetworkSpec, ProtocolSpec, Scenario, ScheduledFault};
 
 /// A named scenario with its explanation.
 pub struct Preset {
     pub name: &'static str,
     pub title: &'static str,
+    /// The failure class it shows (from the catalogue).
+    pub class: &'static str,
+    /// What happens.
     pub summary: &'static str,
+    /// What to watch on the canvas and in the inspector.
+    pub watch: &'static str,
+    /// What to try next.
+    pub try_next: &'static str,
     pub build: fn() -> Scenario,
 }
 
 fn at(at_ms: f64, fault: Fault) -> ScheduledFault {
     ScheduledFault::at(at_ms, fault)
+}
+
+fn lasting(at_ms: f64, fault: Fault, duration_ms: f64) -> ScheduledFault {
+    ScheduledFault::lasting(at_ms, fault, duration_ms)
 }
 
 fn named(title: &str, nodes: u32, faults: Vec<ScheduledFault>) -> Scenario {
@@ -26,21 +39,35 @@ fn named(title: &str, nodes: u32, faults: Vec<ScheduledFault>) -> Scenario {
     }
 }
 
+fn heartbeat(interval_ms: f64, timeout_ms: f64, probe_ms: Option<f64>, checksum: bool) -> ProtocolSpec {
+    ProtocolSpec::Heartbeat {
+        interval_ms,
+        timeout_ms,
+        probe_ms,
+        checksum,
+    }
+}
+
 pub const PRESETS: &[Preset] = &[
     Preset {
         name: "heartbeat",
         title: "Heartbeats",
-        summary: "Five nodes send each other a heartbeat every 100 ms; a peer silent for 350 ms is \
-                  suspected. Watch the dots fly. Try: click a node and crash it — within 350 ms plus \
-                  one message delay every other node suspects it.",
+        class: "failure detection",
+        summary: "Five nodes send each other a heartbeat every 100 ms; a peer silent for 350 ms is suspected.",
+        watch: "The dots are heartbeats in flight, drawn where they are right now.",
+        try_next: "Click a node and crash it: within 350 ms plus one message delay every other node suspects it.",
         build: || named("Heartbeats", 5, vec![]),
     },
     Preset {
         name: "crash-recovery",
         title: "Crash and recovery",
-        summary: "Node 2 crashes at 2 s and restarts at 6 s. Watch the others suspect it (amber rings) \
-                  and clear the suspicion once its first heartbeat after the restart arrives. Its boot \
-                  count is durable state: it survives the crash; what it heard is volatile and lost.",
+        class: "crash-stop, crash-recovery",
+        summary:
+            "Node 2 crashes at 2 s and restarts at 6 s with its durable state (a boot count) but nothing it had heard.",
+        watch:
+            "The amber rings: every other node suspects node 2 about 350 ms after the crash, and clears it when the \
+                first heartbeat after the restart arrives. The inspector shows its boot count went from 1 to 2.",
+        try_next: "Crash two more nodes: a failure detector keeps working with any number of failures.",
         build: || {
             named(
                 "Crash and recovery",
@@ -55,9 +82,11 @@ pub const PRESETS: &[Preset] = &[
     Preset {
         name: "partition",
         title: "Network partition",
-        summary: "At 2 s the network splits {0,1,2} | {3,4}; at 8 s it heals. Each side suspects the \
-                  other: both sides believe they are the live cluster. Watch the cut and the messages \
-                  that die at it. Try: partition into three groups, or isolate one node.",
+        class: "network partition (full)",
+        summary: "At 2 s the network splits {0,1,2} | {3,4}; at 8 s it heals.",
+        watch: "The jagged cut, and heartbeats dying at it. Each side suspects the other: both sides believe they are \
+                the live cluster.",
+        try_next: "Partition into three groups, or isolate one node.",
         build: || {
             named(
                 "Network partition",
@@ -75,11 +104,217 @@ pub const PRESETS: &[Preset] = &[
         },
     },
     Preset {
+        name: "partial-partition",
+        title: "Partial partition",
+        class: "network partition (partial)",
+        summary: "At 2 s nodes {0,1} and {3,4} lose each other, but all of them still reach node 2.",
+        watch: "Node 2 suspects no one; the others each suspect exactly the far side. \"Is node 3 up?\" has two \
+                different true answers.",
+        try_next: "Try the majorities ring: every node sees a majority, no two the same one.",
+        build: || {
+            named(
+                "Partial partition",
+                5,
+                vec![lasting(
+                    2_000.0,
+                    Fault::PartialPartition {
+                        a: vec![0, 1],
+                        b: vec![3, 4],
+                    },
+                    6_000.0,
+                )],
+            )
+        },
+    },
+    Preset {
+        name: "majorities-ring",
+        title: "Majorities ring",
+        class: "network partition (partial)",
+        summary:
+            "At 2 s each node can reach only its two ring neighbours: a majority of three, different for every node.",
+        watch: "Every node suspects exactly its two far peers. A quorum protocol here would find a majority \
+                everywhere and agreement nowhere.",
+        try_next: "Heal, then cut a single link in one direction.",
+        build: || {
+            named(
+                "Majorities ring",
+                5,
+                vec![lasting(2_000.0, Fault::Shape { shape: Shape::Ring }, 6_000.0)],
+            )
+        },
+    },
+    Preset {
+        name: "asymmetric",
+        title: "One-way link",
+        class: "network partition (asymmetric)",
+        summary: "At 2 s the link 0→1 is cut in one direction only.",
+        watch: "Node 1 hears nothing from node 0 and suspects it, while node 0 hears node 1 fine: two nodes disagree \
+                about the same link. The one-way arrow marks the cut.",
+        try_next: "Cut 1→0 too and see the disagreement vanish.",
+        build: || named("One-way link", 5, vec![at(2_000.0, Fault::Cut { from: 0, to: 1 })]),
+    },
+    Preset {
+        name: "flapping-link",
+        title: "Flapping link",
+        class: "link faults",
+        summary: "From 1 s the link between nodes 0 and 3 goes down and up every 500 ms.",
+        watch:
+            "Node 0 and node 3 suspect each other, forgive, suspect again: a flapping link makes a detector flap too.",
+        try_next: "Raise the timeout past the flap period and the flapping stops being seen.",
+        build: || {
+            named(
+                "Flapping link",
+                5,
+                vec![lasting(
+                    1_000.0,
+                    Fault::Flap {
+                        from: 0,
+                        to: 3,
+                        period_ms: 500.0,
+                        both: true,
+                    },
+                    8_000.0,
+                )],
+            )
+        },
+    },
+    Preset {
+        name: "omission",
+        title: "Send omission",
+        class: "omission",
+        summary:
+            "From 2 s node 1 silently loses 70% of the messages it sends. Nothing says so: they just never arrive.",
+        watch: "Bursts where node 1's heartbeats die as they leave, and suspicion of node 1 flickering on and off. \
+                The inspector's dropped count shows 'omission'.",
+        try_next: "Set receive omission instead, and the flicker moves: node 1 suspects the others.",
+        build: || {
+            named(
+                "Send omission",
+                5,
+                vec![at(
+                    2_000.0,
+                    Fault::Omission {
+                        node: 1,
+                        send: 0.7,
+                        receive: 0.0,
+                    },
+                )],
+            )
+        },
+    },
+    Preset {
+        name: "slow-node",
+        title: "Slow node",
+        class: "timing / performance",
+        summary: "From 2 s node 3 needs 30–60 ms of processing per event, one at a time: more work than it can do. \
+                  Everything it says stays true, but its backlog grows and its answers come later and later.",
+        watch: "Once node 3's heartbeats come more than 350 ms apart the others suspect it, though it never stopped. \
+                Select node 0: probe round trips to node 3 climb while the others stay flat.",
+        try_next: "Make it 2–8 ms instead: slow but keeping up, and no one notices.",
+        build: || Scenario {
+            protocol: heartbeat(100.0, 350.0, Some(200.0), false),
+            ..named(
+                "Slow node",
+                5,
+                vec![at(
+                    2_000.0,
+                    Fault::Slow {
+                        node: 3,
+                        delay: LatencySpec::Uniform {
+                            min_ms: 30.0,
+                            max_ms: 60.0,
+                        },
+                    },
+                )],
+            )
+        },
+    },
+    Preset {
+        name: "latency-spike",
+        title: "Latency spike",
+        class: "timing / performance",
+        summary: "From 2 s to 4 s every link into node 0 takes 200–1 000 ms: often longer than the 350 ms timeout.",
+        watch: "Node 0 keeps suspecting peers although no one failed; a second after the spike all is well again.",
+        try_next: "Open 'Slow network' to see the same with jitter instead of a spike.",
+        build: || {
+            let spike = |from| {
+                lasting(
+                    2_000.0,
+                    Fault::Link {
+                        from,
+                        to: 0,
+                        latency: Some(LatencySpec::Uniform {
+                            min_ms: 400.0,
+                            max_ms: 600.0,
+                        }),
+                        loss: None,
+                        duplicate: None,
+                        both: false,
+                    },
+                    2_000.0,
+                )
+            };
+            named("Latency spike", 5, (1..5).map(spike).collect())
+        },
+    },
+    Preset {
+        name: "slow-network",
+        title: "Slow network, false suspicion",
+        class: "timing / performance",
+        summary: "Latency is normally distributed around 200 ms with a 120 ms spread, against a fixed 350 ms timeout. \
+                  No node ever fails.",
+        watch: "Suspicions flicker on and off anyway: a fixed timeout cannot tell slow from dead.",
+        try_next: "Raise the timeout and watch detection of a real crash slow down with it.",
+        build: || Scenario {
+            network: NetworkSpec {
+                latency: LatencySpec::Normal {
+                    mean_ms: 200.0,
+                    std_ms: 120.0,
+                },
+                ..NetworkSpec::default()
+            },
+            ..named("Slow network, false suspicion", 5, vec![])
+        },
+    },
+    Preset {
+        name: "clock-jump",
+        title: "Clock jumps",
+        class: "clock skew / drift / jumps",
+        summary: "At 2 s node 2's clock steps back 1.5 s (an NTP correction); at 6 s node 4's clock leaps 1 s ahead.",
+        watch: "Node 2 waits for its clock to re-reach its next heartbeat time and goes silent for 1.5 s: everyone \
+                suspects it. Node 4's timeouts all expire at once: it suspects everyone. The dial shows each skew.",
+        try_next: "Set a drift of +200 000 ppm on a node: its clock runs 20% fast and it heartbeats more often.",
+        build: || {
+            named(
+                "Clock jumps",
+                5,
+                vec![
+                    at(
+                        2_000.0,
+                        Fault::ClockJump {
+                            node: 2,
+                            by_ms: -1_500.0,
+                        },
+                    ),
+                    at(
+                        6_000.0,
+                        Fault::ClockJump {
+                            node: 4,
+                            by_ms: 1_000.0,
+                        },
+                    ),
+                ],
+            )
+        },
+    },
+    Preset {
         name: "gc-pause",
         title: "Process pause",
-        summary: "Node 1 stops the world for 1.5 s at 2 s (a long garbage collection). The others \
-                  suspect it though it never crashed; when it wakes its late timers and queued \
-                  heartbeats run in one burst. Try: a pause shorter than the 350 ms timeout.",
+        class: "process pause (GC, VM)",
+        summary: "Node 1 stops the world for 1.5 s at 2 s (a long garbage collection).",
+        watch: "The others suspect it though it never crashed. When it wakes, its late timers and queued heartbeats \
+                run in one burst, and it briefly suspects everyone: it saw no one for 1.5 s.",
+        try_next: "Pause it for 200 ms, shorter than the 350 ms timeout: nobody notices.",
         build: || {
             named(
                 "Process pause",
@@ -95,41 +330,93 @@ pub const PRESETS: &[Preset] = &[
         },
     },
     Preset {
-        name: "slow-network",
-        title: "Slow network, false suspicion",
-        summary: "Latency is normally distributed around 200 ms with a 120 ms spread, against a fixed \
-                  350 ms timeout. No node ever fails, yet suspicions flicker on and off: a fixed \
-                  timeout cannot tell slow from dead. Try: raise the timeout and watch detection slow.",
+        name: "gray-failure",
+        title: "Gray failure",
+        class: "gray",
+        summary: "Each node also sends a real request to a random peer every 100 ms. From 2 s node 2 fails 80% of \
+                  real requests, but still answers every heartbeat.",
+        watch: "No amber ring: the heartbeat detector says node 2 is healthy. Select node 0 and read its probes: \
+                requests to node 2 keep failing. Healthy on paper, broken in practice.",
+        try_next: "Make node 2 slow for requests instead (fail 0, +300 ms).",
         build: || Scenario {
-            network: NetworkSpec {
-                latency: LatencySpec::Normal {
-                    mean_ms: 200.0,
-                    std_ms: 120.0,
-                },
-                ..NetworkSpec::default()
-            },
-            ..named("Slow network, false suspicion", 5, vec![])
+            protocol: heartbeat(100.0, 350.0, Some(100.0), false),
+            ..named(
+                "Gray failure",
+                5,
+                vec![at(
+                    2_000.0,
+                    Fault::Gray {
+                        node: 2,
+                        fail: 0.8,
+                        slow_ms: 0.0,
+                    },
+                )],
+            )
         },
     },
     Preset {
-        name: "asymmetric",
-        title: "One-way link",
-        summary: "At 2 s the link 0→1 is cut in one direction only: 1 still hears nothing from 0 and \
-                  suspects it, while 0 hears 1 fine. Two nodes disagree about the same link.",
-        build: || named("One-way link", 5, vec![at(2_000.0, Fault::Cut { from: 0, to: 1 })]),
+        name: "byzantine-forge",
+        title: "Byzantine forgery",
+        class: "Byzantine",
+        summary: "From 1 s node 1 also sends heartbeats claiming to come from node 3. At 2 s node 3 crashes.",
+        watch: "Nobody but the forger suspects node 3, though it is dead: node 1's forged heartbeats (marked \
+                two-faced) keep it alive in every other view. Unsigned messages let one liar rewrite what everyone \
+                believes.",
+        try_next: "Make node 1 honest again and watch node 3 get suspected within 350 ms.",
+        build: || {
+            named(
+                "Byzantine forgery",
+                5,
+                vec![
+                    at(
+                        1_000.0,
+                        Fault::Byzantine {
+                            node: 1,
+                            behaviour: Behaviour::Forge { as_node: 3 },
+                        },
+                    ),
+                    at(2_000.0, Fault::Crash { node: 3 }),
+                ],
+            )
+        },
+    },
+    Preset {
+        name: "torn-write",
+        title: "Torn write on restart",
+        class: "crash-recovery (storage)",
+        summary: "Node 2 crashes at 2 s; its last durable write (the boot count) is torn; it restarts at 3 s. Its \
+                  durable state carries a checksum.",
+        watch: "The checksum catches the torn write at boot: the inspector notes it and the node resets its boot \
+                count instead of trusting it.",
+        try_next: "Turn the checksum off (edit the scenario) and the node boots with a stale count, unnoticed.",
+        build: || Scenario {
+            protocol: heartbeat(100.0, 350.0, None, true),
+            ..named(
+                "Torn write on restart",
+                5,
+                vec![
+                    at(2_000.0, Fault::Crash { node: 2 }),
+                    at(
+                        2_500.0,
+                        Fault::Storage {
+                            node: 2,
+                            damage: Damage::Torn,
+                        },
+                    ),
+                    at(3_000.0, Fault::Restart { node: 2 }),
+                ],
+            )
+        },
     },
     Preset {
         name: "large-cluster",
         title: "A thousand nodes",
-        summary: "1,000 nodes heartbeating all-to-all once a second: about a million messages a \
-                  simulated second. A 200-node region is partitioned off at 3 s.",
+        class: "scale",
+        summary: "1,000 nodes heartbeating all-to-all once a second: about a million messages a simulated second.",
+        watch: "A 200-node region is partitioned off at 3 s; the suspicion counts climb on both sides.",
+        try_next: "Lower the speed and watch individual heartbeats cross the disc.",
         build: || Scenario {
-            protocol: ProtocolSpec::Heartbeat {
-                interval_ms: 1_000.0,
-                timeout_ms: 3_000.0,
-                probe_ms: None,
-                checksum: false,
-            },
+            protocol: heartbeat(1_000.0, 3_000.0, None, false),
             ..named(
                 "A thousand nodes",
                 1_000,
@@ -167,6 +454,7 @@ mod tests {
                 "duplicate preset {}",
                 p.name
             );
+            assert!(!p.summary.is_empty() && !p.watch.is_empty() && !p.try_next.is_empty());
         }
     }
 }

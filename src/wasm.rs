@@ -71,7 +71,10 @@ fn node_id(id: f64) -> Result<u32, JsError> {
 struct PresetInfo {
     name: &'static str,
     title: &'static str,
+    class: &'static str,
     summary: &'static str,
+    watch: &'static str,
+    try_next: &'static str,
 }
 
 /// A running simulation.
@@ -92,7 +95,7 @@ impl Simulation {
         })
     }
 
-    /// `[{ name, title, summary }]` for every built-in scenario.
+    /// `[{ name, title, class, summary, watch, try_next }]` for every built-in scenario.
     pub fn presets() -> Result<JsValue, JsError> {
         let list: Vec<PresetInfo> = PRESETS
             .iter()

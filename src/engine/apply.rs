@@ -265,7 +265,11 @@ impl<P: Protocol> World<P> {
         match shape {
             Shape::Halves => return self.partition(&[(0..n / 2 + 1).collect()]),
             Shape::MinorityThird => return self.partition(&[(n - (n / 3).max(1)..n).collect()]),
-            Shape::Ring => self.network.ring((n / 2 + 1) / 2),
+            Shape::Ring => {
+                // Each node reaches itself and `reach` neighbours each way: 2·reach + 1 ≥ a majority.
+                let majority = n / 2 + 1;
+                self.network.ring(majority / 2)
+            }
             Shape::Bridge => {
                 let middle = n / 2;
                 let (a, b): (Vec<_>, Vec<_>) = ((0..middle).collect(), (middle + 1..n).collect());

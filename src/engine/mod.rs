@@ -19,7 +19,7 @@ use std::collections::VecDeque;
 use crate::error::InputError;
 use crate::fault::{Behaviour, Fault};
 use crate::inspect::{self, Columns, CounterView, Counters, DropMark, NodeView, Snapshot};
-use crate::limits::{MAX_IN_FLIGHT, RECENT_DROPS_MAX};
+use crate::limits::{MAX_BACKLOG_US, MAX_IN_FLIGHT, RECENT_DROPS_MAX};
 use crate::network::{DropReason, Fate, LinkConfig, Network, NodeId};
 use crate::node::{NodeRuntime, Status};
 use crate::protocol::{Ctx, MessageInfo, Protocol};
@@ -186,6 +186,10 @@ impl<P: Protocol> World<P> {
                 return self.drop_flight(f, DropReason::Gray);
             }
             if let Some(ready_us) = self.ready_at(to, work) {
+                if ready_us - self.now_us > MAX_BACKLOG_US {
+                    self.limits_hit += 1;
+                    return self.drop_flight(f, DropReason::Overflow); // its inbox is full
+                }
                 f.slowed = true;
                 return self.queue.push(ready_us, Event::Deliver(f));
             }

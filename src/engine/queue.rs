@@ -238,8 +238,8 @@ mod tests {
         let mut q = EventQueue::<()>::default();
         let mut reference = BinaryHeap::new();
         let mut now = 0;
-        let mut seq = 0;
-        for round in 0..20_000u32 {
+        for (seq, round) in (0..20_000u32).enumerate() {
+            let seq = seq as u64;
             let horizon = [1, 1_000, 100_000, 30_000_000][rng.below(4) as usize];
             let at_us = now + rng.below(horizon);
             q.push(
@@ -257,7 +257,6 @@ mod tests {
                     pause_id: 0,
                 },
             });
-            seq += 1;
             if rng.below(3) == 0 {
                 let limit = now + rng.below(2_000_000);
                 loop {

@@ -173,8 +173,9 @@ impl PeerState {
 #[derive(Clone, Debug, Default)]
 struct Probes {
     next_id: u32,
-    /// The probe waiting for an answer: (id, peer, local send time).
-    pending: Option<(u32, NodeId, Micros)>,
+    /// Probes waiting for an answer: (id, peer, local send time). At most
+    /// timeout / probe interval + 1 entries: each leaves by answer or timeout.
+    pending: Vec<(u32, NodeId, Micros)>,
     ok: Vec<u64>,
     failed: Vec<u64>,
     rtt_us: Vec<Option<Micros>>,
@@ -249,29 +250,25 @@ impl Heartbeat {
         }
         probes.next_id += 1;
         let id = probes.next_id;
-        probes.pending = Some((id, peer, ctx.now_local_us));
+        probes.pending.push((id, peer, ctx.now_local_us));
         ctx.send(peer, HeartbeatMsg::Probe { id });
         ctx.set_timer(self.config.timeout_us, PROBE_TIMEOUT | ((id as u64) << 8));
     }
 
     fn on_answer(&mut self, from: NodeId, id: u32, now_us: Micros) {
         let Some(probes) = self.probes.as_mut() else { return };
-        if let Some((pending, peer, sent_us)) = probes.pending {
-            if pending == id && peer == from {
-                probes.pending = None;
-                probes.ok[peer as usize] += 1;
-                probes.rtt_us[peer as usize] = Some(now_us.saturating_sub(sent_us));
-            }
+        if let Some(i) = probes.pending.iter().position(|&(p, peer, _)| p == id && peer == from) {
+            let (_, peer, sent_us) = probes.pending.swap_remove(i);
+            probes.ok[peer as usize] += 1;
+            probes.rtt_us[peer as usize] = Some(now_us.saturating_sub(sent_us));
         }
     }
 
     fn on_probe_timeout(&mut self, id: u32) {
         let Some(probes) = self.probes.as_mut() else { return };
-        if let Some((pending, peer, _)) = probes.pending {
-            if pending == id {
-                probes.pending = None;
-                probes.failed[peer as usize] += 1;
-            }
+        if let Some(i) = probes.pending.iter().position(|&(p, _, _)| p == id) {
+            let (_, peer, _) = probes.pending.swap_remove(i);
+            probes.failed[peer as usize] += 1;
         }
     }
 

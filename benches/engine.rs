@@ -21,14 +21,40 @@ struct Case {
 }
 
 const CASES: &[Case] = &[
-    Case { name: "heartbeat 100 nodes, 100 ms", nodes: 100, interval_ms: 100.0, timeout_ms: 350.0, warmup_ms: 1_000.0, run_ms: 10_000.0 },
-    Case { name: "heartbeat 1000 nodes, 1 s", nodes: 1_000, interval_ms: 1_000.0, timeout_ms: 3_000.0, warmup_ms: 2_000.0, run_ms: 4_000.0 },
-    Case { name: "heartbeat 1000 nodes, 100 ms", nodes: 1_000, interval_ms: 100.0, timeout_ms: 350.0, warmup_ms: 300.0, run_ms: 500.0 },
+    Case {
+        name: "heartbeat 100 nodes, 100 ms",
+        nodes: 100,
+        interval_ms: 100.0,
+        timeout_ms: 350.0,
+        warmup_ms: 1_000.0,
+        run_ms: 10_000.0,
+    },
+    Case {
+        name: "heartbeat 1000 nodes, 1 s",
+        nodes: 1_000,
+        interval_ms: 1_000.0,
+        timeout_ms: 3_000.0,
+        warmup_ms: 2_000.0,
+        run_ms: 4_000.0,
+    },
+    Case {
+        name: "heartbeat 1000 nodes, 100 ms",
+        nodes: 1_000,
+        interval_ms: 100.0,
+        timeout_ms: 350.0,
+        warmup_ms: 300.0,
+        run_ms: 500.0,
+    },
 ];
 
 fn measure(case: &Case, scale: f64) -> (f64, f64) {
     let scenario = Scenario {
-        protocol: ProtocolSpec::Heartbeat { interval_ms: case.interval_ms, timeout_ms: case.timeout_ms },
+        protocol: ProtocolSpec::Heartbeat {
+            interval_ms: case.interval_ms,
+            timeout_ms: case.timeout_ms,
+            probe_ms: None,
+            checksum: false,
+        },
         ..Scenario::basic(case.nodes, 1)
     };
     let mut sim = Simulation::new(scenario).expect("bench scenario is valid");
@@ -45,8 +71,13 @@ fn main() {
     let filter: Option<String> = std::env::args().skip(1).find(|a| !a.starts_with('-'));
     let (runs, scale) = if quick { (1, 0.1) } else { (3, 1.0) };
     println!("{:<34} {:>16} {:>20}", "case", "events/s", "simulated s / wall s");
-    for case in CASES.iter().filter(|c| filter.as_deref().is_none_or(|f| c.name.contains(f))) {
-        let best = (0..runs).map(|_| measure(case, scale)).fold((0.0, 0.0), |a, b| if b.0 > a.0 { b } else { a });
+    for case in CASES
+        .iter()
+        .filter(|c| filter.as_deref().is_none_or(|f| c.name.contains(f)))
+    {
+        let best = (0..runs)
+            .map(|_| measure(case, scale))
+            .fold((0.0, 0.0), |a, b| if b.0 > a.0 { b } else { a });
         println!("{:<34} {:>14.2} M {:>19.2}x", case.name, best.0 / 1e6, best.1);
     }
 }

@@ -50,6 +50,7 @@ const CASES: &[Case] = &[
 fn measure(case: &Case, scale: f64) -> (f64, f64) {
     let scenario = Scenario {
         protocol: ProtocolSpec::Heartbeat {
+            detector: Default::default(),
             interval_ms: case.interval_ms,
             timeout_ms: case.timeout_ms,
             probe_ms: None,

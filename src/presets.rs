@@ -41,6 +41,7 @@ fn named(title: &str, nodes: u32, faults: Vec<ScheduledFault>) -> Scenario {
 
 fn heartbeat(interval_ms: f64, timeout_ms: f64, probe_ms: Option<f64>, checksum: bool) -> ProtocolSpec {
     ProtocolSpec::Heartbeat {
+        detector: Default::default(),
         interval_ms,
         timeout_ms,
         probe_ms,

@@ -46,6 +46,7 @@ fn deliveries<'a>(trace: &'a [TraceEvent], from: u32, to: u32) -> impl Iterator<
 
 fn with_probes(mut s: Scenario, probe_ms: f64, checksum: bool) -> Scenario {
     s.protocol = ProtocolSpec::Heartbeat {
+        detector: Default::default(),
         interval_ms: 100.0,
         timeout_ms: 350.0,
         probe_ms: Some(probe_ms),

@@ -174,6 +174,7 @@ fn live_injections_replay_exactly_from_the_recorded_scenario() {
         let nodes = 2 + rng.below(7) as u32;
         let mut scenario = cluster(nodes, seed);
         scenario.protocol = ProtocolSpec::Heartbeat {
+            detector: Default::default(),
             interval_ms: 100.0,
             timeout_ms: 350.0,
             probe_ms: Some(150.0),

@@ -12,14 +12,26 @@
 
 use crate::fault::Damage;
 use crate::network::NodeId;
+use crate::protocol::phi::{self, ArrivalWindow, PhiConfig};
 use crate::protocol::{Ctx, Durable, MessageInfo, PeerView, Protocol, ProtocolView, TimerTag};
 use crate::rng::Rng;
 use crate::time::{us_to_ms, Micros};
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// How a node decides that a silent peer has failed.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Detector {
+    /// Silence longer than `timeout_us` (also "k missed heartbeats": k × interval).
+    Fixed,
+    /// Phi accrual over a window of inter-arrival times.
+    Phi(PhiConfig),
+}
+
+#[derive(Clone, Debug, PartialEq)]
 pub struct HeartbeatConfig {
     pub interval_us: Micros,
+    /// The fixed detector's timeout, and how long a probe waits for its answer.
     pub timeout_us: Micros,
+    pub detector: Detector,
     /// How often a node probes a random peer with real work (None: no probes).
     pub probe_us: Option<Micros>,
     /// Whether durable state carries a checksum verified at boot.
@@ -189,6 +201,8 @@ pub struct Heartbeat {
     peers: Vec<PeerState>,
     /// The boot count each peer last claimed.
     claims: Vec<u32>,
+    /// Inter-arrival windows per peer (phi accrual only; empty otherwise).
+    windows: Vec<ArrivalWindow>,
     /// When the pending deadline timer fires (local time), and its generation.
     deadline_at_us: Option<Micros>,
     deadline_gen: u64,
@@ -217,7 +231,7 @@ impl Heartbeat {
             if peer as NodeId == self.id || state.suspected() {
                 continue;
             }
-            let deadline = state.last_heard_us() + self.config.timeout_us;
+            let deadline = state.last_heard_us() + Self::timeout_for(&self.config, &self.windows, peer);
             if deadline <= now {
                 state.suspect();
             } else {
@@ -275,6 +289,25 @@ impl Heartbeat {
     pub fn boots(&self) -> u32 {
         self.durable.boots
     }
+
+    /// How long `peer` may stay silent before it is suspected.
+    fn timeout_for(config: &HeartbeatConfig, windows: &[ArrivalWindow], peer: usize) -> Micros {
+        match &config.detector {
+            Detector::Fixed => config.timeout_us,
+            Detector::Phi(phi) => phi::timeout_us(&windows[peer], phi, config.interval_us),
+        }
+    }
+
+    /// Phi for `peer` after `since_us` of silence (phi detector only).
+    fn phi_of(&self, peer: usize, since_us: Micros) -> Option<f64> {
+        match &self.config.detector {
+            Detector::Fixed => None,
+            Detector::Phi(config) => {
+                let (mean, std) = phi::model(&self.windows[peer], config, self.config.interval_us);
+                Some(phi::phi(since_us as f64, mean, std))
+            }
+        }
+    }
 }
 
 impl Protocol for Heartbeat {
@@ -313,6 +346,10 @@ impl Protocol for Heartbeat {
             durable,
             peers: vec![PeerState::new(ctx.now_local_us); n],
             claims: vec![0; n],
+            windows: match &config.detector {
+                Detector::Fixed => Vec::new(),
+                Detector::Phi(_) => vec![ArrivalWindow::default(); n],
+            },
             deadline_at_us: None,
             deadline_gen: 0,
             probes,
@@ -334,9 +371,18 @@ impl Protocol for Heartbeat {
                 if from == self.id {
                     return; // a forged beat in our own name tells us nothing
                 }
-                self.claims[from as usize] = boots;
-                if self.peers[from as usize].heard(ctx.now_local_us) {
-                    self.arm_deadline(Some(ctx.now_local_us + self.config.timeout_us), ctx);
+                let peer = from as usize;
+                self.claims[peer] = boots;
+                if let Detector::Phi(config) = &self.config.detector {
+                    let state = self.peers[peer];
+                    if state.heard_ever() {
+                        let interval = ctx.now_local_us.saturating_sub(state.last_heard_us());
+                        self.windows[peer].push(interval, config.window);
+                    }
+                }
+                if self.peers[peer].heard(ctx.now_local_us) {
+                    let timeout = Self::timeout_for(&self.config, &self.windows, peer);
+                    self.arm_deadline(Some(ctx.now_local_us + timeout), ctx);
                 }
             }
             HeartbeatMsg::Probe { id } => ctx.send(from, HeartbeatMsg::Answer { id }),
@@ -378,6 +424,7 @@ impl Protocol for Heartbeat {
                     .heard_ever()
                     .then(|| us_to_ms(now_local_us.saturating_sub(s.last_heard_us()))),
                 claims: s.heard_ever().then_some(self.claims[p] as u64),
+                phi: self.phi_of(p, now_local_us.saturating_sub(s.last_heard_us())),
                 probes_ok: probes.map(|pr| pr.ok[p]),
                 probes_failed: probes.map(|pr| pr.failed[p]),
                 rtt_ms: probes.and_then(|pr| pr.rtt_us[p]).map(us_to_ms),
@@ -401,6 +448,7 @@ mod tests {
         HeartbeatConfig {
             interval_us: 100,
             timeout_us: 350,
+            detector: Detector::Fixed,
             probe_us: None,
             checksum: false,
         }

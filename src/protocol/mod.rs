@@ -6,6 +6,7 @@
 //! `durable` returns survives a crash; everything else is volatile and lost with it.
 
 pub mod heartbeat;
+pub mod phi;
 
 use serde::Serialize;
 
@@ -98,6 +99,9 @@ pub struct PeerView {
     pub probes_ok: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub probes_failed: Option<u64>,
+    /// Current suspicion level, for a phi accrual detector.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phi: Option<f64>,
     /// Round trip of the last answered probe, in ms.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rtt_ms: Option<f64>,

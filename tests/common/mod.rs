@@ -26,6 +26,7 @@ pub fn with_latency(mut s: Scenario, latency: LatencySpec) -> Scenario {
 
 pub fn with_heartbeat(mut s: Scenario, interval_ms: f64, timeout_ms: f64) -> Scenario {
     s.protocol = ProtocolSpec::Heartbeat {
+        detector: Default::default(),
         interval_ms,
         timeout_ms,
         probe_ms: None,

@@ -6,7 +6,7 @@
 //! `faultline run --preset`.
 
 use crate::fault::{Behaviour, Damage, Fault, Shape};
-use crate::scenario::{LatencySpec, NetworkSpec, ProtocolSpec, Scenario, ScheduledFault};
+use crate::scenario::{DetectorSpec, LatencySpec, NetworkSpec, ProtocolSpec, Scenario, ScheduledFault};
 
 /// A named scenario with its explanation.
 pub struct Preset {
@@ -36,6 +36,49 @@ fn named(title: &str, nodes: u32, faults: Vec<ScheduledFault>) -> Scenario {
         name: title.to_string(),
         faults,
         ..Scenario::basic(nodes, 1)
+    }
+}
+
+/// Six nodes; links touching nodes 4 and 5 are jittery (150 ± 100 ms), the rest calm
+/// (2–8 ms). Node 1 crashes at 10 s. The detector is the only difference between presets.
+fn mixed_links(title: &str, timeout_ms: f64, detector: DetectorSpec) -> Scenario {
+    let mut faults = Vec::new();
+    for a in 0..6 {
+        for b in (a + 1)..6 {
+            if a >= 4 || b >= 4 {
+                let jitter = LatencySpec::Normal {
+                    mean_ms: 150.0,
+                    std_ms: 100.0,
+                };
+                let link = Fault::Link {
+                    from: a,
+                    to: b,
+                    latency: Some(jitter),
+                    loss: None,
+                    duplicate: None,
+                    both: true,
+                };
+                faults.push(at(0.0, link));
+            }
+        }
+    }
+    faults.push(at(10_000.0, Fault::Crash { node: 1 }));
+    Scenario {
+        network: NetworkSpec {
+            latency: LatencySpec::Uniform {
+                min_ms: 2.0,
+                max_ms: 8.0,
+            },
+            ..NetworkSpec::default()
+        },
+        protocol: ProtocolSpec::Heartbeat {
+            interval_ms: 100.0,
+            timeout_ms,
+            detector,
+            probe_ms: None,
+            checksum: false,
+        },
+        ..named(title, 6, faults)
     }
 }
 
@@ -407,6 +450,36 @@ pub const PRESETS: &[Preset] = &[
                     at(3_000.0, Fault::Restart { node: 2 }),
                 ],
             )
+        },
+    },
+    Preset {
+        name: "fixed-timeout",
+        title: "Fixed timeout: false positives",
+        class: "failure detection",
+        summary: "Links to nodes 4 and 5 are jittery (150 ± 100 ms); the others are calm. Every node uses one \
+                  fixed 250 ms timeout, a compromise between the two. Node 1 crashes at 10 s.",
+        watch: "Amber rings flicker on nodes 4 and 5 though they never fail: their heartbeats are merely late. \
+                The one timeout is too short for the jittery links and longer than needed for the calm ones.",
+        try_next: "Open 'Phi accrual adapts': the same run with a detector that learns each link.",
+        build: || mixed_links("Fixed timeout: false positives", 250.0, DetectorSpec::Fixed),
+    },
+    Preset {
+        name: "phi-accrual",
+        title: "Phi accrual adapts",
+        class: "failure detection",
+        summary: "The same jittery and calm links, with phi accrual (threshold 8): each node learns the spread of \
+                  each peer's heartbeat arrivals and suspects only what is improbable for that link.",
+        watch: "No false suspicions of nodes 4 and 5. When node 1 crashes at 10 s, calm observers suspect it within \
+                about 160 ms; select a node to see each peer's phi rise through the silence.",
+        try_next: "Lower the threshold to 2 and watch false suspicions return: the trade-off curve in one knob.",
+        build: || {
+            let phi = DetectorSpec::Phi {
+                threshold: 8.0,
+                window: 100,
+                min_std_ms: 10.0,
+                acceptable_pause_ms: 0.0,
+            };
+            mixed_links("Phi accrual adapts", 250.0, phi)
         },
     },
     Preset {

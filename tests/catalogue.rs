@@ -574,6 +574,16 @@ fn every_preset_makes_its_point_in_the_first_seconds() {
     assert!(spiking >= 8, "node 0 keeps suspecting during the spike: {spiking}");
     assert!(suspicions(&preset_at("latency-spike", 5_500.0)).is_empty());
     assert!(preset_at("torn-write", 3_500.0).node_view(2).unwrap().notes[0].contains("checksum"));
+    let flicker = |name: &str| -> usize {
+        (1..=90)
+            .map(|i| suspicions(&preset_at(name, i as f64 * 100.0)).len())
+            .sum()
+    };
+    let (fixed, phi) = (flicker("fixed-timeout"), flicker("phi-accrual"));
+    assert!(
+        fixed > 10 * phi.max(1),
+        "phi accrual should not flicker: fixed {fixed}, phi {phi}"
+    );
     let slow_network_suspicions: usize = (1..=20)
         .map(|i| suspicions(&preset_at("slow-network", i as f64 * 500.0)).len())
         .sum();

@@ -202,6 +202,8 @@ pub struct Columns {
     pub link_blocked: Vec<u8>,
     pub node_suspected_by: Vec<u32>,
     pub node_group: Vec<u32>,
+    /// Messages in flight in all; the columns hold at most `RENDER_MSGS_MAX` of them.
+    pub msgs_total: u64,
     pub msg_from: Vec<u32>,
     pub msg_to: Vec<u32>,
     pub msg_sent_ms: Vec<f64>,

@@ -18,6 +18,8 @@ pub const MAX_BACKLOG_US: u64 = 60_000_000;
 pub const MAX_TIMERS_PER_HANDLER: usize = 64;
 /// Trace events kept in memory (a ring buffer) for the page and time-space diagrams.
 pub const TRACE_RING_EVENTS: usize = 1 << 16;
+/// Most in-flight messages put in the render columns per frame (evenly strided).
+pub const RENDER_MSGS_MAX: usize = 16_384;
 /// Recent drops kept for drawing bursts where messages die.
 pub const RECENT_DROPS_MAX: usize = 4096;
 /// How long a drop stays in the recent-drops column, in simulated microseconds.

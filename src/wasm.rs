@@ -102,7 +102,10 @@ impl Simulation {
             .map(|p| PresetInfo {
                 name: p.name,
                 title: p.title,
+                class: p.class,
                 summary: p.summary,
+                watch: p.watch,
+                try_next: p.try_next,
             })
             .collect();
         to_js(&list)
@@ -203,8 +206,9 @@ impl Simulation {
             js_sys::Reflect::set(&out, &JsValue::from_str(key), &JsValue::from_f64(value)).map(|_| ())
         };
         let ptr = |p: *const u8| p as usize as f64;
-        let fields: [(&str, f64); 21] = [
+        let fields: [(&str, f64); 22] = [
             ("nodes", c.node_status.len() as f64),
+            ("msgs_total", c.msgs_total as f64),
             ("links", c.link_blocked.len() as f64),
             ("node_flags", ptr(c.node_flags.as_ptr())),
             ("node_clock_skew_ms", ptr(c.node_clock_skew_ms.as_ptr().cast())),

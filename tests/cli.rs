@@ -32,7 +32,7 @@ fn run_prints_a_summary_and_the_hash_last() {
         "{out}"
     );
     assert!(out.contains("ran to 10000 ms"), "{out}");
-    assert_eq!(out.lines().last().unwrap(), "b47f9ac98fb80a55");
+    assert_eq!(out.lines().last().unwrap(), "4d7da68991a3eaf8");
 }
 
 #[test]

@@ -25,12 +25,12 @@ fn same_scenario_same_hash_different_seed_different_hash() {
 #[test]
 fn golden_trace_hashes_of_presets() {
     let golden = [
-        ("heartbeat", "1e9b54f0c1451758"),
-        ("crash-recovery", "b47f9ac98fb80a55"),
-        ("partition", "ecb81f63d632da2e"),
-        ("gc-pause", "47ad7baa2032dbb9"),
-        ("slow-network", "5cfdd4bd3f54881f"),
-        ("asymmetric", "447a5804cfa383fc"),
+        ("heartbeat", "6d8db2149fb80e7d"),
+        ("crash-recovery", "4d7da68991a3eaf8"),
+        ("partition", "065df00263823b89"),
+        ("gc-pause", "9230955e5717cca1"),
+        ("slow-network", "05ac399f706ed1df"),
+        ("asymmetric", "088edc9a046ae9ad"),
     ];
     for (name, hash) in golden {
         let mut sim = Simulation::new((presets::find(name).unwrap().build)()).unwrap();

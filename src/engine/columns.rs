@@ -5,7 +5,7 @@
 //! count (nodes²) and the blocked-link matrix (nodes², only up to `LINK_MATRIX_MAX_NODES`).
 
 use crate::inspect;
-use crate::limits::RECENT_DROPS_WINDOW_US;
+use crate::limits::{RECENT_DROPS_WINDOW_US, RENDER_MSGS_MAX};
 use crate::network::NodeId;
 use crate::protocol::{MessageInfo, Protocol};
 
@@ -69,12 +69,19 @@ impl<P: Protocol> World<P> {
             }
         }
         c.clear_messages();
+        c.msgs_total = self.in_flight;
+        let stride = (self.in_flight as usize).div_ceil(RENDER_MSGS_MAX).max(1);
         let held = self.held.iter().flatten();
-        for event in self.queue.iter().chain(held) {
+        let flights = self
+            .queue
+            .iter()
+            .chain(held)
+            .filter(|e| matches!(e, Event::Deliver(_) | Event::Lose(_)));
+        for event in flights.step_by(stride) {
             let (f, doomed) = match event {
                 Event::Deliver(f) => (f, false),
                 Event::Lose(f) => (f, true),
-                _ => continue,
+                _ => unreachable!("filtered to flights"),
             };
             c.msg_from.push(f.from);
             c.msg_to.push(f.to);

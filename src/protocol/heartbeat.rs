@@ -357,7 +357,10 @@ impl Protocol for Heartbeat {
             notes,
         };
         node.beat_all(ctx);
-        ctx.set_timer(config.interval_us, TICK);
+        // The first tick comes after a random phase: real nodes are not phase-locked, and
+        // a thousand nodes beating in the same instant is a burst, not a cluster.
+        let phase_us = node.rng.between(1, config.interval_us);
+        ctx.set_timer(phase_us, TICK);
         if let Some(probe_us) = config.probe_us {
             ctx.set_timer(probe_us, PROBE);
         }
@@ -463,7 +466,8 @@ mod tests {
         let mut ctx = Ctx::new();
         let hb = boot(&mut ctx);
         assert_eq!(ctx.sends.iter().map(|s| s.0).collect::<Vec<_>>(), vec![1, 2]);
-        assert_eq!(ctx.timers[0], (100, TICK));
+        assert_eq!(ctx.timers[0].1, TICK);
+        assert!((1..=100).contains(&ctx.timers[0].0), "first tick within one interval");
         assert_eq!(ctx.timers[1].0, 350);
         assert_eq!(hb.boots(), 1);
     }

@@ -253,7 +253,8 @@ pub const PRESETS: &[Preset] = &[
         summary: "From 2 s node 3 needs 30–60 ms of processing per event, one at a time: more work than it can do. \
                   Everything it says stays true, but its backlog grows and its answers come later and later.",
         watch: "Once node 3's heartbeats come more than 350 ms apart the others suspect it, though it never stopped. \
-                Select node 0: probe round trips to node 3 climb while the others stay flat.",
+                Select node 0: its requests to node 3 start failing (the answers come after the 350 ms deadline) \
+                while requests to the others all succeed.",
         try_next: "Make it 2–8 ms instead: slow but keeping up, and no one notices.",
         build: || Scenario {
             protocol: heartbeat(100.0, 350.0, Some(200.0), false),

@@ -158,12 +158,10 @@ fn a_slow_node_handles_events_late_in_order_and_gets_suspected() {
     );
     let late = (0..20).any(|i| suspected_by(&run(slow.clone(), 2_000.0 + i as f64 * 100.0), 3) == 4);
     assert!(late, "its heartbeats come too late");
-    assert!(
-        preset_at("slow-node", 4_000.0).node_view(0).unwrap().peers[2]
-            .rtt_ms
-            .unwrap()
-            > 100.0
-    );
+    // Node 0's requests to the slow node time out: correct answers, too late to count.
+    let peers = preset_at("slow-node", 6_000.0).node_view(0).unwrap().peers;
+    assert!(peers[2].probes_failed.unwrap() >= 3, "{:?}", peers[2]);
+    assert!(peers.iter().filter(|p| p.id != 3).all(|p| p.probes_failed == Some(0)));
 }
 
 #[test]

@@ -1,0 +1,295 @@
+// The app: one object that owns the simulation, the play loop and what is selected.
+// The loop runs only while playing and visible (requestAnimationFrame, nothing when
+// paused or hidden), maps wall time to simulated time at the chosen speed, and only asks
+// the engine to run to a simulated time. UI modules call the methods below.
+import { loadEngine, Sim, messageOf, presets, presetScenario } from './sim.js';
+import { Renderer } from './render/canvas.js';
+import { decodeShare, encodeShare } from './share.js';
+import { Controls } from './ui/controls.js';
+import { Inspector } from './ui/inspector.js';
+import { FaultPalette, NodeMenu } from './ui/faults.js';
+import { Timeline } from './ui/timeline.js';
+import { drawLegend } from './ui/legend.js';
+
+/** Longest wall-time step one frame may take, ms (a background tab must not jump). */
+const MAX_FRAME_WALL_MS = 100;
+/** Engine time per frame beyond which we lower the effective speed, ms. */
+const FRAME_BUDGET_MS = 24;
+const DEFAULT_PRESET = 'heartbeat';
+export const PAGE_MAX_NODES = 1000;
+
+export class App {
+  constructor(root) {
+    this.root = root;
+    this.sim = null;
+    this.base = null; // the scenario as loaded, before live injections
+    this.presetName = DEFAULT_PRESET;
+    this.playing = false;
+    this.speed = 1;
+    this.effectiveSpeed = 1;
+    this.timeMs = 0;
+    this.selected = null;
+    this.lastWall = null;
+    this.lastInspect = 0;
+    this.rafId = null;
+    this.presetList = [];
+    this.renderer = new Renderer(root.querySelector('#stage'));
+  }
+
+  async start() {
+    try {
+      await loadEngine();
+    } catch (e) {
+      this.showError(`The simulation engine could not load: ${messageOf(e)}`);
+      return;
+    }
+    this.presetList = presets();
+    this.controls = new Controls(this);
+    this.inspector = new Inspector(this);
+    this.palette = new FaultPalette(this);
+    this.menu = new NodeMenu(this);
+    this.timeline = new Timeline(this);
+    drawLegend(this.root.querySelector('#legend-list'));
+    this.wireCanvas();
+    this.openInitial();
+    document.addEventListener('visibilitychange', () => this.schedule());
+    window.addEventListener('resize', () => { this.renderer.resize(); this.render(); });
+    window.addEventListener('hashchange', () => this.openFromHash());
+    this.renderer.resize();
+    this.render();
+    document.body.dataset.ready = '1';
+  }
+
+  openInitial() {
+    if (!this.openFromHash()) this.loadPreset(DEFAULT_PRESET);
+  }
+
+  /** Opens a shared scenario from the URL; false when there is none or it is unreadable. */
+  openFromHash() {
+    let shared;
+    try {
+      shared = decodeShare(location.hash);
+    } catch (e) {
+      this.showError(`This link could not be read: ${messageOf(e)}. Opened the default scenario instead.`);
+      history.replaceState(null, '', location.pathname + location.search);
+      if (!this.sim) this.loadPreset(DEFAULT_PRESET);
+      return false;
+    }
+    if (!shared) return false;
+    const ok = this.load(shared.scenario, { tMs: shared.tMs, presetName: null });
+    if (ok) {
+      this.showNote(`Replayed the shared scenario to t = ${formatMs(shared.tMs)}.`);
+    } else if (!this.sim) {
+      this.loadPreset(DEFAULT_PRESET);
+    }
+    return ok;
+  }
+
+  loadPreset(name) {
+    let scenario;
+    try {
+      scenario = presetScenario(name);
+    } catch (e) {
+      this.showError(messageOf(e));
+      return false;
+    }
+    return this.load(scenario, { presetName: name });
+  }
+
+  /** Replaces the run with a new one; on error the current run is kept. */
+  load(scenario, { tMs = 0, presetName = null } = {}) {
+    let sim;
+    try {
+      sim = new Sim(scenario);
+      if (tMs > 0) sim.runUntil(tMs);
+    } catch (e) {
+      this.showError(`That scenario cannot run: ${messageOf(e)}`);
+      if (sim) sim.free();
+      return false;
+    }
+    if (this.sim) this.sim.free();
+    this.sim = sim;
+    this.base = typeof scenario === 'string' ? JSON.parse(scenario) : structuredClone(scenario);
+    this.presetName = presetName;
+    this.timeMs = sim.inspect().time_ms;
+    this.selected = null;
+    this.menu?.close();
+    this.controls?.syncScenario();
+    this.timeline?.refresh(true);
+    this.render();
+    return true;
+  }
+
+  /** Restarts the loaded scenario from time 0 (live injections are dropped), with the seed
+   * and size from the toolbar. */
+  reset({ seed, nodes } = {}) {
+    const scenario = structuredClone(this.base);
+    if (seed !== undefined) scenario.seed = seed;
+    let dropped = 0;
+    if (nodes !== undefined && nodes !== scenario.nodes) {
+      scenario.nodes = nodes;
+      const before = scenario.faults?.length ?? 0;
+      scenario.faults = (scenario.faults ?? []).filter((f) => faultFits(f.fault, nodes));
+      dropped = before - scenario.faults.length;
+    }
+    const wasPlaying = this.playing;
+    if (this.load(scenario, { presetName: this.presetName })) {
+      if (dropped) this.showNote(`${dropped} scheduled fault(s) named nodes the smaller cluster does not have; they were left out.`);
+      if (wasPlaying) this.play();
+    }
+  }
+
+  play() { this.playing = true; this.lastWall = null; this.schedule(); this.controls.syncPlay(); }
+  pause() { this.playing = false; this.schedule(); this.controls.syncPlay(); this.render(); }
+  toggle() { (this.playing ? this.pause() : this.play()); }
+  setSpeed(speed) { this.speed = speed; this.effectiveSpeed = speed; }
+
+  /** Advances simulated time by `ms` while paused (single step). */
+  step(ms) {
+    this.advanceTo(this.timeMs + ms);
+    this.render();
+  }
+
+  advanceTo(targetMs) {
+    try {
+      this.sim.runUntil(targetMs);
+      this.timeMs = targetMs;
+    } catch (e) {
+      this.pause();
+      this.showError(messageOf(e));
+    }
+  }
+
+  /** Injects a fault now; shows the engine's message on error. Returns success. */
+  inject(fault, durationMs) {
+    let removed;
+    try {
+      removed = this.sim.inject(fault, durationMs);
+    } catch (e) {
+      this.showError(messageOf(e));
+      return false;
+    }
+    if (removed.length) this.showNote(`The run forked: removed from the schedule, as it no longer applies: ${removed.join('; ')}.`);
+    this.timeline.refresh(true);
+    this.render();
+    return true;
+  }
+
+  select(id) {
+    this.selected = id;
+    this.inspector.update(true);
+    this.render();
+  }
+
+  share() {
+    const fragment = encodeShare(this.sim.scenario(), this.timeMs);
+    history.replaceState(null, '', `${location.pathname}${location.search}#${fragment}`);
+    const url = location.href;
+    if (navigator.clipboard?.writeText) {
+      navigator.clipboard.writeText(url).then(
+        () => this.showNote('Link copied: it replays this run to this moment.'),
+        () => this.showNote('The link is in the address bar: it replays this run to this moment.'),
+      );
+    } else {
+      this.showNote('The link is in the address bar: it replays this run to this moment.');
+    }
+    return url;
+  }
+
+  /** Starts or stops the frame loop: frames only while playing and visible. */
+  schedule() {
+    const want = this.playing && document.visibilityState === 'visible';
+    if (want && this.rafId === null) {
+      this.lastWall = null;
+      this.rafId = requestAnimationFrame((t) => this.frame(t));
+    } else if (!want && this.rafId !== null) {
+      cancelAnimationFrame(this.rafId);
+      this.rafId = null;
+    }
+  }
+
+  frame(now) {
+    this.rafId = null;
+    if (!this.playing || document.visibilityState !== 'visible') return;
+    const wallMs = this.lastWall === null ? 16 : Math.min(MAX_FRAME_WALL_MS, now - this.lastWall);
+    this.lastWall = now;
+    const t0 = performance.now();
+    this.advanceTo(this.timeMs + wallMs * this.effectiveSpeed);
+    const engineMs = performance.now() - t0;
+    // Too slow for the requested speed: back off; recover gently when there is room.
+    if (engineMs > FRAME_BUDGET_MS) this.effectiveSpeed = Math.max(this.speed / 1000, this.effectiveSpeed * 0.7);
+    else if (this.effectiveSpeed < this.speed && engineMs < FRAME_BUDGET_MS / 2) this.effectiveSpeed = Math.min(this.speed, this.effectiveSpeed * 1.1);
+    this.render();
+    this.schedule();
+  }
+
+  render() {
+    if (!this.sim) return;
+    const pausedUntil = new Map();
+    const cols = this.sim.columns();
+    for (let i = 0; i < cols.nodes && pausedUntil.size < 64; i++) {
+      if (cols.nodeStatus[i] === 2) pausedUntil.set(i, null);
+    }
+    for (const id of pausedUntil.keys()) pausedUntil.set(id, this.sim.nodeView(id).paused_until_ms);
+    const fresh = this.sim.columns(); // nodeView may have grown memory: views are rebuilt
+    this.renderer.draw({ cols: fresh, timeMs: this.timeMs, selected: this.selected, speed: this.effectiveSpeed, pausedUntil });
+    this.controls.syncTime(fresh.msgsTotal ?? fresh.msgs, this.renderer.lastDrawn);
+    this.timeline.tick();
+    const now = performance.now();
+    if (now - this.lastInspect > 100 || !this.playing) {
+      this.lastInspect = now;
+      this.inspector.update();
+    }
+  }
+
+  showError(message) { this.banner('error', message); }
+  showNote(message) { this.banner('note', message); }
+
+  banner(kind, message) {
+    const el = this.root.querySelector(kind === 'error' ? '#error' : '#note');
+    el.querySelector('.text').textContent = message;
+    el.hidden = false;
+    if (kind === 'note') {
+      clearTimeout(this.noteTimer);
+      this.noteTimer = setTimeout(() => { el.hidden = true; }, 6000);
+    }
+  }
+
+  /** For tests and the legend: where node `id` is drawn, in page coordinates. */
+  nodeScreenPosition(id) {
+    const p = this.renderer.nodeScreenPosition(id);
+    const rect = this.renderer.canvas.getBoundingClientRect();
+    return { x: rect.left + p.x, y: rect.top + p.y };
+  }
+
+  wireCanvas() {
+    const canvas = this.renderer.canvas;
+    canvas.addEventListener('click', (ev) => {
+      const rect = canvas.getBoundingClientRect();
+      const id = this.renderer.nodeAt(ev.clientX - rect.left, ev.clientY - rect.top);
+      if (id === null) {
+        this.menu.close();
+        this.select(null);
+      } else {
+        this.select(id);
+        this.menu.open(id, ev.clientX, ev.clientY);
+      }
+    });
+  }
+}
+
+function faultFits(fault, nodes) {
+  const ids = [fault.node, fault.from, fault.to, fault.behaviour?.as_node, ...(fault.groups ?? []).flat(), ...(fault.a ?? []), ...(fault.b ?? [])];
+  return ids.every((id) => id === undefined || id < nodes);
+}
+
+export function formatMs(ms) {
+  if (ms < 1000) return `${ms.toFixed(ms < 10 ? 2 : 0)} ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(2)} s`;
+  const s = ms / 1000;
+  return `${Math.floor(s / 60)} min ${(s % 60).toFixed(1)} s`;
+}
+
+const app = new App(document);
+window.faultline = app;
+app.start();

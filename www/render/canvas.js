@@ -1,0 +1,390 @@
+// Draws the cluster: nodes with their status and afflictions, links that are cut, messages
+// in flight (interpolated between send and delivery at the current simulated time) and
+// bursts where messages died. Every visual has a second cue besides colour (a shape, a
+// mark or a label) and is explained in the legend, which draws with these same functions.
+
+export const COLORS = {
+  bg: '#0f1420',
+  up: '#2bb673',
+  crashed: '#3a3f4b',
+  paused: '#9cc7ff',
+  suspect: '#f5a524',
+  byzantine: '#b06cff',
+  gray: '#8fa39a',
+  cut: '#ff5c5c',
+  text: '#e8ecf3',
+  muted: '#8a93a6',
+  heartbeat: '#cfe3ff',
+  probe: '#ffd166',
+  answer: '#7bdcb5',
+  select: '#ffffff',
+};
+
+const GROUP_COLORS = ['#5aa9ff', '#ff8a5b', '#c49bff', '#5fd3c6', '#f2d15f', '#ff6fa8', '#9bd45a'];
+export const FLAG = { gray: 1, byzantine: 2, slow: 4, omission: 8, clock: 16, strobe: 32 };
+const MSG = { kindMask: 0x3f, byzantine: 0x40 };
+const DROP_NAMES = ['', 'loss', 'partition', 'cut', 'crashed', 'overflow', 'omission', 'gray'];
+
+/** One node glyph. `n` = { status, flags, suspectedBy, group, skewMs, pausedLeftMs,
+ * selected, label, partitioned }. */
+export function drawNode(ctx, x, y, r, n) {
+  const crashed = n.status === 1;
+  const paused = n.status === 2;
+  const gray = (n.flags & FLAG.gray) !== 0;
+  ctx.save();
+  if (n.partitioned) {
+    ctx.beginPath();
+    ctx.arc(x, y, r + 4, 0, Math.PI * 2);
+    ctx.strokeStyle = GROUP_COLORS[n.group % GROUP_COLORS.length];
+    ctx.lineWidth = 3;
+    ctx.stroke();
+  }
+  ctx.beginPath();
+  ctx.arc(x, y, r, 0, Math.PI * 2);
+  ctx.fillStyle = crashed ? COLORS.crashed : paused ? COLORS.paused : COLORS.up;
+  ctx.globalAlpha = gray && !crashed ? 0.45 : 1;
+  ctx.fill();
+  ctx.globalAlpha = 1;
+  if (gray && !crashed) {
+    ctx.setLineDash([2, 3]);
+    ctx.strokeStyle = COLORS.gray;
+    ctx.lineWidth = 2;
+    ctx.stroke();
+    ctx.setLineDash([]);
+  }
+  if (n.flags & FLAG.byzantine) {
+    // Two-faced: the right half in the Byzantine colour, split by a zig-zag.
+    ctx.beginPath();
+    ctx.arc(x, y, r, -Math.PI / 2, Math.PI / 2);
+    ctx.closePath();
+    ctx.fillStyle = COLORS.byzantine;
+    ctx.fill();
+    ctx.beginPath();
+    for (let i = 0; i <= 4; i++) ctx.lineTo(x + (i % 2 ? 2 : -2), y - r + (i * r) / 2);
+    ctx.strokeStyle = COLORS.bg;
+    ctx.lineWidth = 1.5;
+    ctx.stroke();
+  }
+  if (crashed) {
+    const k = r * 0.5;
+    ctx.strokeStyle = '#c7ccd6';
+    ctx.lineWidth = Math.max(1.5, r / 8);
+    ctx.beginPath();
+    ctx.moveTo(x - k, y - k); ctx.lineTo(x + k, y + k);
+    ctx.moveTo(x + k, y - k); ctx.lineTo(x - k, y + k);
+    ctx.stroke();
+  }
+  if (n.suspectedBy > 0 && !crashed && r >= 6) {
+    ctx.beginPath();
+    ctx.arc(x, y, r + (n.partitioned ? 9 : 5), 0, Math.PI * 2);
+    ctx.setLineDash([4, 3]);
+    ctx.strokeStyle = COLORS.suspect;
+    ctx.lineWidth = 2;
+    ctx.stroke();
+    ctx.setLineDash([]);
+  } else if (n.suspectedBy > 0 && !crashed) {
+    ctx.strokeStyle = COLORS.suspect;
+    ctx.lineWidth = 1.5;
+    ctx.strokeRect(x - r - 1.5, y - r - 1.5, 2 * r + 3, 2 * r + 3);
+  }
+  if (n.selected) {
+    ctx.beginPath();
+    ctx.arc(x, y, r + 12, 0, Math.PI * 2);
+    ctx.strokeStyle = COLORS.select;
+    ctx.lineWidth = 2;
+    ctx.stroke();
+  }
+  if (r >= 10) drawBadges(ctx, x, y, r, n);
+  ctx.restore();
+}
+
+function drawBadges(ctx, x, y, r, n) {
+  ctx.font = `${Math.round(r * 0.8)}px system-ui, sans-serif`;
+  ctx.textAlign = 'center';
+  ctx.textBaseline = 'middle';
+  if (n.label !== undefined && n.status !== 1) {
+    ctx.fillStyle = n.status === 2 ? '#0f1420' : '#0b2a1b';
+    ctx.fillText(n.label, x - ((n.flags & FLAG.byzantine) ? r * 0.35 : 0), y + 1);
+  }
+  if (n.status === 2) drawClock(ctx, x + r * 0.9, y - r * 0.9, r * 0.45, n.pausedLeftMs);
+  if (n.suspectedBy > 0 && n.status !== 1) {
+    ctx.font = `bold ${Math.round(r * 0.6)}px system-ui, sans-serif`;
+    ctx.fillStyle = COLORS.suspect;
+    ctx.fillText(`?${n.suspectedBy}`, x - r - 6, y - r - 2);
+  }
+  let bx = x - (((n.flags & FLAG.slow) && (n.flags & FLAG.omission)) ? r * 0.45 : 0);
+  if (n.flags & FLAG.slow) { drawHourglass(ctx, bx, y + r + r * 0.6, r * 0.38); bx += r * 0.9; }
+  if (n.flags & FLAG.omission) drawNoEntry(ctx, bx, y + r + r * 0.6, r * 0.36);
+  if (n.flags & (FLAG.clock | FLAG.strobe)) drawDial(ctx, x + r * 1.05, y + r * 0.75, r * 0.42, n.skewMs, n.flags & FLAG.strobe);
+}
+
+/** Slow: an hourglass. */
+function drawHourglass(ctx, x, y, s) {
+  ctx.beginPath();
+  ctx.moveTo(x - s, y - s); ctx.lineTo(x + s, y - s); ctx.lineTo(x - s, y + s); ctx.lineTo(x + s, y + s);
+  ctx.closePath();
+  ctx.fillStyle = '#ffd98a';
+  ctx.fill();
+}
+
+/** Omission: a circle with a slash (messages vanish here). */
+function drawNoEntry(ctx, x, y, s) {
+  ctx.beginPath();
+  ctx.arc(x, y, s, 0, Math.PI * 2);
+  ctx.moveTo(x - s * 0.7, y + s * 0.7); ctx.lineTo(x + s * 0.7, y - s * 0.7);
+  ctx.strokeStyle = '#ff9b9b';
+  ctx.lineWidth = 1.6;
+  ctx.stroke();
+}
+
+/** A paused process: a small clock face with the time left. */
+function drawClock(ctx, x, y, r, leftMs) {
+  ctx.beginPath();
+  ctx.arc(x, y, r, 0, Math.PI * 2);
+  ctx.fillStyle = '#e8f1ff';
+  ctx.fill();
+  ctx.strokeStyle = '#2a4a7a';
+  ctx.lineWidth = 1.5;
+  ctx.stroke();
+  ctx.beginPath();
+  ctx.moveTo(x, y); ctx.lineTo(x, y - r * 0.7);
+  ctx.moveTo(x, y); ctx.lineTo(x + r * 0.5, y);
+  ctx.stroke();
+  if (leftMs !== undefined && leftMs > 0) {
+    ctx.font = `${Math.max(9, Math.round(r * 1.1))}px system-ui, sans-serif`;
+    ctx.fillStyle = COLORS.paused;
+    ctx.textAlign = 'left';
+    ctx.fillText(`${(leftMs / 1000).toFixed(1)} s`, x + r + 3, y);
+  }
+}
+
+/** A skewed clock: a dial whose hand leans by the skew, with the skew written beside it. */
+function drawDial(ctx, x, y, r, skewMs, strobing) {
+  ctx.beginPath();
+  ctx.arc(x, y, r, 0, Math.PI * 2);
+  ctx.fillStyle = strobing ? '#ffe7a3' : '#fff3d6';
+  ctx.fill();
+  ctx.strokeStyle = '#7a5a12';
+  ctx.lineWidth = 1.2;
+  ctx.stroke();
+  const angle = Math.max(-1, Math.min(1, skewMs / 2000)) * (Math.PI * 0.9);
+  ctx.beginPath();
+  ctx.moveTo(x, y);
+  ctx.lineTo(x + Math.sin(angle) * r * 0.85, y - Math.cos(angle) * r * 0.85);
+  ctx.strokeStyle = '#c0392b';
+  ctx.lineWidth = 1.5;
+  ctx.stroke();
+  const sign = skewMs > 0 ? '+' : skewMs < 0 ? '−' : '±';
+  ctx.font = `${Math.max(9, Math.round(r * 1.1))}px system-ui, sans-serif`;
+  ctx.fillStyle = '#ffd98a';
+  ctx.textAlign = 'left';
+  ctx.fillText(`${sign}${Math.abs(skewMs / 1000).toFixed(1)} s${strobing ? ' (strobe)' : ''}`, x + r + 3, y);
+}
+
+/** A blocked link: a jagged cut across a faint line (both ways), or a one-way arrow with
+ * a bar where it is cut. */
+export function drawCut(ctx, ax, ay, bx, by, oneWay) {
+  ctx.save();
+  ctx.strokeStyle = 'rgba(255,92,92,0.28)';
+  ctx.lineWidth = 1;
+  ctx.beginPath();
+  ctx.moveTo(ax, ay); ctx.lineTo(bx, by);
+  ctx.stroke();
+  const mx = (ax + bx) / 2, my = (ay + by) / 2;
+  const len = Math.hypot(bx - ax, by - ay) || 1;
+  const ux = (bx - ax) / len, uy = (by - ay) / len;
+  const px = -uy, py = ux;
+  ctx.strokeStyle = COLORS.cut;
+  ctx.lineWidth = 2;
+  if (oneWay) {
+    // Arrow head near b, with a bar across the shaft just before it.
+    const hx = bx - ux * 22, hy = by - uy * 22;
+    ctx.beginPath();
+    ctx.moveTo(hx, hy);
+    ctx.lineTo(hx - ux * 9 + px * 5, hy - uy * 9 + py * 5);
+    ctx.moveTo(hx, hy);
+    ctx.lineTo(hx - ux * 9 - px * 5, hy - uy * 9 - py * 5);
+    const cx = hx - ux * 16, cy = hy - uy * 16;
+    ctx.moveTo(cx + px * 7, cy + py * 7);
+    ctx.lineTo(cx - px * 7, cy - py * 7);
+    ctx.stroke();
+  } else {
+    ctx.beginPath();
+    for (let i = -3; i <= 3; i++) {
+      const s = i % 2 === 0 ? 6 : -6;
+      ctx.lineTo(mx + ux * i * 3 + px * s, my + uy * i * 3 + py * s);
+    }
+    ctx.stroke();
+  }
+  ctx.restore();
+}
+
+/** A message in flight. Shape tells the kind: heartbeat dot, probe square, answer diamond;
+ * a Byzantine message gets a purple ring. */
+export function drawMessage(ctx, x, y, kind, byzantine, size = 3) {
+  ctx.beginPath();
+  if (kind === 1) {
+    ctx.rect(x - size, y - size, 2 * size, 2 * size);
+    ctx.fillStyle = COLORS.probe;
+  } else if (kind === 2) {
+    ctx.moveTo(x, y - size - 1); ctx.lineTo(x + size + 1, y); ctx.lineTo(x, y + size + 1); ctx.lineTo(x - size - 1, y);
+    ctx.closePath();
+    ctx.fillStyle = COLORS.answer;
+  } else {
+    ctx.arc(x, y, size, 0, Math.PI * 2);
+    ctx.fillStyle = COLORS.heartbeat;
+  }
+  ctx.fill();
+  if (byzantine) {
+    ctx.beginPath();
+    ctx.arc(x, y, size + 3, 0, Math.PI * 2);
+    ctx.strokeStyle = COLORS.byzantine;
+    ctx.lineWidth = 1.5;
+    ctx.stroke();
+  }
+}
+
+/** Where a message died: a red cross in an expanding, fading ring. `age` in 0…1. */
+export function drawBurst(ctx, x, y, age) {
+  ctx.save();
+  ctx.globalAlpha = 1 - age;
+  ctx.strokeStyle = COLORS.cut;
+  ctx.lineWidth = 1.5;
+  ctx.beginPath();
+  ctx.arc(x, y, 3 + 9 * age, 0, Math.PI * 2);
+  ctx.stroke();
+  ctx.beginPath();
+  ctx.moveTo(x - 3, y - 3); ctx.lineTo(x + 3, y + 3);
+  ctx.moveTo(x + 3, y - 3); ctx.lineTo(x - 3, y + 3);
+  ctx.stroke();
+  ctx.restore();
+}
+
+/** The cluster renderer for one canvas. */
+export class Renderer {
+  constructor(canvas) {
+    this.canvas = canvas;
+    this.ctx = canvas.getContext('2d');
+    this.positions = new Float32Array(0);
+    this.radius = 16;
+    this.maxDots = 4000;
+    this.lastDrawn = { msgs: 0, shown: 0 };
+  }
+
+  resize() {
+    const dpr = window.devicePixelRatio || 1;
+    const rect = this.canvas.getBoundingClientRect();
+    this.width = Math.max(1, rect.width);
+    this.height = Math.max(1, rect.height);
+    this.canvas.width = Math.round(this.width * dpr);
+    this.canvas.height = Math.round(this.height * dpr);
+    this.ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+  }
+
+  /** Maps the engine's layout ([-1, 1]²) to canvas pixels. */
+  layout(cols) {
+    const n = cols.nodes;
+    if (this.positions.length !== 2 * n) this.positions = new Float32Array(2 * n);
+    const scale = Math.min(this.width, this.height) / 2 - (n > 64 ? 14 : 48);
+    const cx = this.width / 2, cy = this.height / 2;
+    for (let i = 0; i < n; i++) {
+      this.positions[2 * i] = cx + cols.nodeXY[2 * i] * scale;
+      this.positions[2 * i + 1] = cy + cols.nodeXY[2 * i + 1] * scale;
+    }
+    this.radius = n <= 12 ? 18 : n <= 48 ? 12 : n <= 200 ? 5 : 3;
+  }
+
+  /** The node under a canvas point, or null. */
+  nodeAt(x, y) {
+    const n = this.positions.length / 2;
+    const reach = Math.max(this.radius + 4, 8);
+    let best = null, bestD = reach * reach;
+    for (let i = 0; i < n; i++) {
+      const dx = this.positions[2 * i] - x, dy = this.positions[2 * i + 1] - y;
+      const d = dx * dx + dy * dy;
+      if (d <= bestD) { best = i; bestD = d; }
+    }
+    return best;
+  }
+
+  nodeScreenPosition(id) {
+    return { x: this.positions[2 * id], y: this.positions[2 * id + 1] };
+  }
+
+  /** Draws one frame. `f` = { cols, timeMs, selected, speed, pausedUntil (Map id→ms) }. */
+  draw(f) {
+    const { ctx } = this;
+    const cols = f.cols;
+    this.layout(cols);
+    ctx.fillStyle = COLORS.bg;
+    ctx.fillRect(0, 0, this.width, this.height);
+    this.drawCuts(cols);
+    this.drawMessages(cols, f.timeMs);
+    this.drawDrops(cols, f.timeMs, f.speed);
+    const partitioned = cols.nodeGroup.some((g) => g !== 0);
+    const big = cols.nodes > 48;
+    for (let i = 0; i < cols.nodes; i++) {
+      const x = this.positions[2 * i], y = this.positions[2 * i + 1];
+      const until = f.pausedUntil?.get(i);
+      drawNode(ctx, x, y, this.radius, {
+        status: cols.nodeStatus[i],
+        flags: cols.nodeFlags[i],
+        suspectedBy: cols.nodeSuspectedBy[i],
+        group: cols.nodeGroup[i],
+        skewMs: cols.nodeSkew[i],
+        pausedLeftMs: until === undefined ? undefined : until - f.timeMs,
+        selected: f.selected === i,
+        label: big ? undefined : String(i),
+        partitioned,
+      });
+    }
+  }
+
+  drawCuts(cols) {
+    if (cols.links === 0) return;
+    const n = cols.nodes;
+    for (let a = 0; a < n; a++) {
+      for (let b = a + 1; b < n; b++) {
+        const ab = cols.linkBlocked[a * n + b], ba = cols.linkBlocked[b * n + a];
+        if (!ab && !ba) continue;
+        const [ax, ay, bx, by] = [this.positions[2 * a], this.positions[2 * a + 1], this.positions[2 * b], this.positions[2 * b + 1]];
+        if (ab && ba) drawCut(this.ctx, ax, ay, bx, by, false);
+        else if (ab) drawCut(this.ctx, ax, ay, bx, by, true);
+        else drawCut(this.ctx, bx, by, ax, ay, true);
+      }
+    }
+  }
+
+  drawMessages(cols, t) {
+    const m = cols.msgs;
+    const stride = m > this.maxDots ? Math.ceil(m / this.maxDots) : 1;
+    const size = cols.nodes > 200 ? 1.5 : cols.nodes > 48 ? 2 : 3;
+    let shown = 0;
+    for (let i = 0; i < m; i += stride) {
+      const from = cols.msgFrom[i], to = cols.msgTo[i];
+      const span = cols.msgDeliver[i] - cols.msgSent[i];
+      const frac = span > 0 ? Math.min(1, Math.max(0, (t - cols.msgSent[i]) / span)) : 1;
+      const x = this.positions[2 * from] + (this.positions[2 * to] - this.positions[2 * from]) * frac;
+      const y = this.positions[2 * from + 1] + (this.positions[2 * to + 1] - this.positions[2 * from + 1]) * frac;
+      const kind = cols.msgKind[i];
+      drawMessage(this.ctx, x, y, kind & MSG.kindMask, (kind & MSG.byzantine) !== 0, size);
+      shown++;
+    }
+    this.lastDrawn = { msgs: m, shown };
+  }
+
+  drawDrops(cols, t, speed) {
+    // Bursts fade over 400 ms of simulated time, stretched at high speed to stay visible.
+    const life = Math.min(2000, 400 * Math.max(1, speed / 2));
+    for (let i = 0; i < cols.drops; i++) {
+      const age = (t - cols.dropAt[i]) / life;
+      if (age < 0 || age >= 1) continue;
+      const from = cols.dropFrom[i], to = cols.dropTo[i], frac = cols.dropFrac[i];
+      const x = this.positions[2 * from] + (this.positions[2 * to] - this.positions[2 * from]) * frac;
+      const y = this.positions[2 * from + 1] + (this.positions[2 * to + 1] - this.positions[2 * from + 1]) * frac;
+      drawBurst(this.ctx, x, y, age);
+    }
+  }
+}
+
+export { DROP_NAMES };

@@ -1,0 +1,249 @@
+// Breaking things: the fault palette (every fault, its target and parameters, an optional
+// duration) and the menu that opens on a clicked node. Both build a fault object as in
+// docs/js-api.md and hand it to app.inject, which shows the engine's message on error.
+
+const node = (name = 'node', label = 'node') => ({ name, label, type: 'node' });
+const num = (name, label, value, extra = {}) => ({ name, label, type: 'number', value, ...extra });
+const prob = (name, label, value) => ({ name, label, type: 'number', value, min: 0, max: 1, step: 0.05 });
+const choice = (name, label, options) => ({ name, label, type: 'select', options });
+const text = (name, label, value, hint) => ({ name, label, type: 'text', value, hint });
+const check = (name, label, value) => ({ name, label, type: 'checkbox', value });
+
+/** Every fault the palette offers, in groups. `timed`: it may take a duration. */
+export const FAULTS = [
+  { group: 'Node', kind: 'crash', label: 'Crash', fields: [node()], timed: true, hint: 'with a duration: crash, then restart' },
+  { group: 'Node', kind: 'restart', label: 'Restart', fields: [node()] },
+  { group: 'Node', kind: 'pause', label: 'Pause (GC / VM)', fields: [node(), num('duration_ms', 'for (ms)', 2000, { min: 1 })] },
+  { group: 'Node', kind: 'omission', label: 'Omission', fields: [node(), prob('send', 'send loss', 0.7), prob('receive', 'receive loss', 0)], timed: true },
+  { group: 'Node', kind: 'slow', label: 'Slow node', fields: [node(), num('min_ms', 'extra ms per event, from', 30), num('max_ms', 'to', 60)], timed: true },
+  { group: 'Node', kind: 'gray', label: 'Gray failure', fields: [node(), prob('fail', 'fails requests', 0.8), num('slow_ms', 'slower by (ms)', 0)], timed: true, hint: 'turn on probes (gray-failure preset) to see requests fail' },
+  { group: 'Node', kind: 'byzantine', label: 'Byzantine', fields: [node(), choice('behaviour', 'behaviour', ['equivocate', 'forge', 'corrupt', 'lie', 'honest']), node('as_node', 'forge as node')], timed: true },
+  { group: 'Node', kind: 'storage', label: 'Storage damage', fields: [node(), choice('damage', 'damage', ['torn', 'bitflip'])], hint: 'on a crashed node; seen at restart' },
+  { group: 'Clock', kind: 'clock_jump', label: 'Clock jump', fields: [node(), num('by_ms', 'by (ms, ±)', -1500)] },
+  { group: 'Clock', kind: 'clock_offset', label: 'Clock offset', fields: [node(), num('offset_ms', 'offset (ms, ±)', 1000)], timed: true },
+  { group: 'Clock', kind: 'clock_drift', label: 'Clock drift', fields: [node(), num('drift_ppm', 'drift (ppm, ±)', 200000, { step: 1000 })], timed: true },
+  { group: 'Clock', kind: 'clock_strobe', label: 'Clock strobe', fields: [node(), num('a_ms', 'offset A (ms)', 0), num('b_ms', 'offset B (ms)', 800), num('period_ms', 'every (ms)', 250, { min: 1 })], timed: true },
+  { group: 'Network', kind: 'partition', label: 'Partition (groups)', fields: [text('groups', 'groups', '0,1,2 | 3,4', 'node ids; | between groups')], timed: true },
+  { group: 'Network', kind: 'isolate', label: 'Isolate a node', fields: [node()], timed: true },
+  { group: 'Network', kind: 'shape', label: 'Partition shape', fields: [choice('shape', 'shape', ['halves', 'minority_third', 'ring', 'bridge'])], timed: true },
+  { group: 'Network', kind: 'partial_partition', label: 'Partial partition', fields: [text('a', 'side A', '0,1'), text('b', 'side B', '3,4')], timed: true },
+  { group: 'Network', kind: 'heal', label: 'Heal everything', fields: [] },
+  { group: 'Link', kind: 'cut', label: 'Cut one way', fields: [node('from', 'from'), node('to', 'to')], timed: true },
+  { group: 'Link', kind: 'uncut', label: 'Restore one way', fields: [node('from', 'from'), node('to', 'to')] },
+  { group: 'Link', kind: 'flap', label: 'Flapping link', fields: [node('from', 'from'), node('to', 'to'), num('period_ms', 'every (ms)', 500, { min: 1 }), check('both', 'both ways', true)], timed: true },
+  { group: 'Link', kind: 'link', label: 'Link latency / loss', fields: [node('from', 'from'), node('to', 'to'), num('min_ms', 'latency from (ms)', 200), num('max_ms', 'to (ms)', 600), prob('loss', 'loss', 0), prob('duplicate', 'duplicate', 0), check('both', 'both ways', true)], timed: true, hint: 'with a duration: a latency spike' },
+];
+
+/** Parses "0, 1, 2" into node ids; throws naming the field. */
+function ids(textValue, field) {
+  const parts = textValue.split(',').map((t) => t.trim()).filter(Boolean);
+  return parts.map((t) => {
+    if (!/^\d+$/.test(t)) throw new Error(`${field}: "${t}" is not a node id`);
+    return Number(t);
+  });
+}
+
+/** Builds the fault object from the palette's values (strings and booleans by field). */
+export function buildFault(kind, v) {
+  const n = (k) => {
+    const x = Number(v[k]);
+    if (v[k] === '' || !Number.isFinite(x)) throw new Error(`${k}: "${v[k]}" is not a number`);
+    return x;
+  };
+  switch (kind) {
+    case 'crash': case 'restart': case 'isolate': return { kind, node: n('node') };
+    case 'pause': return { kind, node: n('node'), duration_ms: n('duration_ms') };
+    case 'omission': return { kind, node: n('node'), send: n('send'), receive: n('receive') };
+    case 'slow': return { kind, node: n('node'), delay: { kind: 'uniform', min_ms: n('min_ms'), max_ms: n('max_ms') } };
+    case 'gray': return { kind, node: n('node'), fail: n('fail'), slow_ms: n('slow_ms') };
+    case 'byzantine': {
+      const behaviour = v.behaviour === 'forge' ? { kind: 'forge', as_node: n('as_node') } : { kind: v.behaviour };
+      return { kind, node: n('node'), behaviour };
+    }
+    case 'storage': return { kind, node: n('node'), damage: v.damage };
+    case 'clock_jump': return { kind, node: n('node'), by_ms: n('by_ms') };
+    case 'clock_offset': return { kind, node: n('node'), offset_ms: n('offset_ms') };
+    case 'clock_drift': return { kind, node: n('node'), drift_ppm: Math.round(n('drift_ppm')) };
+    case 'clock_strobe': return { kind, node: n('node'), a_ms: n('a_ms'), b_ms: n('b_ms'), period_ms: n('period_ms') };
+    case 'partition': return { kind, groups: v.groups.split('|').map((g, i) => ids(g, `groups[${i}]`)) };
+    case 'shape': return { kind, shape: v.shape };
+    case 'partial_partition': return { kind, a: ids(v.a, 'a'), b: ids(v.b, 'b') };
+    case 'heal': return { kind };
+    case 'cut': case 'uncut': return { kind, from: n('from'), to: n('to') };
+    case 'flap': return { kind, from: n('from'), to: n('to'), period_ms: n('period_ms'), both: v.both };
+    case 'link': {
+      const fault = { kind, from: n('from'), to: n('to'), latency: { kind: 'uniform', min_ms: n('min_ms'), max_ms: n('max_ms') }, both: v.both };
+      if (n('loss') > 0) fault.loss = n('loss');
+      if (n('duplicate') > 0) fault.duplicate = n('duplicate');
+      return fault;
+    }
+    default: throw new Error(`unknown fault kind ${kind}`);
+  }
+}
+
+/** The palette in the side panel. */
+export class FaultPalette {
+  constructor(app) {
+    this.app = app;
+    this.form = app.root.querySelector('#palette');
+    this.kind = this.form.querySelector('#fault-kind');
+    this.fields = this.form.querySelector('#fault-fields');
+    this.hint = this.form.querySelector('#fault-hint');
+    this.duration = this.form.querySelector('#fault-duration');
+    this.durationRow = this.form.querySelector('#fault-duration-row');
+    let group = null;
+    for (const f of FAULTS) {
+      if (!group || group.label !== f.group) {
+        group = document.createElement('optgroup');
+        group.label = f.group;
+        this.kind.append(group);
+      }
+      group.append(new Option(f.label, f.kind));
+    }
+    this.kind.addEventListener('change', () => this.showFields());
+    this.form.addEventListener('submit', (ev) => { ev.preventDefault(); this.apply(); });
+    for (const b of app.root.querySelectorAll('[data-quick]')) {
+      b.addEventListener('click', () => this.quick(b.dataset.quick));
+    }
+    this.showFields();
+  }
+
+  spec() {
+    return FAULTS.find((f) => f.kind === this.kind.value);
+  }
+
+  showFields(prefill = {}) {
+    const spec = this.spec();
+    this.fields.replaceChildren(...spec.fields.map((f) => this.field(f, prefill)));
+    this.hint.textContent = spec.hint ?? '';
+    this.durationRow.hidden = !spec.timed;
+  }
+
+  field(f, prefill) {
+    const label = document.createElement('label');
+    label.className = `field field-${f.type}`;
+    const span = document.createElement('span');
+    span.textContent = f.label;
+    let input;
+    if (f.type === 'select') {
+      input = document.createElement('select');
+      for (const o of f.options) input.append(new Option(o.replace(/_/g, ' '), o));
+    } else {
+      input = document.createElement('input');
+      input.type = f.type === 'node' ? 'number' : f.type;
+      if (f.type === 'node') { input.min = '0'; input.step = '1'; }
+      for (const k of ['min', 'max', 'step']) if (f[k] !== undefined) input[k] = String(f[k]);
+      if (f.hint) input.placeholder = f.hint;
+    }
+    input.name = f.name;
+    const value = prefill[f.name] ?? f.value ?? (f.type === 'node' ? (this.app.selected ?? 0) : undefined);
+    if (f.type === 'checkbox') input.checked = Boolean(value);
+    else if (value !== undefined) input.value = String(value);
+    label.append(span, input);
+    return label;
+  }
+
+  values() {
+    const v = {};
+    for (const input of this.fields.querySelectorAll('input, select')) {
+      v[input.name] = input.type === 'checkbox' ? input.checked : input.value.trim();
+    }
+    return v;
+  }
+
+  apply() {
+    let fault;
+    let duration;
+    try {
+      fault = buildFault(this.kind.value, this.values());
+      const d = this.duration.value.trim();
+      if (!this.durationRow.hidden && d !== '') {
+        duration = Number(d);
+        if (!Number.isFinite(duration)) throw new Error(`duration_ms: "${d}" is not a number`);
+      }
+    } catch (e) {
+      this.app.showError(e.message);
+      return false;
+    }
+    return this.app.inject(fault, duration);
+  }
+
+  /** Opens the palette on a fault kind with a node filled in (from the node menu). */
+  openWith(kind, nodeId) {
+    this.kind.value = kind;
+    this.showFields({ node: nodeId, from: nodeId });
+    this.app.root.querySelector('#faults-panel').open = true;
+    this.kind.focus();
+  }
+
+  quick(action) {
+    const app = this.app;
+    const n = app.sim.inspect().nodes;
+    switch (action) {
+      case 'halves': return app.inject({ kind: 'shape', shape: 'halves' });
+      case 'third': return app.inject({ kind: 'shape', shape: 'minority_third' });
+      case 'ring': return app.inject({ kind: 'shape', shape: 'ring' });
+      case 'bridge': return app.inject({ kind: 'shape', shape: 'bridge' });
+      case 'isolate':
+        if (app.selected === null) return app.showError('Select a node first (click it on the canvas).');
+        return app.inject({ kind: 'isolate', node: app.selected });
+      case 'heal': return app.inject({ kind: 'heal' });
+      default: return n;
+    }
+  }
+}
+
+/** The small menu that opens on a clicked node. */
+export class NodeMenu {
+  constructor(app) {
+    this.app = app;
+    this.el = app.root.querySelector('#node-menu');
+    this.title = this.el.querySelector('.menu-title');
+    this.body = this.el.querySelector('.menu-actions');
+  }
+
+  open(id, clientX, clientY) {
+    const status = this.app.sim.nodeView(id).status;
+    this.title.textContent = `Node ${id} · ${status}`;
+    const actions = status === 'crashed'
+      ? [['Restart', () => ({ kind: 'restart', node: id })], ['Damage storage (torn write)', () => ({ kind: 'storage', node: id, damage: 'torn' })]]
+      : [
+        ['Crash', () => ({ kind: 'crash', node: id })],
+        ['Crash for 3 s', () => [{ kind: 'crash', node: id }, 3000]],
+        ...(status === 'up' ? [['Pause 2 s (GC)', () => ({ kind: 'pause', node: id, duration_ms: 2000 })]] : []),
+        ['Isolate', () => ({ kind: 'isolate', node: id })],
+        ['Slow (30–60 ms per event)', () => ({ kind: 'slow', node: id, delay: { kind: 'uniform', min_ms: 30, max_ms: 60 } })],
+        ['Send omission 70%', () => ({ kind: 'omission', node: id, send: 0.7, receive: 0 })],
+        ['Gray: fail 80% of requests', () => ({ kind: 'gray', node: id, fail: 0.8, slow_ms: 0 })],
+        ['Clock jumps back 1.5 s', () => ({ kind: 'clock_jump', node: id, by_ms: -1500 })],
+        ['Byzantine: equivocate', () => ({ kind: 'byzantine', node: id, behaviour: { kind: 'equivocate' } })],
+      ];
+    const buttons = actions.map(([label, make]) => {
+      const b = document.createElement('button');
+      b.type = 'button';
+      b.textContent = label;
+      b.addEventListener('click', () => {
+        const made = make();
+        const [fault, duration] = Array.isArray(made) ? made : [made, undefined];
+        if (this.app.inject(fault, duration)) this.close();
+      });
+      return b;
+    });
+    const more = document.createElement('button');
+    more.type = 'button';
+    more.className = 'more';
+    more.textContent = 'More faults…';
+    more.addEventListener('click', () => { this.close(); this.app.palette.openWith('crash', id); });
+    this.body.replaceChildren(...buttons, more);
+    this.el.hidden = false;
+    const stage = this.app.root.querySelector('.stage-wrap').getBoundingClientRect();
+    const w = 230, h = this.el.offsetHeight;
+    this.el.style.left = `${Math.min(clientX - stage.left + 12, stage.width - w - 8)}px`;
+    this.el.style.top = `${Math.max(8, Math.min(clientY - stage.top - 20, stage.height - h - 8))}px`;
+    buttons[0]?.focus();
+  }
+
+  close() {
+    this.el.hidden = true;
+  }
+}

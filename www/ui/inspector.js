@@ -1,0 +1,133 @@
+// The inspector panel: global counters and the selected node's state and local view of
+// its peers. Text from the engine and the URL is set with textContent only.
+import { formatMs } from '../app.js';
+
+/** Most peer rows shown for one node (large clusters say "and N more"). */
+const MAX_PEER_ROWS = 50;
+
+export class Inspector {
+  constructor(app) {
+    this.app = app;
+    const $ = (sel) => app.root.querySelector(sel);
+    this.el = {
+      counters: $('#counters'), nodeSelect: $('#node-select'), node: $('#node-detail'),
+      status: $('#node-status'), facts: $('#node-facts'), afflictions: $('#node-afflictions'),
+      peers: $('#peer-rows'), peerNote: $('#peer-note'), peerHead: $('#peer-head'),
+      seed: $('#seed-shown'), hash: $('#hash-shown'),
+    };
+    this.nodeCount = -1;
+    this.el.nodeSelect.addEventListener('change', () => {
+      const v = this.el.nodeSelect.value;
+      app.select(v === '' ? null : Number(v));
+    });
+  }
+
+  syncNodeOptions(n) {
+    if (n === this.nodeCount) return;
+    this.nodeCount = n;
+    const sel = this.el.nodeSelect;
+    sel.replaceChildren(new Option('— pick a node —', ''));
+    for (let i = 0; i < n; i++) sel.append(new Option(`node ${i}`, String(i)));
+  }
+
+  update() {
+    const { app, el } = this;
+    const snap = app.sim.inspect();
+    this.syncNodeOptions(snap.nodes);
+    const c = snap.counters;
+    const d = c.dropped;
+    const rows = [
+      ['simulated time', formatMs(snap.time_ms)],
+      ['events', snap.events.toLocaleString()],
+      ['nodes', `${snap.nodes_up} up · ${snap.nodes_crashed} crashed · ${snap.nodes_paused} paused`],
+      ['sent', c.sent.toLocaleString()],
+      ['delivered', c.delivered.toLocaleString()],
+      ['in flight', c.in_flight.toLocaleString()],
+      ['duplicated', c.duplicated.toLocaleString()],
+      ['dropped', `${d.total.toLocaleString()}`],
+    ];
+    for (const reason of ['loss', 'partition', 'cut', 'crashed', 'omission', 'gray', 'overflow']) {
+      if (d[reason] > 0) rows.push([`  · ${reason}`, d[reason].toLocaleString()]);
+    }
+    if (snap.limits_hit > 0) rows.push(['limits hit', snap.limits_hit.toLocaleString()]);
+    fillTable(el.counters, rows);
+    el.seed.textContent = String(snap.seed);
+    el.hash.textContent = snap.trace_hash;
+    this.updateNode();
+  }
+
+  updateNode() {
+    const { app, el } = this;
+    const id = app.selected;
+    el.nodeSelect.value = id === null ? '' : String(id);
+    el.node.hidden = id === null;
+    if (id === null) return;
+    const v = app.sim.nodeView(id);
+    el.status.textContent = v.status === 'paused' ? `paused until ${formatMs(v.paused_until_ms)}` : v.status;
+    el.status.dataset.status = v.status;
+    const facts = [
+      ['incarnation', `${v.incarnation} (${v.restarts} restarts)`],
+      ['local clock', formatMs(v.clock_ms) + skewText(v.clock_skew_ms)],
+      ['sent / received', `${v.sent.toLocaleString()} / ${v.received.toLocaleString()}`],
+    ];
+    if (v.drift_ppm) facts.push(['clock drift', `${v.drift_ppm.toLocaleString()} ppm`]);
+    if (v.strobing) facts.push(['clock', 'strobing between two offsets']);
+    fillTable(el.facts, facts);
+    el.afflictions.replaceChildren(...[...v.afflictions, ...v.notes].map((t) => li(t)));
+    this.updatePeers(v);
+  }
+
+  updatePeers(v) {
+    const { el } = this;
+    const probes = v.peers.some((p) => p.probes_ok !== undefined);
+    const phi = v.peers.some((p) => p.phi !== undefined);
+    const head = ['peer', 'view', 'last heard', 'claims'];
+    if (phi) head.push('φ');
+    if (probes) head.push('requests ok / failed');
+    el.peerHead.replaceChildren(...(v.peers.length ? head.map((h) => cell('th', h)) : []));
+    const shown = v.peers.slice(0, MAX_PEER_ROWS).map((p) => {
+      const tr = document.createElement('tr');
+      tr.dataset.state = p.state;
+      const cells = [
+        `n${p.id}`,
+        p.state === 'suspected' ? '⚠ suspected' : 'alive',
+        p.since_heard_ms === null || p.since_heard_ms === undefined ? 'never' : `${formatMs(p.since_heard_ms)} ago`,
+        p.claims === undefined ? '' : `boot ${p.claims}`,
+      ];
+      if (phi) cells.push(p.phi === undefined ? '' : p.phi >= 100 ? '≥ 100' : p.phi.toFixed(2));
+      if (probes) cells.push(`${p.probes_ok} / ${p.probes_failed}`);
+      tr.append(...cells.map((t) => cell('td', t)));
+      return tr;
+    });
+    el.peers.replaceChildren(...shown);
+    const more = v.peers.length - shown.length;
+    el.peerNote.textContent = v.status === 'crashed'
+      ? 'A crashed node has no view of its peers.'
+      : more > 0 ? `… and ${more.toLocaleString()} more peers` : '';
+  }
+}
+
+function skewText(skewMs) {
+  if (!skewMs) return '';
+  return ` (${skewMs > 0 ? '+' : '−'}${formatMs(Math.abs(skewMs))} off true time)`;
+}
+
+function fillTable(tbody, rows) {
+  tbody.replaceChildren(...rows.map(([k, val]) => {
+    const tr = document.createElement('tr');
+    tr.append(cell('th', k), cell('td', val));
+    return tr;
+  }));
+}
+
+function cell(tag, text) {
+  const el = document.createElement(tag);
+  el.textContent = text;
+  return el;
+}
+
+function li(text) {
+  const el = document.createElement('li');
+  el.textContent = text;
+  return el;
+}

@@ -1,0 +1,91 @@
+//! `cargo xtask build`: the engine compiled to wasm32, then wasm-bindgen's JS glue in `pkg/`.
+//!
+//! wasm-bindgen runs as a library (`wasm-bindgen-cli-support`, pinned to the engine's exact
+//! `wasm-bindgen` version), so nothing is installed globally. No wasm-opt: Debian's breaks
+//! modules from current wasm-bindgen.
+
+use crate::sh;
+use std::path::{Path, PathBuf};
+use wasm_bindgen_cli_support::Bindgen;
+
+const TARGET: &str = "wasm32-unknown-unknown";
+/// The crate built for the browser, and so the stem of every file in `pkg/`.
+const CRATE: &str = "faultline";
+
+/// Builds `pkg/faultline.js` and `pkg/faultline_bg.wasm` from a release build of the engine.
+pub fn build() -> sh::Result {
+    ensure_target()?;
+    let module = compile()?;
+    let out_dir = sh::repo_root().join("pkg");
+    bindgen(&module, &out_dir)?;
+    report(&module, &out_dir)
+}
+
+/// Installs the wasm32 standard library with rustup unless it is already there.
+fn ensure_target() -> sh::Result {
+    let installed = sh::output(sh::command("rustup").args(["target", "list", "--installed"]))?;
+    if installed.lines().any(|line| line.trim() == TARGET) {
+        return Ok(());
+    }
+    sh::run(sh::command("rustup").args(["target", "add", TARGET]))
+}
+
+/// Compiles the engine library for wasm32 and returns the path of the `.wasm` file.
+fn compile() -> sh::Result<PathBuf> {
+    sh::run(sh::cargo().args(["build", "--release", "--target", TARGET, "--lib", "-p", CRATE]))?;
+    let module = sh::target_dir()
+        .join(TARGET)
+        .join("release")
+        .join(format!("{CRATE}.wasm"));
+    if !module.is_file() {
+        return Err(format!("cargo reported success but {} is missing", module.display()));
+    }
+    Ok(module)
+}
+
+/// Writes the JS glue and the processed module to `out_dir`, replacing what was there.
+fn bindgen(module: &Path, out_dir: &Path) -> sh::Result {
+    remove_dir(out_dir)?;
+    Bindgen::new()
+        .input_path(module)
+        .out_name(CRATE)
+        .web(true)
+        .map_err(|e| format!("wasm-bindgen: {e:#}"))?
+        // The library's default differs from the CLI's: without this, `init()` with no
+        // arguments cannot find the `.wasm` file next to the glue.
+        .omit_default_module_path(false)
+        .typescript(false)
+        .generate(out_dir)
+        .map_err(|e| format!("wasm-bindgen on {}: {e:#}", module.display()))
+}
+
+/// Says what was written, with the sizes a person watching the budget wants.
+fn report(module: &Path, out_dir: &Path) -> sh::Result {
+    let glue = out_dir.join(format!("{CRATE}.js"));
+    let wasm = out_dir.join(format!("{CRATE}_bg.wasm"));
+    println!("compiled {} ({})", relative(module), sh::human_size(size(module)?));
+    println!("wrote {} ({})", relative(&glue), sh::human_size(size(&glue)?));
+    println!("wrote {} ({})", relative(&wasm), sh::human_size(size(&wasm)?));
+    Ok(())
+}
+
+fn size(path: &Path) -> sh::Result<u64> {
+    std::fs::metadata(path)
+        .map(|m| m.len())
+        .map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// The path relative to the repository root, for short messages.
+fn relative(path: &Path) -> String {
+    let root = sh::repo_root();
+    path.strip_prefix(&root).unwrap_or(path).display().to_string()
+}
+
+/// Removes a directory tree if it exists.
+pub fn remove_dir(dir: &Path) -> sh::Result {
+    match std::fs::remove_dir_all(dir) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(format!("removing {}: {e}", dir.display())),
+    }
+}

@@ -54,6 +54,10 @@ fn steps(options: &Options) -> Vec<Step> {
         ("lints (cargo clippy -D warnings)", clippy),
         ("Rust tests (cargo test --workspace --release)", cargo_test),
         ("wasm build (cargo xtask build)", wasm::build),
+        (
+            "lints for the wasm boundary (cargo clippy --target wasm32)",
+            wasm::clippy,
+        ),
     ];
     if options.browser {
         steps.push(("browser end-to-end tests (Playwright in Chromium)", e2e::run));

@@ -21,6 +21,24 @@ pub fn build() -> sh::Result {
     report(&module, &out_dir)
 }
 
+/// Lints the crate as compiled for wasm32: the only build that sees the browser boundary
+/// (`src/wasm.rs`), which the native clippy run never compiles.
+pub fn clippy() -> sh::Result {
+    ensure_target()?;
+    sh::run(sh::cargo().args([
+        "clippy",
+        "--release",
+        "--target",
+        TARGET,
+        "--lib",
+        "-p",
+        CRATE,
+        "--",
+        "-D",
+        "warnings",
+    ]))
+}
+
 /// Installs the wasm32 standard library with rustup unless it is already there.
 fn ensure_target() -> sh::Result {
     let installed = sh::output(sh::command("rustup").args(["target", "list", "--installed"]))?;

@@ -17,6 +17,7 @@ pub mod presets;
 pub mod protocol;
 pub mod rng;
 pub mod scenario;
+pub mod share;
 pub mod sim;
 pub mod time;
 pub mod trace;

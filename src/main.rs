@@ -1,7 +1,8 @@
 //! `faultline`: the command-line runner over the same engine the browser uses.
 //!
 //! `faultline run SCENARIO.json --until 30s [--seed N] [--trace FILE] [--trace-hash]`,
-//! `faultline run --preset NAME …`, `faultline presets`. A headless run prints a summary;
+//! `faultline run --preset NAME …`, `faultline run --scenario-url LINK …`,
+//! `faultline link …`, `faultline presets`. A headless run prints a summary;
 //! with `--trace-hash` its last line is the trace hash, which equals the hash the wasm
 //! build computes in the browser for the same scenario.
 
@@ -19,10 +20,14 @@ faultline — a deterministic playground for the ways distributed systems fail
 USAGE:
     faultline run SCENARIO.json [OPTIONS]
     faultline run --preset NAME [OPTIONS]
+    faultline run --scenario-url LINK [OPTIONS]   a link copied from the playground
+    faultline link SCENARIO.json|--preset NAME [--at DURATION]
+                                                  print the share link (#s=…) of a scenario
     faultline presets
 
 OPTIONS (run):
-    --until DURATION   simulated time to run to, e.g. 30s, 1500ms, 2m (default 30s)
+    --until DURATION   simulated time to run to, e.g. 30s, 1500ms, 2m (default: the
+                       link's own moment for --scenario-url, else 30s)
     --seed N           override the scenario's seed (0 … 2^53 − 1)
     --trace FILE       write every event as JSON lines to FILE
     --trace-hash       print the trace hash as the last line
@@ -33,7 +38,7 @@ const TRACE_CHUNK_US: Micros = 100_000;
 
 struct RunArgs {
     source: Source,
-    until_us: Micros,
+    until_us: Option<Micros>,
     seed: Option<u64>,
     trace: Option<String>,
     trace_hash: bool,
@@ -42,12 +47,14 @@ struct RunArgs {
 enum Source {
     File(String),
     Preset(String),
+    Link(String),
 }
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("run") => parse_run(&args[1..]).and_then(run),
+        Some("link") => parse_run(&args[1..]).and_then(link),
         Some("presets") => {
             PRESETS.iter().for_each(|p| println!("{}", p.name));
             Ok(())
@@ -73,7 +80,7 @@ fn main() -> ExitCode {
 
 fn parse_run(args: &[String]) -> Result<RunArgs, String> {
     let mut source = None;
-    let mut until_us = 30 * US_PER_S;
+    let mut until_us = None;
     let mut seed = None;
     let mut trace = None;
     let mut trace_hash = false;
@@ -81,8 +88,9 @@ fn parse_run(args: &[String]) -> Result<RunArgs, String> {
     while let Some(arg) = it.next() {
         let mut value = |name: &str| it.next().cloned().ok_or_else(|| format!("{name} needs a value"));
         match arg.as_str() {
-            "--until" => {
-                until_us = parse_duration(&value("--until")?).map_err(|e| format!("--until: {}", e.problem))?
+            "--until" | "--at" => {
+                let text = value(arg)?;
+                until_us = Some(parse_duration(&text).map_err(|e| format!("{arg}: {}", e.problem))?);
             }
             "--seed" => {
                 let text = value("--seed")?;
@@ -94,12 +102,14 @@ fn parse_run(args: &[String]) -> Result<RunArgs, String> {
             "--trace" => trace = Some(value("--trace")?),
             "--trace-hash" => trace_hash = true,
             "--preset" => source = Some(Source::Preset(value("--preset")?)),
+            "--scenario-url" => source = Some(Source::Link(value("--scenario-url")?)),
             flag if flag.starts_with('-') => return Err(format!("unknown option `{flag}`\n\n{USAGE}")),
             path if source.is_none() => source = Some(Source::File(path.to_string())),
             extra => return Err(format!("unexpected argument `{extra}`")),
         }
     }
-    let source = source.ok_or_else(|| format!("run needs a scenario file or --preset NAME\n\n{USAGE}"))?;
+    let source =
+        source.ok_or_else(|| format!("give a scenario file, --preset NAME or --scenario-url LINK\n\n{USAGE}"))?;
     Ok(RunArgs {
         source,
         until_us,
@@ -109,20 +119,40 @@ fn parse_run(args: &[String]) -> Result<RunArgs, String> {
     })
 }
 
-fn load(source: &Source) -> Result<Scenario, String> {
+/// Prints the share link of a scenario at a moment (`--at`, default 0).
+fn link(args: RunArgs) -> Result<(), String> {
+    let (scenario, link_us) = load(&args.source)?;
+    println!(
+        "#s={}",
+        faultline::share::encode(&scenario, args.until_us.unwrap_or(link_us))
+    );
+    Ok(())
+}
+
+/// The scenario and, for a link, the moment it was shared at.
+fn load(source: &Source) -> Result<(Scenario, Micros), String> {
     match source {
         Source::Preset(name) => presets::find(name)
-            .map(|p| (p.build)())
+            .map(|p| ((p.build)(), 0))
             .ok_or_else(|| format!("no preset named `{name}`; presets: {}", presets::names())),
         Source::File(path) => {
             let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"))?;
-            Scenario::from_json(&text).map_err(|e| format!("{path}: {e}"))
+            Ok((Scenario::from_json(&text).map_err(|e| format!("{path}: {e}"))?, 0))
+        }
+        Source::Link(text) => {
+            let run = faultline::share::decode(text).map_err(|e| format!("--scenario-url: {e}"))?;
+            Ok((run.scenario, run.t_us))
         }
     }
 }
 
 fn run(args: RunArgs) -> Result<(), String> {
-    let mut scenario = load(&args.source)?;
+    let (mut scenario, link_us) = load(&args.source)?;
+    let until_us = match (&args.source, args.until_us) {
+        (_, Some(until)) => until,
+        (Source::Link(_), None) => link_us,
+        (_, None) => 30 * US_PER_S,
+    };
     if let Some(seed) = args.seed {
         scenario.seed = seed;
     }
@@ -133,9 +163,9 @@ fn run(args: RunArgs) -> Result<(), String> {
     .map_err(|e| e.to_string())?;
     let wall = WallClock::start();
     match &args.trace {
-        Some(path) => run_with_trace(&mut sim, args.until_us, path)?,
+        Some(path) => run_with_trace(&mut sim, until_us, path)?,
         None => {
-            sim.advance_to(args.until_us);
+            sim.advance_to(until_us);
         }
     }
     print_summary(&sim, wall.seconds());

@@ -162,6 +162,29 @@ impl Simulation {
         to_js(self.sim.scenario())
     }
 
+    /// This run as share-link text (`F1.…`, without `#s=`): its scenario with every
+    /// injection, and the current time.
+    #[wasm_bindgen(js_name = shareLink)]
+    pub fn share_link(&self) -> String {
+        crate::share::encode(self.sim.scenario(), self.sim.now_us())
+    }
+
+    /// Reads share-link text (a URL, a fragment or the bare payload) into
+    /// `{ scenario, t_ms }`, or throws saying what is wrong with it.
+    #[wasm_bindgen(js_name = decodeLink)]
+    pub fn decode_link(text: &str) -> Result<JsValue, JsError> {
+        #[derive(Serialize)]
+        struct Decoded {
+            scenario: Scenario,
+            t_ms: f64,
+        }
+        let run = crate::share::decode(text).map_err(js_error)?;
+        to_js(&Decoded {
+            scenario: run.scenario,
+            t_ms: crate::time::us_to_ms(run.t_us),
+        })
+    }
+
     /// A hash over every event since time 0, as 16 hex digits.
     #[wasm_bindgen(js_name = traceHash)]
     pub fn trace_hash(&self) -> String {

@@ -87,6 +87,21 @@ fn trace_file_has_one_json_event_a_line_from_time_zero() {
 }
 
 #[test]
+fn a_link_from_the_playground_runs_headless_to_its_moment() {
+    let (ok, link, err) = faultline(&["link", "--preset", "partition", "--at", "3s"]);
+    assert!(ok, "{err}");
+    assert!(link.starts_with("#s=F1."), "{link}");
+    let url = format!("https://example.org/faultline/{}", link.trim());
+    let (ok, out, err) = faultline(&["run", "--scenario-url", &url, "--trace-hash"]);
+    assert!(ok, "{err}");
+    assert!(out.contains("ran to 3000 ms"), "{out}");
+    let (_, direct, _) = faultline(&["run", "--preset", "partition", "--until", "3s", "--trace-hash"]);
+    assert_eq!(out.lines().last(), direct.lines().last());
+    let (ok, _, err) = faultline(&["run", "--scenario-url", "#s=F1.bm90IGEgbGluaw"]);
+    assert!(!ok && err.contains("--scenario-url: link:"), "{err}");
+}
+
+#[test]
 fn bad_input_exits_2_with_a_message() {
     let (ok, _, err) = faultline(&["run", "--preset", "nope"]);
     assert!(!ok && err.contains("no preset named `nope`"), "{err}");

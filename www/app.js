@@ -4,7 +4,7 @@
 // the engine to run to a simulated time. UI modules call the methods below.
 import { loadEngine, Sim, messageOf, presets, presetScenario } from './sim.js';
 import { Renderer } from './render/canvas.js';
-import { decodeShare, encodeShare } from './share.js';
+import { decodeShare, fragmentFor } from './share.js';
 import { Controls } from './ui/controls.js';
 import { Inspector } from './ui/inspector.js';
 import { FaultPalette, NodeMenu } from './ui/faults.js';
@@ -70,7 +70,8 @@ export class App {
     try {
       shared = decodeShare(location.hash);
     } catch (e) {
-      this.showError(`This link could not be read: ${messageOf(e)}. Opened the default scenario instead.`);
+      const reason = messageOf(e).replace(/^link: /, '');
+      this.showError(`This link could not be read: ${reason}. Opened the default scenario instead.`);
       history.replaceState(null, '', location.pathname + location.search);
       if (!this.sim) this.loadPreset(DEFAULT_PRESET);
       return false;
@@ -182,7 +183,7 @@ export class App {
   }
 
   share() {
-    const fragment = encodeShare(this.sim.scenario(), this.timeMs);
+    const fragment = fragmentFor(this.sim);
     history.replaceState(null, '', `${location.pathname}${location.search}#${fragment}`);
     const url = location.href;
     if (navigator.clipboard?.writeText) {

@@ -22,6 +22,8 @@ export function messageOf(error) {
 export const presets = () => Simulation.presets();
 export const presetScenario = (name) => Simulation.preset(name);
 export const freshSeed = () => Simulation.freshSeed();
+/** Reads share-link text into { scenario, t_ms }; throws saying what is wrong. */
+export const decodeLink = (text) => Simulation.decodeLink(text);
 
 /** A running simulation. Every method that takes input may throw an Error with a
  * message naming the field; the simulation is unchanged after a throw. */
@@ -41,6 +43,7 @@ export class Sim {
   nodeView(id) { return this.inner.nodeView(id); }
   scenario() { return this.inner.scenario(); }
   traceHash() { return this.inner.traceHash(); }
+  shareLink() { return this.inner.shareLink(); }
   recentTrace(n) { return this.inner.recentTrace(n); }
 
   /** Typed-array views of the render columns, valid until the next call into wasm. */

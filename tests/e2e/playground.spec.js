@@ -2,6 +2,7 @@
 // read the inspector, share the run and reopen it elsewhere.
 import { test } from '@playwright/test';
 import { execFileSync } from 'node:child_process';
+import { deflateRawSync } from 'node:zlib';
 import { clickNode, expect, inspect, nodePixel, openPage, screenshot } from './helpers.js';
 
 test('the page loads and draws five heartbeating nodes', async ({ page }) => {
@@ -52,7 +53,8 @@ test('a shared link reopens the same run at the same moment in another browser c
   await page.evaluate(() => window.faultline.step(333.5));
   await page.click('#share');
   const url = page.url();
-  expect(url).toContain('#s=');
+  expect(url).toContain('#s=F1.');
+  expect(url.split('#s=')[1].length).toBeLessThan(1000);
   const original = await inspect(page);
 
   const other = await browser.newContext();
@@ -68,7 +70,9 @@ test('a shared link reopens the same run at the same moment in another browser c
 });
 
 test('a mangled link shows a clear message and opens the default scenario', async ({ page }) => {
-  for (const fragment of ['#s=%%%not-base64', '#s=AAAA', '#s=' + 'A'.repeat(300_000)]) {
+  const f1 = (payload) => 'F1.' + deflateRawSync(Buffer.from(JSON.stringify(payload))).toString('base64url');
+  const bomb = 'F1.' + deflateRawSync(Buffer.alloc(20 * 1024 * 1024, 32)).toString('base64url');
+  for (const fragment of ['#s=%%%not-base64', '#s=AAAA', '#s=F7.AAAA', '#s=F1.AAAAAAAA', '#s=' + bomb, '#s=F1.' + 'A'.repeat(300_000)]) {
     await page.goto('/' + fragment);
     await page.waitForSelector('body[data-ready="1"]');
     await expect(page.locator('#error')).toBeVisible();
@@ -76,7 +80,7 @@ test('a mangled link shows a clear message and opens the default scenario', asyn
     expect((await inspect(page)).nodes).toBe(5);
   }
   // A well-formed link to an impossible scenario says what is wrong with it.
-  const bad = Buffer.from(JSON.stringify({ v: 1, scenario: { nodes: 3, faults: [{ at_ms: 5, fault: { kind: 'crash', node: 7 } }] }, t_ms: 0 })).toString('base64url');
+  const bad = f1({ scenario: { nodes: 3, faults: [{ at_ms: 5, fault: { kind: 'crash', node: 7 } }] }, t_ms: 0 });
   await page.goto('/#s=' + bad);
   await page.waitForSelector('body[data-ready="1"]');
   await expect(page.locator('#error .text')).toContainText('faults[0].fault.node: node 7 does not exist');

@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use crate::network::{DropReason, NodeId};
 use crate::node::NodeRuntime;
-use crate::protocol::{PeerView, ProtocolView};
+use crate::protocol::{Fact, LogCell, PeerView, ProtocolView};
 use crate::time::Micros;
 
 /// Message accounting. Conservation: `sent + duplicated = delivered + dropped + in_flight`.
@@ -117,6 +117,8 @@ pub struct NodeView {
     pub peers: Vec<PeerView>,
     /// What the protocol says about its own state.
     pub notes: Vec<String>,
+    pub facts: Vec<Fact>,
+    pub log: Vec<LogCell>,
 }
 
 impl NodeView {
@@ -141,6 +143,8 @@ impl NodeView {
             afflictions: afflictions(rt),
             peers: view.peers,
             notes: view.notes,
+            facts: view.facts,
+            log: view.log,
         }
     }
 }
@@ -202,6 +206,15 @@ pub struct Columns {
     pub link_blocked: Vec<u8>,
     pub node_suspected_by: Vec<u32>,
     pub node_group: Vec<u32>,
+    /// The protocol's drawing of each node (see `protocol::NodeRender`). A crashed node
+    /// keeps its last role, so the canvas still knows a dead client from a dead server.
+    pub node_role: Vec<u8>,
+    pub node_term: Vec<u32>,
+    pub node_load: Vec<f32>,
+    pub node_queue: Vec<u32>,
+    pub node_log_len: Vec<u32>,
+    pub node_commit: Vec<u32>,
+    pub node_value: Vec<f64>,
     /// Messages in flight in all; the columns hold at most `RENDER_MSGS_MAX` of them.
     pub msgs_total: u64,
     pub msg_from: Vec<u32>,

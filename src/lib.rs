@@ -6,6 +6,7 @@
 //! Nothing below the boundaries knows about wasm, JSON text or the DOM, and a run is a
 //! pure function of its scenario: same scenario, same trace, bit for bit, on every target.
 
+pub mod checks;
 pub mod engine;
 pub mod error;
 pub mod fault;

@@ -242,6 +242,17 @@ fn print_summary(sim: &Simulation, wall_s: f64) {
     if snap.limits_hit > 0 {
         println!("limits hit: {} (see overflow drops)", snap.limits_hit);
     }
+    for check in sim.checks() {
+        let state = match (check.violated_since_ms, check.first_violation_ms) {
+            (Some(since), _) => format!("VIOLATED since {since} ms"),
+            (None, Some(first)) => format!("held again, first violated at {first} ms"),
+            (None, None) => "holds".to_string(),
+        };
+        println!("check {}: {state} ({})", check.id, check.detail);
+    }
+    for line in sim.check_summary() {
+        println!("{line}");
+    }
 }
 
 /// Wall-clock timing for the summary: the CLI boundary may read real time; the engine

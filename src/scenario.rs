@@ -248,6 +248,54 @@ impl Default for ProtocolSpec {
     }
 }
 
+impl ProtocolSpec {
+    /// Checks every parameter against a cluster of `nodes` nodes.
+    pub fn check(&self, nodes: u32) -> Result<(), InputError> {
+        match self {
+            ProtocolSpec::Heartbeat { .. } => self.heartbeat_config(nodes).map(drop),
+        }
+    }
+
+    /// The validated heartbeat parameters in engine units (an error for other protocols).
+    pub fn heartbeat_config(&self, nodes: u32) -> Result<HeartbeatConfig, InputError> {
+        match *self {
+            ProtocolSpec::Heartbeat {
+                interval_ms,
+                timeout_ms,
+                ref detector,
+                probe_ms,
+                checksum,
+            } => {
+                let interval_us = ms_to_us(interval_ms, "interval_ms")?;
+                let mut timeout_us = ms_to_us(timeout_ms, "timeout_ms")?;
+                if interval_us < 1_000 {
+                    return Err(InputError::new(
+                        "interval_ms",
+                        format!("must be at least 1 ms, got {interval_ms}"),
+                    ));
+                }
+                if timeout_us == 0 {
+                    return Err(InputError::new("timeout_ms", "must be longer than 0 ms"));
+                }
+                let probe_us = probe_ms.map(|ms| ms_to_us(ms, "probe_ms")).transpose()?;
+                if probe_us.is_some_and(|us| us < 1_000) {
+                    return Err(InputError::new("probe_ms", "must be at least 1 ms"));
+                }
+                let detector = detector.to_detector(nodes, interval_us, &mut timeout_us)?;
+                Ok(HeartbeatConfig {
+                    interval_us,
+                    timeout_us,
+                    detector,
+                    probe_us,
+                    checksum,
+                })
+            }
+            #[allow(unreachable_patterns)]
+            _ => Err(InputError::new("kind", "not a heartbeat protocol")),
+        }
+    }
+}
+
 /// A fault with the simulated time it applies at, and optionally how long it lasts
 /// (the engine undoes it then: a crash restarts, a partition heals, a clock returns).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -375,7 +423,7 @@ impl Scenario {
                 format!("must be between 1 and {MAX_NODES}, got {}", self.nodes),
             ));
         }
-        self.protocol_config().map_err(|e| e.within("protocol"))?;
+        self.protocol.check(self.nodes).map_err(|e| e.within("protocol"))?;
         self.network.to_link().map_err(|e| e.within("network"))?;
         if self.faults.len() > MAX_FAULTS {
             return Err(InputError::new(
@@ -439,43 +487,6 @@ impl Scenario {
             }
         }
         None
-    }
-
-    /// The validated protocol parameters in engine units.
-    pub fn protocol_config(&self) -> Result<HeartbeatConfig, InputError> {
-        match self.protocol {
-            ProtocolSpec::Heartbeat {
-                interval_ms,
-                timeout_ms,
-                ref detector,
-                probe_ms,
-                checksum,
-            } => {
-                let interval_us = ms_to_us(interval_ms, "interval_ms")?;
-                let mut timeout_us = ms_to_us(timeout_ms, "timeout_ms")?;
-                if interval_us < 1_000 {
-                    return Err(InputError::new(
-                        "interval_ms",
-                        format!("must be at least 1 ms, got {interval_ms}"),
-                    ));
-                }
-                if timeout_us == 0 {
-                    return Err(InputError::new("timeout_ms", "must be longer than 0 ms"));
-                }
-                let probe_us = probe_ms.map(|ms| ms_to_us(ms, "probe_ms")).transpose()?;
-                if probe_us.is_some_and(|us| us < 1_000) {
-                    return Err(InputError::new("probe_ms", "must be at least 1 ms"));
-                }
-                let detector = detector.to_detector(self.nodes, interval_us, &mut timeout_us)?;
-                Ok(HeartbeatConfig {
-                    interval_us,
-                    timeout_us,
-                    detector,
-                    probe_us,
-                    checksum,
-                })
-            }
-        }
     }
 }
 

@@ -6,12 +6,14 @@
 //! scenario gives the same trace, bit for bit. Invariant: after any call, every schedule
 //! entry up to `now` has been applied, and `scenario.faults` is sorted by time.
 
+use crate::checks::{CheckView, SeriesView};
 use crate::engine::{Engine, World};
 use crate::error::InputError;
 use crate::fault::Fault;
 use crate::inspect::{Columns, NodeView, Snapshot};
-use crate::network::NodeId;
+use crate::network::{LinkConfig, NodeId};
 use crate::protocol::heartbeat::Heartbeat;
+use crate::protocol::Protocol;
 use crate::scenario::{duration_us, ProtocolSpec, Scenario, ScheduledFault};
 use crate::time::{ms_to_us, us_to_ms, Micros};
 use crate::trace::TraceEvent;
@@ -23,6 +25,18 @@ pub struct Simulation {
     /// Index of the first fault not yet applied.
     cursor: usize,
     engine: Box<dyn Engine>,
+}
+
+/// Boots a world of protocol `P` from a validated configuration.
+fn world<P: Protocol>(
+    config: Result<P::Config, InputError>,
+    nodes: u32,
+    link: LinkConfig,
+    seed: u64,
+    full_trace: bool,
+) -> Box<dyn Engine> {
+    let config = config.expect("the scenario was validated");
+    Box::new(World::<P>::new(config, nodes, link, seed, full_trace))
 }
 
 impl Simulation {
@@ -46,16 +60,10 @@ impl Simulation {
             .map(|f| ms_to_us(f.at_ms, "at_ms").expect("validated"))
             .collect();
         let link = scenario.network.to_link().expect("validated");
-        let engine: Box<dyn Engine> = match scenario.protocol {
-            ProtocolSpec::Heartbeat { .. } => {
-                let config = scenario.protocol_config().expect("validated");
-                Box::new(World::<Heartbeat>::new(
-                    config,
-                    scenario.nodes,
-                    link,
-                    scenario.seed,
-                    full_trace,
-                ))
+        let (nodes, seed) = (scenario.nodes, scenario.seed);
+        let engine = match &scenario.protocol {
+            spec @ ProtocolSpec::Heartbeat { .. } => {
+                world::<Heartbeat>(spec.heartbeat_config(nodes), nodes, link, seed, full_trace)
             }
         };
         let mut sim = Simulation {
@@ -179,6 +187,21 @@ impl Simulation {
 
     pub fn columns(&mut self) -> &Columns {
         self.engine.columns()
+    }
+
+    /// Every checker's property at this moment.
+    pub fn checks(&self) -> Vec<CheckView> {
+        self.engine.checks()
+    }
+
+    /// The checkers' lines for a headless summary (`split brain: 0 ms`, …).
+    pub fn check_summary(&self) -> Vec<String> {
+        self.engine.check_summary()
+    }
+
+    /// The checkers' time series, for charts.
+    pub fn series(&self) -> Vec<SeriesView> {
+        self.engine.series()
     }
 
     pub fn trace_hash(&self) -> u64 {

@@ -31,6 +31,8 @@ pub enum TraceKind {
     Duplicate = 6,
     /// A paused `node` resumed; `detail` is how many held events it now processes.
     Resume = 7,
+    /// `node` crashed itself (out of memory, say); `detail` is its restart delay in µs (0: none).
+    SelfCrash = 8,
 }
 
 /// One traced event.

@@ -151,6 +151,17 @@ impl Simulation {
         to_js(&self.sim.snapshot())
     }
 
+    /// Every checker's property at this moment: `[{ id, name, holds, violated_since_ms,
+    /// first_violation_ms, violations, detail, nodes }]`.
+    pub fn checks(&self) -> Result<JsValue, JsError> {
+        to_js(&self.sim.checks())
+    }
+
+    /// The checkers' time series for charts: `[{ id, name, unit, t_ms, values }]`.
+    pub fn series(&self) -> Result<JsValue, JsError> {
+        to_js(&self.sim.series())
+    }
+
     /// One node's state and its local view of its peers.
     #[wasm_bindgen(js_name = nodeView)]
     pub fn node_view(&self, id: f64) -> Result<JsValue, JsError> {
@@ -229,7 +240,7 @@ impl Simulation {
             js_sys::Reflect::set(&out, &JsValue::from_str(key), &JsValue::from_f64(value)).map(|_| ())
         };
         let ptr = |p: *const u8| p as usize as f64;
-        let fields: [(&str, f64); 22] = [
+        let fields: [(&str, f64); 29] = [
             ("nodes", c.node_status.len() as f64),
             ("msgs_total", c.msgs_total as f64),
             ("links", c.link_blocked.len() as f64),
@@ -242,6 +253,13 @@ impl Simulation {
             ("node_status", ptr(c.node_status.as_ptr())),
             ("node_suspected_by", ptr(c.node_suspected_by.as_ptr().cast())),
             ("node_group", ptr(c.node_group.as_ptr().cast())),
+            ("node_role", ptr(c.node_role.as_ptr())),
+            ("node_term", ptr(c.node_term.as_ptr().cast())),
+            ("node_load", ptr(c.node_load.as_ptr().cast())),
+            ("node_queue", ptr(c.node_queue.as_ptr().cast())),
+            ("node_log_len", ptr(c.node_log_len.as_ptr().cast())),
+            ("node_commit", ptr(c.node_commit.as_ptr().cast())),
+            ("node_value", ptr(c.node_value.as_ptr().cast())),
             ("msg_from", ptr(c.msg_from.as_ptr().cast())),
             ("msg_to", ptr(c.msg_to.as_ptr().cast())),
             ("msg_sent_ms", ptr(c.msg_sent_ms.as_ptr().cast())),

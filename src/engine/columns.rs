@@ -7,7 +7,7 @@
 use crate::inspect;
 use crate::limits::{RECENT_DROPS_WINDOW_US, RENDER_MSGS_MAX};
 use crate::network::NodeId;
-use crate::protocol::{MessageInfo, Protocol};
+use crate::protocol::{MessageInfo, NodeRender, Protocol, NO_VALUE};
 
 use super::{Event, World};
 
@@ -47,6 +47,26 @@ impl<P: Protocol> World<P> {
                 | (rt.strobing as u8 * FLAG_STROBE);
             c.node_flags.push(flags);
             c.node_clock_skew_ms.push(skew_us as f32 / 1_000.0);
+        }
+        let n = self.n as usize;
+        c.node_role.resize(n, 0);
+        c.node_term.resize(n, 0);
+        c.node_load.resize(n, -1.0);
+        c.node_queue.resize(n, 0);
+        c.node_log_len.resize(n, 0);
+        c.node_commit.resize(n, 0);
+        c.node_value.resize(n, NO_VALUE);
+        for (i, proto) in self.protocols.iter().enumerate() {
+            let r = proto.as_ref().map_or_else(NodeRender::none, |p| p.render());
+            if proto.is_some() {
+                c.node_role[i] = r.role;
+            }
+            c.node_term[i] = r.term;
+            c.node_load[i] = r.load;
+            c.node_queue[i] = r.queue;
+            c.node_log_len[i] = r.log_len;
+            c.node_commit[i] = r.commit;
+            c.node_value[i] = r.value;
         }
         c.node_suspected_by.clear();
         c.node_suspected_by.resize(self.n as usize, 0);

@@ -16,6 +16,7 @@ mod queue;
 
 use std::collections::VecDeque;
 
+use crate::checks::{CheckView, Checks, SeriesView, WorldView};
 use crate::error::InputError;
 use crate::fault::{Behaviour, Fault};
 use crate::inspect::{self, Columns, CounterView, Counters, DropMark, NodeView, Snapshot};
@@ -58,8 +59,17 @@ pub trait Engine {
     fn in_flight(&self) -> u64;
     /// Machine-level state of a node (clock, afflictions, counters).
     fn runtime(&self, node: NodeId) -> &NodeRuntime;
+    /// Every checker's property at this moment.
+    fn checks(&self) -> Vec<CheckView>;
+    /// The checkers' lines for a headless summary.
+    fn check_summary(&self) -> Vec<String>;
+    /// The checkers' time series, for charts.
+    fn series(&self) -> Vec<SeriesView>;
+    /// A copy of the whole world, for checkpoints.
+    fn boxed_clone(&self) -> Box<dyn Engine>;
 }
 
+#[derive(Clone)]
 pub struct World<P: Protocol> {
     config: P::Config,
     n: u32,
@@ -80,7 +90,8 @@ pub struct World<P: Protocol> {
     trace: Trace,
     drops: VecDeque<DropMark>,
     columns: Columns,
-    ctx: Ctx<P::Msg>,
+    ctx: Ctx<P::Msg, P::Obs>,
+    checks: P::Checks,
     /// Draws for omission, gray failure, corruption and storage damage.
     fault_rng: Rng,
     /// What each timed fault undoes when it ends (indexed by `Event::Revert::id`).
@@ -97,7 +108,11 @@ impl<P: Protocol> World<P> {
     /// every trace event is also kept for `Trace::take_spill`.
     pub fn new(config: P::Config, nodes: u32, link: LinkConfig, seed: u64, full_trace: bool) -> World<P> {
         assert!(nodes > 0, "a world has at least one node");
+        let checks = P::Checks::new(&config, nodes);
+        let node_xy = P::layout(&config, nodes);
+        assert_eq!(node_xy.len(), 2 * nodes as usize, "a layout places every node");
         let mut world = World {
+            checks,
             config,
             n: nodes,
             seed,
@@ -113,7 +128,7 @@ impl<P: Protocol> World<P> {
             trace: Trace::new(),
             drops: VecDeque::new(),
             columns: Columns {
-                node_xy: inspect::layout(nodes),
+                node_xy,
                 ..Columns::default()
             },
             ctx: Ctx::new(),
@@ -130,7 +145,20 @@ impl<P: Protocol> World<P> {
         for node in 0..nodes {
             world.boot(node);
         }
+        world.after_event();
         world
+    }
+
+    /// Lets the checkers look at every node after an event.
+    fn after_event(&mut self) {
+        let runtime = &self.runtime;
+        let status = |n: NodeId| runtime[n as usize].status;
+        let view = WorldView {
+            now_us: self.now_us,
+            protocols: &self.protocols,
+            status: &status,
+        };
+        self.checks.after_event(&view);
     }
 
     fn boot(&mut self, node: NodeId) {
@@ -272,8 +300,32 @@ impl<P: Protocol> World<P> {
         self.ctx = ctx;
     }
 
-    /// Turns a handler's effects into timers and sends.
-    fn flush(&mut self, node: NodeId, ctx: &mut Ctx<P::Msg>) {
+    /// Turns a handler's effects into timers, sends, observations and a self-crash.
+    fn flush(&mut self, node: NodeId, ctx: &mut Ctx<P::Msg, P::Obs>) {
+        for obs in ctx.observations.drain(..) {
+            self.checks.observe(self.now_us, node, &obs);
+        }
+        self.flush_effects(node, ctx);
+        if let Some(restart_after_us) = ctx.crash.take() {
+            self.trace_event(
+                TraceKind::SelfCrash,
+                node,
+                NO_NODE,
+                "",
+                restart_after_us.unwrap_or(0),
+                0,
+            );
+            self.crash(node);
+            if let Some(after_us) = restart_after_us {
+                let id = self.reverts.len() as u32;
+                let incarnation = self.runtime[node as usize].incarnation;
+                self.reverts.push(Some(Revert::Restart { node, incarnation }));
+                self.queue.push(self.now_us + after_us, Event::Revert { id });
+            }
+        }
+    }
+
+    fn flush_effects(&mut self, node: NodeId, ctx: &mut Ctx<P::Msg, P::Obs>) {
         let rt = &self.runtime[node as usize];
         for &(delay_local_us, tag) in &ctx.timers {
             let local_at_us = ctx.now_local_us + delay_local_us;
@@ -451,6 +503,14 @@ impl<P: Protocol> World<P> {
     pub fn protocol(&self, node: NodeId) -> Option<&P> {
         self.protocols[node as usize].as_ref()
     }
+
+    pub fn config(&self) -> &P::Config {
+        &self.config
+    }
+
+    pub fn checkers(&self) -> &P::Checks {
+        &self.checks
+    }
 }
 
 impl<P: Protocol> Engine for World<P> {
@@ -477,6 +537,7 @@ impl<P: Protocol> Engine for World<P> {
             );
             self.now_us = at_us;
             self.process(event);
+            self.after_event();
             self.events += 1;
         }
         self.now_us = t_us;
@@ -511,6 +572,7 @@ impl<P: Protocol> Engine for World<P> {
             self.reverts.push(Some(revert));
             self.queue.push(self.now_us + duration_us, Event::Revert { id });
         }
+        self.after_event();
         self.assert_conservation();
         Ok(())
     }
@@ -577,5 +639,21 @@ impl<P: Protocol> Engine for World<P> {
 
     fn runtime(&self, node: NodeId) -> &NodeRuntime {
         &self.runtime[node as usize]
+    }
+
+    fn checks(&self) -> Vec<CheckView> {
+        self.checks.report(self.now_us)
+    }
+
+    fn check_summary(&self) -> Vec<String> {
+        self.checks.summary(self.now_us)
+    }
+
+    fn series(&self) -> Vec<SeriesView> {
+        self.checks.series()
+    }
+
+    fn boxed_clone(&self) -> Box<dyn Engine> {
+        Box::new(self.clone())
     }
 }

@@ -97,7 +97,7 @@ const WHEEL_BUCKETS: u64 = 4096;
 /// events past the horizon wait in a far heap. A bucket is heapified when it becomes
 /// current, so the (time, seq) order is exactly that of one big heap, while each heap
 /// operation touches only about a millisecond's worth of events.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct EventQueue<M> {
     near: BinaryHeap<Queued<M>>,
     wheel: Vec<Vec<Queued<M>>>,

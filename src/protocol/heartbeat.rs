@@ -314,6 +314,8 @@ impl Protocol for Heartbeat {
     type Config = HeartbeatConfig;
     type Msg = HeartbeatMsg;
     type Durable = HeartbeatDurable;
+    type Obs = ();
+    type Checks = crate::checks::NoChecks;
     const NAME: &'static str = "heartbeat";
 
     fn boot(
@@ -435,7 +437,11 @@ impl Protocol for Heartbeat {
             .collect();
         let mut notes = self.notes.clone();
         notes.push(format!("boot count {} (durable)", self.durable.boots));
-        ProtocolView { peers, notes }
+        ProtocolView {
+            peers,
+            notes,
+            ..ProtocolView::default()
+        }
     }
 
     fn suspects(&self, peer: NodeId) -> bool {

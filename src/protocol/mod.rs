@@ -47,19 +47,36 @@ pub trait Durable: Clone + Default {
 }
 
 /// Where a handler leaves its effects. Recipients are checked by the engine.
-pub struct Ctx<M> {
+///
+/// `O` is the protocol's observation type: facts a handler reports to the omniscient
+/// checkers (`crate::checks`), which the protocol itself never reads back.
+pub struct Ctx<M, O = ()> {
     /// The node's local clock reading when the handler runs.
     pub now_local_us: Micros,
     pub(crate) sends: Vec<(NodeId, M)>,
     pub(crate) timers: Vec<(Micros, TimerTag)>,
+    pub(crate) observations: Vec<O>,
+    /// Set by `crash_self`: the node dies when the handler returns, restarting after the
+    /// given delay (or never).
+    pub(crate) crash: Option<Option<Micros>>,
 }
 
-impl<M> Ctx<M> {
-    pub(crate) fn new() -> Ctx<M> {
+/// A copy of a world starts with an empty scratch context (one is only ever in use
+/// inside a handler).
+impl<M, O> Clone for Ctx<M, O> {
+    fn clone(&self) -> Self {
+        Ctx::new()
+    }
+}
+
+impl<M, O> Ctx<M, O> {
+    pub(crate) fn new() -> Ctx<M, O> {
         Ctx {
             now_local_us: 0,
             sends: Vec::new(),
             timers: Vec::new(),
+            observations: Vec::new(),
+            crash: None,
         }
     }
 
@@ -67,6 +84,20 @@ impl<M> Ctx<M> {
         self.now_local_us = now_local_us;
         self.sends.clear();
         self.timers.clear();
+        self.observations.clear();
+        self.crash = None;
+    }
+
+    /// Reports a fact to the checkers (a vote granted, a write acknowledged, …).
+    pub fn observe(&mut self, observation: O) {
+        self.observations.push(observation);
+    }
+
+    /// The process dies when this handler returns (out of memory, say): its sends still
+    /// leave, its timers are void, and like any crash it keeps only its durable state.
+    /// With `restart_after_us`, the machine reboots it cold after that long (true time).
+    pub fn crash_self(&mut self, restart_after_us: Option<Micros>) {
+        self.crash = Some(restart_after_us.map(|us| us.max(1)));
     }
 
     pub fn send(&mut self, to: NodeId, msg: M) {
@@ -107,20 +138,81 @@ pub struct PeerView {
     pub rtt_ms: Option<f64>,
 }
 
+/// One labelled fact about a node's state, for the inspector ("role": "leader").
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct Fact {
+    pub label: &'static str,
+    pub value: String,
+}
+
+/// One entry of a replicated log, for the inspector's log strip.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct LogCell {
+    pub index: u64,
+    pub term: u64,
+    pub committed: bool,
+    /// What the entry holds, in a few characters ("x=3").
+    pub text: String,
+}
+
 /// A protocol's view of its own state, for the inspector.
 #[derive(Clone, Debug, Serialize, PartialEq, Default)]
 pub struct ProtocolView {
     pub peers: Vec<PeerView>,
     /// Notes about the node's own state (e.g. "durable state corrupt: checksum mismatch").
     pub notes: Vec<String>,
+    /// Labelled facts (role, term, lease, register value, queue…), in display order.
+    pub facts: Vec<Fact>,
+    /// The node's log, when it keeps one (the last entries, at most `LOG_VIEW_MAX`).
+    pub log: Vec<LogCell>,
+}
+
+/// Most log entries a view shows.
+pub const LOG_VIEW_MAX: usize = 64;
+
+/// What the canvas draws of a node's protocol state (all optional: zero means none).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct NodeRender {
+    /// A role code (see `docs/js-api.md`, "node_role"): 0 none, 1 follower, 2 candidate,
+    /// 3 leader, 4 client, 5 lock/lease server, 6 storage, 7 balancer, 8 replica,
+    /// 9 backend, 10 replica (CP register), 11 member (SWIM).
+    pub role: u8,
+    /// The term, epoch or incarnation the node is in.
+    pub term: u32,
+    /// Load in [0, 1] for a fill ring; negative for none.
+    pub load: f32,
+    /// Queue length (requests waiting), for a bar.
+    pub queue: u32,
+    /// Log length and how much of it is committed.
+    pub log_len: u32,
+    pub commit: u32,
+    /// A value to print beside the node (a register value, a lease token); `NO_VALUE` for none.
+    pub value: f64,
+}
+
+/// `NodeRender::value` when there is nothing to print.
+pub const NO_VALUE: f64 = f64::NAN;
+
+impl NodeRender {
+    pub fn none() -> NodeRender {
+        NodeRender {
+            load: -1.0,
+            value: NO_VALUE,
+            ..NodeRender::default()
+        }
+    }
 }
 
 /// A distributed protocol as a pure state machine.
-pub trait Protocol: Sized {
+pub trait Protocol: Sized + Clone + 'static {
     type Config: Clone;
     type Msg: Clone + MessageInfo;
     /// What survives a crash.
     type Durable: Durable;
+    /// Facts handlers report to the checkers (`()` for none).
+    type Obs: Clone;
+    /// The omniscient checkers of this protocol's properties (`crate::checks::NoChecks`).
+    type Checks: crate::checks::Checks<Self>;
 
     /// The protocol's name for the inspector and traces.
     const NAME: &'static str;
@@ -133,15 +225,24 @@ pub trait Protocol: Sized {
         nodes: u32,
         durable: Self::Durable,
         rng: Rng,
-        ctx: &mut Ctx<Self::Msg>,
+        ctx: &mut Ctx<Self::Msg, Self::Obs>,
     ) -> Self;
-    fn on_message(&mut self, from: NodeId, msg: Self::Msg, ctx: &mut Ctx<Self::Msg>);
-    fn on_timer(&mut self, tag: TimerTag, ctx: &mut Ctx<Self::Msg>);
+    fn on_message(&mut self, from: NodeId, msg: Self::Msg, ctx: &mut Ctx<Self::Msg, Self::Obs>);
+    fn on_timer(&mut self, tag: TimerTag, ctx: &mut Ctx<Self::Msg, Self::Obs>);
     /// The state that survives a crash (taken at the moment of the crash).
     fn durable(&self) -> Self::Durable;
     fn view(&self, now_local_us: Micros) -> ProtocolView;
     /// Whether this node currently suspects `peer` of having failed.
     fn suspects(&self, _peer: NodeId) -> bool {
         false
+    }
+    /// What the canvas draws of this node's state.
+    fn render(&self) -> NodeRender {
+        NodeRender::none()
+    }
+    /// Where each node sits, in [−1, 1]² as `x0, y0, x1, y1, …` (default: a circle, or a
+    /// sunflower for large clusters). Protocols with roles place them apart.
+    fn layout(_config: &Self::Config, nodes: u32) -> Vec<f32> {
+        crate::inspect::layout(nodes)
     }
 }

@@ -1,0 +1,292 @@
+//! Checkers: omniscient observers of a run that say which properties hold right now.
+//!
+//! A protocol's handlers report facts through `Ctx::observe` (a leader elected, a write
+//! acknowledged, a request finished); the engine hands each fact to the protocol's
+//! `Checks` with the time and node, and after every event lets it look at every node's
+//! state. Checkers never influence the run: they read, they never write, so a run with
+//! or without anyone looking at them has the same trace. They may also keep time series
+//! for the page's charts, sampled at fixed simulated intervals and bounded in memory.
+//!
+//! Invariant: a check that was violated reports the first time it was violated, and stays
+//! violated only while the property is broken now (`violated_since_ms`), while
+//! `first_violation_ms` keeps the first moment ever, for summaries and graders.
+
+use serde::Serialize;
+
+use crate::network::NodeId;
+use crate::node::Status;
+use crate::protocol::Protocol;
+use crate::time::Micros;
+
+/// One property as the checker panel shows it.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct CheckView {
+    /// A stable identifier ("election_safety", "split_brain", …).
+    pub id: &'static str,
+    /// What the property says, in words.
+    pub name: &'static str,
+    /// Whether it holds at this moment.
+    pub holds: bool,
+    /// When the current violation began (null while it holds).
+    pub violated_since_ms: Option<f64>,
+    /// When it was first violated in this run (null if never).
+    pub first_violation_ms: Option<f64>,
+    /// How many separate violations so far.
+    pub violations: u64,
+    /// What is wrong, or the measure that shows it holds ("1 leader in term 3").
+    pub detail: String,
+    /// The nodes involved in the current violation, for outlining on the canvas.
+    pub nodes: Vec<NodeId>,
+}
+
+/// A time series for a chart: samples at `t_ms`.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct SeriesView {
+    pub id: &'static str,
+    pub name: &'static str,
+    pub unit: &'static str,
+    pub t_ms: Vec<f64>,
+    pub values: Vec<f64>,
+}
+
+/// The state of the world a checker may read after each event.
+pub struct WorldView<'a, P> {
+    pub now_us: Micros,
+    /// Every node's protocol state; `None` while crashed.
+    pub protocols: &'a [Option<P>],
+    pub status: &'a dyn Fn(NodeId) -> Status,
+}
+
+/// The checkers of one protocol.
+pub trait Checks<P: Protocol>: Clone {
+    fn new(config: &P::Config, nodes: u32) -> Self;
+    /// A fact reported by `node`'s handler at `now_us`.
+    fn observe(&mut self, _now_us: Micros, _node: NodeId, _obs: &P::Obs) {}
+    /// Called after every event (and every fault), with every node's state.
+    fn after_event(&mut self, _world: &WorldView<'_, P>) {}
+    /// Every property at the current moment.
+    fn report(&self, _now_us: Micros) -> Vec<CheckView> {
+        Vec::new()
+    }
+    /// Lines for the headless summary (e.g. `split brain: 0 ms`).
+    fn summary(&self, _now_us: Micros) -> Vec<String> {
+        Vec::new()
+    }
+    /// Time series for the charts.
+    fn series(&self) -> Vec<SeriesView> {
+        Vec::new()
+    }
+}
+
+/// For protocols with nothing to check.
+#[derive(Clone, Debug, Default)]
+pub struct NoChecks;
+
+impl<P: Protocol> Checks<P> for NoChecks {
+    fn new(_config: &P::Config, _nodes: u32) -> Self {
+        NoChecks
+    }
+}
+
+/// Tracks one property over time: when its current violation began, the first ever, and
+/// how many separate violations there were.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Violation {
+    since_us: Option<Micros>,
+    first_us: Option<Micros>,
+    count: u64,
+    /// Total time spent violated, in µs (up to the last update).
+    total_us: Micros,
+    last_update_us: Micros,
+}
+
+impl Violation {
+    /// Records whether the property is broken at `now_us`.
+    pub fn update(&mut self, now_us: Micros, broken: bool) {
+        if let Some(since) = self.since_us {
+            let from = self.last_update_us.max(since);
+            self.total_us += now_us.saturating_sub(from);
+        }
+        self.last_update_us = now_us;
+        match (broken, self.since_us) {
+            (true, None) => {
+                self.since_us = Some(now_us);
+                self.first_us.get_or_insert(now_us);
+                self.count += 1;
+            }
+            (false, Some(_)) => self.since_us = None,
+            _ => {}
+        }
+    }
+
+    /// Marks a one-off violation at `now_us` (a stale write that landed): it stays
+    /// violated from then on, because the damage is done.
+    pub fn latch(&mut self, now_us: Micros) {
+        if self.since_us.is_none() {
+            self.update(now_us, true);
+        } else {
+            self.count += 1;
+        }
+    }
+
+    pub fn holds(&self) -> bool {
+        self.since_us.is_none()
+    }
+
+    pub fn since_us(&self) -> Option<Micros> {
+        self.since_us
+    }
+
+    pub fn first_us(&self) -> Option<Micros> {
+        self.first_us
+    }
+
+    pub fn count(&self) -> u64 {
+        self.count
+    }
+
+    /// Time spent violated up to `now_us`.
+    pub fn total_us(&self, now_us: Micros) -> Micros {
+        let open = self
+            .since_us
+            .map_or(0, |since| now_us.saturating_sub(self.last_update_us.max(since)));
+        self.total_us + open
+    }
+
+    /// The panel's view of this property.
+    pub fn view(&self, id: &'static str, name: &'static str, detail: String, nodes: Vec<NodeId>) -> CheckView {
+        let ms = |us: Micros| crate::time::us_to_ms(us);
+        CheckView {
+            id,
+            name,
+            holds: self.holds(),
+            violated_since_ms: self.since_us.map(ms),
+            first_violation_ms: self.first_us.map(ms),
+            violations: self.count,
+            detail,
+            nodes: if self.holds() { Vec::new() } else { nodes },
+        }
+    }
+}
+
+/// A bounded series sampled every `interval_us`; when full, every other sample is dropped
+/// and the interval doubles, so an hour-long run keeps its whole shape in fixed memory.
+#[derive(Clone, Debug)]
+pub struct Sampler {
+    interval_us: Micros,
+    next_us: Micros,
+    capacity: usize,
+    t_us: Vec<Micros>,
+    columns: Vec<Vec<f64>>,
+}
+
+impl Sampler {
+    pub fn new(interval_us: Micros, columns: usize, capacity: usize) -> Sampler {
+        assert!(interval_us > 0 && capacity >= 4, "a sampler needs an interval and room");
+        Sampler {
+            interval_us,
+            next_us: 0,
+            capacity,
+            t_us: Vec::new(),
+            columns: vec![Vec::new(); columns],
+        }
+    }
+
+    /// Whether a sample is due at `now_us`.
+    pub fn due(&self, now_us: Micros) -> bool {
+        now_us >= self.next_us
+    }
+
+    /// When the next sample is due.
+    pub fn next_us(&self) -> Micros {
+        self.next_us
+    }
+
+    /// Records one sample (one value per column) at `now_us`.
+    pub fn push(&mut self, now_us: Micros, values: &[f64]) {
+        assert_eq!(values.len(), self.columns.len(), "one value per column");
+        if self.t_us.len() == self.capacity {
+            self.thin();
+        }
+        self.t_us.push(now_us);
+        for (column, &v) in self.columns.iter_mut().zip(values) {
+            column.push(v);
+        }
+        while self.next_us <= now_us {
+            self.next_us += self.interval_us;
+        }
+    }
+
+    fn thin(&mut self) {
+        fn every_other<T>(v: &mut Vec<T>) {
+            let mut i = 0;
+            v.retain(|_| {
+                i += 1;
+                i % 2 == 1
+            });
+        }
+        every_other(&mut self.t_us);
+        self.columns.iter_mut().for_each(every_other);
+        self.interval_us *= 2;
+    }
+
+    pub fn len(&self) -> usize {
+        self.t_us.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.t_us.is_empty()
+    }
+
+    /// Column `i` as a chart series.
+    pub fn series(&self, i: usize, id: &'static str, name: &'static str, unit: &'static str) -> SeriesView {
+        SeriesView {
+            id,
+            name,
+            unit,
+            t_ms: self.t_us.iter().map(|&t| crate::time::us_to_ms(t)).collect(),
+            values: self.columns[i].clone(),
+        }
+    }
+
+    /// The latest value of column `i`.
+    pub fn last(&self, i: usize) -> Option<f64> {
+        self.columns[i].last().copied()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn violation_tracks_time_and_count() {
+        let mut v = Violation::default();
+        v.update(10, false);
+        assert!(v.holds());
+        v.update(20, true);
+        v.update(50, true);
+        assert_eq!(v.since_us(), Some(20));
+        assert_eq!(v.total_us(60), 40);
+        v.update(70, false);
+        assert_eq!(v.total_us(100), 50);
+        v.update(80, true);
+        assert_eq!((v.count(), v.first_us()), (2, Some(20)));
+    }
+
+    #[test]
+    fn sampler_thins_instead_of_growing() {
+        let mut s = Sampler::new(10, 1, 8);
+        let mut t = 0;
+        for i in 0..100 {
+            if s.due(t) {
+                s.push(t, &[i as f64]);
+            }
+            t += 10;
+        }
+        assert!(s.len() <= 8);
+        let series = s.series(0, "x", "x", "");
+        assert!(series.t_ms.windows(2).all(|w| w[0] < w[1]));
+        assert_eq!(series.t_ms[0], 0.0);
+    }
+}

@@ -36,3 +36,18 @@ pub const MAX_SEED: u64 = (1 << 53) - 1;
 pub const MAX_NAME_BYTES: usize = 200;
 /// Largest scenario text accepted, in bytes (JSON).
 pub const MAX_SCENARIO_BYTES: usize = 1 << 20;
+
+/// Time-travel checkpoints kept at most, by cluster size (each is a copy of the world).
+pub const fn checkpoint_budget(nodes: u32) -> usize {
+    if nodes <= 64 {
+        32
+    } else if nodes <= 256 {
+        16
+    } else {
+        6
+    }
+}
+
+/// Simulated time between checkpoints at the start of a run, in µs; it doubles each time
+/// the budget fills and every other checkpoint is dropped.
+pub const CHECKPOINT_INTERVAL_US: u64 = 1_000_000;

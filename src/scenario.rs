@@ -305,6 +305,10 @@ pub struct ScheduledFault {
     pub fault: Fault,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration_ms: Option<f64>,
+    /// Injected by hand during a run (rather than written in the scenario): injecting
+    /// again at an earlier moment discards such faults from the old future.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub injected: bool,
 }
 
 impl ScheduledFault {
@@ -313,14 +317,14 @@ impl ScheduledFault {
             at_ms,
             fault,
             duration_ms: None,
+            injected: false,
         }
     }
 
     pub fn lasting(at_ms: f64, fault: Fault, duration_ms: f64) -> ScheduledFault {
         ScheduledFault {
-            at_ms,
-            fault,
             duration_ms: Some(duration_ms),
+            ..ScheduledFault::at(at_ms, fault)
         }
     }
 }

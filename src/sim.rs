@@ -25,6 +25,61 @@ pub struct Simulation {
     /// Index of the first fault not yet applied.
     cursor: usize,
     engine: Box<dyn Engine>,
+    timeline: Checkpoints,
+}
+
+/// A copy of the run at one moment, to seek back to.
+struct Checkpoint {
+    at_us: Micros,
+    cursor: usize,
+    engine: Box<dyn Engine>,
+}
+
+/// Time-travel checkpoints: one at time 0, then one every `interval_us` of simulated time.
+/// Memory is bounded: past `budget`, every other checkpoint goes (time 0 stays) and the
+/// interval doubles, so an hour-long run keeps at most `budget` copies, evenly spread.
+/// Invariant: sorted by time; each equals the run at its moment, given the schedule
+/// (an injection drops every checkpoint later than itself).
+struct Checkpoints {
+    list: Vec<Checkpoint>,
+    interval_us: Micros,
+    budget: usize,
+}
+
+impl Checkpoints {
+    fn next_due_us(&self) -> Micros {
+        self.list.last().map_or(0, |c| c.at_us + self.interval_us)
+    }
+
+    fn take(&mut self, at_us: Micros, cursor: usize, engine: &dyn Engine) {
+        debug_assert!(self.list.last().is_none_or(|c| c.at_us < at_us));
+        self.list.push(Checkpoint {
+            at_us,
+            cursor,
+            engine: engine.checkpoint(),
+        });
+        if self.list.len() > self.budget {
+            let mut i = 0;
+            self.list.retain(|_| {
+                i += 1;
+                i % 2 == 1
+            });
+            self.interval_us *= 2;
+        }
+    }
+
+    /// The latest checkpoint at or before `t_us`.
+    fn before(&self, t_us: Micros) -> &Checkpoint {
+        self.list
+            .iter()
+            .rev()
+            .find(|c| c.at_us <= t_us)
+            .expect("there is always a checkpoint at time 0")
+    }
+
+    fn forget_after(&mut self, t_us: Micros) {
+        self.list.retain(|c| c.at_us <= t_us);
+    }
 }
 
 /// Boots a world of protocol `P` from a validated configuration.
@@ -66,11 +121,17 @@ impl Simulation {
                 world::<Heartbeat>(spec.heartbeat_config(nodes), nodes, link, seed, full_trace)
             }
         };
+        let budget = crate::limits::checkpoint_budget(scenario.nodes);
         let mut sim = Simulation {
             scenario,
             fault_at_us,
             cursor: 0,
             engine,
+            timeline: Checkpoints {
+                list: Vec::new(),
+                interval_us: crate::limits::CHECKPOINT_INTERVAL_US,
+                budget,
+            },
         };
         sim.advance_to(0);
         Ok(sim)
@@ -106,8 +167,44 @@ impl Simulation {
         Ok(self.advance_to(target))
     }
 
-    /// Runs to `t_us`, applying scheduled faults in order.
+    /// Runs to `t_us`, applying scheduled faults in order and taking checkpoints as
+    /// their times pass.
     pub fn advance_to(&mut self, t_us: Micros) -> u64 {
+        let mut events = 0;
+        loop {
+            // After a seek back, the next one due lies past the latest existing checkpoint.
+            let due = self.timeline.next_due_us().max(self.now_us());
+            if due > t_us {
+                break;
+            }
+            events += self.advance_plain(due);
+            self.timeline.take(due, self.cursor, self.engine.as_ref());
+        }
+        events + self.advance_plain(t_us)
+    }
+
+    /// Moves the run to absolute time `t_ms`, backwards as well as forwards: seeking back
+    /// restores the latest checkpoint before it and replays from there, so the state is
+    /// exactly the one the run had then. Returns events replayed.
+    pub fn seek_ms(&mut self, t_ms: f64) -> Result<u64, InputError> {
+        let t_us = ms_to_us(t_ms, "ms")?;
+        if t_us > crate::limits::MAX_TIME_US {
+            return Err(InputError::new("ms", "that is past the 30-day limit"));
+        }
+        if t_us < self.now_us() {
+            let checkpoint = self.timeline.before(t_us);
+            self.engine = checkpoint.engine.boxed_clone();
+            self.cursor = checkpoint.cursor;
+        }
+        Ok(self.advance_to(t_us))
+    }
+
+    /// How many checkpoints are held now, and the simulated time between them.
+    pub fn checkpoints(&self) -> (usize, Micros) {
+        (self.timeline.list.len(), self.timeline.interval_us)
+    }
+
+    fn advance_plain(&mut self, t_us: Micros) -> u64 {
         let mut events = 0;
         while self.cursor < self.fault_at_us.len() && self.fault_at_us[self.cursor] <= t_us {
             events += self.engine.run_until(self.fault_at_us[self.cursor]);
@@ -142,11 +239,28 @@ impl Simulation {
             at_ms: us_to_ms(now),
             fault,
             duration_ms,
+            injected: true,
         };
+        let mut removed = Vec::new();
+        // A new future: what was injected by hand after this moment belonged to the old one.
+        let mut i = self.cursor;
+        while i < self.scenario.faults.len() {
+            if self.scenario.faults[i].injected && self.fault_at_us[i] > now {
+                let old = self.scenario.faults.remove(i);
+                self.fault_at_us.remove(i);
+                removed.push(format!(
+                    "{} at {} ms (from the old future)",
+                    old.fault.label(),
+                    old.at_ms
+                ));
+            } else {
+                i += 1;
+            }
+        }
+        self.timeline.forget_after(now);
         self.scenario.faults.insert(self.cursor, entry);
         self.fault_at_us.insert(self.cursor, now);
         self.cursor += 1;
-        let mut removed = Vec::new();
         while let Some((i, _)) = self.scenario.first_conflict() {
             assert!(
                 i >= self.cursor,

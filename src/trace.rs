@@ -121,6 +121,12 @@ impl Trace {
         self.ring.iter().skip(self.ring.len().saturating_sub(n))
     }
 
+    /// Forgets the recent events (the hash and count stay): a checkpoint keeps only what
+    /// replay needs.
+    pub fn forget_recent(&mut self) {
+        self.ring = VecDeque::new();
+    }
+
     /// Starts keeping every event for `take_spill` (headless runs that write a trace file).
     pub fn enable_spill(&mut self) {
         self.spill.get_or_insert_with(Vec::new);

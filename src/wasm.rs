@@ -146,6 +146,52 @@ impl Simulation {
         to_js(&removed)
     }
 
+    /// Moves to absolute simulated time `ms`, backwards too: the state is exactly the one
+    /// the run had then (restored from a checkpoint and replayed). Returns events replayed.
+    pub fn seek(&mut self, ms: f64) -> Result<f64, JsError> {
+        self.sim.seek_ms(ms).map(|n| n as f64).map_err(js_error)
+    }
+
+    /// `{ held, interval_ms }`: the time-travel checkpoints kept now.
+    pub fn checkpoints(&self) -> Result<JsValue, JsError> {
+        #[derive(Serialize)]
+        struct Held {
+            held: usize,
+            interval_ms: f64,
+        }
+        let (held, interval_us) = self.sim.checkpoints();
+        to_js(&Held {
+            held,
+            interval_ms: crate::time::us_to_ms(interval_us),
+        })
+    }
+
+    /// The whole trace from time 0 to now as JSON lines (the CLI's `--trace` format),
+    /// replayed from the scenario; at most `max_events` lines, then a last line
+    /// `{"truncated": true}`.
+    #[wasm_bindgen(js_name = traceJsonl)]
+    pub fn trace_jsonl(&self, max_events: u32) -> Result<String, JsError> {
+        let mut replay = crate::Simulation::with_full_trace(self.sim.scenario().clone()).map_err(js_error)?;
+        let end_us = self.sim.now_us();
+        let mut out = String::new();
+        let mut lines = 0u32;
+        loop {
+            for event in replay.take_trace() {
+                if lines == max_events {
+                    out.push_str("{\"truncated\":true}\n");
+                    return Ok(out);
+                }
+                out.push_str(&event.to_json_line());
+                out.push('\n');
+                lines += 1;
+            }
+            if replay.now_us() >= end_us {
+                return Ok(out);
+            }
+            replay.advance_to((replay.now_us() + 100_000).min(end_us));
+        }
+    }
+
     /// The global state: time, counters, trace hash (see `docs/js-api.md`).
     pub fn inspect(&self) -> Result<JsValue, JsError> {
         to_js(&self.sim.snapshot())

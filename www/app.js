@@ -10,6 +10,9 @@ import { Inspector } from './ui/inspector.js';
 import { FaultPalette, NodeMenu } from './ui/faults.js';
 import { Timeline } from './ui/timeline.js';
 import { drawLegend } from './ui/legend.js';
+import { ChecksPanel } from './ui/checks.js';
+import { Charts } from './ui/charts.js';
+import { Export } from './ui/export.js';
 
 /** Longest wall-time step one frame may take, ms (a background tab must not jump). */
 const MAX_FRAME_WALL_MS = 100;
@@ -17,6 +20,8 @@ const MAX_FRAME_WALL_MS = 100;
 const FRAME_BUDGET_MS = 24;
 const DEFAULT_PRESET = 'heartbeat';
 export const PAGE_MAX_NODES = 1000;
+/** Simulated time a forward seek runs per frame before it shows its progress, ms. */
+const SEEK_CHUNK_BUDGET_MS = 30;
 
 export class App {
   constructor(root) {
@@ -34,6 +39,9 @@ export class App {
     this.rafId = null;
     this.presetList = [];
     this.renderer = new Renderer(root.querySelector('#stage'));
+    // `?embed`: canvas and minimal controls only, sized to the frame, for course pages.
+    this.embedded = new URLSearchParams(location.search).has('embed');
+    if (this.embedded) document.body.classList.add('embed');
   }
 
   async start() {
@@ -49,9 +57,13 @@ export class App {
     this.palette = new FaultPalette(this);
     this.menu = new NodeMenu(this);
     this.timeline = new Timeline(this);
+    this.checks = new ChecksPanel(this);
+    this.charts = new Charts(this);
+    this.exporter = new Export(this);
     drawLegend(this.root.querySelector('#legend-list'));
     this.wireCanvas();
     this.openInitial();
+    if (this.embedded) this.wireOpenFull();
     document.addEventListener('visibilitychange', () => this.schedule());
     window.addEventListener('resize', () => { this.renderer.resize(); this.render(); });
     window.addEventListener('hashchange', () => this.openFromHash());
@@ -116,9 +128,54 @@ export class App {
     this.selected = null;
     this.menu?.close();
     this.controls?.syncScenario();
-    this.timeline?.refresh(true);
+    this.timeline?.restart();
+    this.checks?.reset();
     this.render();
     return true;
+  }
+
+  /** Travels to simulated time `ms`, backwards too: the engine restores its latest
+   * checkpoint before `ms` and replays, so the moment is exact. Far forward seeks run in
+   * slices with a progress note, so the page stays responsive. */
+  seek(ms) {
+    const target = Math.max(0, ms);
+    if (this.seekJob) cancelAnimationFrame(this.seekJob);
+    this.seekJob = null;
+    const done = () => {
+      this.timeMs = target;
+      this.checks.reset();
+      this.charts.update(true);
+      this.render();
+    };
+    try {
+      if (target <= this.timeMs) {
+        this.sim.seek(target);
+        return done();
+      }
+      const startMs = this.timeMs;
+      const slice = () => {
+        const t0 = performance.now();
+        let chunk = 250;
+        while (this.timeMs < target && performance.now() - t0 < SEEK_CHUNK_BUDGET_MS) {
+          const next = Math.min(target, this.timeMs + chunk);
+          this.sim.seek(next);
+          this.timeMs = next;
+          chunk *= 2;
+        }
+        if (this.timeMs < target) {
+          const pct = Math.round((100 * (this.timeMs - startMs)) / (target - startMs));
+          this.showNote(`Travelling to ${formatMs(target)}… ${pct}%`);
+          this.render();
+          this.seekJob = requestAnimationFrame(slice);
+        } else {
+          this.seekJob = null;
+          done();
+        }
+      };
+      slice();
+    } catch (e) {
+      this.showError(messageOf(e));
+    }
   }
 
   /** Restarts the loaded scenario from time 0 (live injections are dropped), with the seed
@@ -171,6 +228,8 @@ export class App {
       return false;
     }
     if (removed.length) this.showNote(`The run forked: removed from the schedule, as it no longer applies: ${removed.join('; ')}.`);
+    // A shared link in the address bar follows the new future.
+    if (location.hash.startsWith('#s=')) history.replaceState(null, '', `${location.pathname}${location.search}#${fragmentFor(this.sim)}`);
     this.timeline.refresh(true);
     this.render();
     return true;
@@ -233,21 +292,37 @@ export class App {
     }
     for (const id of pausedUntil.keys()) pausedUntil.set(id, this.sim.nodeView(id).paused_until_ms);
     const fresh = this.sim.columns(); // nodeView may have grown memory: views are rebuilt
-    this.renderer.draw({ cols: fresh, timeMs: this.timeMs, selected: this.selected, speed: this.effectiveSpeed, pausedUntil });
+    this.renderer.draw({
+      cols: fresh, timeMs: this.timeMs, selected: this.selected, speed: this.effectiveSpeed, pausedUntil,
+      violating: this.checks.violating,
+    });
     this.controls.syncTime(fresh.msgsTotal ?? fresh.msgs, this.renderer.lastDrawn);
     this.timeline.tick();
     const now = performance.now();
     if (now - this.lastInspect > 100 || !this.playing) {
       this.lastInspect = now;
       this.inspector.update();
+      this.checks.update();
     }
+    this.charts.update(!this.playing);
+  }
+
+  /** In embed mode: the "Open in Faultline" link carries the run as it is when clicked. */
+  wireOpenFull() {
+    const a = this.root.querySelector('#open-full');
+    a.hidden = false;
+    const refresh = () => { if (this.sim) a.href = `${location.pathname}#${fragmentFor(this.sim)}`; };
+    a.addEventListener('pointerdown', refresh);
+    a.addEventListener('focus', refresh);
+    refresh();
   }
 
   showError(message) { this.banner('error', message); }
+  showViolation(message) { this.banner('violation', message); }
   showNote(message) { this.banner('note', message); }
 
   banner(kind, message) {
-    const el = this.root.querySelector(kind === 'error' ? '#error' : '#note');
+    const el = this.root.querySelector(`#${kind}`);
     el.querySelector('.text').textContent = message;
     el.hidden = false;
     if (kind === 'note') {

@@ -45,6 +45,15 @@ export class Sim {
   traceHash() { return this.inner.traceHash(); }
   shareLink() { return this.inner.shareLink(); }
   recentTrace(n) { return this.inner.recentTrace(n); }
+  /** Moves to absolute time `ms`, backwards too (exact: checkpoint + replay). */
+  seek(ms) { return this.inner.seek(ms); }
+  checkpoints() { return this.inner.checkpoints(); }
+  /** The whole trace from time 0 as JSON lines (replayed; at most `max` lines). */
+  traceJsonl(max) { return this.inner.traceJsonl(max); }
+  /** Every checker's property now: [{ id, name, holds, violated_since_ms, … }]. */
+  checks() { return this.inner.checks(); }
+  /** The checkers' time series: [{ id, name, unit, t_ms, values }]. */
+  series() { return this.inner.series(); }
 
   /** Typed-array views of the render columns, valid until the next call into wasm. */
   columns() {
@@ -62,6 +71,13 @@ export class Sim {
       nodeSkew: f32(c.node_clock_skew_ms, c.nodes),
       nodeSuspectedBy: u32(c.node_suspected_by, c.nodes),
       nodeGroup: u32(c.node_group, c.nodes),
+      nodeRole: u8(c.node_role, c.nodes),
+      nodeTerm: u32(c.node_term, c.nodes),
+      nodeLoad: f32(c.node_load, c.nodes),
+      nodeQueue: u32(c.node_queue, c.nodes),
+      nodeLogLen: u32(c.node_log_len, c.nodes),
+      nodeCommit: u32(c.node_commit, c.nodes),
+      nodeValue: f64(c.node_value, c.nodes),
       linkBlocked: u8(c.link_blocked, c.links),
       msgFrom: u32(c.msg_from, c.msgs),
       msgTo: u32(c.msg_to, c.msgs),

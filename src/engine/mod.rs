@@ -65,8 +65,11 @@ pub trait Engine {
     fn check_summary(&self) -> Vec<String>;
     /// The checkers' time series, for charts.
     fn series(&self) -> Vec<SeriesView>;
-    /// A copy of the whole world, for checkpoints.
+    /// A copy of the whole world.
     fn boxed_clone(&self) -> Box<dyn Engine>;
+    /// A copy for a time-travel checkpoint: everything replay needs, without the recent
+    /// trace ring or render columns (which replay refills).
+    fn checkpoint(&self) -> Box<dyn Engine>;
 }
 
 #[derive(Clone)]
@@ -655,5 +658,16 @@ impl<P: Protocol> Engine for World<P> {
 
     fn boxed_clone(&self) -> Box<dyn Engine> {
         Box::new(self.clone())
+    }
+
+    fn checkpoint(&self) -> Box<dyn Engine> {
+        let mut copy = self.clone();
+        copy.trace.forget_recent();
+        copy.drops.clear();
+        copy.columns = Columns {
+            node_xy: std::mem::take(&mut copy.columns.node_xy),
+            ..Columns::default()
+        };
+        Box::new(copy)
     }
 }

@@ -18,6 +18,18 @@ export const COLORS = {
   probe: '#ffd166',
   answer: '#7bdcb5',
   select: '#ffffff',
+  leader: '#ffd24a',
+  splitBrain: '#ff3da6',
+  candidate: '#ffe08a',
+  violation: '#ff3b3b',
+  committed: '#7bdcb5',
+  uncommitted: '#51607a',
+};
+
+/** Role codes from the engine's `node_role` column (see docs/js-api.md). */
+export const ROLE = {
+  none: 0, follower: 1, candidate: 2, leader: 3, client: 4, lockServer: 5, storage: 6,
+  balancer: 7, replica: 8, backend: 9, register: 10, member: 11,
 };
 
 const GROUP_COLORS = ['#5aa9ff', '#ff8a5b', '#c49bff', '#5fd3c6', '#f2d15f', '#ff6fa8', '#9bd45a'];
@@ -25,8 +37,31 @@ export const FLAG = { gray: 1, byzantine: 2, slow: 4, omission: 8, clock: 16, st
 const MSG = { kindMask: 0x3f, byzantine: 0x40 };
 const DROP_NAMES = ['', 'loss', 'partition', 'cut', 'crashed', 'overflow', 'omission', 'gray'];
 
+/** The outline of a node by role: clients are squares, the balancer a diamond, storage
+ * and databases cylinders, the rest circles. */
+function shapePath(ctx, x, y, r, role) {
+  ctx.beginPath();
+  if (role === ROLE.client) {
+    const s = r * 0.8;
+    ctx.roundRect ? ctx.roundRect(x - s, y - s, 2 * s, 2 * s, 3) : ctx.rect(x - s, y - s, 2 * s, 2 * s);
+  } else if (role === ROLE.balancer) {
+    ctx.moveTo(x, y - r * 1.15); ctx.lineTo(x + r * 1.15, y); ctx.lineTo(x, y + r * 1.15); ctx.lineTo(x - r * 1.15, y);
+    ctx.closePath();
+  } else if (role === ROLE.storage || role === ROLE.backend) {
+    const w = r * 0.95, h = r * 1.05, e = r * 0.3;
+    ctx.moveTo(x - w, y - h + e);
+    ctx.ellipse(x, y - h + e, w, e, 0, Math.PI, 0);
+    ctx.lineTo(x + w, y + h - e);
+    ctx.ellipse(x, y + h - e, w, e, 0, 0, Math.PI);
+    ctx.closePath();
+  } else {
+    ctx.arc(x, y, r, 0, Math.PI * 2);
+  }
+}
+
 /** One node glyph. `n` = { status, flags, suspectedBy, group, skewMs, pausedLeftMs,
- * selected, label, partitioned }. */
+ * selected, label, partitioned, role, term, load, queue, logLen, commit, value,
+ * splitBrain, violating }. */
 export function drawNode(ctx, x, y, r, n) {
   const crashed = n.status === 1;
   const paused = n.status === 2;
@@ -39,11 +74,18 @@ export function drawNode(ctx, x, y, r, n) {
     ctx.lineWidth = 3;
     ctx.stroke();
   }
-  ctx.beginPath();
-  ctx.arc(x, y, r, 0, Math.PI * 2);
+  const role = n.role ?? 0;
+  shapePath(ctx, x, y, r, role);
   ctx.fillStyle = crashed ? COLORS.crashed : paused ? COLORS.paused : COLORS.up;
   ctx.globalAlpha = gray && !crashed ? 0.45 : 1;
   ctx.fill();
+  if (role === ROLE.storage || role === ROLE.backend) {
+    ctx.beginPath();
+    ctx.ellipse(x, y - r * 1.05 + r * 0.3, r * 0.95, r * 0.3, 0, 0, Math.PI);
+    ctx.strokeStyle = 'rgba(0,0,0,0.35)';
+    ctx.lineWidth = 1.2;
+    ctx.stroke();
+  }
   ctx.globalAlpha = 1;
   if (gray && !crashed) {
     ctx.setLineDash([2, 3]);
@@ -94,11 +136,138 @@ export function drawNode(ctx, x, y, r, n) {
     ctx.lineWidth = 2;
     ctx.stroke();
   }
+  if (n.load !== undefined && n.load >= 0 && !crashed) drawLoadRing(ctx, x, y, r, n.load);
+  if (n.violating) {
+    shapePath(ctx, x, y, r + 7, role);
+    ctx.strokeStyle = COLORS.violation;
+    ctx.lineWidth = 3;
+    ctx.setLineDash([7, 4]);
+    ctx.stroke();
+    ctx.setLineDash([]);
+  }
+  if (role === ROLE.leader && !crashed) drawCrown(ctx, x, y - r - Math.max(4, r * 0.35), Math.max(5, r * 0.55), n.splitBrain, n.term, r >= 10);
+  else if (role === ROLE.candidate && !crashed && r >= 6) {
+    ctx.beginPath();
+    ctx.arc(x, y, r + 4, 0, Math.PI * 2);
+    ctx.strokeStyle = COLORS.candidate;
+    ctx.setLineDash([2, 4]);
+    ctx.lineWidth = 2;
+    ctx.stroke();
+    ctx.setLineDash([]);
+  }
   if (r >= 10) drawBadges(ctx, x, y, r, n);
   ctx.restore();
 }
 
+/** A leader's crown with its term; in the split-brain colour while another leader exists. */
+function drawCrown(ctx, x, y, s, split, term, withTerm) {
+  ctx.beginPath();
+  ctx.moveTo(x - s, y + s * 0.5);
+  ctx.lineTo(x - s, y - s * 0.5);
+  ctx.lineTo(x - s * 0.5, y);
+  ctx.lineTo(x, y - s * 0.8);
+  ctx.lineTo(x + s * 0.5, y);
+  ctx.lineTo(x + s, y - s * 0.5);
+  ctx.lineTo(x + s, y + s * 0.5);
+  ctx.closePath();
+  ctx.fillStyle = split ? COLORS.splitBrain : COLORS.leader;
+  ctx.fill();
+  if (withTerm && term !== undefined) {
+    ctx.font = `bold ${Math.max(10, Math.round(s * 1.3))}px system-ui, sans-serif`;
+    ctx.textAlign = 'left';
+    ctx.textBaseline = 'middle';
+    ctx.fillStyle = split ? COLORS.splitBrain : COLORS.leader;
+    ctx.fillText(`T${term}${split ? ' split brain' : ''}`, x + s + 3, y);
+  }
+}
+
+/** Load as a ring filling clockwise from the top, green to red. */
+function drawLoadRing(ctx, x, y, r, load) {
+  const f = Math.min(1, load);
+  ctx.beginPath();
+  ctx.arc(x, y, r + 3.5, 0, Math.PI * 2);
+  ctx.strokeStyle = 'rgba(255,255,255,0.12)';
+  ctx.lineWidth = 3;
+  ctx.stroke();
+  if (f <= 0) return;
+  ctx.beginPath();
+  ctx.arc(x, y, r + 3.5, -Math.PI / 2, -Math.PI / 2 + f * Math.PI * 2);
+  ctx.strokeStyle = f < 0.6 ? '#5fd38a' : f < 0.9 ? '#f5a524' : '#ff5c5c';
+  ctx.stroke();
+}
+
+/** A queue as a bar beside the node (full at `cap`), with its length. */
+function drawQueue(ctx, x, y, r, queue) {
+  const cap = 50;
+  const h = r * 2, w = Math.max(4, r * 0.3);
+  const bx = x + r + 8, by = y - r;
+  ctx.strokeStyle = '#51607a';
+  ctx.lineWidth = 1;
+  ctx.strokeRect(bx, by, w, h);
+  const f = Math.min(1, queue / cap);
+  ctx.fillStyle = f < 0.5 ? '#5aa9ff' : f < 0.9 ? '#f5a524' : '#ff5c5c';
+  ctx.fillRect(bx, by + h * (1 - f), w, h * f);
+  ctx.font = `${Math.max(9, Math.round(r * 0.6))}px system-ui, sans-serif`;
+  ctx.textAlign = 'left';
+  ctx.textBaseline = 'middle';
+  ctx.fillStyle = COLORS.text;
+  ctx.fillText(String(queue), bx + w + 3, by + h * (1 - f));
+}
+
+/** The log as a strip of cells under the node: committed filled, uncommitted hollow. */
+function drawLog(ctx, x, y, r, len, commit) {
+  const max = 10, cell = Math.max(5, r * 0.45), gap = 1.5;
+  const shown = Math.min(len, max);
+  const first = len - shown;
+  const total = shown * (cell + gap) - gap;
+  let cx = x - total / 2;
+  const cy = y + r + (r >= 14 ? 20 : 12);
+  for (let i = first; i < len; i++) {
+    if (i < commit) {
+      ctx.fillStyle = COLORS.committed;
+      ctx.fillRect(cx, cy, cell, cell);
+    } else {
+      ctx.strokeStyle = COLORS.muted;
+      ctx.lineWidth = 1;
+      ctx.strokeRect(cx + 0.5, cy + 0.5, cell - 1, cell - 1);
+    }
+    cx += cell + gap;
+  }
+  ctx.font = `${Math.max(9, Math.round(cell * 1.2))}px system-ui, sans-serif`;
+  ctx.textAlign = 'left';
+  ctx.textBaseline = 'top';
+  ctx.fillStyle = COLORS.muted;
+  ctx.fillText(first > 0 ? `${len}` : '', cx + 2, cy - 1);
+}
+
+/** A value beside the node (a register value, a lease token), in a small box. */
+function drawValue(ctx, x, y, r, value, role) {
+  const text = role === ROLE.lockServer || role === ROLE.client ? `tok ${value}` : `v=${value}`;
+  ctx.font = `bold ${Math.max(10, Math.round(r * 0.65))}px ui-monospace, monospace`;
+  const w = ctx.measureText(text).width + 8, h = Math.max(14, r * 0.9);
+  const bx = x - w / 2, by = y - r - h - 6;
+  ctx.fillStyle = '#1c2436';
+  ctx.fillRect(bx, by, w, h);
+  ctx.strokeStyle = '#51607a';
+  ctx.strokeRect(bx + 0.5, by + 0.5, w - 1, h - 1);
+  ctx.fillStyle = COLORS.text;
+  ctx.textAlign = 'center';
+  ctx.textBaseline = 'middle';
+  ctx.fillText(text, x, by + h / 2 + 1);
+}
+
 function drawBadges(ctx, x, y, r, n) {
+  const crashed = n.status === 1;
+  if (n.queue > 0 && !crashed) drawQueue(ctx, x, y, r, n.queue);
+  if (n.logLen > 0) drawLog(ctx, x, y, r, n.logLen, n.commit);
+  if (n.value !== undefined && !Number.isNaN(n.value) && !crashed && n.role !== ROLE.leader) drawValue(ctx, x, y, r, n.value, n.role);
+  if (n.role === ROLE.follower && n.term > 0 && !crashed) {
+    ctx.font = `${Math.round(r * 0.6)}px system-ui, sans-serif`;
+    ctx.fillStyle = COLORS.muted;
+    ctx.textAlign = 'center';
+    ctx.textBaseline = 'bottom';
+    ctx.fillText(`T${n.term}`, x, y - r - 3);
+  }
   ctx.font = `${Math.round(r * 0.8)}px system-ui, sans-serif`;
   ctx.textAlign = 'center';
   ctx.textBaseline = 'middle';
@@ -311,7 +480,8 @@ export class Renderer {
     return { x: this.positions[2 * id], y: this.positions[2 * id + 1] };
   }
 
-  /** Draws one frame. `f` = { cols, timeMs, selected, speed, pausedUntil (Map id→ms) }. */
+  /** Draws one frame. `f` = { cols, timeMs, selected, speed, pausedUntil (Map id→ms),
+   * violating (Set of node ids a checker names) }. */
   draw(f) {
     const { ctx } = this;
     const cols = f.cols;
@@ -323,6 +493,10 @@ export class Renderer {
     this.drawDrops(cols, f.timeMs, f.speed);
     const partitioned = cols.nodeGroup.some((g) => g !== 0);
     const big = cols.nodes > 48;
+    let leaders = 0;
+    for (let i = 0; i < cols.nodes; i++) if (cols.nodeRole[i] === ROLE.leader && cols.nodeStatus[i] !== 1) leaders++;
+    const splitBrain = leaders > 1;
+    const violating = f.violating ?? new Set();
     for (let i = 0; i < cols.nodes; i++) {
       const x = this.positions[2 * i], y = this.positions[2 * i + 1];
       const until = f.pausedUntil?.get(i);
@@ -336,6 +510,15 @@ export class Renderer {
         selected: f.selected === i,
         label: big ? undefined : String(i),
         partitioned,
+        role: cols.nodeRole[i],
+        term: cols.nodeTerm[i],
+        load: cols.nodeLoad[i],
+        queue: cols.nodeQueue[i],
+        logLen: big ? 0 : cols.nodeLogLen[i],
+        commit: cols.nodeCommit[i],
+        value: cols.nodeValue[i],
+        splitBrain,
+        violating: violating.has(i),
       });
     }
   }

@@ -13,7 +13,7 @@ export class Inspector {
       counters: $('#counters'), nodeSelect: $('#node-select'), node: $('#node-detail'),
       status: $('#node-status'), facts: $('#node-facts'), afflictions: $('#node-afflictions'),
       peers: $('#peer-rows'), peerNote: $('#peer-note'), peerHead: $('#peer-head'),
-      seed: $('#seed-shown'), hash: $('#hash-shown'),
+      seed: $('#seed-shown'), hash: $('#hash-shown'), log: $('#node-log'),
     };
     this.nodeCount = -1;
     this.el.nodeSelect.addEventListener('change', () => {
@@ -72,9 +72,26 @@ export class Inspector {
     ];
     if (v.drift_ppm) facts.push(['clock drift', `${v.drift_ppm.toLocaleString()} ppm`]);
     if (v.strobing) facts.push(['clock', 'strobing between two offsets']);
-    fillTable(el.facts, facts);
+    const own = (v.facts ?? []).map((f) => [f.label, f.value]);
+    fillTable(el.facts, [...own, ...facts]);
+    this.updateLog(v.log ?? []);
     el.afflictions.replaceChildren(...[...v.afflictions, ...v.notes].map((t) => li(t)));
     this.updatePeers(v);
+  }
+
+  /** The node's log as cells: index, term and what it holds; committed ones filled. */
+  updateLog(log) {
+    const el = this.el.log;
+    el.hidden = log.length === 0;
+    el.replaceChildren(...log.map((e) => {
+      const c = document.createElement('span');
+      c.className = `cell${e.committed ? ' committed' : ''}`;
+      c.title = `entry ${e.index}, term ${e.term}${e.committed ? ', committed' : ', not committed'}: ${e.text}`;
+      const t = document.createElement('small');
+      t.textContent = `${e.index}·T${e.term}`;
+      c.append(t, document.createTextNode(e.text));
+      return c;
+    }));
   }
 
   updatePeers(v) {
@@ -90,7 +107,7 @@ export class Inspector {
       tr.dataset.state = p.state;
       const cells = [
         `n${p.id}`,
-        p.state === 'suspected' ? '⚠ suspected' : 'alive',
+        p.state === 'alive' ? 'alive' : `⚠ ${p.state}`,
         p.since_heard_ms === null || p.since_heard_ms === undefined ? 'never' : `${formatMs(p.since_heard_ms)} ago`,
         p.claims === undefined ? '' : `boot ${p.claims}`,
       ];

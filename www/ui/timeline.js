@@ -1,6 +1,9 @@
 // The timeline strip under the canvas: every past and scheduled fault as a mark (a bar when
-// it has a duration), the current moment as a cursor. Hovering a mark names it; clicking
-// (or Enter on) a mark selects its target node in the inspector.
+// it has a duration), the current moment as a cursor, and how far the run has been. It is
+// also the time-travel scrubber: click or drag anywhere on it to go to that moment (back
+// in time too: the engine restores a checkpoint and replays, so the moment is exact);
+// arrow keys step a second (Shift: ten), Home goes to 0, End to the furthest moment
+// reached. Clicking (or Enter on) a mark selects its target node in the inspector.
 import { formatMs } from '../app.js';
 
 const MIN_SPAN_MS = 10_000;
@@ -12,15 +15,57 @@ export class Timeline {
     this.track = this.el.querySelector('.track');
     this.cursor = this.el.querySelector('.cursor');
     this.endLabel = this.el.querySelector('.end');
+    this.wrap = this.el.querySelector('.track-wrap');
+    this.reached = this.el.querySelector('.reached');
     this.count = -1;
     this.spanMs = MIN_SPAN_MS;
+    this.reachedMs = 0;
+    this.wireScrub();
+  }
+
+  /** Forgets how far the run went (a new run). */
+  restart() {
+    this.reachedMs = 0;
+    this.refresh(true);
+  }
+
+  wireScrub() {
+    const msAt = (ev) => {
+      const rect = this.track.getBoundingClientRect();
+      const f = Math.min(1, Math.max(0, (ev.clientX - rect.left) / rect.width));
+      return Math.round(f * this.spanMs);
+    };
+    let dragging = false;
+    this.wrap.addEventListener('pointerdown', (ev) => {
+      if (ev.target.closest('.mark')) return;
+      dragging = true;
+      this.wrap.setPointerCapture?.(ev.pointerId);
+      this.app.seek(msAt(ev));
+    });
+    this.wrap.addEventListener('pointermove', (ev) => { if (dragging) this.app.seek(msAt(ev)); });
+    const stop = () => { dragging = false; };
+    this.wrap.addEventListener('pointerup', stop);
+    this.wrap.addEventListener('pointercancel', stop);
+    this.wrap.addEventListener('keydown', (ev) => {
+      const step = ev.shiftKey ? 10_000 : 1_000;
+      const t = this.app.timeMs;
+      let to = null;
+      if (ev.key === 'ArrowLeft') to = Math.max(0, t - step);
+      else if (ev.key === 'ArrowRight') to = t + step;
+      else if (ev.key === 'Home') to = 0;
+      else if (ev.key === 'End') to = this.reachedMs;
+      if (to === null) return;
+      ev.preventDefault();
+      ev.stopPropagation();
+      this.app.seek(to);
+    });
   }
 
   /** Rebuilds the marks when the schedule changed (or when `force`). */
   refresh(force = false) {
     const faults = this.app.sim.scenario().faults ?? [];
     const lastEnd = faults.reduce((m, f) => Math.max(m, f.at_ms + (f.duration_ms ?? 0)), 0);
-    const span = niceSpan(Math.max(MIN_SPAN_MS, lastEnd * 1.15, this.app.timeMs * 1.1));
+    const span = niceSpan(Math.max(MIN_SPAN_MS, lastEnd * 1.15, this.app.timeMs * 1.1, this.reachedMs * 1.05));
     if (!force && faults.length === this.count && span === this.spanMs) return;
     this.count = faults.length;
     this.spanMs = span;
@@ -41,6 +86,7 @@ export class Timeline {
     b.setAttribute('aria-label', label);
     b.dataset.index = String(i);
     b.dataset.past = String(entry.at_ms <= this.app.timeMs);
+    b.addEventListener('pointerdown', (ev) => ev.stopPropagation());
     b.addEventListener('click', () => {
       const target = f.node ?? f.from;
       if (target !== undefined) this.app.select(target);
@@ -50,9 +96,15 @@ export class Timeline {
 
   /** Moves the cursor; grows the span when time passes its end. */
   tick() {
-    if (this.app.timeMs > this.spanMs * 0.98) this.refresh(true);
+    const t = this.app.timeMs;
+    this.reachedMs = Math.max(this.reachedMs, t);
+    if (t > this.spanMs * 0.98 || this.reachedMs > this.spanMs) this.refresh(true);
     else this.refresh();
-    this.cursor.style.left = `${Math.min(100, (100 * this.app.timeMs) / this.spanMs)}%`;
+    this.cursor.style.left = `${Math.min(100, (100 * t) / this.spanMs)}%`;
+    this.reached.style.width = `${Math.min(100, (100 * this.reachedMs) / this.spanMs)}%`;
+    this.wrap.setAttribute('aria-valuemax', String(Math.round(this.spanMs)));
+    this.wrap.setAttribute('aria-valuenow', String(Math.round(t)));
+    this.wrap.setAttribute('aria-valuetext', formatMs(t));
     for (const m of this.track.children) {
       const past = String(Number(m.style.left.replace('%', '')) * this.spanMs / 100 <= this.app.timeMs);
       if (m.dataset.past !== past) m.dataset.past = past;

@@ -1,0 +1,205 @@
+// <faultline-sim>: a Faultline run as a custom element, for course pages without frames.
+//
+//   <script type="module" src="…/www/embed/faultline-sim.js"></script>
+//   <faultline-sim scenario="split-brain" autoplay speed="2" controls="minimal"></faultline-sim>
+//
+// `scenario` is a preset name or a share link (`F1.…`, `#s=F1.…` or a whole URL). Each
+// element runs its own simulation and play loop; all of them share the one compiled wasm
+// module. A loop runs only while its element is playing, on screen and the tab visible.
+// Attributes: autoplay, speed (0.1–100), controls="minimal" | "none", height (CSS length).
+import { loadEngine, Sim, messageOf, presetScenario, decodeLink } from '../sim.js';
+import { Renderer } from '../render/canvas.js';
+
+const MAX_FRAME_WALL_MS = 100;
+const SPEEDS = [0.25, 0.5, 1, 2, 5, 10, 25];
+const APP_URL = new URL('../../index.html', import.meta.url).href;
+
+const STYLE = `
+:host { display: block; position: relative; height: var(--faultline-height, 360px); min-height: 200px;
+  background: #0f1420; color: #e8ecf3; border-radius: 8px; overflow: hidden;
+  font: 13px/1.4 system-ui, -apple-system, "Segoe UI", sans-serif; }
+.wrap { display: flex; flex-direction: column; height: 100%; }
+canvas { flex: 1; width: 100%; min-height: 0; display: block; }
+.bar { display: flex; align-items: center; gap: 6px; padding: 4px 8px; background: #141b28; border-top: 1px solid #2a3550; }
+button, select { font: inherit; color: inherit; background: #1b2436; border: 1px solid #2a3550; border-radius: 5px; padding: 2px 8px; cursor: pointer; }
+button:hover { border-color: #5aa9ff; }
+:focus-visible { outline: 2px solid #ffd166; outline-offset: 1px; }
+.t { font-variant-numeric: tabular-nums; color: #8a93a6; margin-left: 4px; }
+.title { color: #8a93a6; overflow: hidden; white-space: nowrap; text-overflow: ellipsis; flex: 1; text-align: right; }
+a { color: #5aa9ff; white-space: nowrap; }
+.error { position: absolute; inset: 0; display: flex; align-items: center; justify-content: center; padding: 16px; text-align: center; background: #1d1015; color: #ffb3b3; }
+`;
+
+class FaultlineSim extends HTMLElement {
+  static get observedAttributes() { return ['scenario', 'speed']; }
+
+  constructor() {
+    super();
+    this.sim = null;
+    this.playing = false;
+    this.visible = true;
+    this.timeMs = 0;
+    this.rafId = null;
+    this.lastWall = null;
+    const root = this.attachShadow({ mode: 'open' });
+    root.innerHTML = `<style>${STYLE}</style>
+      <div class="wrap">
+        <canvas part="canvas" role="img" aria-label="A simulated cluster"></canvas>
+        <div class="bar" part="controls">
+          <button type="button" data-act="play" aria-pressed="false">▶ Play</button>
+          <button type="button" data-act="step" title="Advance 10 ms">Step</button>
+          <button type="button" data-act="reset">Reset</button>
+          <select data-act="speed" aria-label="Speed">${SPEEDS.map((s) => `<option value="${s}">${s}×</option>`).join('')}</select>
+          <span class="t" aria-live="off">0 ms</span>
+          <span class="title"></span>
+          <a target="_blank" rel="noopener">Open in Faultline ↗</a>
+        </div>
+      </div>`;
+    this.$ = (sel) => root.querySelector(sel);
+    this.renderer = new Renderer(this.$('canvas'));
+    this.$('[data-act=play]').addEventListener('click', () => this.toggle());
+    this.$('[data-act=step]').addEventListener('click', () => { this.pause(); this.advance(10); this.draw(); });
+    this.$('[data-act=reset]').addEventListener('click', () => this.load());
+    this.$('[data-act=speed]').addEventListener('change', (ev) => { this.speed = Number(ev.target.value); });
+    this.$('a').addEventListener('pointerdown', () => this.refreshLink());
+    this.$('a').addEventListener('focus', () => this.refreshLink());
+  }
+
+  async connectedCallback() {
+    const height = this.getAttribute('height');
+    if (height) this.style.setProperty('--faultline-height', height);
+    if (this.getAttribute('controls') === 'none') this.$('.bar').hidden = true;
+    this.speed = clampSpeed(Number(this.getAttribute('speed') ?? 1));
+    this.$('[data-act=speed]').value = String(SPEEDS.find((s) => s >= this.speed) ?? 1);
+    this.resizeObserver = new ResizeObserver(() => { this.renderer.resize(); this.draw(); });
+    this.resizeObserver.observe(this);
+    this.visibility = new IntersectionObserver((entries) => {
+      this.visible = entries.some((e) => e.isIntersecting);
+      this.schedule();
+    });
+    this.visibility.observe(this);
+    this.onVisibility = () => this.schedule();
+    document.addEventListener('visibilitychange', this.onVisibility);
+    try {
+      await loadEngine();
+    } catch (e) {
+      return this.fail(`The simulation engine could not load: ${messageOf(e)}`);
+    }
+    this.load();
+    if (this.hasAttribute('autoplay')) this.play();
+    this.dataset.ready = '1';
+  }
+
+  disconnectedCallback() {
+    this.pause();
+    this.resizeObserver?.disconnect();
+    this.visibility?.disconnect();
+    document.removeEventListener('visibilitychange', this.onVisibility);
+    this.sim?.free();
+    this.sim = null;
+  }
+
+  attributeChangedCallback(name) {
+    if (!this.sim) return;
+    if (name === 'scenario') this.load();
+    if (name === 'speed') this.speed = clampSpeed(Number(this.getAttribute('speed')));
+  }
+
+  /** (Re)starts the scenario named by the `scenario` attribute. */
+  load() {
+    const wanted = (this.getAttribute('scenario') ?? 'heartbeat').trim();
+    let scenario, tMs = 0;
+    try {
+      if (/^(F\d+\.|#?s=|https?:)/.test(wanted)) {
+        const decoded = decodeLink(wanted);
+        scenario = decoded.scenario;
+        tMs = decoded.t_ms;
+      } else {
+        scenario = presetScenario(wanted);
+      }
+      const sim = new Sim(scenario);
+      if (tMs > 0) sim.runUntil(tMs);
+      this.sim?.free();
+      this.sim = sim;
+    } catch (e) {
+      return this.fail(`This scenario cannot run: ${messageOf(e)}`);
+    }
+    this.timeMs = tMs;
+    this.$('.title').textContent = scenario.name ?? '';
+    this.$('canvas').setAttribute('aria-label', `Simulated cluster: ${scenario.name ?? 'scenario'}`);
+    this.refreshLink();
+    this.renderer.resize();
+    this.draw();
+  }
+
+  refreshLink() {
+    if (this.sim) this.$('a').href = `${APP_URL}#s=${this.sim.shareLink()}`;
+  }
+
+  fail(message) {
+    this.pause();
+    let el = this.$('.error');
+    if (!el) {
+      el = document.createElement('div');
+      el.className = 'error';
+      el.setAttribute('role', 'alert');
+      this.shadowRoot.append(el);
+    }
+    el.textContent = message;
+    this.dataset.error = message;
+  }
+
+  play() { this.playing = true; this.syncPlay(); this.schedule(); }
+  pause() { this.playing = false; this.syncPlay(); this.schedule(); }
+  toggle() { this.playing ? this.pause() : this.play(); }
+
+  syncPlay() {
+    const b = this.$('[data-act=play]');
+    b.textContent = this.playing ? '❚❚ Pause' : '▶ Play';
+    b.setAttribute('aria-pressed', String(this.playing));
+  }
+
+  schedule() {
+    const want = this.playing && this.visible && document.visibilityState === 'visible' && this.sim;
+    if (want && this.rafId === null) {
+      this.lastWall = null;
+      this.rafId = requestAnimationFrame((t) => this.frame(t));
+    } else if (!want && this.rafId !== null) {
+      cancelAnimationFrame(this.rafId);
+      this.rafId = null;
+    }
+  }
+
+  frame(now) {
+    this.rafId = null;
+    const wall = this.lastWall === null ? 16 : Math.min(MAX_FRAME_WALL_MS, now - this.lastWall);
+    this.lastWall = now;
+    this.advance(wall * this.speed);
+    this.draw();
+    this.schedule();
+  }
+
+  advance(ms) {
+    try {
+      this.sim.runUntil(this.timeMs + ms);
+      this.timeMs += ms;
+    } catch (e) {
+      this.fail(messageOf(e));
+    }
+  }
+
+  draw() {
+    if (!this.sim) return;
+    this.renderer.draw({ cols: this.sim.columns(), timeMs: this.timeMs, selected: null, speed: this.speed });
+    this.$('.t').textContent = this.timeMs < 1000 ? `${Math.round(this.timeMs)} ms` : `${(this.timeMs / 1000).toFixed(1)} s`;
+  }
+
+  /** For tests: the run's trace hash. */
+  traceHash() { return this.sim?.traceHash(); }
+}
+
+function clampSpeed(v) {
+  return Number.isFinite(v) ? Math.min(100, Math.max(0.1, v)) : 1;
+}
+
+if (!customElements.get('faultline-sim')) customElements.define('faultline-sim', FaultlineSim);

@@ -1,0 +1,110 @@
+// Export: the trace as JSON lines, the canvas as PNG, the CLI command that reproduces the
+// run headless, and the embed code (an iframe and a <faultline-sim> element) for a course
+// page. Every file is made in the page; nothing leaves the machine.
+import { messageOf } from '../sim.js';
+import { formatMs } from '../app.js';
+
+/** Most trace lines a download holds (about 100 MB of text); longer runs are cut there. */
+const MAX_TRACE_LINES = 1_000_000;
+
+export class Export {
+  constructor(app) {
+    this.app = app;
+    const $ = (sel) => app.root.querySelector(sel);
+    this.menu = $('#export-menu');
+    $('#export-trace').addEventListener('click', () => this.run(() => this.trace()));
+    $('#export-png').addEventListener('click', () => this.run(() => this.png()));
+    $('#export-cli').addEventListener('click', () => this.run(() => this.cli()));
+    $('#export-embed').addEventListener('click', () => this.run(() => this.embed()));
+    this.dialog = $('#embed-dialog');
+    $('#embed-close').addEventListener('click', () => this.dialog.close());
+    for (const b of this.dialog.querySelectorAll('[data-copy]')) {
+      b.addEventListener('click', () => copy(this.dialog.querySelector(`#${b.dataset.copy}`).value, this.app, 'Copied.'));
+    }
+  }
+
+  run(action) {
+    this.menu.open = false;
+    try {
+      action();
+    } catch (e) {
+      this.app.showError(messageOf(e));
+    }
+  }
+
+  baseName() {
+    const s = this.app.sim.inspect();
+    const name = (this.app.presetName ?? 'shared').replace(/[^a-z0-9-]+/gi, '-');
+    return `faultline-${name}-seed${s.seed}-${Math.round(s.time_ms)}ms`;
+  }
+
+  trace() {
+    this.app.showNote(`Replaying the run from time 0 to ${formatMs(this.app.timeMs)} to write its trace…`);
+    // Let the note paint before the replay blocks the page.
+    requestAnimationFrame(() => setTimeout(() => {
+      try {
+        const text = this.app.sim.traceJsonl(MAX_TRACE_LINES);
+        const lines = text.length ? text.split('\n').length - 1 : 0;
+        download(new Blob([text], { type: 'application/x-ndjson' }), `${this.baseName()}.jsonl`);
+        const cut = text.includes('"truncated":true') ? ` (cut at ${MAX_TRACE_LINES.toLocaleString('en')} events)` : '';
+        this.app.showNote(`Trace saved: ${lines.toLocaleString('en')} events${cut}, the same lines as faultline run --trace.`);
+      } catch (e) {
+        this.app.showError(messageOf(e));
+      }
+    }, 0));
+  }
+
+  png() {
+    this.app.renderer.canvas.toBlob((blob) => {
+      if (!blob) return this.app.showError('The canvas could not be saved as a picture.');
+      download(blob, `${this.baseName()}.png`);
+      this.app.showNote('Picture saved.');
+    }, 'image/png');
+  }
+
+  cli() {
+    const command = cliCommand(this.app.sim.shareLink());
+    copy(command, this.app, `Copied: ${command.slice(0, 60)}… — it prints the same trace hash as this page.`);
+    return command;
+  }
+
+  embed() {
+    const link = this.app.sim.shareLink();
+    const base = new URL('.', location.href.split('#')[0].split('?')[0]).href;
+    const title = this.app.sim.scenario().name;
+    this.dialog.querySelector('#embed-iframe').value = iframeSnippet(base, link, title);
+    this.dialog.querySelector('#embed-element').value = elementSnippet(base, link);
+    this.dialog.showModal();
+  }
+}
+
+export function cliCommand(link) {
+  return `faultline run --scenario-url '${link}' --trace-hash`;
+}
+
+export function iframeSnippet(base, link, title) {
+  const safeTitle = title.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]);
+  return `<iframe src="${base}?embed#s=${link}" title="Faultline: ${safeTitle}" width="720" height="480" style="border:0" loading="lazy"></iframe>`;
+}
+
+export function elementSnippet(base, link) {
+  return `<script type="module" src="${base}www/embed/faultline-sim.js"></script>\n<faultline-sim scenario="${link}" speed="1" controls="minimal"></faultline-sim>`;
+}
+
+function download(blob, name) {
+  const a = document.createElement('a');
+  a.href = URL.createObjectURL(blob);
+  a.download = name;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
+}
+
+function copy(text, app, done) {
+  if (navigator.clipboard?.writeText) {
+    navigator.clipboard.writeText(text).then(() => app.showNote(done), () => app.showNote(`Copy this: ${text}`));
+  } else {
+    app.showNote(`Copy this: ${text}`);
+  }
+}

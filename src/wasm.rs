@@ -203,6 +203,24 @@ impl Simulation {
         to_js(&self.sim.checks())
     }
 
+    /// `[{ kind, name }]`: the message kinds this run's protocol sends, for the legend.
+    #[wasm_bindgen(js_name = messageKinds)]
+    pub fn message_kinds(&self) -> Result<JsValue, JsError> {
+        #[derive(Serialize)]
+        struct Kind {
+            kind: u8,
+            name: &'static str,
+        }
+        let kinds: Vec<Kind> = self
+            .sim
+            .engine()
+            .message_kinds()
+            .iter()
+            .map(|&(kind, name)| Kind { kind, name })
+            .collect();
+        to_js(&kinds)
+    }
+
     /// The checkers' time series for charts: `[{ id, name, unit, t_ms, values }]`.
     pub fn series(&self) -> Result<JsValue, JsError> {
         to_js(&self.sim.series())

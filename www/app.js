@@ -60,7 +60,6 @@ export class App {
     this.checks = new ChecksPanel(this);
     this.charts = new Charts(this);
     this.exporter = new Export(this);
-    drawLegend(this.root.querySelector('#legend-list'));
     this.wireCanvas();
     this.openInitial();
     if (this.embedded) this.wireOpenFull();
@@ -130,8 +129,16 @@ export class App {
     this.controls?.syncScenario();
     this.timeline?.restart();
     this.checks?.reset();
+    this.refreshLegend();
     this.render();
     return true;
+  }
+
+  /** The legend for this run's protocol: its roles and message kinds. */
+  refreshLegend() {
+    const cols = this.sim.columns();
+    const roles = new Set(cols.nodeRole);
+    drawLegend(this.root.querySelector('#legend-list'), this.sim.messageKinds(), roles);
   }
 
   /** Travels to simulated time `ms`, backwards too: the engine restores its latest

@@ -54,6 +54,8 @@ export class Sim {
   checks() { return this.inner.checks(); }
   /** The checkers' time series: [{ id, name, unit, t_ms, values }]. */
   series() { return this.inner.series(); }
+  /** [{ kind, name }]: the message kinds of this run's protocol, for the legend. */
+  messageKinds() { return this.inner.messageKinds(); }
 
   /** Typed-array views of the render columns, valid until the next call into wasm. */
   columns() {

@@ -65,6 +65,8 @@ pub trait Engine {
     fn check_summary(&self) -> Vec<String>;
     /// The checkers' time series, for charts.
     fn series(&self) -> Vec<SeriesView>;
+    /// Each message kind code with its name, for the legend.
+    fn message_kinds(&self) -> &'static [(u8, &'static str)];
     /// A copy of the whole world.
     fn boxed_clone(&self) -> Box<dyn Engine>;
     /// A copy for a time-travel checkpoint: everything replay needs, without the recent
@@ -658,6 +660,10 @@ impl<P: Protocol> Engine for World<P> {
 
     fn boxed_clone(&self) -> Box<dyn Engine> {
         Box::new(self.clone())
+    }
+
+    fn message_kinds(&self) -> &'static [(u8, &'static str)] {
+        P::MESSAGE_KINDS
     }
 
     fn checkpoint(&self) -> Box<dyn Engine> {

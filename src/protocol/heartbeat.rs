@@ -317,6 +317,7 @@ impl Protocol for Heartbeat {
     type Obs = ();
     type Checks = crate::checks::NoChecks;
     const NAME: &'static str = "heartbeat";
+    const MESSAGE_KINDS: &'static [(u8, &'static str)] = &[(0, "heartbeat"), (1, "request (probe)"), (2, "answer")];
 
     fn boot(
         config: &HeartbeatConfig,

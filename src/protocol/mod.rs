@@ -216,6 +216,8 @@ pub trait Protocol: Sized + Clone + 'static {
 
     /// The protocol's name for the inspector and traces.
     const NAME: &'static str;
+    /// Each message kind code (`MessageInfo::kind`) with its name, for the legend.
+    const MESSAGE_KINDS: &'static [(u8, &'static str)] = &[];
 
     /// Boots (or reboots, after a crash) node `id` of `nodes` from its durable state, with
     /// a random stream of its own for this incarnation.

@@ -388,11 +388,24 @@ export function drawCut(ctx, ax, ay, bx, by, oneWay) {
   ctx.restore();
 }
 
+/** Colours of message kinds 3 and up (protocols name them in the legend). */
+export const KIND_COLORS = ['#ff9f5a', '#7bdcb5', '#5aa9ff', '#ffd166', '#c49bff', '#ff6fa8', '#9bd45a', '#5fd3c6', '#f2d15f', '#ff8a5b'];
+
 /** A message in flight. Shape tells the kind: heartbeat dot, probe square, answer diamond;
- * a Byzantine message gets a purple ring. */
+ * other protocols' kinds are coloured dots, odd kinds (requests) with a dark core; a
+ * Byzantine message gets a purple ring. */
 export function drawMessage(ctx, x, y, kind, byzantine, size = 3) {
   ctx.beginPath();
-  if (kind === 1) {
+  if (kind >= 3) {
+    ctx.arc(x, y, size + 0.5, 0, Math.PI * 2);
+    ctx.fillStyle = KIND_COLORS[(kind - 3) % KIND_COLORS.length];
+    ctx.fill();
+    if (kind % 2 === 1 && size >= 2.5) {
+      ctx.beginPath();
+      ctx.arc(x, y, size * 0.4, 0, Math.PI * 2);
+      ctx.fillStyle = COLORS.bg;
+    }
+  } else if (kind === 1) {
     ctx.rect(x - size, y - size, 2 * size, 2 * size);
     ctx.fillStyle = COLORS.probe;
   } else if (kind === 2) {

@@ -1,5 +1,5 @@
 // The legend: each visual drawn by the same functions the renderer uses, with its meaning.
-import { COLORS, FLAG, drawBurst, drawCut, drawMessage, drawNode } from '../render/canvas.js';
+import { COLORS, FLAG, ROLE, drawBurst, drawCut, drawMessage, drawNode } from '../render/canvas.js';
 
 const base = { status: 0, flags: 0, suspectedBy: 0, group: 0, skewMs: 0, label: '3', partitioned: false };
 
@@ -15,14 +15,31 @@ const ENTRIES = [
   ['Partition group: coloured rim', (c) => drawNode(c, 20, 16, 10, { ...base, partitioned: true, group: 1 })],
   ['Cut both ways: jagged mark', (c) => drawCut(c, 4, 16, 40, 16, false)],
   ['Cut one way: arrow with a bar', (c) => drawCut(c, 2, 16, 44, 16, true)],
-  ['Heartbeat · request · answer', (c) => { drawMessage(c, 8, 16, 0, false); drawMessage(c, 20, 16, 1, false); drawMessage(c, 32, 16, 2, false); }],
   ['Byzantine message: purple ring', (c) => drawMessage(c, 20, 16, 0, true)],
   ['Dropped message: burst where it died', (c) => drawBurst(c, 20, 16, 0.3)],
 ];
 
-export function drawLegend(list) {
+/** Drawn only for protocols whose nodes have these roles. */
+const ROLE_ENTRIES = [
+  [[ROLE.leader], 'Leader: crown with its term', (c) => drawNode(c, 12, 20, 8, { ...base, label: undefined, role: ROLE.leader, term: 3 })],
+  [[ROLE.leader], 'Two leaders at once: split-brain crowns', (c) => drawNode(c, 20, 20, 8, { ...base, label: undefined, role: ROLE.leader, splitBrain: true })],
+  [[ROLE.candidate], 'Candidate: dotted ring', (c) => drawNode(c, 20, 16, 9, { ...base, label: undefined, role: ROLE.candidate })],
+  [[ROLE.follower, ROLE.leader], 'Log: committed filled, uncommitted hollow', (c) => drawNode(c, 24, 6, 10, { ...base, label: undefined, role: ROLE.follower, logLen: 4, commit: 2 })],
+  [[ROLE.client], 'Client: square', (c) => drawNode(c, 20, 16, 10, { ...base, label: undefined, role: ROLE.client })],
+  [[ROLE.storage, ROLE.backend], 'Storage or database: cylinder', (c) => drawNode(c, 20, 16, 10, { ...base, label: undefined, role: ROLE.storage })],
+  [[ROLE.balancer], 'Load balancer: diamond', (c) => drawNode(c, 20, 16, 10, { ...base, label: undefined, role: ROLE.balancer })],
+  [[ROLE.replica], 'Load: ring filling clockwise · queue: bar', (c) => drawNode(c, 14, 16, 9, { ...base, label: undefined, role: ROLE.replica, load: 0.7, queue: 30 })],
+  [[ROLE.register, ROLE.lockServer, ROLE.client], 'Value or lease token: box above', (c) => drawNode(c, 24, 26, 5, { ...base, label: undefined, role: ROLE.register, value: 7 })],
+  [[ROLE.follower, ROLE.leader, ROLE.register, ROLE.lockServer, ROLE.storage, ROLE.replica, ROLE.client, ROLE.member], 'A checker names it: dashed red outline', (c) => drawNode(c, 20, 16, 8, { ...base, label: undefined, violating: true })],
+];
+
+/** Fills the legend for a run: `kinds` are its protocol's message kinds, `roles` the role
+ * codes its nodes have. */
+export function drawLegend(list, kinds = [], roles = new Set()) {
   const dpr = window.devicePixelRatio || 1;
-  list.replaceChildren(...ENTRIES.map(([label, draw]) => {
+  const messages = kinds.map(({ kind, name }) => [`Message: ${name}`, (c) => drawMessage(c, 20, 16, kind, false, 4)]);
+  const roleEntries = ROLE_ENTRIES.filter(([rs]) => rs.some((r) => roles.has(r))).map(([, label, draw]) => [label, draw]);
+  list.replaceChildren(...[...ENTRIES, ...roleEntries, ...messages].map(([label, draw]) => {
     const li = document.createElement('li');
     const canvas = document.createElement('canvas');
     canvas.width = 48 * dpr;

@@ -13,6 +13,9 @@ export async function loadEngine() {
   }
 }
 
+/** Bytes of wasm linear memory now (it only grows; a flat figure means no leak). */
+export const wasmMemoryBytes = () => memory.buffer.byteLength;
+
 /** Turns anything thrown by the engine into a message a person can read. */
 export function messageOf(error) {
   if (error instanceof Error) return error.message;

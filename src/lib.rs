@@ -20,6 +20,7 @@ pub mod rng;
 pub mod scenario;
 pub mod share;
 pub mod sim;
+pub mod sweep;
 pub mod time;
 pub mod trace;
 

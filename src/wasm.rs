@@ -146,6 +146,24 @@ impl Simulation {
         to_js(&removed)
     }
 
+    /// One trial of the detector trade-off experiment (see `sweep.rs`): `kind` is "fixed"
+    /// (parameter: timeout ms) or "phi" (parameter: threshold). Returns
+    /// `{ false_suspicions, detection_ms }`.
+    #[wasm_bindgen(js_name = detectorTrial)]
+    pub fn detector_trial(kind: &str, parameter: f64, seed: f64) -> Result<JsValue, JsError> {
+        use crate::sweep::{experiment, trial, DetectorKind};
+        let kind = match kind {
+            "fixed" => DetectorKind::Fixed,
+            "phi" => DetectorKind::Phi,
+            other => return Err(JsError::new(&format!("kind: no detector named `{other}` (fixed, phi)"))),
+        };
+        if !(seed.is_finite() && seed >= 0.0 && seed <= crate::limits::MAX_SEED as f64 && seed.fract() == 0.0) {
+            return Err(JsError::new("seed: must be a whole number from 0 to 2^53 − 1"));
+        }
+        let protocol = kind.protocol(parameter).map_err(js_error)?;
+        to_js(&trial(experiment(protocol, seed as u64)).map_err(js_error)?)
+    }
+
     /// Moves to absolute simulated time `ms`, backwards too: the state is exactly the one
     /// the run had then (restored from a checkpoint and replayed). Returns events replayed.
     pub fn seek(&mut self, ms: f64) -> Result<f64, JsError> {

@@ -4,129 +4,20 @@
 mod common;
 
 use common::*;
-use faultline::scenario::{DetectorSpec, LatencySpec, ProtocolSpec, ScheduledFault};
-use faultline::{Fault, Scenario, Simulation};
-
-const NODES: u32 = 6;
-/// Simulated time before the crash, in which every suspicion is a false one.
-const CALM_MS: f64 = 20_000.0;
-
-/// Six nodes: links among 0–3 are calm (2–8 ms), links touching 4 or 5 are jittery (normal,
-/// 150 ± 100 ms). Node `victim` crashes after the calm phase. One fixed timeout must suit
-/// both kinds of link; phi accrual learns each link's own spread.
-fn experiment(detector: DetectorSpec, timeout_ms: f64, seed: u64, victim: u32) -> Scenario {
-    let mut s = with_latency(
-        cluster(NODES, seed),
-        LatencySpec::Uniform {
-            min_ms: 2.0,
-            max_ms: 8.0,
-        },
-    );
-    s.protocol = ProtocolSpec::Heartbeat {
-        interval_ms: 100.0,
-        timeout_ms,
-        detector,
-        probe_ms: None,
-        checksum: false,
-    };
-    let jitter = LatencySpec::Normal {
-        mean_ms: 150.0,
-        std_ms: 100.0,
-    };
-    for a in 0..NODES {
-        for b in (a + 1)..NODES {
-            if a >= 4 || b >= 4 {
-                let link = Fault::Link {
-                    from: a,
-                    to: b,
-                    latency: Some(jitter.clone()),
-                    loss: None,
-                    duplicate: None,
-                    both: true,
-                };
-                s.faults.push(ScheduledFault::at(0.0, link));
-            }
-        }
-    }
-    s.faults
-        .push(ScheduledFault::at(CALM_MS, Fault::Crash { node: victim }));
-    s
-}
-
-struct Outcome {
-    false_suspicions: u32,
-    detection_ms: f64,
-}
-
-/// Counts suspicion onsets among live nodes before the crash (sampled every 5 ms), then
-/// the mean time until each live observer suspects the victim.
-fn measure(s: Scenario, victim: u32) -> Outcome {
-    let mut sim = Simulation::new(s).unwrap();
-    let mut was = vec![false; (NODES * NODES) as usize];
-    let mut false_suspicions = 0;
-    let mut t = 0.0;
-    while t < CALM_MS {
-        t += 5.0;
-        sim.run_until_ms(t).unwrap();
-        for a in 0..NODES {
-            for b in 0..NODES {
-                let now = sim.engine().suspects(a, b);
-                let i = (a * NODES + b) as usize;
-                false_suspicions += (now && !was[i]) as u32;
-                was[i] = now;
-            }
-        }
-    }
-    let observers: Vec<u32> = (0..NODES).filter(|&n| n != victim).collect();
-    let mut detected = vec![None; NODES as usize];
-    while detected.iter().filter(|d| d.is_some()).count() < observers.len() && t < CALM_MS + 10_000.0 {
-        t += 1.0;
-        sim.run_until_ms(t).unwrap();
-        for &o in &observers {
-            if detected[o as usize].is_none() && sim.engine().suspects(o, victim) {
-                detected[o as usize] = Some(t - CALM_MS);
-            }
-        }
-    }
-    let total: f64 = observers
-        .iter()
-        .map(|&o| detected[o as usize].unwrap_or(10_000.0))
-        .sum();
-    Outcome {
-        false_suspicions,
-        detection_ms: total / observers.len() as f64,
-    }
-}
-
-/// Totals over seeds; each seed crashes a different node.
-fn sweep(detector: &DetectorSpec, timeout_ms: f64, seeds: u64) -> (u32, f64) {
-    let mut fp = 0;
-    let mut detection = 0.0;
-    for seed in 0..seeds {
-        let victim = (seed % NODES as u64) as u32;
-        let o = measure(experiment(detector.clone(), timeout_ms, seed, victim), victim);
-        fp += o.false_suspicions;
-        detection += o.detection_ms;
-    }
-    (fp, detection / seeds as f64)
-}
+use faultline::scenario::{DetectorSpec, ProtocolSpec, ScheduledFault};
+use faultline::sweep::{sweep_point, DetectorKind};
+use faultline::{Fault, Simulation};
 
 #[test]
 fn at_matched_detection_time_phi_accrual_has_fewer_false_positives_than_a_fixed_timeout() {
     const SEEDS: u64 = 24;
-    let phi = DetectorSpec::Phi {
-        threshold: 8.0,
-        window: 100,
-        min_std_ms: 10.0,
-        acceptable_pause_ms: 0.0,
-    };
-    let (phi_fp, phi_detection) = sweep(&phi, 350.0, SEEDS);
+    let (phi_fp, phi_detection) = sweep_point(DetectorKind::Phi, 8.0, SEEDS).unwrap();
     // Find the fixed timeout with the same mean detection time (bisection).
     let (mut lo, mut hi) = (100.0, 3_000.0);
     let mut fixed = (0, 0.0);
     for _ in 0..12 {
         let mid = 0.5 * (lo + hi);
-        fixed = sweep(&DetectorSpec::Fixed, mid, SEEDS);
+        fixed = sweep_point(DetectorKind::Fixed, mid, SEEDS).unwrap();
         if fixed.1 < phi_detection {
             lo = mid;
         } else {
@@ -193,4 +84,17 @@ fn the_inspector_shows_phi_rising_through_a_silence() {
     assert!(phis.windows(2).all(|w| w[1] > w[0]), "{phis:?}");
     assert!(phis[3] > 8.0, "{phis:?}");
     assert!(sim.engine().suspects(0, 2));
+}
+
+#[test]
+fn the_sweep_curve_trades_detection_time_for_false_positives() {
+    // Longer timeouts: slower detection, fewer false suspicions (monotone along the curve).
+    let points: Vec<(u32, f64)> = [200.0, 400.0, 800.0]
+        .iter()
+        .map(|&t| sweep_point(DetectorKind::Fixed, t, 3).unwrap())
+        .collect();
+    assert!(points.windows(2).all(|w| w[0].1 < w[1].1), "{points:?}");
+    assert!(points.windows(2).all(|w| w[0].0 >= w[1].0), "{points:?}");
+    assert!(points[0].0 > points[2].0, "{points:?}");
+    assert!(sweep_point(DetectorKind::Phi, f64::NAN, 1).is_err());
 }

@@ -13,6 +13,7 @@ import { drawLegend } from './ui/legend.js';
 import { ChecksPanel } from './ui/checks.js';
 import { Charts } from './ui/charts.js';
 import { Export } from './ui/export.js';
+import { Sweep } from './ui/sweep.js';
 
 /** Longest wall-time step one frame may take, ms (a background tab must not jump). */
 const MAX_FRAME_WALL_MS = 100;
@@ -60,6 +61,7 @@ export class App {
     this.checks = new ChecksPanel(this);
     this.charts = new Charts(this);
     this.exporter = new Export(this);
+    this.sweep = new Sweep(this);
     this.wireCanvas();
     this.openInitial();
     if (this.embedded) this.wireOpenFull();

@@ -1,6 +1,7 @@
 // The inspector panel: global counters and the selected node's state and local view of
 // its peers. Text from the engine and the URL is set with textContent only.
 import { formatMs } from '../app.js';
+import { PhiChart } from './phichart.js';
 
 /** Most peer rows shown for one node (large clusters say "and N more"). */
 const MAX_PEER_ROWS = 50;
@@ -16,6 +17,7 @@ export class Inspector {
       seed: $('#seed-shown'), hash: $('#hash-shown'), log: $('#node-log'),
     };
     this.nodeCount = -1;
+    this.phi = new PhiChart(app);
     this.el.nodeSelect.addEventListener('change', () => {
       const v = this.el.nodeSelect.value;
       app.select(v === '' ? null : Number(v));
@@ -63,6 +65,7 @@ export class Inspector {
     el.node.hidden = id === null;
     if (id === null) return;
     const v = app.sim.nodeView(id);
+    this.phi.sample(v);
     el.status.textContent = v.status === 'paused' ? `paused until ${formatMs(v.paused_until_ms)}` : v.status;
     el.status.dataset.status = v.status;
     const facts = [
@@ -105,6 +108,14 @@ export class Inspector {
     const shown = v.peers.slice(0, MAX_PEER_ROWS).map((p) => {
       const tr = document.createElement('tr');
       tr.dataset.state = p.state;
+      if (phi) {
+        tr.tabIndex = 0;
+        tr.title = `Chart φ of n${p.id} over time`;
+        tr.setAttribute('aria-selected', String(this.phi.pair?.[1] === p.id));
+        const pick = () => { this.phi.follow(v.id, p.id); this.updateNode(); };
+        tr.addEventListener('click', pick);
+        tr.addEventListener('keydown', (ev) => { if (ev.key === 'Enter') pick(); });
+      }
       const cells = [
         `n${p.id}`,
         p.state === 'alive' ? 'alive' : `⚠ ${p.state}`,

@@ -6,6 +6,8 @@
 //! `faultline run --preset`.
 
 use crate::fault::{Behaviour, Damage, Fault, Shape};
+use crate::protocol::lease::LeaseSpec;
+use crate::protocol::register::{Mode, RegisterSpec};
 use crate::scenario::{DetectorSpec, LatencySpec, NetworkSpec, ProtocolSpec, Scenario, ScheduledFault};
 
 /// A named scenario with its explanation.
@@ -504,7 +506,102 @@ pub const PRESETS: &[Preset] = &[
             )
         },
     },
+    Preset {
+        name: "expired-lease",
+        title: "GC pause and the expired lease",
+        class: "process pause (GC, VM), split brain",
+        summary: "Node 0 is a lock server, node 1 the storage, nodes 2 and 3 clients. Client 2 holds a 1 s lease \
+                  and writes every 100 ms. At 2 s it is paused for 2.5 s; its lease runs out, client 3 gets it \
+                  (token 2) and writes. At 4.5 s client 2 wakes and sends the write it prepared before the pause, \
+                  under token 1. The storage has no fencing and accepts it.",
+        watch: "The tokens beside the nodes: for 1.5 s clients 2 and 3 both show one (mutual exclusion broken by \
+                their beliefs). At about 4.5 s the stale-write check turns red: the storage accepted token 1 after \
+                token 2.",
+        try_next: "Open 'Fencing tokens': the same pause, with a storage that checks tokens.",
+        build: || expired_lease("GC pause and the expired lease", false),
+    },
+    Preset {
+        name: "fencing-tokens",
+        title: "Fencing tokens",
+        class: "process pause (GC, VM), split brain",
+        summary: "The same schedule as 'GC pause and the expired lease', but the storage remembers the highest \
+                  token it has accepted and rejects writes with a lower one.",
+        watch: "Client 2 still wakes believing it holds the lease, and still sends its write under token 1: the \
+                storage rejects it (the fenced-writes count goes to 1) and the stale-write check stays green.",
+        try_next: "Pause client 3 as well once it holds the lease: the fence holds for every holder.",
+        build: || expired_lease("Fencing tokens", true),
+    },
+    Preset {
+        name: "cap-cp",
+        title: "CAP: CP refuses",
+        class: "network partition (full)",
+        summary: "Five register replicas (inner circle) and five clients, each beside its home replica. Writes \
+                  need a majority of replicas. At 2 s the network splits replicas {0,1,2} from {3,4}; it heals at \
+                  8 s.",
+        watch: "Clients 8 and 9, on the minority side, get refusals: their replicas cannot reach a majority, so \
+                they refuse instead of diverging. The majority side goes on. No acknowledged write is lost and \
+                no read is stale.",
+        try_next: "Open 'CAP: AP accepts' for the same partition with last-write-wins replicas.",
+        build: || cap("CAP: CP refuses", Mode::Cp),
+    },
+    Preset {
+        name: "cap-ap",
+        title: "CAP: AP accepts",
+        class: "network partition (full)",
+        summary: "The same five replicas, clients and partition (2 s to 8 s), but every replica accepts reads and \
+                  writes on its own and gossips its value; on heal the value with the latest timestamp wins.",
+        watch: "Both sides keep answering, and the values beside the replicas differ across the cut (diverged). \
+                Reads on one side miss the other side's writes (stale reads). At 8 s the sides reconcile and one \
+                side's acknowledged writes vanish: the lost-writes count jumps.",
+        try_next: "Skew replica 3's clock 3 s ahead before the partition: its side wins every reconcile, even \
+                   against writes made later in true time.",
+        build: || cap("CAP: AP accepts", Mode::Ap),
+    },
 ];
+
+/// Lock server, storage, two clients; client 2 pauses past its lease at 2 s for 2.5 s.
+fn expired_lease(title: &str, fencing: bool) -> Scenario {
+    Scenario {
+        protocol: ProtocolSpec::Lease(LeaseSpec {
+            hold_ms: 60_000.0,
+            fencing,
+            ..LeaseSpec::default()
+        }),
+        ..named(
+            title,
+            4,
+            vec![at(
+                2_000.0,
+                Fault::Pause {
+                    node: 2,
+                    duration_ms: 2_500.0,
+                },
+            )],
+        )
+    }
+}
+
+/// Five replicas and five clients; replicas {0,1,2} and {3,4} split from 2 s to 8 s.
+fn cap(title: &str, mode: Mode) -> Scenario {
+    Scenario {
+        protocol: ProtocolSpec::Register(RegisterSpec {
+            replicas: 5,
+            mode,
+            ..RegisterSpec::default()
+        }),
+        ..named(
+            title,
+            10,
+            vec![lasting(
+                2_000.0,
+                Fault::Partition {
+                    groups: vec![vec![0, 1, 2, 5, 6, 7], vec![3, 4, 8, 9]],
+                },
+                6_000.0,
+            )],
+        )
+    }
+}
 
 pub fn find(name: &str) -> Option<&'static Preset> {
     PRESETS.iter().find(|p| p.name == name)

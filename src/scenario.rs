@@ -12,7 +12,9 @@ use crate::limits::{MAX_FAULTS, MAX_LATENCY_US, MAX_NAME_BYTES, MAX_NODES, MAX_S
 use crate::network::{Latency, LinkConfig, NodeId};
 use crate::node::Status;
 use crate::protocol::heartbeat::{Detector, HeartbeatConfig};
+use crate::protocol::lease::LeaseSpec;
 use crate::protocol::phi::PhiConfig;
+use crate::protocol::register::RegisterSpec;
 use crate::time::{ms_to_us, Micros};
 
 /// A latency distribution as written in a scenario (milliseconds).
@@ -133,6 +135,11 @@ pub enum ProtocolSpec {
         #[serde(default, skip_serializing_if = "is_false")]
         checksum: bool,
     },
+    /// A lock server grants leases to clients that write to a storage (`protocol::lease`).
+    Lease(LeaseSpec),
+    /// A replicated register, CP (majority quorums) or AP (accept and reconcile)
+    /// (`protocol::register`).
+    Register(RegisterSpec),
 }
 
 fn is_false(b: &bool) -> bool {
@@ -253,6 +260,8 @@ impl ProtocolSpec {
     pub fn check(&self, nodes: u32) -> Result<(), InputError> {
         match self {
             ProtocolSpec::Heartbeat { .. } => self.heartbeat_config(nodes).map(drop),
+            ProtocolSpec::Lease(spec) => spec.config(nodes).map(drop),
+            ProtocolSpec::Register(spec) => spec.config(nodes).map(drop),
         }
     }
 

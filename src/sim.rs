@@ -13,6 +13,8 @@ use crate::fault::Fault;
 use crate::inspect::{Columns, NodeView, Snapshot};
 use crate::network::{LinkConfig, NodeId};
 use crate::protocol::heartbeat::Heartbeat;
+use crate::protocol::lease::Lease;
+use crate::protocol::register::Register;
 use crate::protocol::Protocol;
 use crate::scenario::{duration_us, ProtocolSpec, Scenario, ScheduledFault};
 use crate::time::{ms_to_us, us_to_ms, Micros};
@@ -120,6 +122,8 @@ impl Simulation {
             spec @ ProtocolSpec::Heartbeat { .. } => {
                 world::<Heartbeat>(spec.heartbeat_config(nodes), nodes, link, seed, full_trace)
             }
+            ProtocolSpec::Lease(spec) => world::<Lease>(spec.config(nodes), nodes, link, seed, full_trace),
+            ProtocolSpec::Register(spec) => world::<Register>(spec.config(nodes), nodes, link, seed, full_trace),
         };
         let budget = crate::limits::checkpoint_budget(scenario.nodes);
         let mut sim = Simulation {

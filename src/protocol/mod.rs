@@ -6,7 +6,9 @@
 //! `durable` returns survives a crash; everything else is volatile and lost with it.
 
 pub mod heartbeat;
+pub mod lease;
 pub mod phi;
+pub mod register;
 
 use serde::Serialize;
 

@@ -138,6 +138,7 @@ export class App {
 
   /** The legend for this run's protocol: its roles and message kinds. */
   refreshLegend() {
+    this.valuePrefix = this.sim.inspect().protocol === 'lease' ? 'tok ' : 'v=';
     const cols = this.sim.columns();
     const roles = new Set(cols.nodeRole);
     drawLegend(this.root.querySelector('#legend-list'), this.sim.messageKinds(), roles);
@@ -304,6 +305,7 @@ export class App {
     this.renderer.draw({
       cols: fresh, timeMs: this.timeMs, selected: this.selected, speed: this.effectiveSpeed, pausedUntil,
       violating: this.checks.violating,
+      valuePrefix: this.valuePrefix,
     });
     this.controls.syncTime(fresh.msgsTotal ?? fresh.msgs, this.renderer.lastDrawn);
     this.timeline.tick();

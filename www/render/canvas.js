@@ -241,8 +241,8 @@ function drawLog(ctx, x, y, r, len, commit) {
 }
 
 /** A value beside the node (a register value, a lease token), in a small box. */
-function drawValue(ctx, x, y, r, value, role) {
-  const text = role === ROLE.lockServer || role === ROLE.client ? `tok ${value}` : `v=${value}`;
+function drawValue(ctx, x, y, r, value, prefix = 'v=') {
+  const text = `${prefix}${value}`;
   ctx.font = `bold ${Math.max(10, Math.round(r * 0.65))}px ui-monospace, monospace`;
   const w = ctx.measureText(text).width + 8, h = Math.max(14, r * 0.9);
   const bx = x - w / 2, by = y - r - h - 6;
@@ -260,7 +260,7 @@ function drawBadges(ctx, x, y, r, n) {
   const crashed = n.status === 1;
   if (n.queue > 0 && !crashed) drawQueue(ctx, x, y, r, n.queue);
   if (n.logLen > 0) drawLog(ctx, x, y, r, n.logLen, n.commit);
-  if (n.value !== undefined && !Number.isNaN(n.value) && !crashed && n.role !== ROLE.leader) drawValue(ctx, x, y, r, n.value, n.role);
+  if (n.value !== undefined && !Number.isNaN(n.value) && !crashed && n.role !== ROLE.leader) drawValue(ctx, x, y, r, n.value, n.valuePrefix);
   if (n.role === ROLE.follower && n.term > 0 && !crashed) {
     ctx.font = `${Math.round(r * 0.6)}px system-ui, sans-serif`;
     ctx.fillStyle = COLORS.muted;
@@ -494,7 +494,7 @@ export class Renderer {
   }
 
   /** Draws one frame. `f` = { cols, timeMs, selected, speed, pausedUntil (Map id→ms),
-   * violating (Set of node ids a checker names) }. */
+   * violating (Set of node ids a checker names), valuePrefix ("tok " for lease tokens) }. */
   draw(f) {
     const { ctx } = this;
     const cols = f.cols;
@@ -532,6 +532,7 @@ export class Renderer {
         value: cols.nodeValue[i],
         splitBrain,
         violating: violating.has(i),
+        valuePrefix: f.valuePrefix,
       });
     }
   }

@@ -1,0 +1,53 @@
+// The protocol presets make their point on the page: the checker panel says which property
+// broke and when, the offending nodes are outlined, roles and values are drawn, and a
+// violation raises a banner while playing. Screenshots of each are kept for review.
+import { test } from '@playwright/test';
+import { expect, openPage, screenshot } from './helpers.js';
+
+/** Loads a preset, plays it to `ms` and returns its checks by id. */
+async function runTo(page, preset, ms) {
+  return page.evaluate(([name, t]) => {
+    const app = window.faultline;
+    app.loadPreset(name);
+    app.seek(t);
+    app.render();
+    return Object.fromEntries(app.sim.checks().map((c) => [c.id, c]));
+  }, [preset, ms]);
+}
+
+const CASES = [
+  // preset, moment (ms), check that must be violated (or null), checks that must hold
+  ['expired-lease', 5000, 'stale_write_landed', []],
+  ['fencing-tokens', 5000, null, ['stale_write_landed']],
+  ['cap-ap', 9000, 'acked_writes_lost', []],
+  ['cap-cp', 9000, null, ['acked_writes_lost', 'stale_reads']],
+];
+
+for (const [preset, ms, broken, holding] of CASES) {
+  test(`preset ${preset} makes its point in the checker panel`, async ({ page }) => {
+    const errors = await openPage(page);
+    const checks = await runTo(page, preset, ms);
+    if (broken) {
+      expect(checks[broken].holds).toBe(false);
+      await expect(page.locator(`#checks-list [data-check="${broken}"]`)).toHaveClass(/violated/);
+      expect(checks[broken].nodes.length).toBeGreaterThan(0);
+    }
+    for (const id of holding) {
+      expect(checks[id].holds).toBe(true);
+      await expect(page.locator(`#checks-list [data-check="${id}"]`)).not.toHaveClass(/violated/);
+    }
+    await screenshot(page, `preset-${preset}`);
+    expect(errors).toEqual([]);
+  });
+}
+
+test('a property that breaks while playing raises a banner at that moment', async ({ page }) => {
+  await openPage(page);
+  await page.evaluate(() => { window.faultline.loadPreset('expired-lease'); window.faultline.seek(4000); });
+  await expect(page.locator('#violation')).toBeHidden();
+  await page.evaluate(() => window.faultline.setSpeed(5));
+  await page.click('#play');
+  await expect(page.locator('#violation')).toBeVisible({ timeout: 10_000 });
+  await page.click('#play');
+  await expect(page.locator('#violation .text')).toContainText('violated at t =');
+});

@@ -36,3 +36,22 @@ fn a_live_run_shared_as_a_link_replays_bit_for_bit() {
     assert_eq!(replay.trace_hash(), live.trace_hash());
     assert_eq!(replay.snapshot(), live.snapshot());
 }
+
+#[test]
+fn every_preset_round_trips_through_the_codec_and_replays() {
+    for preset in faultline::presets::PRESETS {
+        let scenario = (preset.build)();
+        let t_us = 2_500_000;
+        let link = share::encode(&scenario, t_us);
+        let run = share::decode(&link).unwrap_or_else(|e| panic!("{}: {e}", preset.name));
+        assert_eq!(run.scenario, scenario, "{}", preset.name);
+        assert_eq!(run.t_us, t_us);
+        if scenario.nodes <= 64 {
+            let mut a = Simulation::new(scenario).unwrap();
+            a.advance_to(t_us);
+            let mut b = Simulation::new(run.scenario).unwrap();
+            b.advance_to(run.t_us);
+            assert_eq!(a.trace_hash(), b.trace_hash(), "{}", preset.name);
+        }
+    }
+}

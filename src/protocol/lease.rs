@@ -647,6 +647,20 @@ impl Protocol for Lease {
     type Obs = LeaseObs;
     type Checks = LeaseChecks;
     const NAME: &'static str = "lease";
+    const MESSAGE_KINDS: &'static [(u8, &'static str)] = &[
+        (0, "acquire"),
+        (1, "grant"),
+        (2, "busy"),
+        (3, "renew"),
+        (4, "renewed"),
+        (5, "renew refused"),
+        (6, "release"),
+        (7, "write"),
+        (8, "accepted"),
+        (9, "rejected"),
+        (10, "fence"),
+        (11, "fence ack"),
+    ];
 
     fn boot(
         config: &LeaseConfig,

@@ -634,6 +634,18 @@ impl Protocol for Register {
     type Obs = RegisterObs;
     type Checks = RegisterChecks;
     const NAME: &'static str = "register";
+    const MESSAGE_KINDS: &'static [(u8, &'static str)] = &[
+        (0, "write"),
+        (1, "read"),
+        (2, "write ok"),
+        (3, "read ok"),
+        (4, "refused"),
+        (5, "query"),
+        (6, "query reply"),
+        (7, "store"),
+        (8, "store ack"),
+        (9, "gossip"),
+    ];
 
     fn boot(
         config: &RegisterConfig,

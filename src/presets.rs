@@ -41,46 +41,19 @@ fn named(title: &str, nodes: u32, faults: Vec<ScheduledFault>) -> Scenario {
     }
 }
 
-/// Six nodes; links touching nodes 4 and 5 are jittery (150 ± 100 ms), the rest calm
-/// (2–8 ms). Node 1 crashes at 10 s. The detector is the only difference between presets.
+/// The detector experiment's six nodes (see `sweep::mixed_links`); node 1 crashes at 10 s.
+/// The detector is the only difference between presets.
 fn mixed_links(title: &str, timeout_ms: f64, detector: DetectorSpec) -> Scenario {
-    let mut faults = Vec::new();
-    for a in 0..6 {
-        for b in (a + 1)..6 {
-            if a >= 4 || b >= 4 {
-                let jitter = LatencySpec::Normal {
-                    mean_ms: 150.0,
-                    std_ms: 100.0,
-                };
-                let link = Fault::Link {
-                    from: a,
-                    to: b,
-                    latency: Some(jitter),
-                    loss: None,
-                    duplicate: None,
-                    both: true,
-                };
-                faults.push(at(0.0, link));
-            }
-        }
-    }
-    faults.push(at(10_000.0, Fault::Crash { node: 1 }));
+    let protocol = ProtocolSpec::Heartbeat {
+        interval_ms: 100.0,
+        timeout_ms,
+        detector,
+        probe_ms: None,
+        checksum: false,
+    };
     Scenario {
-        network: NetworkSpec {
-            latency: LatencySpec::Uniform {
-                min_ms: 2.0,
-                max_ms: 8.0,
-            },
-            ..NetworkSpec::default()
-        },
-        protocol: ProtocolSpec::Heartbeat {
-            interval_ms: 100.0,
-            timeout_ms,
-            detector,
-            probe_ms: None,
-            checksum: false,
-        },
-        ..named(title, 6, faults)
+        name: title.to_string(),
+        ..crate::sweep::mixed_links(protocol, 1, 1, 10_000.0)
     }
 }
 

@@ -67,7 +67,12 @@ impl DetectorKind {
 
 /// The experiment's scenario for one seed (the victim is `seed mod NODES`).
 pub fn experiment(protocol: ProtocolSpec, seed: u64) -> Scenario {
-    let victim = (seed % NODES as u64) as u32;
+    mixed_links(protocol, seed, (seed % NODES as u64) as u32, CALM_MS)
+}
+
+/// Six nodes; links touching nodes 4 and 5 are jittery (normal, 150 ± 100 ms), the rest
+/// calm (2–8 ms); node `victim` crashes at `crash_at_ms`. (The detector presets use it too.)
+pub fn mixed_links(protocol: ProtocolSpec, seed: u64, victim: u32, crash_at_ms: f64) -> Scenario {
     let mut faults = Vec::new();
     for a in 0..NODES {
         for b in (a + 1)..NODES {
@@ -88,7 +93,7 @@ pub fn experiment(protocol: ProtocolSpec, seed: u64) -> Scenario {
             }
         }
     }
-    faults.push(ScheduledFault::at(CALM_MS, Fault::Crash { node: victim }));
+    faults.push(ScheduledFault::at(crash_at_ms, Fault::Crash { node: victim }));
     Scenario {
         name: "Detector trial".to_string(),
         seed,

@@ -25,6 +25,8 @@ export function messageOf(error) {
 export const presets = () => Simulation.presets();
 export const presetScenario = (name) => Simulation.preset(name);
 export const freshSeed = () => Simulation.freshSeed();
+/** One trial of the detector experiment: { false_suspicions, detection_ms }. */
+export const detectorTrial = (kind, parameter, seed) => Simulation.detectorTrial(kind, parameter, seed);
 /** Reads share-link text into { scenario, t_ms }; throws saying what is wrong. */
 export const decodeLink = (text) => Simulation.decodeLink(text);
 

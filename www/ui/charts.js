@@ -2,6 +2,7 @@
 // line chart each, over the whole run so far, with every fault's moment marked and the
 // current moment as a cursor. Redrawn a few times a second, from series the engine keeps
 // bounded, so they stay smooth while the simulation runs.
+import { fitCanvas } from '../render/fit.js';
 import { formatMs } from '../app.js';
 
 const REDRAW_MS = 250;
@@ -60,12 +61,7 @@ function fmt(v) {
 }
 
 function drawChart(canvas, s, color, faults, endMs, nowMs) {
-  const dpr = window.devicePixelRatio || 1;
-  const w = canvas.clientWidth || 220, h = canvas.clientHeight || 90;
-  if (canvas.width !== Math.round(w * dpr)) { canvas.width = Math.round(w * dpr); canvas.height = Math.round(h * dpr); }
-  const ctx = canvas.getContext('2d');
-  ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-  ctx.clearRect(0, 0, w, h);
+  const { ctx, w, h } = fitCanvas(canvas, 220, 90);
   const pad = { l: 34, r: 6, t: 6, b: 14 };
   const pw = w - pad.l - pad.r, ph = h - pad.t - pad.b;
   let max = 0;

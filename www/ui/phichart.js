@@ -2,6 +2,7 @@
 // with the detector's threshold as a line. Sampled from the inspector's view as the run
 // plays (a window of the last samples); starts over when the pair, the run or the moment
 // (a seek) changes.
+import { fitCanvas } from '../render/fit.js';
 const MAX_SAMPLES = 600;
 
 export class PhiChart {
@@ -43,14 +44,7 @@ export class PhiChart {
   }
 
   draw() {
-    const { canvas } = this;
-    const dpr = window.devicePixelRatio || 1;
-    const w = canvas.clientWidth || 300, h = canvas.clientHeight || 100;
-    canvas.width = Math.round(w * dpr);
-    canvas.height = Math.round(h * dpr);
-    const ctx = canvas.getContext('2d');
-    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-    ctx.clearRect(0, 0, w, h);
+    const { ctx, w, h } = fitCanvas(this.canvas, 300, 100);
     const th = this.threshold();
     const s = this.samples;
     const [from, peer] = this.pair;

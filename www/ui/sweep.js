@@ -3,8 +3,8 @@
 // parameter, and plots mean detection time against false suspicions per minute, one curve
 // per detector, on one chart. Trials run a few per frame with a progress bar, so the page
 // stays responsive; Cancel stops between trials.
-import { Simulation } from '../../pkg/faultline.js';
-import { messageOf } from '../sim.js';
+import { fitCanvas } from '../render/fit.js';
+import { detectorTrial, messageOf } from '../sim.js';
 
 const CURVES = [
   { kind: 'fixed', label: 'fixed timeout', color: '#ff8a5b', params: [150, 200, 250, 300, 400, 500, 700, 1000, 1500], unit: 'ms' },
@@ -50,7 +50,7 @@ export class Sweep {
       while (this.queue.length && performance.now() - t0 < FRAME_BUDGET_MS) {
         const [ci, pi, seed] = this.queue.shift();
         const c = CURVES[ci];
-        const t = Simulation.detectorTrial(c.kind, c.params[pi], seed);
+        const t = detectorTrial(c.kind, c.params[pi], seed);
         const r = this.results[ci][pi];
         r.fp += t.false_suspicions;
         r.detection += t.detection_ms;
@@ -85,14 +85,7 @@ export class Sweep {
   }
 
   draw() {
-    const canvas = this.el.chart;
-    const dpr = window.devicePixelRatio || 1;
-    const w = canvas.clientWidth || 320, h = canvas.clientHeight || 220;
-    canvas.width = Math.round(w * dpr);
-    canvas.height = Math.round(h * dpr);
-    const ctx = canvas.getContext('2d');
-    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-    ctx.clearRect(0, 0, w, h);
+    const { ctx, w, h } = fitCanvas(this.el.chart, 320, 220);
     const pad = { l: 40, r: 10, t: 10, b: 30 };
     const all = CURVES.flatMap((_, ci) => this.points(ci));
     const maxX = Math.max(500, ...all.map((p) => p.x)) * 1.05;

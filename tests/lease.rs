@@ -27,12 +27,7 @@ fn fact(sim: &Simulation, node: u32, label: &str) -> String {
 fn summary_number(sim: &Simulation, prefix: &str) -> u64 {
     let lines = sim.check_summary();
     let line = lines.iter().find(|l| l.starts_with(prefix)).unwrap();
-    line[prefix.len()..]
-        .split_whitespace()
-        .next()
-        .unwrap()
-        .parse()
-        .unwrap()
+    line[prefix.len()..].split_whitespace().next().unwrap().parse().unwrap()
 }
 
 fn with_spec(mut s: Scenario, f: impl FnOnce(&mut LeaseSpec)) -> Scenario {
@@ -71,18 +66,27 @@ fn without_fencing_the_stale_write_lands_when_the_pause_ends_and_is_caught() {
     assert_eq!(fact(&sim, 3, "believes it holds"), "token 2");
     assert!(!check(&sim, "mutual_exclusion").holds, "two believers at once");
     sim.run_until_ms(4_499.0).unwrap();
-    assert!(check(&sim, "stale_write_landed").holds, "nothing stale before the pause ends");
+    assert!(
+        check(&sim, "stale_write_landed").holds,
+        "nothing stale before the pause ends"
+    );
     let tokens = accepted_tokens(&mut sim, 6_000.0);
     let stale = check(&sim, "stale_write_landed");
     assert!(!stale.holds);
     let first = stale.first_violation_ms.unwrap();
-    assert!((4_500.0..4_600.0).contains(&first), "caught at {first} ms, just after the wake-up");
+    assert!(
+        (4_500.0..4_600.0).contains(&first),
+        "caught at {first} ms, just after the wake-up"
+    );
     assert!(stale.nodes.contains(&2), "{stale:?}");
     assert_eq!(summary_number(&sim, "stale writes landed: "), 1);
     // Token 1 landed after token 2: the storage went back in time.
     let back = tokens.windows(2).any(|w| w[1] < w[0]);
     assert!(back, "accepted tokens {tokens:?}");
-    assert!(check(&sim, "mutual_exclusion").holds, "client 2 woke and dropped its belief");
+    assert!(
+        check(&sim, "mutual_exclusion").holds,
+        "client 2 woke and dropped its belief"
+    );
 }
 
 #[test]
@@ -126,7 +130,10 @@ fn healthy_runs_hand_the_lease_over_and_land_no_stale_write() {
         sim.run_until_ms(20_000.0).unwrap();
         let summary = sim.check_summary();
         assert!(check(&sim, "stale_write_landed").holds, "seed {seed}: {summary:?}");
-        assert!(check(&sim, "mutual_exclusion").first_violation_ms.is_none(), "seed {seed}: {summary:?}");
+        assert!(
+            check(&sim, "mutual_exclusion").first_violation_ms.is_none(),
+            "seed {seed}: {summary:?}"
+        );
         let tokens: u64 = fact(&sim, 0, "last token (durable)").parse().unwrap();
         assert!(tokens >= 8, "seed {seed}: the lease changed hands only {tokens} times");
         let writes: u64 = fact(&sim, 1, "writes accepted").parse().unwrap();
@@ -146,13 +153,20 @@ fn a_restarted_server_never_reuses_a_token_and_waits_out_old_leases() {
         sim.run_until_ms(1_499.0).unwrap();
         let before: u64 = fact(&sim, 0, "last token (durable)").parse().unwrap();
         sim.run_until_ms(2_000.0).unwrap();
-        assert_eq!(fact(&sim, 0, "holder"), "none", "seed {seed}: a rebooted server grants nothing for one lease");
+        assert_eq!(
+            fact(&sim, 0, "holder"),
+            "none",
+            "seed {seed}: a rebooted server grants nothing for one lease"
+        );
         sim.run_until_ms(10_000.0).unwrap();
         let after: u64 = fact(&sim, 0, "last token (durable)").parse().unwrap();
         assert!(after > before + 1, "seed {seed}: tokens {before} → {after}");
         let summary = sim.check_summary();
         assert!(check(&sim, "stale_write_landed").holds, "seed {seed}: {summary:?}");
-        assert!(check(&sim, "mutual_exclusion").first_violation_ms.is_none(), "seed {seed}: {summary:?}");
+        assert!(
+            check(&sim, "mutual_exclusion").first_violation_ms.is_none(),
+            "seed {seed}: {summary:?}"
+        );
     }
 }
 
@@ -161,14 +175,23 @@ fn a_slow_client_clock_breaks_mutual_exclusion_of_beliefs() {
     // Client 2's clock runs at half speed: it believes its lease for twice as long.
     let mut s = with_spec(preset("expired-lease"), |spec| spec.fencing = true);
     s.faults = vec![
-        ScheduledFault::at(1_000.0, Fault::ClockDrift { node: 2, drift_ppm: -500_000 }),
+        ScheduledFault::at(
+            1_000.0,
+            Fault::ClockDrift {
+                node: 2,
+                drift_ppm: -500_000,
+            },
+        ),
         ScheduledFault::lasting(2_000.0, Fault::Isolate { node: 2 }, 3_000.0),
     ];
     let mut sim = Simulation::new(s).unwrap();
     sim.run_until_ms(8_000.0).unwrap();
     let excl = check(&sim, "mutual_exclusion");
     assert!(excl.first_violation_ms.is_some(), "{excl:?}");
-    assert!(check(&sim, "stale_write_landed").holds, "fencing still guards the storage");
+    assert!(
+        check(&sim, "stale_write_landed").holds,
+        "fencing still guards the storage"
+    );
 }
 
 #[test]

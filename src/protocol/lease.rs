@@ -440,11 +440,9 @@ impl Lease {
                 }
                 _ => ctx.send(from, LeaseMsg::RenewRefused { token }),
             },
-            LeaseMsg::Release { token } => {
-                if live.is_some_and(|(holder, t, _)| holder == from && t == token) {
-                    self.server.lease = None;
-                    ctx.observe(LeaseObs::Released { token });
-                }
+            LeaseMsg::Release { token } if live.is_some_and(|(holder, t, _)| holder == from && t == token) => {
+                self.server.lease = None;
+                ctx.observe(LeaseObs::Released { token });
             }
             LeaseMsg::FenceAck { token } => {
                 if let Some((client, t)) = self.server.fencing.filter(|&(_, t)| t == token) {
@@ -560,10 +558,8 @@ impl Lease {
                     }
                 }
             }
-            LeaseMsg::RenewRefused { token } => {
-                if self.client.holding.is_some_and(|(t, _)| t == token) {
-                    self.drop_lease(ctx, self.config.retry_us);
-                }
+            LeaseMsg::RenewRefused { token } if self.client.holding.is_some_and(|(t, _)| t == token) => {
+                self.drop_lease(ctx, self.config.retry_us);
             }
             LeaseMsg::Accepted { .. } => {
                 self.client.unacked = self.client.unacked.saturating_sub(1);

@@ -1024,7 +1024,7 @@ impl Checks<Register> for RegisterChecks {
         let too_long = self
             .diverged_since_us
             .is_some_and(|since| now - since > self.divergence_limit_us);
-        if too_long != !self.diverged.holds() {
+        if too_long == self.diverged.holds() {
             self.diverged.update(now, too_long);
             self.diverged_nodes = if too_long {
                 (0..self.replicas).filter(|&i| replicas[i as usize].is_some()).collect()

@@ -4,7 +4,7 @@
 
 use faultline::presets;
 use faultline::protocol::lease::LeaseSpec;
-use faultline::scenario::{ProtocolSpec, ScheduledFault};
+use faultline::scenario::{NetworkSpec, ProtocolSpec, ScheduledFault};
 use faultline::{Fault, Scenario, Simulation};
 
 fn preset(name: &str) -> Scenario {
@@ -114,7 +114,7 @@ fn stonith_fences_the_old_holder_out_without_token_checks() {
 }
 
 #[test]
-fn healthy_runs_hand_the_lease_over_and_land_no_stale_write() {
+fn healthy_runs_hand_the_lease_over_and_land_no_stale_write_even_with_loss() {
     for seed in 0..40 {
         let s = Scenario {
             seed,
@@ -122,8 +122,14 @@ fn healthy_runs_hand_the_lease_over_and_land_no_stale_write() {
             protocol: ProtocolSpec::Lease(LeaseSpec {
                 hold_ms: 1_500.0,
                 rest_ms: 300.0,
+                fencing: seed % 3 == 1,
+                stonith: seed % 3 == 2,
                 ..LeaseSpec::default()
             }),
+            network: NetworkSpec {
+                loss: if seed % 2 == 0 { 0.0 } else { 0.05 },
+                ..NetworkSpec::default()
+            },
             ..Scenario::basic(6, seed)
         };
         let mut sim = Simulation::new(s).unwrap();

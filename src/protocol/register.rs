@@ -31,8 +31,10 @@
 //! the highest version read; AP: the replica's own value), so writes form a tree. An
 //! acknowledged write W is displaced by a value V when W is not V or an ancestor of V and
 //! no write on V's branch overlapped W in real time (overlapping writes may be ordered
-//! either way). `acked_writes_lost`: when every replica is up and they agree on a value,
-//! each acknowledged write not yet settled is settled or, if displaced, lost.
+//! either way). `acked_writes_lost`: when a majority of replicas is up and every live one
+//! holds the same value, each acknowledged write not yet settled is settled or, if
+//! displaced, lost. History older than 30 s is forgotten at such moments; what the checker
+//! cannot trace back it does not flag.
 //! `stale_reads`: a read returned a value that displaces a write acknowledged before the
 //! read began. `diverged_replicas`: live replicas have disagreed for longer than two
 //! gossip rounds and 200 ms. `minority_refusals`: a measure of refused requests.
@@ -816,6 +818,13 @@ struct WriteRec {
 const HISTORY_US: Micros = 30_000_000;
 /// Longest ancestry walk (a bound, never reached with the history above).
 const MAX_WALK: usize = 200_000;
+/// How many of the latest acknowledged writes a read is checked against.
+const STALE_CHECK_MAX: usize = 256;
+/// Most acknowledged writes awaiting agreement; older ones go unchecked beyond this.
+const PENDING_MAX: usize = 50_000;
+/// Most write records kept; past this, history older than `HISTORY_US` is pruned even
+/// without agreement.
+const RECORDS_MAX: usize = 200_000;
 /// How many lost writes and stale reads the checker names.
 const NAMED_MAX: usize = 16;
 
@@ -842,7 +851,9 @@ pub struct RegisterChecks {
     diverged_since_us: Option<Micros>,
     diverged_nodes: Vec<NodeId>,
     pruned_at_us: Micros,
+    unchecked: u64,
     scratch: Vec<u64>,
+    lineage_scratch: Vec<u64>,
 }
 
 impl RegisterChecks {
@@ -854,43 +865,59 @@ impl RegisterChecks {
         x.invoked_us < end(y) && y.invoked_us < end(x)
     }
 
-    /// Whether value `v` displaces acknowledged write `w` (see the module doc).
-    fn displaces(&mut self, v: u64, w: u64) -> bool {
-        if v == w {
-            return false;
-        }
-        self.scratch.clear();
-        let mut at = Some(w);
-        while let Some(x) = at {
-            if self.scratch.len() >= MAX_WALK {
-                break;
+    /// The ancestors of `v` and `v` itself, sorted, into `out`; false if the walk ran
+    /// into pruned history (then the list is partial).
+    fn lineage(writes: &BTreeMap<u64, WriteRec>, v: u64, out: &mut Vec<u64>) -> bool {
+        out.clear();
+        let mut at = v;
+        let complete = loop {
+            out.push(at);
+            match writes.get(&at).map(|r| r.parent) {
+                Some(Some(parent)) if out.len() < MAX_WALK => at = parent,
+                Some(None) => break true,
+                _ => break false,
             }
-            self.scratch.push(x);
-            at = self.writes.get(&x).and_then(|r| r.parent);
+        };
+        out.sort_unstable();
+        complete
+    }
+
+    /// Whether value `v` displaces acknowledged write `w` (see the module doc), given
+    /// `v`'s lineage. Unknown (history pruned) counts as not displaced: the checker flags
+    /// only what it can show.
+    fn displaces(&mut self, v: u64, w: u64, v_lineage: &[u64]) -> bool {
+        if v_lineage.binary_search(&w).is_ok() {
+            return false; // w is v or an ancestor of v
         }
-        self.scratch.sort_unstable();
-        let mut at = Some(v);
+        let mut w_lineage = std::mem::take(&mut self.scratch);
+        let w_complete = Self::lineage(&self.writes, w, &mut w_lineage);
+        let mut at = v;
         let mut steps = 0;
-        while let Some(x) = at {
-            if self.scratch.binary_search(&x).is_ok() {
-                return x != w; // met w's line: w is an ancestor of v, or they forked
+        let displaced = loop {
+            if w_lineage.binary_search(&at).is_ok() {
+                break true; // the fork: v's branch from here on never saw w
             }
-            if self.overlap(x, w) {
-                return false; // a write on v's branch overlapped w: either order is fine
+            if self.overlap(at, w) {
+                break false; // a write on v's branch overlapped w: either order is fine
             }
             steps += 1;
-            if steps >= MAX_WALK {
-                return false;
+            match self.writes.get(&at).map(|r| r.parent) {
+                Some(Some(parent)) if steps < MAX_WALK => at = parent,
+                // Both lines end at the root without meeting: only if both are complete.
+                Some(None) => break w_complete,
+                _ => break false,
             }
-            at = self.writes.get(&x).and_then(|r| r.parent);
-        }
-        true
+        };
+        self.scratch = w_lineage;
+        displaced
     }
 
     fn resolve(&mut self, now_us: Micros, v: u64) {
         let pending = std::mem::take(&mut self.pending);
+        let mut v_lineage = std::mem::take(&mut self.lineage_scratch);
+        Self::lineage(&self.writes, v, &mut v_lineage);
         for &w in &pending {
-            if self.displaces(v, w) {
+            if self.displaces(v, w, &v_lineage) {
                 self.lost_count += 1;
                 if self.lost_named.len() < NAMED_MAX {
                     self.lost_named.push(w);
@@ -900,15 +927,28 @@ impl RegisterChecks {
                 self.settled += 1;
             }
         }
+        self.lineage_scratch = v_lineage;
         self.pending = pending;
         self.pending.clear();
         if now_us >= self.pruned_at_us + HISTORY_US {
-            self.pruned_at_us = now_us;
-            let horizon = now_us - HISTORY_US;
-            self.writes
-                .retain(|&id, r| id == v || id == 0 || r.invoked_us >= horizon);
-            self.reads.retain(|_, &mut start| start >= horizon);
+            self.prune(now_us, Some(v));
         }
+    }
+
+    /// Forgets writes begun more than `HISTORY_US` ago; `root` (the agreed value) stays,
+    /// as the root of everything after it.
+    fn prune(&mut self, now_us: Micros, root: Option<u64>) {
+        self.pruned_at_us = now_us;
+        let horizon = now_us.saturating_sub(HISTORY_US);
+        let mut pending = self.pending.clone();
+        pending.sort_unstable();
+        self.writes.retain(|id, r| {
+            Some(*id) == root || *id == 0 || r.invoked_us >= horizon || pending.binary_search(id).is_ok()
+        });
+        if let Some(r) = root.and_then(|v| self.writes.get_mut(&v)) {
+            r.parent = None;
+        }
+        self.reads.retain(|_, &mut start| start >= horizon);
     }
 
     pub fn lost(&self) -> u64 {
@@ -947,7 +987,9 @@ impl Checks<Register> for RegisterChecks {
             diverged_since_us: None,
             diverged_nodes: Vec::new(),
             pruned_at_us: 0,
+            unchecked: 0,
             scratch: Vec::new(),
+            lineage_scratch: Vec::new(),
         }
     }
 
@@ -971,8 +1013,15 @@ impl Checks<Register> for RegisterChecks {
             RegisterObs::Acked { write } => {
                 if let Some(r) = self.writes.get_mut(&write) {
                     r.acked_us = Some(now_us);
+                    if self.pending.len() >= PENDING_MAX {
+                        self.pending.remove(0);
+                        self.unchecked += 1;
+                    }
                     self.pending.push(write);
                     self.acked += 1;
+                }
+                if self.writes.len() > RECORDS_MAX {
+                    self.prune(now_us, None);
                 }
             }
             RegisterObs::ReadBegin { read } => {
@@ -980,10 +1029,16 @@ impl Checks<Register> for RegisterChecks {
             }
             RegisterObs::ReadDone { read, write } => {
                 let Some(start) = self.reads.remove(&read) else { return };
-                let before: Vec<u64> = (self.pending.iter().copied())
+                // The most recent acknowledged writes that ended before the read began.
+                let before: Vec<u64> = (self.pending.iter().rev().copied())
                     .filter(|w| self.writes.get(w).and_then(|r| r.acked_us).is_some_and(|t| t < start))
+                    .take(STALE_CHECK_MAX)
                     .collect();
-                if let Some(&w) = before.iter().find(|&&w| self.displaces(write, w)) {
+                let mut lineage = std::mem::take(&mut self.lineage_scratch);
+                Self::lineage(&self.writes, write, &mut lineage);
+                let missed = before.iter().copied().find(|&w| self.displaces(write, w, &lineage));
+                self.lineage_scratch = lineage;
+                if let Some(w) = missed {
                     self.stale_count += 1;
                     if self.stale_named.len() < NAMED_MAX {
                         self.stale_named.push((read, w));
@@ -998,12 +1053,13 @@ impl Checks<Register> for RegisterChecks {
 
     fn after_event(&mut self, world: &WorldView<'_, Register>) {
         let replicas = &world.protocols[..self.replicas as usize];
-        let mut all_up = true;
+        let mut up = 0;
         let mut first: Option<u64> = None;
         let mut agree = true;
         for p in replicas {
             match p {
                 Some(p) => {
+                    up += 1;
                     let w = p.cell().write;
                     match first {
                         None => first = Some(w),
@@ -1011,7 +1067,7 @@ impl Checks<Register> for RegisterChecks {
                         _ => {}
                     }
                 }
-                None => all_up = false,
+                None => {}
             }
         }
         let now = world.now_us;
@@ -1032,7 +1088,7 @@ impl Checks<Register> for RegisterChecks {
                 Vec::new()
             };
         }
-        if let (true, true, Some(v)) = (all_up, agree, first) {
+        if let (true, true, Some(v)) = (up * 2 > self.replicas, agree, first) {
             if !self.pending.is_empty() {
                 self.resolve(now, v);
             }
@@ -1043,8 +1099,14 @@ impl Checks<Register> for RegisterChecks {
         let name = |w: u64| format!("node {} op {}", w >> 32, w & 0xFFFF_FFFF);
         let lost_detail = if self.lost_count == 0 {
             format!(
-                "{} acknowledged writes, {} settled, none lost",
-                self.acked, self.settled
+                "{} acknowledged writes, {} settled, none lost{}",
+                self.acked,
+                self.settled,
+                if self.unchecked > 0 {
+                    format!(" ({} too old to check)", self.unchecked)
+                } else {
+                    String::new()
+                }
             )
         } else {
             let named: Vec<String> = self.lost_named.iter().map(|&w| name(w)).collect();

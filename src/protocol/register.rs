@@ -1056,18 +1056,13 @@ impl Checks<Register> for RegisterChecks {
         let mut up = 0;
         let mut first: Option<u64> = None;
         let mut agree = true;
-        for p in replicas {
-            match p {
-                Some(p) => {
-                    up += 1;
-                    let w = p.cell().write;
-                    match first {
-                        None => first = Some(w),
-                        Some(f) if f != w => agree = false,
-                        _ => {}
-                    }
-                }
-                None => {}
+        for p in replicas.iter().flatten() {
+            up += 1;
+            let w = p.cell().write;
+            match first {
+                None => first = Some(w),
+                Some(f) if f != w => agree = false,
+                _ => {}
             }
         }
         let now = world.now_us;

@@ -36,7 +36,8 @@
 //! displaced, lost. History older than 30 s is forgotten at such moments; what the checker
 //! cannot trace back it does not flag.
 //! `stale_reads`: a read returned a value that displaces a write acknowledged before the
-//! read began. `diverged_replicas`: live replicas have disagreed for longer than two
+//! read began. `diverged_replicas`: live replicas have held conflicting values (neither
+//! descends from the other; a replica merely behind does not count) for longer than two
 //! gossip rounds and 200 ms. `minority_refusals`: a measure of refused requests.
 
 use std::collections::BTreeMap;
@@ -848,8 +849,11 @@ pub struct RegisterChecks {
     refused: u64,
     timed_out: u64,
     diverged: Violation,
-    diverged_since_us: Option<Micros>,
-    diverged_nodes: Vec<NodeId>,
+    /// Each replica's value (write) as last seen; None while crashed.
+    values: Vec<Option<u64>>,
+    conflict_since_us: Option<Micros>,
+    conflicting: Vec<NodeId>,
+    lagging: u32,
     pruned_at_us: Micros,
     unchecked: u64,
     scratch: Vec<u64>,
@@ -863,6 +867,45 @@ impl RegisterChecks {
         };
         let end = |r: &WriteRec| r.acked_us.unwrap_or(Micros::MAX);
         x.invoked_us < end(y) && y.invoked_us < end(x)
+    }
+
+    /// Live replicas whose values conflict (neither descends from the other), into
+    /// `conflicting`; a replica that is merely behind does not conflict.
+    fn find_conflicts(&mut self) {
+        self.conflicting.clear();
+        self.lagging = 0;
+        let mut distinct: Vec<u64> = self.values.iter().flatten().copied().collect();
+        distinct.sort_unstable();
+        distinct.dedup();
+        if distinct.len() < 2 {
+            return;
+        }
+        let mut lineages: Vec<Vec<u64>> = Vec::with_capacity(distinct.len());
+        for &v in &distinct {
+            let mut line = Vec::new();
+            Self::lineage(&self.writes, v, &mut line);
+            lineages.push(line);
+        }
+        let mut bad = vec![false; distinct.len()];
+        for a in 0..distinct.len() {
+            for b in a + 1..distinct.len() {
+                let related =
+                    lineages[a].binary_search(&distinct[b]).is_ok() || lineages[b].binary_search(&distinct[a]).is_ok();
+                if !related {
+                    bad[a] = true;
+                    bad[b] = true;
+                }
+            }
+        }
+        for (i, value) in self.values.iter().enumerate() {
+            let Some(v) = value else { continue };
+            let k = distinct.binary_search(v).expect("listed");
+            if bad[k] {
+                self.conflicting.push(i as NodeId);
+            } else if (lineages.iter().enumerate()).any(|(j, line)| j != k && line.binary_search(v).is_ok()) {
+                self.lagging += 1;
+            }
+        }
     }
 
     /// The ancestors of `v` and `v` itself, sorted, into `out`; false if the walk ran
@@ -984,8 +1027,10 @@ impl Checks<Register> for RegisterChecks {
             refused: 0,
             timed_out: 0,
             diverged: Violation::default(),
-            diverged_since_us: None,
-            diverged_nodes: Vec::new(),
+            values: vec![None; config.replicas as usize],
+            conflict_since_us: None,
+            conflicting: Vec::new(),
+            lagging: 0,
             pruned_at_us: 0,
             unchecked: 0,
             scratch: Vec::new(),
@@ -1056,9 +1101,15 @@ impl Checks<Register> for RegisterChecks {
         let mut up = 0;
         let mut first: Option<u64> = None;
         let mut agree = true;
-        for p in replicas.iter().flatten() {
+        let mut changed = false;
+        for (i, p) in replicas.iter().enumerate() {
+            let value = p.as_ref().map(|p| p.cell().write);
+            if self.values[i] != value {
+                self.values[i] = value;
+                changed = true;
+            }
+            let Some(w) = value else { continue };
             up += 1;
-            let w = p.cell().write;
             match first {
                 None => first = Some(w),
                 Some(f) if f != w => agree = false,
@@ -1066,22 +1117,19 @@ impl Checks<Register> for RegisterChecks {
             }
         }
         let now = world.now_us;
-        // Divergence among live replicas.
-        if agree {
-            self.diverged_since_us = None;
-        } else if self.diverged_since_us.is_none() {
-            self.diverged_since_us = Some(now);
+        if changed {
+            self.find_conflicts();
+            match (self.conflicting.is_empty(), self.conflict_since_us) {
+                (false, None) => self.conflict_since_us = Some(now),
+                (true, Some(_)) => self.conflict_since_us = None,
+                _ => {}
+            }
         }
         let too_long = self
-            .diverged_since_us
+            .conflict_since_us
             .is_some_and(|since| now - since > self.divergence_limit_us);
         if too_long == self.diverged.holds() {
             self.diverged.update(now, too_long);
-            self.diverged_nodes = if too_long {
-                (0..self.replicas).filter(|&i| replicas[i as usize].is_some()).collect()
-            } else {
-                Vec::new()
-            };
         }
         if let (true, true, Some(v)) = (up * 2 > self.replicas, agree, first) {
             if !self.pending.is_empty() {
@@ -1113,9 +1161,14 @@ impl Checks<Register> for RegisterChecks {
             Some(&(r, w)) => format!("{} stale reads; last: {} missed {}", self.stale_count, name(r), name(w)),
         };
         let stale_nodes = self.stale_named.iter().map(|&(r, _)| (r >> 32) as NodeId).collect();
-        let diverged_detail = match self.diverged_since_us {
-            Some(since) => format!("replicas disagree for {} ms", us_to_ms(now_us - since).round()),
-            None => "live replicas agree".into(),
+        let diverged_detail = match self.conflict_since_us {
+            Some(since) => format!(
+                "replicas {:?} hold conflicting values, for {} ms",
+                self.conflicting,
+                us_to_ms(now_us - since).round()
+            ),
+            None if self.lagging > 0 => format!("{} replica(s) behind, none conflicting", self.lagging),
+            None => "live replicas agree or are merely behind".into(),
         };
         let measure = Violation::default();
         vec![
@@ -1133,9 +1186,9 @@ impl Checks<Register> for RegisterChecks {
             ),
             self.diverged.view(
                 "diverged_replicas",
-                "Live replicas converge within two gossip rounds",
+                "Live replicas never hold conflicting values for longer than two gossip rounds",
                 diverged_detail,
-                self.diverged_nodes.clone(),
+                self.conflicting.clone(),
             ),
             measure.view(
                 "minority_refusals",

@@ -204,6 +204,7 @@ fn a_slow_client_clock_breaks_mutual_exclusion_of_beliefs() {
 fn validation_says_what_is_wrong() {
     let e = Scenario::from_json(r#"{"nodes": 2, "protocol": {"kind": "lease"}}"#).unwrap_err();
     assert!(e.problem.contains("at least 3 nodes"), "{e}");
+    assert_eq!(e.field, "nodes");
     let e = Scenario::from_json(r#"{"nodes": 4, "protocol": {"kind": "lease", "margin_ms": 1000}}"#).unwrap_err();
     assert_eq!(e.field, "protocol.margin_ms");
     let e = Scenario::from_json(r#"{"nodes": 4, "protocol": {"kind": "lease", "lease_ms": -1}}"#).unwrap_err();
@@ -212,6 +213,22 @@ fn validation_says_what_is_wrong() {
     assert!(e.problem.contains("unknown field"), "{e}");
     let s = Scenario::from_json(r#"{"nodes": 4, "protocol": {"kind": "lease", "fencing": true}}"#).unwrap();
     assert_eq!(Scenario::from_json(&s.to_json()).unwrap(), s);
+}
+
+#[test]
+fn roles_and_tokens_are_drawn_and_the_layout_fits() {
+    let mut sim = Simulation::new(preset("expired-lease")).unwrap();
+    sim.run_until_ms(3_500.0).unwrap();
+    let cols = sim.columns();
+    assert!(cols.node_xy.iter().all(|v| (-1.0..=1.0).contains(v)));
+    assert_eq!(cols.node_role, vec![5, 6, 4, 4]);
+    // Server and storage show token 2; paused client 2 still shows its token 1.
+    assert_eq!(cols.node_value, vec![2.0, 2.0, 1.0, 2.0]);
+    let view = sim.node_view(0).unwrap();
+    let holder = view.facts.iter().find(|f| f.label == "holder").unwrap();
+    assert_eq!(holder.value, "node 3");
+    assert_eq!(fact(&sim, 0, "token"), "2");
+    assert_eq!(fact(&sim, 1, "highest token"), "2");
 }
 
 #[test]

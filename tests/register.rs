@@ -198,6 +198,7 @@ fn ap_clock_skew_makes_later_writes_lose() {
 fn validation_says_what_is_wrong() {
     let e = Scenario::from_json(r#"{"nodes": 3, "protocol": {"kind": "register", "replicas": 3}}"#).unwrap_err();
     assert!(e.problem.contains("at least one client"), "{e}");
+    assert_eq!(e.field, "nodes");
     let e = Scenario::from_json(r#"{"nodes": 8, "protocol": {"kind": "register", "replicas": 0}}"#).unwrap_err();
     assert_eq!(e.field, "protocol.replicas");
     let e = Scenario::from_json(r#"{"nodes": 8, "protocol": {"kind": "register", "mode": "ca"}}"#).unwrap_err();
@@ -209,6 +210,19 @@ fn validation_says_what_is_wrong() {
     assert_eq!(e.field, "protocol.read_ratio");
     let s = Scenario::from_json(r#"{"nodes": 8, "protocol": {"kind": "register", "mode": "ap"}}"#).unwrap();
     assert_eq!(Scenario::from_json(&s.to_json()).unwrap(), s);
+}
+
+#[test]
+fn replicas_inside_clients_outside_values_drawn() {
+    let mut sim = Simulation::new(preset("cap-ap")).unwrap();
+    sim.run_until_ms(5_000.0).unwrap();
+    let cols = sim.columns();
+    assert_eq!(cols.node_role, vec![10, 10, 10, 10, 10, 4, 4, 4, 4, 4]);
+    let radius = |i: usize| (cols.node_xy[2 * i].powi(2) + cols.node_xy[2 * i + 1].powi(2)).sqrt();
+    assert!((0..5).all(|i| radius(i) < 0.5) && (5..10).all(|i| radius(i) > 0.8 && radius(i) <= 1.0));
+    // Mid-partition the two sides show different values.
+    assert_ne!(cols.node_value[0], cols.node_value[3]);
+    assert_eq!(cols.node_value[0], cols.node_value[1]);
 }
 
 #[test]

@@ -87,6 +87,16 @@ fn without_fencing_the_stale_write_lands_when_the_pause_ends_and_is_caught() {
         check(&sim, "mutual_exclusion").holds,
         "client 2 woke and dropped its belief"
     );
+    let series = sim.series();
+    let believers = series.iter().find(|s| s.id == "lease_believers").unwrap();
+    let two: Vec<f64> = (believers.t_ms.iter().zip(&believers.values))
+        .filter(|(_, v)| **v >= 2.0)
+        .map(|(t, _)| *t)
+        .collect();
+    assert!(
+        two.first().is_some_and(|&t| t > 2_500.0) && two.last().is_some_and(|&t| t < 4_600.0),
+        "{two:?}"
+    );
 }
 
 #[test]

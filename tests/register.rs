@@ -90,6 +90,17 @@ fn ap_accepts_on_both_sides_and_loses_writes_at_reconcile() {
     let since = diverged.first_violation_ms.unwrap();
     assert!((2_000.0..3_500.0).contains(&since), "diverged at {since} ms");
     assert!(diverged.holds, "converged after the heal");
+    // The chart: no loss before the heal, a step at it.
+    let series = sim.series();
+    let lost = series.iter().find(|s| s.id == "acked_writes_lost").unwrap();
+    let at = |t_ms: f64| {
+        (lost.t_ms.iter().zip(&lost.values))
+            .rev()
+            .find(|(t, _)| **t <= t_ms)
+            .map(|(_, v)| *v)
+    };
+    assert_eq!(at(7_900.0), Some(0.0));
+    assert!(at(12_000.0).unwrap() >= 3.0);
 }
 
 fn register(seed: u64, mode: Mode, replicas: u32, clients: u32) -> Scenario {

@@ -31,7 +31,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::checks::{CheckView, Checks, Violation, WorldView};
+use crate::checks::{CheckView, Checks, Sampler, SeriesView, Violation, WorldView};
 use crate::error::InputError;
 use crate::fault::Damage;
 use crate::network::NodeId;
@@ -781,6 +781,10 @@ impl Protocol for Lease {
     }
 }
 
+/// How often the checkers sample their series, and how many samples they keep.
+const SAMPLE_US: Micros = 100_000;
+const SAMPLES_MAX: usize = 600;
+
 /// The lease service's checkers.
 #[derive(Clone, Debug)]
 pub struct LeaseChecks {
@@ -794,6 +798,8 @@ pub struct LeaseChecks {
     rejected: u64,
     exclusion: Violation,
     believers: Vec<NodeId>,
+    /// Believers, stale writes landed and stale writes rejected, over time.
+    sampler: Sampler,
 }
 
 impl Checks<Lease> for LeaseChecks {
@@ -808,6 +814,7 @@ impl Checks<Lease> for LeaseChecks {
             rejected: 0,
             exclusion: Violation::default(),
             believers: Vec::new(),
+            sampler: Sampler::new(SAMPLE_US, 3, SAMPLES_MAX),
         }
     }
 
@@ -841,6 +848,29 @@ impl Checks<Lease> for LeaseChecks {
             }
         }
         self.exclusion.update(world.now_us, self.believers.len() > 1);
+        if self.sampler.due(world.now_us) {
+            let row = [
+                self.believers.len() as f64,
+                self.stale_landed as f64,
+                self.rejected as f64,
+            ];
+            self.sampler.push(world.now_us, &row);
+        }
+    }
+
+    fn series(&self) -> Vec<SeriesView> {
+        vec![
+            self.sampler.series(
+                0,
+                "lease_believers",
+                "Clients that believe they hold the lease",
+                "clients",
+            ),
+            self.sampler
+                .series(1, "stale_writes_landed", "Stale writes landed", "writes"),
+            self.sampler
+                .series(2, "stale_writes_rejected", "Stale writes rejected", "writes"),
+        ]
     }
 
     fn report(&self, now_us: Micros) -> Vec<CheckView> {

@@ -44,7 +44,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::checks::{CheckView, Checks, Violation, WorldView};
+use crate::checks::{CheckView, Checks, Sampler, SeriesView, Violation, WorldView};
 use crate::error::InputError;
 use crate::fault::Damage;
 use crate::network::NodeId;
@@ -819,6 +819,9 @@ struct WriteRec {
 const HISTORY_US: Micros = 30_000_000;
 /// Longest ancestry walk (a bound, never reached with the history above).
 const MAX_WALK: usize = 200_000;
+/// How often the checkers sample their series, and how many samples they keep.
+const SAMPLE_US: Micros = 100_000;
+const SAMPLES_MAX: usize = 600;
 /// How many of the latest acknowledged writes a read is checked against.
 const STALE_CHECK_MAX: usize = 256;
 /// Most acknowledged writes awaiting agreement; older ones go unchecked beyond this.
@@ -856,6 +859,8 @@ pub struct RegisterChecks {
     lagging: u32,
     pruned_at_us: Micros,
     unchecked: u64,
+    /// Lost writes, stale reads, refusals and conflicting replicas, over time.
+    sampler: Sampler,
     scratch: Vec<u64>,
     lineage_scratch: Vec<u64>,
 }
@@ -1033,6 +1038,7 @@ impl Checks<Register> for RegisterChecks {
             lagging: 0,
             pruned_at_us: 0,
             unchecked: 0,
+            sampler: Sampler::new(SAMPLE_US, 4, SAMPLES_MAX),
             scratch: Vec::new(),
             lineage_scratch: Vec::new(),
         }
@@ -1136,6 +1142,30 @@ impl Checks<Register> for RegisterChecks {
                 self.resolve(now, v);
             }
         }
+        if self.sampler.due(now) {
+            let row = [
+                self.lost_count as f64,
+                self.stale_count as f64,
+                self.refused as f64,
+                self.conflicting.len() as f64,
+            ];
+            self.sampler.push(now, &row);
+        }
+    }
+
+    fn series(&self) -> Vec<SeriesView> {
+        vec![
+            self.sampler
+                .series(0, "acked_writes_lost", "Acknowledged writes lost", "writes"),
+            self.sampler.series(1, "stale_reads", "Stale reads", "reads"),
+            self.sampler.series(2, "refused", "Requests refused", "requests"),
+            self.sampler.series(
+                3,
+                "conflicting_replicas",
+                "Replicas holding conflicting values",
+                "replicas",
+            ),
+        ]
     }
 
     fn report(&self, now_us: Micros) -> Vec<CheckView> {

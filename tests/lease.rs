@@ -114,13 +114,32 @@ fn fencing_rejects_the_stale_token_and_accepted_tokens_never_go_back() {
 
 #[test]
 fn stonith_fences_the_old_holder_out_without_token_checks() {
-    let s = with_spec(preset("expired-lease"), |spec| spec.stonith = true);
-    let mut sim = Simulation::new(s).unwrap();
+    let mut sim = Simulation::new(preset("stonith")).unwrap();
     sim.run_until_ms(8_000.0).unwrap();
     assert!(check(&sim, "stale_write_landed").holds, "{:?}", sim.check_summary());
     assert_eq!(summary_number(&sim, "stale writes rejected: "), 1);
     assert_eq!(fact(&sim, 1, "admitted writer"), "node 3");
     assert_eq!(fact(&sim, 1, "highest token"), "2");
+}
+
+#[test]
+fn stonith_waits_for_the_storage_before_handing_over() {
+    let mut s = preset("stonith");
+    s.faults
+        .push(ScheduledFault::lasting(1_000.0, Fault::Crash { node: 1 }, 4_000.0));
+    let mut sim = Simulation::new(s).unwrap();
+    sim.run_until_ms(4_900.0).unwrap();
+    // Client 2's lease ran out long ago, but the storage cannot confirm the fence.
+    assert_eq!(fact(&sim, 0, "holder"), "none");
+    assert_eq!(fact(&sim, 0, "fencing for"), "node 3");
+    assert_eq!(fact(&sim, 3, "believes it holds"), "nothing");
+    sim.run_until_ms(6_000.0).unwrap();
+    assert_eq!(
+        fact(&sim, 0, "holder"),
+        "node 3",
+        "handed over once the storage is back"
+    );
+    assert!(check(&sim, "stale_write_landed").holds);
 }
 
 #[test]
@@ -243,7 +262,7 @@ fn roles_and_tokens_are_drawn_and_the_layout_fits() {
 
 #[test]
 fn same_seed_same_trace() {
-    for name in ["expired-lease", "fencing-tokens"] {
+    for name in ["expired-lease", "fencing-tokens", "stonith"] {
         let hash = |_| {
             let mut sim = Simulation::new(preset(name)).unwrap();
             sim.run_until_ms(10_000.0).unwrap();

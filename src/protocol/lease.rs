@@ -15,7 +15,8 @@
 //! rejects a write with a lower one. With `stonith`, the lock server fences at the
 //! storage before every hand-over: it tells the storage which client alone may write now
 //! and waits for the storage to confirm before granting (a storage-level reservation, as
-//! SCSI persistent reservations do). Killing the old holder by message would not do: a
+//! SCSI persistent reservations do); while the storage cannot confirm, nobody gets the
+//! lease (safety before availability). Killing the old holder by message would not do: a
 //! paused process reads its mail only after it wakes, and by then it may have written.
 //!
 //! Durable: the server's token counter; the storage's highest token, admitted client and
@@ -366,6 +367,8 @@ struct Server {
     /// STONITH: a hand-over waiting for the storage's confirmation (client, token, the
     /// client's ask time to echo).
     fencing: Option<(NodeId, u64, Micros)>,
+    /// Generation of the fence-retry timer: one chain at a time.
+    fence_gen: u64,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -475,7 +478,8 @@ impl Lease {
     fn send_fence(&mut self, ctx: &mut Ctx<LeaseMsg, LeaseObs>) {
         if let Some((holder, token, _)) = self.server.fencing {
             ctx.send(STORAGE, LeaseMsg::Fence { holder, token });
-            ctx.set_timer(self.config.retry_us, FENCE_RETRY);
+            self.server.fence_gen += 1;
+            ctx.set_timer(self.config.retry_us, FENCE_RETRY | self.server.fence_gen << 8);
         }
     }
 
@@ -686,7 +690,7 @@ impl Protocol for Lease {
 
     fn on_timer(&mut self, tag: TimerTag, ctx: &mut Ctx<LeaseMsg, LeaseObs>) {
         match self.id {
-            SERVER if tag == FENCE_RETRY => self.send_fence(ctx),
+            SERVER if tag & 0xFF == FENCE_RETRY && tag >> 8 == self.server.fence_gen => self.send_fence(ctx),
             SERVER | STORAGE => {}
             _ => self.client_timer(tag, ctx),
         }

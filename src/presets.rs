@@ -505,6 +505,25 @@ pub const PRESETS: &[Preset] = &[
         build: || expired_lease("Fencing tokens", true),
     },
     Preset {
+        name: "stonith",
+        title: "STONITH: fence before hand-over",
+        class: "split brain",
+        summary: "The same GC pause, with a storage that does not check tokens. Instead, before the lock server \
+                  hands the lease to client 3, it tells the storage that only client 3 may write now, and waits \
+                  for the storage to confirm (\"shoot the other node in the head\", done at the storage).",
+        watch: "At about 4.5 s client 2 wakes and sends its stale write: the storage turns it away because client \
+                2 was fenced out. The stale-write check stays green.",
+        try_next: "Crash the storage (node 1) while client 3 holds the lease, then pause client 3: no one gets the \
+                   lease until the storage confirms a fence. Safety costs availability.",
+        build: || {
+            let mut s = expired_lease("STONITH: fence before hand-over", false);
+            if let ProtocolSpec::Lease(spec) = &mut s.protocol {
+                spec.stonith = true;
+            }
+            s
+        },
+    },
+    Preset {
         name: "cap-cp",
         title: "CAP: CP refuses",
         class: "network partition (full)",

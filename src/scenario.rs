@@ -436,7 +436,10 @@ impl Scenario {
                 format!("must be between 1 and {MAX_NODES}, got {}", self.nodes),
             ));
         }
-        self.protocol.check(self.nodes).map_err(|e| e.within("protocol"))?;
+        // A protocol that needs more nodes names the top-level `nodes` field.
+        self.protocol
+            .check(self.nodes)
+            .map_err(|e| if e.field == "nodes" { e } else { e.within("protocol") })?;
         self.network.to_link().map_err(|e| e.within("network"))?;
         if self.faults.len() > MAX_FAULTS {
             return Err(InputError::new(

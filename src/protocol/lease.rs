@@ -15,7 +15,8 @@
 //! rejects a write with a lower one. With `stonith`, the lock server fences at the
 //! storage before every hand-over: it tells the storage which client alone may write now
 //! and waits for the storage to confirm before granting (a storage-level reservation, as
-//! SCSI persistent reservations do). Killing the old holder by message would not do: a
+//! SCSI persistent reservations do); while the storage cannot confirm, nobody gets the
+//! lease (safety before availability). Killing the old holder by message would not do: a
 //! paused process reads its mail only after it wakes, and by then it may have written.
 //!
 //! Durable: the server's token counter; the storage's highest token, admitted client and
@@ -31,7 +32,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::checks::{CheckView, Checks, Violation, WorldView};
+use crate::checks::{CheckView, Checks, Sampler, SeriesView, Violation, WorldView};
 use crate::error::InputError;
 use crate::fault::Damage;
 use crate::network::NodeId;
@@ -166,16 +167,23 @@ impl LeaseSpec {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LeaseMsg {
-    Acquire,
+    /// Sent at the client's local time `at`, echoed in the answer: the client measures its
+    /// lease from when it asked, which is before the server granted it.
+    Acquire {
+        at: Micros,
+    },
     Grant {
         token: u64,
+        at: Micros,
     },
     Busy,
     Renew {
         token: u64,
+        at: Micros,
     },
     Renewed {
         token: u64,
+        at: Micros,
     },
     RenewRefused {
         token: u64,
@@ -207,7 +215,7 @@ pub enum LeaseMsg {
 impl MessageInfo for LeaseMsg {
     fn kind(&self) -> u8 {
         match self {
-            LeaseMsg::Acquire => 0,
+            LeaseMsg::Acquire { .. } => 0,
             LeaseMsg::Grant { .. } => 1,
             LeaseMsg::Busy => 2,
             LeaseMsg::Renew { .. } => 3,
@@ -223,7 +231,7 @@ impl MessageInfo for LeaseMsg {
     }
     fn kind_name(&self) -> &'static str {
         match self {
-            LeaseMsg::Acquire => "acquire",
+            LeaseMsg::Acquire { .. } => "acquire",
             LeaseMsg::Grant { .. } => "grant",
             LeaseMsg::Busy => "busy",
             LeaseMsg::Renew { .. } => "renew",
@@ -239,13 +247,12 @@ impl MessageInfo for LeaseMsg {
     }
     fn digest(&self) -> u64 {
         let payload = match *self {
-            LeaseMsg::Acquire | LeaseMsg::Busy => 0,
-            LeaseMsg::Grant { token }
-            | LeaseMsg::Renew { token }
-            | LeaseMsg::Renewed { token }
-            | LeaseMsg::RenewRefused { token }
-            | LeaseMsg::Release { token }
-            | LeaseMsg::FenceAck { token } => token,
+            LeaseMsg::Busy => 0,
+            LeaseMsg::Acquire { at } => at,
+            LeaseMsg::Grant { token, at } | LeaseMsg::Renew { token, at } | LeaseMsg::Renewed { token, at } => {
+                token << 40 ^ at
+            }
+            LeaseMsg::RenewRefused { token } | LeaseMsg::Release { token } | LeaseMsg::FenceAck { token } => token,
             LeaseMsg::Write { token, seq } => token << 32 | seq as u64,
             LeaseMsg::Accepted { seq } | LeaseMsg::Rejected { seq } => seq as u64,
             LeaseMsg::Fence { holder, token } => token << 32 | holder as u64,
@@ -257,8 +264,9 @@ impl MessageInfo for LeaseMsg {
     }
     fn equivocate(&self, to: NodeId) -> Self {
         match *self {
-            LeaseMsg::Grant { token } => LeaseMsg::Grant {
+            LeaseMsg::Grant { token, at } => LeaseMsg::Grant {
                 token: token.wrapping_add(to as u64),
+                at,
             },
             other => other,
         }
@@ -266,12 +274,12 @@ impl MessageInfo for LeaseMsg {
     fn corrupt(&self, noise: u64) -> Self {
         let flip = |t: u64| t ^ (1 << (noise % 8));
         match *self {
-            LeaseMsg::Grant { token } => LeaseMsg::Grant { token: flip(token) },
+            LeaseMsg::Grant { token, at } => LeaseMsg::Grant { token: flip(token), at },
             LeaseMsg::Write { token, seq } => LeaseMsg::Write {
                 token: flip(token),
                 seq,
             },
-            LeaseMsg::Renew { token } => LeaseMsg::Renew { token: flip(token) },
+            LeaseMsg::Renew { token, at } => LeaseMsg::Renew { token: flip(token), at },
             other => other,
         }
     }
@@ -356,14 +364,17 @@ struct Server {
     quiet_until_us: Micros,
     /// STONITH: the client the storage last confirmed as sole writer.
     fenced_for: Option<NodeId>,
-    /// STONITH: a hand-over waiting for the storage's confirmation (client, token).
-    fencing: Option<(NodeId, u64)>,
+    /// STONITH: a hand-over waiting for the storage's confirmation (client, token, the
+    /// client's ask time to echo).
+    fencing: Option<(NodeId, u64, Micros)>,
+    /// Generation of the fence-retry timer: one chain at a time.
+    fence_gen: u64,
 }
 
 #[derive(Clone, Debug, Default)]
 struct Client {
-    /// When the pending acquire or renew was sent (local).
-    asked_us: Option<Micros>,
+    /// Answers to asks sent before this local time are void (it dropped that lease).
+    min_ask_us: Micros,
     /// Token and local end of belief, while it believes it holds the lease.
     holding: Option<(u64, Micros)>,
     /// When it got the lease (local), to release after `hold`.
@@ -410,7 +421,10 @@ impl Lease {
         let now = ctx.now_local_us;
         let live = self.server.lease.filter(|&(_, _, exp)| now < exp);
         match msg {
-            LeaseMsg::Acquire => {
+            LeaseMsg::Acquire { at } => {
+                if self.server.fencing.is_some_and(|(c, _, _)| c == from) {
+                    return; // its grant follows the storage's confirmation
+                }
                 let busy = now < self.server.quiet_until_us
                     || self.server.fencing.is_some()
                     || live.is_some_and(|(holder, _, _)| holder != from);
@@ -421,52 +435,51 @@ impl Lease {
                     // The holder asks again (it lost the grant): it gets its lease back.
                     self.server.lease = Some((from, token, now + self.config.lease_us));
                     ctx.observe(LeaseObs::Renewed { client: from, token });
-                    return ctx.send(from, LeaseMsg::Grant { token });
+                    return ctx.send(from, LeaseMsg::Grant { token, at });
                 }
                 self.durable.last_token += 1;
                 let token = self.durable.last_token;
                 if self.config.stonith && self.server.fenced_for != Some(from) {
-                    self.server.fencing = Some((from, token));
+                    self.server.fencing = Some((from, token, at));
                     self.send_fence(ctx);
                 } else {
-                    self.grant(from, token, ctx);
+                    self.grant(from, token, at, ctx);
                 }
             }
-            LeaseMsg::Renew { token } => match live {
+            LeaseMsg::Renew { token, at } => match live {
                 Some((holder, t, _)) if holder == from && t == token => {
                     self.server.lease = Some((from, token, now + self.config.lease_us));
                     ctx.observe(LeaseObs::Renewed { client: from, token });
-                    ctx.send(from, LeaseMsg::Renewed { token });
+                    ctx.send(from, LeaseMsg::Renewed { token, at });
                 }
                 _ => ctx.send(from, LeaseMsg::RenewRefused { token }),
             },
-            LeaseMsg::Release { token } => {
-                if live.is_some_and(|(holder, t, _)| holder == from && t == token) {
-                    self.server.lease = None;
-                    ctx.observe(LeaseObs::Released { token });
-                }
+            LeaseMsg::Release { token } if live.is_some_and(|(holder, t, _)| holder == from && t == token) => {
+                self.server.lease = None;
+                ctx.observe(LeaseObs::Released { token });
             }
             LeaseMsg::FenceAck { token } => {
-                if let Some((client, t)) = self.server.fencing.filter(|&(_, t)| t == token) {
+                if let Some((client, t, at)) = self.server.fencing.filter(|&(_, t, _)| t == token) {
                     self.server.fencing = None;
                     self.server.fenced_for = Some(client);
-                    self.grant(client, t, ctx);
+                    self.grant(client, t, at, ctx);
                 }
             }
             _ => {}
         }
     }
 
-    fn grant(&mut self, client: NodeId, token: u64, ctx: &mut Ctx<LeaseMsg, LeaseObs>) {
+    fn grant(&mut self, client: NodeId, token: u64, at: Micros, ctx: &mut Ctx<LeaseMsg, LeaseObs>) {
         self.server.lease = Some((client, token, ctx.now_local_us + self.config.lease_us));
         ctx.observe(LeaseObs::Granted { client, token });
-        ctx.send(client, LeaseMsg::Grant { token });
+        ctx.send(client, LeaseMsg::Grant { token, at });
     }
 
     fn send_fence(&mut self, ctx: &mut Ctx<LeaseMsg, LeaseObs>) {
-        if let Some((holder, token)) = self.server.fencing {
+        if let Some((holder, token, _)) = self.server.fencing {
             ctx.send(STORAGE, LeaseMsg::Fence { holder, token });
-            ctx.set_timer(self.config.retry_us, FENCE_RETRY);
+            self.server.fence_gen += 1;
+            ctx.set_timer(self.config.retry_us, FENCE_RETRY | self.server.fence_gen << 8);
         }
     }
 
@@ -500,8 +513,7 @@ impl Lease {
     // ---- client ----
 
     fn ask(&mut self, ctx: &mut Ctx<LeaseMsg, LeaseObs>) {
-        self.client.asked_us = Some(ctx.now_local_us);
-        ctx.send(SERVER, LeaseMsg::Acquire);
+        ctx.send(SERVER, LeaseMsg::Acquire { at: ctx.now_local_us });
         self.arm_acquire(self.config.retry_us, ctx);
     }
 
@@ -515,7 +527,8 @@ impl Lease {
     /// Believes until `asked + lease − margin` by its own clock.
     fn believe(&mut self, token: u64, asked_us: Micros, ctx: &mut Ctx<LeaseMsg, LeaseObs>) {
         let until = asked_us + self.config.lease_us - self.config.margin_us;
-        if until <= ctx.now_local_us {
+        let current = self.client.holding.filter(|&(t, _)| t == token).map_or(0, |(_, u)| u);
+        if until <= ctx.now_local_us || until <= current {
             return; // the answer came too late to be of use
         }
         self.client.holding = Some((token, until));
@@ -526,7 +539,7 @@ impl Lease {
     fn drop_lease(&mut self, ctx: &mut Ctx<LeaseMsg, LeaseObs>, rest_us: Micros) {
         self.client.holding = None;
         self.client.prepared = None;
-        self.client.asked_us = None;
+        self.client.min_ask_us = ctx.now_local_us;
         self.client.releasing = false;
         self.client.lease_gen += 1;
         self.arm_acquire(rest_us, ctx);
@@ -534,14 +547,8 @@ impl Lease {
 
     fn client_message(&mut self, msg: LeaseMsg, ctx: &mut Ctx<LeaseMsg, LeaseObs>) {
         match msg {
-            LeaseMsg::Grant { token } => {
-                let Some(asked) = self.client.asked_us.take() else {
-                    return;
-                };
-                if self.client.holding.is_some() {
-                    return;
-                }
-                self.believe(token, asked, ctx);
+            LeaseMsg::Grant { token, at } if at >= self.client.min_ask_us && self.client.holding.is_none() => {
+                self.believe(token, at, ctx);
                 if self.client.holding.is_some() {
                     self.client.since_us = ctx.now_local_us;
                     self.client.prepared = Some(token);
@@ -552,18 +559,11 @@ impl Lease {
                     ctx.set_timer(self.config.renew_every_us, RENEW | gen);
                 }
             }
-            LeaseMsg::Busy => {} // the ACQUIRE timer asks again
-            LeaseMsg::Renewed { token } => {
-                if let (Some((t, _)), Some(asked)) = (self.client.holding, self.client.asked_us.take()) {
-                    if t == token {
-                        self.believe(token, asked, ctx);
-                    }
-                }
+            LeaseMsg::Renewed { token, at } if self.client.holding.is_some_and(|(t, _)| t == token) => {
+                self.believe(token, at, ctx);
             }
-            LeaseMsg::RenewRefused { token } => {
-                if self.client.holding.is_some_and(|(t, _)| t == token) {
-                    self.drop_lease(ctx, self.config.retry_us);
-                }
+            LeaseMsg::RenewRefused { token } if self.client.holding.is_some_and(|(t, _)| t == token) => {
+                self.drop_lease(ctx, self.config.retry_us);
             }
             LeaseMsg::Accepted { .. } => {
                 self.client.unacked = self.client.unacked.saturating_sub(1);
@@ -620,8 +620,7 @@ impl Lease {
                     self.client.releasing = true;
                     return;
                 }
-                self.client.asked_us = Some(now);
-                ctx.send(SERVER, LeaseMsg::Renew { token });
+                ctx.send(SERVER, LeaseMsg::Renew { token, at: now });
                 ctx.set_timer(self.config.renew_every_us, RENEW | gen << 8);
             }
             EXPIRE if gen == self.client.expire_gen && self.client.holding.is_some() => {
@@ -705,7 +704,7 @@ impl Protocol for Lease {
 
     fn on_timer(&mut self, tag: TimerTag, ctx: &mut Ctx<LeaseMsg, LeaseObs>) {
         match self.id {
-            SERVER if tag == FENCE_RETRY => self.send_fence(ctx),
+            SERVER if tag & 0xFF == FENCE_RETRY && tag >> 8 == self.server.fence_gen => self.send_fence(ctx),
             SERVER | STORAGE => {}
             _ => self.client_timer(tag, ctx),
         }
@@ -731,7 +730,7 @@ impl Protocol for Lease {
                     _ => facts.push(fact("holder", "none".into())),
                 }
                 facts.push(fact("last token (durable)", self.durable.last_token.to_string()));
-                if let Some((c, _)) = self.server.fencing {
+                if let Some((c, _, _)) = self.server.fencing {
                     facts.push(fact("fencing for", format!("node {c}")));
                 }
             }
@@ -800,6 +799,10 @@ impl Protocol for Lease {
     }
 }
 
+/// How often the checkers sample their series, and how many samples they keep.
+const SAMPLE_US: Micros = 100_000;
+const SAMPLES_MAX: usize = 600;
+
 /// The lease service's checkers.
 #[derive(Clone, Debug)]
 pub struct LeaseChecks {
@@ -813,6 +816,8 @@ pub struct LeaseChecks {
     rejected: u64,
     exclusion: Violation,
     believers: Vec<NodeId>,
+    /// Believers, stale writes landed and stale writes rejected, over time.
+    sampler: Sampler,
 }
 
 impl Checks<Lease> for LeaseChecks {
@@ -827,6 +832,7 @@ impl Checks<Lease> for LeaseChecks {
             rejected: 0,
             exclusion: Violation::default(),
             believers: Vec::new(),
+            sampler: Sampler::new(SAMPLE_US, 3, SAMPLES_MAX),
         }
     }
 
@@ -860,6 +866,29 @@ impl Checks<Lease> for LeaseChecks {
             }
         }
         self.exclusion.update(world.now_us, self.believers.len() > 1);
+        if self.sampler.due(world.now_us) {
+            let row = [
+                self.believers.len() as f64,
+                self.stale_landed as f64,
+                self.rejected as f64,
+            ];
+            self.sampler.push(world.now_us, &row);
+        }
+    }
+
+    fn series(&self) -> Vec<SeriesView> {
+        vec![
+            self.sampler.series(
+                0,
+                "lease_believers",
+                "Clients that believe they hold the lease",
+                "clients",
+            ),
+            self.sampler
+                .series(1, "stale_writes_landed", "Stale writes landed", "writes"),
+            self.sampler
+                .series(2, "stale_writes_rejected", "Stale writes rejected", "writes"),
+        ]
     }
 
     fn report(&self, now_us: Micros) -> Vec<CheckView> {

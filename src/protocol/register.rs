@@ -31,17 +31,20 @@
 //! the highest version read; AP: the replica's own value), so writes form a tree. An
 //! acknowledged write W is displaced by a value V when W is not V or an ancestor of V and
 //! no write on V's branch overlapped W in real time (overlapping writes may be ordered
-//! either way). `acked_writes_lost`: when every replica is up and they agree on a value,
-//! each acknowledged write not yet settled is settled or, if displaced, lost.
+//! either way). `acked_writes_lost`: when a majority of replicas is up and every live one
+//! holds the same value, each acknowledged write not yet settled is settled or, if
+//! displaced, lost. History older than 30 s is forgotten at such moments; what the checker
+//! cannot trace back it does not flag.
 //! `stale_reads`: a read returned a value that displaces a write acknowledged before the
-//! read began. `diverged_replicas`: live replicas have disagreed for longer than two
+//! read began. `diverged_replicas`: live replicas have held conflicting values (neither
+//! descends from the other; a replica merely behind does not count) for longer than two
 //! gossip rounds and 200 ms. `minority_refusals`: a measure of refused requests.
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::checks::{CheckView, Checks, Violation, WorldView};
+use crate::checks::{CheckView, Checks, Sampler, SeriesView, Violation, WorldView};
 use crate::error::InputError;
 use crate::fault::Damage;
 use crate::network::NodeId;
@@ -828,6 +831,16 @@ struct WriteRec {
 const HISTORY_US: Micros = 30_000_000;
 /// Longest ancestry walk (a bound, never reached with the history above).
 const MAX_WALK: usize = 200_000;
+/// How often the checkers sample their series, and how many samples they keep.
+const SAMPLE_US: Micros = 100_000;
+const SAMPLES_MAX: usize = 600;
+/// How many of the latest acknowledged writes a read is checked against.
+const STALE_CHECK_MAX: usize = 256;
+/// Most acknowledged writes awaiting agreement; older ones go unchecked beyond this.
+const PENDING_MAX: usize = 50_000;
+/// Most write records kept; past this, history older than `HISTORY_US` is pruned even
+/// without agreement.
+const RECORDS_MAX: usize = 200_000;
 /// How many lost writes and stale reads the checker names.
 const NAMED_MAX: usize = 16;
 
@@ -851,10 +864,17 @@ pub struct RegisterChecks {
     refused: u64,
     timed_out: u64,
     diverged: Violation,
-    diverged_since_us: Option<Micros>,
-    diverged_nodes: Vec<NodeId>,
+    /// Each replica's value (write) as last seen; None while crashed.
+    values: Vec<Option<u64>>,
+    conflict_since_us: Option<Micros>,
+    conflicting: Vec<NodeId>,
+    lagging: u32,
     pruned_at_us: Micros,
+    unchecked: u64,
+    /// Lost writes, stale reads, refusals and conflicting replicas, over time.
+    sampler: Sampler,
     scratch: Vec<u64>,
+    lineage_scratch: Vec<u64>,
 }
 
 impl RegisterChecks {
@@ -866,43 +886,98 @@ impl RegisterChecks {
         x.invoked_us < end(y) && y.invoked_us < end(x)
     }
 
-    /// Whether value `v` displaces acknowledged write `w` (see the module doc).
-    fn displaces(&mut self, v: u64, w: u64) -> bool {
-        if v == w {
-            return false;
+    /// Live replicas whose values conflict (neither descends from the other), into
+    /// `conflicting`; a replica that is merely behind does not conflict.
+    fn find_conflicts(&mut self) {
+        self.conflicting.clear();
+        self.lagging = 0;
+        let mut distinct: Vec<u64> = self.values.iter().flatten().copied().collect();
+        distinct.sort_unstable();
+        distinct.dedup();
+        if distinct.len() < 2 {
+            return;
         }
-        self.scratch.clear();
-        let mut at = Some(w);
-        while let Some(x) = at {
-            if self.scratch.len() >= MAX_WALK {
-                break;
+        let mut lineages: Vec<Vec<u64>> = Vec::with_capacity(distinct.len());
+        for &v in &distinct {
+            let mut line = Vec::new();
+            Self::lineage(&self.writes, v, &mut line);
+            lineages.push(line);
+        }
+        let mut bad = vec![false; distinct.len()];
+        for a in 0..distinct.len() {
+            for b in a + 1..distinct.len() {
+                let related =
+                    lineages[a].binary_search(&distinct[b]).is_ok() || lineages[b].binary_search(&distinct[a]).is_ok();
+                if !related {
+                    bad[a] = true;
+                    bad[b] = true;
+                }
             }
-            self.scratch.push(x);
-            at = self.writes.get(&x).and_then(|r| r.parent);
         }
-        self.scratch.sort_unstable();
-        let mut at = Some(v);
+        for (i, value) in self.values.iter().enumerate() {
+            let Some(v) = value else { continue };
+            let k = distinct.binary_search(v).expect("listed");
+            if bad[k] {
+                self.conflicting.push(i as NodeId);
+            } else if (lineages.iter().enumerate()).any(|(j, line)| j != k && line.binary_search(v).is_ok()) {
+                self.lagging += 1;
+            }
+        }
+    }
+
+    /// The ancestors of `v` and `v` itself, sorted, into `out`; false if the walk ran
+    /// into pruned history (then the list is partial).
+    fn lineage(writes: &BTreeMap<u64, WriteRec>, v: u64, out: &mut Vec<u64>) -> bool {
+        out.clear();
+        let mut at = v;
+        let complete = loop {
+            out.push(at);
+            match writes.get(&at).map(|r| r.parent) {
+                Some(Some(parent)) if out.len() < MAX_WALK => at = parent,
+                Some(None) => break true,
+                _ => break false,
+            }
+        };
+        out.sort_unstable();
+        complete
+    }
+
+    /// Whether value `v` displaces acknowledged write `w` (see the module doc), given
+    /// `v`'s lineage. Unknown (history pruned) counts as not displaced: the checker flags
+    /// only what it can show.
+    fn displaces(&mut self, v: u64, w: u64, v_lineage: &[u64]) -> bool {
+        if v_lineage.binary_search(&w).is_ok() {
+            return false; // w is v or an ancestor of v
+        }
+        let mut w_lineage = std::mem::take(&mut self.scratch);
+        let w_complete = Self::lineage(&self.writes, w, &mut w_lineage);
+        let mut at = v;
         let mut steps = 0;
-        while let Some(x) = at {
-            if self.scratch.binary_search(&x).is_ok() {
-                return x != w; // met w's line: w is an ancestor of v, or they forked
+        let displaced = loop {
+            if w_lineage.binary_search(&at).is_ok() {
+                break true; // the fork: v's branch from here on never saw w
             }
-            if self.overlap(x, w) {
-                return false; // a write on v's branch overlapped w: either order is fine
+            if self.overlap(at, w) {
+                break false; // a write on v's branch overlapped w: either order is fine
             }
             steps += 1;
-            if steps >= MAX_WALK {
-                return false;
+            match self.writes.get(&at).map(|r| r.parent) {
+                Some(Some(parent)) if steps < MAX_WALK => at = parent,
+                // Both lines end at the root without meeting: only if both are complete.
+                Some(None) => break w_complete,
+                _ => break false,
             }
-            at = self.writes.get(&x).and_then(|r| r.parent);
-        }
-        true
+        };
+        self.scratch = w_lineage;
+        displaced
     }
 
     fn resolve(&mut self, now_us: Micros, v: u64) {
         let pending = std::mem::take(&mut self.pending);
+        let mut v_lineage = std::mem::take(&mut self.lineage_scratch);
+        Self::lineage(&self.writes, v, &mut v_lineage);
         for &w in &pending {
-            if self.displaces(v, w) {
+            if self.displaces(v, w, &v_lineage) {
                 self.lost_count += 1;
                 if self.lost_named.len() < NAMED_MAX {
                     self.lost_named.push(w);
@@ -912,15 +987,28 @@ impl RegisterChecks {
                 self.settled += 1;
             }
         }
+        self.lineage_scratch = v_lineage;
         self.pending = pending;
         self.pending.clear();
         if now_us >= self.pruned_at_us + HISTORY_US {
-            self.pruned_at_us = now_us;
-            let horizon = now_us - HISTORY_US;
-            self.writes
-                .retain(|&id, r| id == v || id == 0 || r.invoked_us >= horizon);
-            self.reads.retain(|_, &mut start| start >= horizon);
+            self.prune(now_us, Some(v));
         }
+    }
+
+    /// Forgets writes begun more than `HISTORY_US` ago; `root` (the agreed value) stays,
+    /// as the root of everything after it.
+    fn prune(&mut self, now_us: Micros, root: Option<u64>) {
+        self.pruned_at_us = now_us;
+        let horizon = now_us.saturating_sub(HISTORY_US);
+        let mut pending = self.pending.clone();
+        pending.sort_unstable();
+        self.writes.retain(|id, r| {
+            Some(*id) == root || *id == 0 || r.invoked_us >= horizon || pending.binary_search(id).is_ok()
+        });
+        if let Some(r) = root.and_then(|v| self.writes.get_mut(&v)) {
+            r.parent = None;
+        }
+        self.reads.retain(|_, &mut start| start >= horizon);
     }
 
     pub fn lost(&self) -> u64 {
@@ -956,10 +1044,15 @@ impl Checks<Register> for RegisterChecks {
             refused: 0,
             timed_out: 0,
             diverged: Violation::default(),
-            diverged_since_us: None,
-            diverged_nodes: Vec::new(),
+            values: vec![None; config.replicas as usize],
+            conflict_since_us: None,
+            conflicting: Vec::new(),
+            lagging: 0,
             pruned_at_us: 0,
+            unchecked: 0,
+            sampler: Sampler::new(SAMPLE_US, 4, SAMPLES_MAX),
             scratch: Vec::new(),
+            lineage_scratch: Vec::new(),
         }
     }
 
@@ -983,8 +1076,15 @@ impl Checks<Register> for RegisterChecks {
             RegisterObs::Acked { write } => {
                 if let Some(r) = self.writes.get_mut(&write) {
                     r.acked_us = Some(now_us);
+                    if self.pending.len() >= PENDING_MAX {
+                        self.pending.remove(0);
+                        self.unchecked += 1;
+                    }
                     self.pending.push(write);
                     self.acked += 1;
+                }
+                if self.writes.len() > RECORDS_MAX {
+                    self.prune(now_us, None);
                 }
             }
             RegisterObs::ReadBegin { read } => {
@@ -992,10 +1092,16 @@ impl Checks<Register> for RegisterChecks {
             }
             RegisterObs::ReadDone { read, write } => {
                 let Some(start) = self.reads.remove(&read) else { return };
-                let before: Vec<u64> = (self.pending.iter().copied())
+                // The most recent acknowledged writes that ended before the read began.
+                let before: Vec<u64> = (self.pending.iter().rev().copied())
                     .filter(|w| self.writes.get(w).and_then(|r| r.acked_us).is_some_and(|t| t < start))
+                    .take(STALE_CHECK_MAX)
                     .collect();
-                if let Some(&w) = before.iter().find(|&&w| self.displaces(write, w)) {
+                let mut lineage = std::mem::take(&mut self.lineage_scratch);
+                Self::lineage(&self.writes, write, &mut lineage);
+                let missed = before.iter().copied().find(|&w| self.displaces(write, w, &lineage));
+                self.lineage_scratch = lineage;
+                if let Some(w) = missed {
                     self.stale_count += 1;
                     if self.stale_named.len() < NAMED_MAX {
                         self.stale_named.push((read, w));
@@ -1010,53 +1116,82 @@ impl Checks<Register> for RegisterChecks {
 
     fn after_event(&mut self, world: &WorldView<'_, Register>) {
         let replicas = &world.protocols[..self.replicas as usize];
-        let mut all_up = true;
+        let mut up = 0;
         let mut first: Option<u64> = None;
         let mut agree = true;
-        for p in replicas {
-            match p {
-                Some(p) => {
-                    let w = p.cell().write;
-                    match first {
-                        None => first = Some(w),
-                        Some(f) if f != w => agree = false,
-                        _ => {}
-                    }
-                }
-                None => all_up = false,
+        let mut changed = false;
+        for (i, p) in replicas.iter().enumerate() {
+            let value = p.as_ref().map(|p| p.cell().write);
+            if self.values[i] != value {
+                self.values[i] = value;
+                changed = true;
+            }
+            let Some(w) = value else { continue };
+            up += 1;
+            match first {
+                None => first = Some(w),
+                Some(f) if f != w => agree = false,
+                _ => {}
             }
         }
         let now = world.now_us;
-        // Divergence among live replicas.
-        if agree {
-            self.diverged_since_us = None;
-        } else if self.diverged_since_us.is_none() {
-            self.diverged_since_us = Some(now);
+        if changed {
+            self.find_conflicts();
+            match (self.conflicting.is_empty(), self.conflict_since_us) {
+                (false, None) => self.conflict_since_us = Some(now),
+                (true, Some(_)) => self.conflict_since_us = None,
+                _ => {}
+            }
         }
         let too_long = self
-            .diverged_since_us
+            .conflict_since_us
             .is_some_and(|since| now - since > self.divergence_limit_us);
-        if too_long != !self.diverged.holds() {
+        if too_long == self.diverged.holds() {
             self.diverged.update(now, too_long);
-            self.diverged_nodes = if too_long {
-                (0..self.replicas).filter(|&i| replicas[i as usize].is_some()).collect()
-            } else {
-                Vec::new()
-            };
         }
-        if let (true, true, Some(v)) = (all_up, agree, first) {
+        if let (true, true, Some(v)) = (up * 2 > self.replicas, agree, first) {
             if !self.pending.is_empty() {
                 self.resolve(now, v);
             }
         }
+        if self.sampler.due(now) {
+            let row = [
+                self.lost_count as f64,
+                self.stale_count as f64,
+                self.refused as f64,
+                self.conflicting.len() as f64,
+            ];
+            self.sampler.push(now, &row);
+        }
+    }
+
+    fn series(&self) -> Vec<SeriesView> {
+        vec![
+            self.sampler
+                .series(0, "acked_writes_lost", "Acknowledged writes lost", "writes"),
+            self.sampler.series(1, "stale_reads", "Stale reads", "reads"),
+            self.sampler.series(2, "refused", "Requests refused", "requests"),
+            self.sampler.series(
+                3,
+                "conflicting_replicas",
+                "Replicas holding conflicting values",
+                "replicas",
+            ),
+        ]
     }
 
     fn report(&self, now_us: Micros) -> Vec<CheckView> {
         let name = |w: u64| format!("node {} op {}", w >> 32, w & 0xFFFF_FFFF);
         let lost_detail = if self.lost_count == 0 {
             format!(
-                "{} acknowledged writes, {} settled, none lost",
-                self.acked, self.settled
+                "{} acknowledged writes, {} settled, none lost{}",
+                self.acked,
+                self.settled,
+                if self.unchecked > 0 {
+                    format!(" ({} too old to check)", self.unchecked)
+                } else {
+                    String::new()
+                }
             )
         } else {
             let named: Vec<String> = self.lost_named.iter().map(|&w| name(w)).collect();
@@ -1068,9 +1203,14 @@ impl Checks<Register> for RegisterChecks {
             Some(&(r, w)) => format!("{} stale reads; last: {} missed {}", self.stale_count, name(r), name(w)),
         };
         let stale_nodes = self.stale_named.iter().map(|&(r, _)| (r >> 32) as NodeId).collect();
-        let diverged_detail = match self.diverged_since_us {
-            Some(since) => format!("replicas disagree for {} ms", us_to_ms(now_us - since).round()),
-            None => "live replicas agree".into(),
+        let diverged_detail = match self.conflict_since_us {
+            Some(since) => format!(
+                "replicas {:?} hold conflicting values, for {} ms",
+                self.conflicting,
+                us_to_ms(now_us - since).round()
+            ),
+            None if self.lagging > 0 => format!("{} replica(s) behind, none conflicting", self.lagging),
+            None => "live replicas agree or are merely behind".into(),
         };
         let measure = Violation::default();
         vec![
@@ -1088,9 +1228,9 @@ impl Checks<Register> for RegisterChecks {
             ),
             self.diverged.view(
                 "diverged_replicas",
-                "Live replicas converge within two gossip rounds",
+                "Live replicas never hold conflicting values for longer than two gossip rounds",
                 diverged_detail,
-                self.diverged_nodes.clone(),
+                self.conflicting.clone(),
             ),
             measure.view(
                 "minority_refusals",

@@ -13,6 +13,7 @@ use crate::network::{Latency, LinkConfig, NodeId};
 use crate::node::Status;
 use crate::protocol::heartbeat::{Detector, HeartbeatConfig};
 use crate::protocol::phi::PhiConfig;
+use crate::protocol::swim::SwimSpec;
 use crate::time::{ms_to_us, Micros};
 
 /// A latency distribution as written in a scenario (milliseconds).
@@ -133,6 +134,8 @@ pub enum ProtocolSpec {
         #[serde(default, skip_serializing_if = "is_false")]
         checksum: bool,
     },
+    /// SWIM membership: probes, indirect probes, suspicion, gossip (`protocol::swim`).
+    Swim(SwimSpec),
 }
 
 fn is_false(b: &bool) -> bool {
@@ -253,6 +256,7 @@ impl ProtocolSpec {
     pub fn check(&self, nodes: u32) -> Result<(), InputError> {
         match self {
             ProtocolSpec::Heartbeat { .. } => self.heartbeat_config(nodes).map(drop),
+            ProtocolSpec::Swim(spec) => spec.config(nodes).map(drop),
         }
     }
 

@@ -13,6 +13,7 @@ use crate::fault::Fault;
 use crate::inspect::{Columns, NodeView, Snapshot};
 use crate::network::{LinkConfig, NodeId};
 use crate::protocol::heartbeat::Heartbeat;
+use crate::protocol::swim::Swim;
 use crate::protocol::Protocol;
 use crate::scenario::{duration_us, ProtocolSpec, Scenario, ScheduledFault};
 use crate::time::{ms_to_us, us_to_ms, Micros};
@@ -65,6 +66,7 @@ impl Simulation {
             spec @ ProtocolSpec::Heartbeat { .. } => {
                 world::<Heartbeat>(spec.heartbeat_config(nodes), nodes, link, seed, full_trace)
             }
+            ProtocolSpec::Swim(spec) => world::<Swim>(spec.config(nodes), nodes, link, seed, full_trace),
         };
         let mut sim = Simulation {
             scenario,

@@ -7,6 +7,8 @@
 
 pub mod heartbeat;
 pub mod phi;
+pub mod swim;
+pub mod swim_checks;
 
 use serde::Serialize;
 

@@ -101,7 +101,7 @@ pub struct SwimSpec {
     /// A fixed suspicion timeout instead.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub suspicion_ms: Option<f64>,
-    /// λ: each update is piggybacked ⌈λ·ln(n+1)⌉ times.
+    /// λ: each update is piggybacked ⌈λ·ln(n+1)⌉ times (at most 64).
     pub retransmit_mult: f64,
     /// Most updates carried by one message.
     pub piggyback_limit: u32,
@@ -231,7 +231,7 @@ impl SwimSpec {
             }
         };
         let lambda = factor(self.retransmit_mult, "retransmit_mult", 0.1, 100.0)?;
-        let retransmit = libm::ceil(lambda * libm::log(nodes as f64 + 1.0)).clamp(1.0, 1_000.0) as u32;
+        let retransmit = libm::ceil(lambda * libm::log(nodes as f64 + 1.0)).clamp(1.0, 64.0) as u32;
         if !(1..=32).contains(&self.piggyback_limit) {
             return Err(InputError::new(
                 "piggyback_limit",
@@ -458,19 +458,24 @@ pub enum SwimObs {
 #[derive(Clone, Debug, Default)]
 struct Gossip {
     buckets: Vec<Vec<Update>>,
+    /// Bit b set: bucket b is not empty (so an idle buffer costs one test per message).
+    nonempty: u64,
     len: usize,
 }
 
 impl Gossip {
     fn new(retransmit: u32) -> Gossip {
+        assert!((1..=64).contains(&retransmit), "a bucket per send, at most 64");
         Gossip {
             buckets: vec![Vec::new(); retransmit as usize],
+            nonempty: 0,
             len: 0,
         }
     }
 
     fn push(&mut self, u: Update) {
         self.buckets[0].push(u);
+        self.nonempty |= 1;
         self.len += 1;
     }
 
@@ -479,9 +484,15 @@ impl Gossip {
         let start = out.len();
         let mut taken: [(usize, Option<Update>); 32] = [(0, None); 32];
         let mut k = 0;
-        'outer: for b in 0..self.buckets.len() {
+        let mut mask = self.nonempty;
+        'outer: while mask != 0 {
+            let b = mask.trailing_zeros() as usize;
+            mask &= mask - 1;
             while out.len() < max {
-                let Some(u) = self.buckets[b].pop() else { continue 'outer };
+                let Some(u) = self.buckets[b].pop() else {
+                    self.nonempty &= !(1 << b);
+                    continue 'outer;
+                };
                 if !current(&u) {
                     self.len -= 1;
                     continue;
@@ -499,6 +510,7 @@ impl Gossip {
             let u = u.expect("taken");
             if next < self.buckets.len() {
                 self.buckets[next].push(u);
+                self.nonempty |= 1 << next;
             } else {
                 self.len -= 1;
             }
@@ -511,6 +523,9 @@ impl Gossip {
             b.retain(&current);
         }
         self.len = self.buckets.iter().map(Vec::len).sum();
+        self.nonempty = (self.buckets.iter().enumerate())
+            .filter(|(_, b)| !b.is_empty())
+            .fold(0, |m, (i, _)| m | 1 << i);
     }
 }
 
@@ -581,6 +596,8 @@ pub struct Swim {
     suspicion_gen: u64,
     gray: Option<GrayState>,
     rng: Rng,
+    /// Reused while building piggyback lists.
+    scratch: Vec<Update>,
     refutations: u32,
     notes: Vec<String>,
 }
@@ -663,7 +680,8 @@ impl Swim {
 
     /// The piggyback list for a message to `to`: its own entry first if we think it failed.
     fn piggyback(&mut self, to: NodeId) -> Box<[Update]> {
-        let mut out = Vec::with_capacity(self.config.piggyback);
+        let mut out = std::mem::take(&mut self.scratch);
+        out.clear();
         let own = self.table[to as usize];
         if state_of(own) != ALIVE {
             out.push(Update::Member { member: to, entry: own });
@@ -675,7 +693,10 @@ impl Swim {
             let (table, gray) = (&self.table, &self.gray);
             self.gossip.compact(|u| Self::current(table, gray, u));
         }
-        out.into_boxed_slice()
+        // One exact allocation (none when empty); the scratch list is reused.
+        let list = Box::from(&out[..]);
+        self.scratch = out;
+        list
     }
 
     fn set(&mut self, member: NodeId, new: u32, ctx: &mut Ctx<SwimMsg, SwimObs>) {
@@ -968,6 +989,7 @@ impl Protocol for Swim {
             suspicion_gen: 0,
             gray,
             rng,
+            scratch: Vec::new(),
             refutations: 0,
             notes: Vec::new(),
         };

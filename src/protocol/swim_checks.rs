@@ -19,8 +19,10 @@ use crate::network::NodeId;
 use crate::protocol::swim::{Swim, SwimConfig, SwimObs, ALIVE, DEAD};
 use crate::time::{us_to_ms, Micros};
 
-/// Nodes checked per event for crashes.
-const SWEEP: usize = 16;
+/// Nodes checked per event for crashes (all of them in clusters up to `SWEEP_ALL`). Each
+/// check touches another node's state: a cache miss at scale, so few per event.
+const SWEEP: usize = 2;
+const SWEEP_ALL: usize = 32;
 /// Crash episodes kept for the report.
 const EPISODES_MAX: usize = 256;
 /// Most nodes listed in a check's `nodes`.
@@ -295,7 +297,8 @@ impl Checks<Swim> for SwimChecks {
     fn after_event(&mut self, world: &WorldView<'_, Swim>) {
         self.now_us = world.now_us;
         let protocols = world.protocols;
-        for _ in 0..SWEEP.min(self.n) {
+        let sweep = if self.n <= SWEEP_ALL { self.n } else { SWEEP };
+        for _ in 0..sweep {
             let x = self.sweep;
             self.sweep = (self.sweep + 1) % self.n;
             self.fresh(x, protocols);

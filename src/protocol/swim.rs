@@ -50,9 +50,7 @@ use crate::error::InputError;
 use crate::fault::Damage;
 use crate::limits::PAGE_MAX_NODES;
 use crate::network::NodeId;
-use crate::protocol::{
-    Ctx, Durable, Fact, MessageInfo, NodeRender, PeerView, Protocol, ProtocolView, TimerTag,
-};
+use crate::protocol::{Ctx, Durable, Fact, MessageInfo, NodeRender, PeerView, Protocol, ProtocolView, TimerTag};
 use crate::rng::Rng;
 use crate::time::{ms_to_us, us_to_ms, Micros};
 
@@ -183,10 +181,7 @@ fn span_us(ms: f64, field: &str, min_us: Micros) -> Result<Micros, InputError> {
     if us < min_us || us > MAX_SPAN_US {
         return Err(InputError::new(
             field,
-            format!(
-                "must be between {} ms and 3 600 000 ms, got {ms}",
-                us_to_ms(min_us)
-            ),
+            format!("must be between {} ms and 3 600 000 ms, got {ms}", us_to_ms(min_us)),
         ));
     }
     Ok(us)
@@ -312,17 +307,27 @@ impl Update {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum SwimMsg {
     /// A direct probe; answered with `Ack { seq }`.
-    Ping { seq: u32, gossip: Box<[Update]> },
+    Ping {
+        seq: u32,
+        gossip: Box<[Update]>,
+    },
     /// Please ping `target` for me and forward its ack with my `seq`.
     PingReq {
         seq: u32,
         target: NodeId,
         gossip: Box<[Update]>,
     },
-    Ack { seq: u32, gossip: Box<[Update]> },
+    Ack {
+        seq: u32,
+        gossip: Box<[Update]>,
+    },
     /// A deep probe: real work (what a gray failure fails).
-    Work { id: u32 },
-    WorkDone { id: u32 },
+    Work {
+        id: u32,
+    },
+    WorkDone {
+        id: u32,
+    },
 }
 
 fn fold(mut h: u64, v: u64) -> u64 {
@@ -666,10 +671,7 @@ impl Swim {
         match *u {
             Update::Member { member, entry } => table[member as usize] == entry,
             Update::Gray {
-                target,
-                observer,
-                ver,
-                ..
+                target, observer, ver, ..
             } => gray.as_ref().is_some_and(|g| {
                 g.reports[target as usize]
                     .iter()
@@ -865,7 +867,11 @@ impl Swim {
             Some(rtt) => {
                 s.ok += 1;
                 let rtt = rtt.min(u32::MAX as u64) as u32;
-                s.lat_us = if s.ok == 1 { rtt } else { s.lat_us - s.lat_us / 4 + rtt / 4 };
+                s.lat_us = if s.ok == 1 {
+                    rtt
+                } else {
+                    s.lat_us - s.lat_us / 4 + rtt / 4
+                };
             }
             None => s.failed += 1,
         }
@@ -897,7 +903,14 @@ impl Swim {
         }
     }
 
-    fn absorb_report(&mut self, target: NodeId, observer: NodeId, ver: u32, bad: bool, ctx: &mut Ctx<SwimMsg, SwimObs>) {
+    fn absorb_report(
+        &mut self,
+        target: NodeId,
+        observer: NodeId,
+        ver: u32,
+        bad: bool,
+        ctx: &mut Ctx<SwimMsg, SwimObs>,
+    ) {
         let Some(g) = self.gray.as_mut() else { return };
         if target >= self.n || observer >= self.n {
             return;
@@ -932,9 +945,9 @@ impl Swim {
     }
 
     fn gray_list(&self) -> Vec<NodeId> {
-        self.gray.as_ref().map_or(Vec::new(), |g| {
-            (0..self.n).filter(|&m| g.flagged[m as usize]).collect()
-        })
+        self.gray
+            .as_ref()
+            .map_or(Vec::new(), |g| (0..self.n).filter(|&m| g.flagged[m as usize]).collect())
     }
 }
 
@@ -1000,8 +1013,10 @@ impl Protocol for Swim {
                 member: id,
                 entry: node.table[id as usize],
             });
-            node.notes
-                .push(format!("restarted: rejoined at incarnation {}", node.durable.incarnation));
+            node.notes.push(format!(
+                "restarted: rejoined at incarnation {}",
+                node.durable.incarnation
+            ));
         }
         // A random phase: members are not phase-locked.
         let phase = node.rng.between(1, config.period_us);

@@ -414,7 +414,8 @@ impl Checks<Swim> for SwimChecks {
             self.sampler
                 .series(0, "wrong_views", "live members with a wrong view", "members"),
             self.sampler.series(1, "false_deaths", "false deaths", "deaths"),
-            self.sampler.series(2, "gray_flagged", "members flagged gray by most", "members"),
+            self.sampler
+                .series(2, "gray_flagged", "members flagged gray by most", "members"),
         ]
     }
 }

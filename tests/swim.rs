@@ -8,7 +8,7 @@ mod common;
 use common::*;
 use faultline::presets;
 use faultline::protocol::swim::{GraySpec, SwimSpec};
-use faultline::scenario::{LatencySpec, ProtocolSpec, ScheduledFault};
+use faultline::scenario::{LatencySpec, NetworkSpec, ProtocolSpec, ScheduledFault};
 use faultline::{Fault, Scenario, Simulation};
 
 const PERIOD_MS: f64 = 200.0;
@@ -226,6 +226,57 @@ fn gossip_converges_at_a_thousand_members() {
     assert!(sim.check_summary().iter().any(|l| l == "false deaths: 0"));
 }
 
+/// (false deaths, mean time until the last member declared the crash dead) over `seeds`
+/// runs of 32 members on a network losing `loss` of all messages; n5 crashes at 10 s.
+fn lossy(loss: f64, suspicion_max_mult: f64, seeds: u64) -> (u64, f64) {
+    let (mut deaths, mut last_sum) = (0, 0.0);
+    for seed in 0..seeds {
+        let mut s = swim(
+            32,
+            seed,
+            SwimSpec {
+                suspicion_max_mult,
+                ..SwimSpec::default()
+            },
+        );
+        s.network = NetworkSpec {
+            loss,
+            ..NetworkSpec::default()
+        };
+        s.faults.push(ScheduledFault::at(10_000.0, Fault::Crash { node: 5 }));
+        let mut sim = Simulation::new(s).unwrap();
+        sim.run_until_ms(25_000.0).unwrap();
+        let false_dead = sim.checks().into_iter().find(|c| c.id == "false_dead").unwrap();
+        deaths += false_dead.violations;
+        let (_, detail) = check_detail(&sim, "dead_detected");
+        let times = detail
+            .strip_prefix("first/last member declared n5 dead after ")
+            .and_then(|t| t.strip_suffix(" ms"))
+            .unwrap_or_else(|| panic!("seed {seed}: {detail}"));
+        last_sum += times.split('/').nth(1).unwrap().parse::<f64>().unwrap();
+    }
+    (deaths, last_sum / seeds as f64)
+}
+
+/// The trade-off curve: the paper's fixed suspicion timeout against Lifeguard's dynamic one
+/// (6× the timeout for a lone accusation, down to 1× once 3 others confirm). Message loss
+/// makes lone false accusations; a real crash is confirmed by every prober at once.
+#[test]
+fn on_a_lossy_network_dynamic_suspicion_has_far_fewer_false_deaths_at_the_same_detection_time() {
+    const SEEDS: u64 = 30;
+    let (fixed_deaths, fixed_ms) = lossy(0.2, 1.0, SEEDS);
+    let (dynamic_deaths, dynamic_ms) = lossy(0.2, 6.0, SEEDS);
+    println!("fixed: {fixed_deaths} false deaths, {fixed_ms:.0} ms; dynamic: {dynamic_deaths}, {dynamic_ms:.0} ms");
+    assert!(
+        dynamic_deaths * 5 < fixed_deaths,
+        "dynamic suspicion: {dynamic_deaths} false deaths, fixed: {fixed_deaths}"
+    );
+    assert!(
+        dynamic_ms < fixed_ms * 1.15,
+        "detection barely slower: {dynamic_ms:.0} ms against {fixed_ms:.0} ms"
+    );
+}
+
 fn gray_scenario(seed: u64, fail: f64, slow_ms: f64) -> Scenario {
     let mut s = swim(
         8,
@@ -316,6 +367,8 @@ fn the_spec_is_validated_field_by_field() {
     assert_eq!(e.field, "protocol.ping_timeout_ms");
     let e = bad(r#"{"nodes": 5, "protocol": {"kind": "swim", "piggyback_limit": 0}}"#);
     assert_eq!(e.field, "protocol.piggyback_limit");
+    let e = bad(r#"{"nodes": 5, "protocol": {"kind": "swim", "suspicion_max_mult": 0.5}}"#);
+    assert_eq!(e.field, "protocol.suspicion_max_mult");
     let e = bad(r#"{"nodes": 5, "protocol": {"kind": "swim", "gray": {"observers": 0}}}"#);
     assert_eq!(e.field, "protocol.gray.observers");
     let e = bad(r#"{"nodes": 2000, "protocol": {"kind": "swim", "gray": {}}}"#);

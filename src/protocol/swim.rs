@@ -20,6 +20,13 @@
 //! sent `⌈λ·ln(n+1)⌉` times. A message to a member this node holds suspect or dead always
 //! carries that entry, so the accused hears of it at once.
 //!
+//! Dynamic suspicion (Lifeguard; option `suspicion_max_mult` > 1, default off): a fresh
+//! suspicion waits `suspicion_max_mult` × the timeout, and each independent accuser that
+//! confirms it (its own probe failed too; suspect updates carry their accuser) shortens
+//! it, down to the timeout after `confirmations` of them: ln(C+1)/ln(K+1) of the way. A
+//! lone accusation from message loss waits long enough to be refuted; a real crash, which
+//! every prober sees, is confirmed at once.
+//!
 //! Refutation: a member that hears it is suspect or dead at incarnation ≥ its own takes
 //! that incarnation + 1 and gossips `alive`. Durable state: the incarnation (and a boot
 //! count). Restart rule: a restarted member boots with incarnation + 1 and gossips `alive`,
@@ -42,7 +49,7 @@
 //! the piggyback list; nothing is O(n) per period except the gray option's median (≤ 1,000
 //! members).
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
@@ -99,6 +106,11 @@ pub struct SwimSpec {
     /// A fixed suspicion timeout instead.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub suspicion_ms: Option<f64>,
+    /// Lifeguard's dynamic suspicion: a suspicion starts at this many times the timeout
+    /// and falls to it as independent members confirm it (1: the paper's fixed timeout).
+    pub suspicion_max_mult: f64,
+    /// Confirmations (other accusers) that bring a dynamic suspicion down to the timeout.
+    pub confirmations: u32,
     /// λ: each update is piggybacked ⌈λ·ln(n+1)⌉ times (at most 64).
     pub retransmit_mult: f64,
     /// Most updates carried by one message.
@@ -116,6 +128,8 @@ impl Default for SwimSpec {
             indirect_k: 3,
             suspicion_mult: 5.0,
             suspicion_ms: None,
+            suspicion_max_mult: 1.0,
+            confirmations: 3,
             retransmit_mult: 3.0,
             piggyback_limit: 8,
             gray: None,
@@ -166,7 +180,11 @@ pub struct SwimConfig {
     pub period_us: Micros,
     pub ping_timeout_us: Micros,
     pub indirect_k: u32,
+    /// The suspicion timeout (with dynamic suspicion: its floor, after `confirmations`).
     pub suspicion_us: Micros,
+    /// A fresh, unconfirmed suspicion's timeout (equal to `suspicion_us` unless dynamic).
+    pub suspicion_max_us: Micros,
+    pub confirmations: u32,
     /// Times each update is piggybacked.
     pub retransmit: u32,
     pub piggyback: usize,
@@ -225,6 +243,14 @@ impl SwimSpec {
                 ((period_us as f64 * mult * scale) as Micros).clamp(1, MAX_SPAN_US)
             }
         };
+        let max_mult = factor(self.suspicion_max_mult, "suspicion_max_mult", 1.0, 100.0)?;
+        let suspicion_max_us = ((suspicion_us as f64 * max_mult) as Micros).min(MAX_SPAN_US);
+        if !(1..=32).contains(&self.confirmations) {
+            return Err(InputError::new(
+                "confirmations",
+                format!("must be between 1 and 32, got {}", self.confirmations),
+            ));
+        }
         let lambda = factor(self.retransmit_mult, "retransmit_mult", 0.1, 100.0)?;
         let retransmit = libm::ceil(lambda * libm::log(nodes as f64 + 1.0)).clamp(1.0, 64.0) as u32;
         if !(1..=32).contains(&self.piggyback_limit) {
@@ -242,6 +268,8 @@ impl SwimSpec {
             ping_timeout_us,
             indirect_k: self.indirect_k,
             suspicion_us,
+            suspicion_max_us,
+            confirmations: self.confirmations,
             retransmit,
             piggyback: self.piggyback_limit as usize,
             gray,
@@ -279,8 +307,9 @@ impl GraySpec {
 /// One piggybacked update.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Update {
-    /// `member` is in `entry` (incarnation << 2 | state).
-    Member { member: NodeId, entry: u32 },
+    /// `member` is in `entry` (incarnation << 2 | state), according to `from` (the
+    /// accuser, for a suspicion; the originator otherwise).
+    Member { member: NodeId, entry: u32, from: NodeId },
     /// `observer`'s verdict (version `ver`) on `target`'s real work: failing or not.
     Gray {
         target: NodeId,
@@ -293,7 +322,7 @@ pub enum Update {
 impl Update {
     fn digest(&self) -> u64 {
         match *self {
-            Update::Member { member, entry } => ((member as u64) << 32) | entry as u64,
+            Update::Member { member, entry, from } => fold(((member as u64) << 32) | entry as u64, from as u64),
             Update::Gray {
                 target,
                 observer,
@@ -349,7 +378,7 @@ impl SwimMsg {
         let mut m = self.clone();
         if let Some(g) = m.gossip_mut() {
             for u in g.iter_mut() {
-                if let Update::Member { member, entry } = u {
+                if let Update::Member { member, entry, .. } = u {
                     *entry = f(*member, *entry);
                 }
             }
@@ -545,6 +574,16 @@ const DEEP: TimerTag = 4;
 /// Carries the deep probe id in the upper bits.
 const DEEP_TIMEOUT: TimerTag = 5;
 
+/// A standing suspicion: the entry suspected, when, its deadline (local time) and who
+/// accused it (the first, then up to `confirmations` more).
+#[derive(Clone, Debug)]
+struct Suspicion {
+    entry: u32,
+    start_us: Micros,
+    deadline_us: Micros,
+    accusers: Vec<NodeId>,
+}
+
 #[derive(Clone, Copy, Debug)]
 struct Probe {
     target: NodeId,
@@ -595,9 +634,11 @@ pub struct Swim {
     probe: Option<Probe>,
     /// Ping-reqs served: (my seq, requester, their seq, local time).
     relays: Vec<(u32, NodeId, u32, Micros)>,
-    /// Suspicions awaiting their timeout: (local deadline, member, entry), oldest first.
-    suspicions: VecDeque<(Micros, NodeId, u32)>,
-    suspicion_timer: Option<u64>,
+    /// Suspicions awaiting their timeout, and their deadlines in order.
+    suspicions: BTreeMap<NodeId, Suspicion>,
+    deadlines: BTreeSet<(Micros, NodeId)>,
+    /// The armed suspicion timer: its generation and local deadline.
+    suspicion_timer: Option<(u64, Micros)>,
     suspicion_gen: u64,
     gray: Option<GrayState>,
     rng: Rng,
@@ -669,7 +710,7 @@ impl Swim {
 
     fn current(table: &[u32], gray: &Option<GrayState>, u: &Update) -> bool {
         match *u {
-            Update::Member { member, entry } => table[member as usize] == entry,
+            Update::Member { member, entry, .. } => table[member as usize] == entry,
             Update::Gray {
                 target, observer, ver, ..
             } => gray.as_ref().is_some_and(|g| {
@@ -686,7 +727,11 @@ impl Swim {
         out.clear();
         let own = self.table[to as usize];
         if state_of(own) != ALIVE {
-            out.push(Update::Member { member: to, entry: own });
+            out.push(Update::Member {
+                member: to,
+                entry: own,
+                from: self.id,
+            });
         }
         let (table, gray) = (&self.table, &self.gray);
         self.gossip
@@ -701,56 +746,102 @@ impl Swim {
         list
     }
 
-    fn set(&mut self, member: NodeId, new: u32, ctx: &mut Ctx<SwimMsg, SwimObs>) {
+    fn set(&mut self, member: NodeId, new: u32, from: NodeId, ctx: &mut Ctx<SwimMsg, SwimObs>) {
         let old = self.table[member as usize];
         self.table[member as usize] = new;
-        self.gossip.push(Update::Member { member, entry: new });
+        self.gossip.push(Update::Member {
+            member,
+            entry: new,
+            from,
+        });
+        if let Some(s) = self.suspicions.remove(&member) {
+            self.deadlines.remove(&(s.deadline_us, member));
+        }
+        if state_of(new) == SUSPECT {
+            let now = ctx.now_local_us;
+            let deadline_us = now + self.config.suspicion_max_us;
+            let mut accusers = Vec::with_capacity(self.config.confirmations as usize + 1);
+            accusers.push(from);
+            self.suspicions.insert(
+                member,
+                Suspicion {
+                    entry: new,
+                    start_us: now,
+                    deadline_us,
+                    accusers,
+                },
+            );
+            self.deadlines.insert((deadline_us, member));
+            self.arm_suspicion(ctx);
+        }
         let (was, now) = (state_of(old), state_of(new));
         if was != now {
             self.counts[was as usize] -= 1;
             self.counts[now as usize] += 1;
             ctx.observe(SwimObs::Member { member, state: now });
-            if now == SUSPECT {
-                let deadline = ctx.now_local_us + self.config.suspicion_us;
-                self.suspicions.push_back((deadline, member, new));
-                self.arm_suspicion(ctx);
-            }
             if self.gray.is_some() {
                 self.regray(member, ctx);
             }
-        } else if now == SUSPECT {
-            // Suspected again at a higher incarnation: a fresh timeout.
-            let deadline = ctx.now_local_us + self.config.suspicion_us;
-            self.suspicions.push_back((deadline, member, new));
-            self.arm_suspicion(ctx);
         }
     }
 
-    fn arm_suspicion(&mut self, ctx: &mut Ctx<SwimMsg, SwimObs>) {
-        if self.suspicion_timer.is_some() {
+    /// Another member (`from`) independently suspects `member` at `e`: with dynamic
+    /// suspicion the timeout shrinks, from `max` towards `min` as ln(C+1)/ln(K+1) for C of
+    /// K confirmations (Lifeguard), and the confirmation is gossiped on.
+    fn confirm(&mut self, member: NodeId, e: u32, from: NodeId, ctx: &mut Ctx<SwimMsg, SwimObs>) {
+        let (min, max, k) = (
+            self.config.suspicion_us,
+            self.config.suspicion_max_us,
+            self.config.confirmations,
+        );
+        if max == min {
+            return; // the paper's fixed timeout: confirmations change nothing
+        }
+        let Some(s) = self.suspicions.get_mut(&member) else {
+            return;
+        };
+        if s.entry != e || s.accusers.contains(&from) || s.accusers.len() > k as usize {
             return;
         }
-        if let Some(&(deadline, _, _)) = self.suspicions.front() {
-            self.suspicion_gen += 1;
-            self.suspicion_timer = Some(self.suspicion_gen);
-            ctx.set_timer(
-                deadline.saturating_sub(ctx.now_local_us),
-                SUSPICION | (self.suspicion_gen << 8),
-            );
+        s.accusers.push(from);
+        let c = (s.accusers.len() - 1) as f64;
+        let frac = libm::log(c + 1.0) / libm::log(k as f64 + 1.0);
+        let timeout = ((max as f64 - (max - min) as f64 * frac) as Micros).max(min);
+        let deadline_us = s.start_us + timeout;
+        if deadline_us < s.deadline_us {
+            self.deadlines.remove(&(s.deadline_us, member));
+            s.deadline_us = deadline_us;
+            self.deadlines.insert((deadline_us, member));
         }
+        self.gossip.push(Update::Member { member, entry: e, from });
+        self.arm_suspicion(ctx);
+    }
+
+    /// Arms the one suspicion timer for the earliest deadline (unless it already comes first).
+    fn arm_suspicion(&mut self, ctx: &mut Ctx<SwimMsg, SwimObs>) {
+        let Some(&(deadline, _)) = self.deadlines.first() else {
+            return;
+        };
+        if self.suspicion_timer.is_some_and(|(_, at)| at <= deadline) {
+            return;
+        }
+        self.suspicion_gen += 1;
+        self.suspicion_timer = Some((self.suspicion_gen, deadline));
+        ctx.set_timer(
+            deadline.saturating_sub(ctx.now_local_us),
+            SUSPICION | (self.suspicion_gen << 8),
+        );
     }
 
     fn on_suspicion_timer(&mut self, ctx: &mut Ctx<SwimMsg, SwimObs>) {
         self.suspicion_timer = None;
-        while let Some(&(deadline, member, e)) = self.suspicions.front() {
+        while let Some(&(deadline, member)) = self.deadlines.first() {
             if deadline > ctx.now_local_us {
                 break;
             }
-            self.suspicions.pop_front();
-            if self.table[member as usize] == e {
-                // Confirm: the suspicion stood for the whole timeout.
-                self.set(member, entry(incarnation_of(e), DEAD), ctx);
-            }
+            let e = self.suspicions[&member].entry;
+            // Confirm: the suspicion stood for the whole timeout (`set` clears it).
+            self.set(member, entry(incarnation_of(e), DEAD), self.id, ctx);
         }
         self.arm_suspicion(ctx);
     }
@@ -759,8 +850,8 @@ impl Swim {
     fn absorb(&mut self, gossip: &[Update], ctx: &mut Ctx<SwimMsg, SwimObs>) {
         for &u in gossip {
             match u {
-                Update::Member { member, entry: e } => {
-                    if member >= self.n {
+                Update::Member { member, entry: e, from } => {
+                    if member >= self.n || from >= self.n {
                         continue;
                     }
                     if member == self.id {
@@ -774,10 +865,13 @@ impl Swim {
                             self.gossip.push(Update::Member {
                                 member: self.id,
                                 entry: entry(inc, ALIVE),
+                                from: self.id,
                             });
                         }
                     } else if e > self.table[member as usize] && state_of(e) <= DEAD {
-                        self.set(member, e, ctx);
+                        self.set(member, e, from, ctx);
+                    } else if e == self.table[member as usize] && state_of(e) == SUSPECT {
+                        self.confirm(member, e, from, ctx);
                     }
                 }
                 Update::Gray {
@@ -799,7 +893,9 @@ impl Swim {
         if let Some(p) = self.probe.take() {
             let e = self.table[p.target as usize];
             if !p.acked && state_of(e) == ALIVE {
-                self.set(p.target, entry(incarnation_of(e), SUSPECT), ctx);
+                self.set(p.target, entry(incarnation_of(e), SUSPECT), self.id, ctx);
+            } else if !p.acked && state_of(e) == SUSPECT {
+                self.confirm(p.target, e, self.id, ctx);
             }
         }
         if let Some(target) = self.next_target() {
@@ -997,7 +1093,8 @@ impl Protocol for Swim {
             next_seq: 0,
             probe: None,
             relays: Vec::new(),
-            suspicions: VecDeque::new(),
+            suspicions: BTreeMap::new(),
+            deadlines: BTreeSet::new(),
             suspicion_timer: None,
             suspicion_gen: 0,
             gray,
@@ -1012,6 +1109,7 @@ impl Protocol for Swim {
             node.gossip.push(Update::Member {
                 member: id,
                 entry: node.table[id as usize],
+                from: id,
             });
             node.notes.push(format!(
                 "restarted: rejoined at incarnation {}",
@@ -1078,7 +1176,7 @@ impl Protocol for Swim {
         match tag & 0xFF {
             PERIOD => self.on_period(ctx),
             PING_TIMEOUT => self.on_ping_timeout((tag >> 8) as u32, ctx),
-            SUSPICION if self.suspicion_timer == Some(tag >> 8) => self.on_suspicion_timer(ctx),
+            SUSPICION if self.suspicion_timer.is_some_and(|(g, _)| g == tag >> 8) => self.on_suspicion_timer(ctx),
             DEEP => {
                 self.send_deep_probe(ctx);
                 let every = self.config.gray.as_ref().expect("gray on").probe_us;
@@ -1210,7 +1308,11 @@ mod tests {
     #[test]
     fn gossip_sends_least_sent_first_and_retires_after_the_limit() {
         let mut g = Gossip::new(2);
-        let u = |m| Update::Member { member: m, entry: 0 };
+        let u = |m| Update::Member {
+            member: m,
+            entry: 0,
+            from: 0,
+        };
         g.push(u(1));
         g.push(u(2));
         let mut out = Vec::new();

@@ -546,12 +546,13 @@ pub const PRESETS: &[Preset] = &[
         title: "Gray failure: healthy on paper",
         class: "gray",
         summary: "Eight SWIM members also send a real request (a deep health check) to a random peer every \
-                  100 ms and gossip what they see. From 2 s node 2 fails 80% of real work but answers \
+                  50 ms and gossip what they see. From 2 s node 2 fails 80% of real work but answers \
                   every ping.",
         watch: "The shallow checks (SWIM pings) keep node 2 alive everywhere: no amber ring. Within a few \
                 seconds several observers see its real work failing, gossip it, and every member's \
                 'gray suspected' fact names node 2 (the gray check outlines it). Healthy nodes are not \
-                flagged: one observer's bad luck is not enough, it takes several.",
+                flagged: one observer's bad luck is not enough, it takes three who see far more \
+                failures than the cluster's median.",
         try_next: "Make node 5 gray with fail 0 and +300 ms: nothing fails, but its latency is an outlier \
                    against the cluster median, and it is flagged too.",
         build: || Scenario {

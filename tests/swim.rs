@@ -328,6 +328,25 @@ fn a_gray_member_passes_shallow_checks_but_deep_and_differential_checks_flag_it(
 }
 
 #[test]
+fn a_lossy_network_is_not_a_gray_failure() {
+    for seed in 0..20 {
+        let mut s = gray_scenario(seed, 0.0, 0.0);
+        s.faults.clear();
+        s.network = NetworkSpec {
+            loss: 0.1,
+            ..NetworkSpec::default()
+        };
+        let mut sim = Simulation::new(s).unwrap();
+        for t in 1..=15 {
+            sim.run_until_ms(t as f64 * 2_000.0).unwrap();
+            for x in 0..8 {
+                assert_eq!(flaggers(&sim, x), 0, "seed {seed}: n{x} flagged at {t} × 2 s");
+            }
+        }
+    }
+}
+
+#[test]
 fn without_deep_checks_a_gray_member_is_invisible() {
     let mut s = gray_scenario(1, 0.8, 0.0);
     s.protocol = ProtocolSpec::Swim(SwimSpec::default());

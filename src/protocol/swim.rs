@@ -35,10 +35,11 @@
 //!
 //! Gray-failure option (`gray`): besides the shallow SWIM pings (not work, which a gray node
 //! answers), each member sends a deep probe — a real request (`is_work`) — to a random
-//! live member every `probe_ms`, and keeps per-peer error rate and latency (moving
-//! averages). Its own verdict on a peer is "failing" when the error rate passes
-//! `error_rate` or the latency is an outlier (over `latency_factor` × the median over its
-//! peers). Verdicts are gossiped (differential observation: versioned reports, piggybacked
+//! live member every `probe_ms`, and keeps per peer the error rate over its last 8 deep
+//! probes and a moving average of the latency. Its own verdict on a peer is "failing" when either is an outlier against the
+//! median over its peers: an error rate over `error_rate` and over twice the median (so a
+//! lossy network, which fails every peer alike, flags nobody), or a latency over
+//! `latency_factor` × the median. Verdicts are gossiped (differential observation: versioned reports, piggybacked
 //! like membership updates), and a member flags a peer gray when at least `observers`
 //! members (itself included) report it failing while it still answers pings (alive in the
 //! membership). Gray verdicts appear in facts, notes and observations, never in
@@ -156,10 +157,10 @@ pub struct GraySpec {
 impl Default for GraySpec {
     fn default() -> Self {
         GraySpec {
-            probe_ms: 100.0,
+            probe_ms: 50.0,
             timeout_ms: 1_000.0,
-            observers: 2,
-            error_rate: 0.5,
+            observers: 3,
+            error_rate: 0.6,
             latency_factor: 3.0,
         }
     }
@@ -596,10 +597,27 @@ struct Probe {
 struct WorkStats {
     ok: u32,
     failed: u32,
-    /// Moving averages: error rate (ppm) and latency (µs).
-    err_ppm: u32,
+    /// The last `WINDOW` outcomes, one bit each (1: failed), newest in bit 0.
+    recent: u16,
+    /// Moving average of the latency (µs).
     lat_us: u32,
     samples: u32,
+}
+
+/// Deep-probe outcomes an observer's error rate is taken over, and the fewest it judges by.
+const WINDOW: u32 = 8;
+const MIN_SAMPLES: u32 = WINDOW;
+
+impl WorkStats {
+    /// Error rate over the window, in ppm.
+    fn err_ppm(&self) -> u32 {
+        let n = self.samples.min(WINDOW);
+        if n == 0 {
+            return 0;
+        }
+        let failed = (self.recent & ((1 << WINDOW) - 1)).count_ones();
+        failed * 1_000_000 / n
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -952,12 +970,7 @@ impl Swim {
         let config = self.config.gray.clone().expect("gray on");
         let g = self.gray.as_mut().expect("gray on");
         let s = &mut g.stats[peer as usize];
-        let fail_ppm = if rtt_us.is_some() { 0 } else { 1_000_000 };
-        if s.samples == 0 {
-            s.err_ppm = fail_ppm;
-        } else {
-            s.err_ppm = s.err_ppm - s.err_ppm / 4 + fail_ppm / 4;
-        }
+        s.recent = (s.recent << 1) | rtt_us.is_none() as u16;
         s.samples = s.samples.saturating_add(1);
         match rtt_us {
             Some(rtt) => {
@@ -971,17 +984,28 @@ impl Swim {
             }
             None => s.failed += 1,
         }
-        // Recompute my verdicts against the median latency of my peers.
-        let mut lats: Vec<u32> = g.stats.iter().filter(|s| s.ok > 0).map(|s| s.lat_us).collect();
-        let median = if lats.is_empty() {
-            0
-        } else {
-            let mid = lats.len() / 2;
-            *lats.select_nth_unstable(mid).1
-        };
+        // Recompute my verdicts against the medians over my peers: failing means an error
+        // rate over the threshold and over twice the median (a lossy network fails every
+        // peer alike), or a latency over `latency_factor` × the median.
+        fn median(mut v: Vec<u32>) -> u32 {
+            if v.is_empty() {
+                return 0;
+            }
+            let mid = v.len() / 2;
+            *v.select_nth_unstable(mid).1
+        }
+        let lat_median = median(g.stats.iter().filter(|s| s.ok > 0).map(|s| s.lat_us).collect());
+        let err_median = median(
+            g.stats
+                .iter()
+                .filter(|s| s.samples > 0)
+                .map(WorkStats::err_ppm)
+                .collect(),
+        );
         let verdict = |s: &WorkStats| {
-            let erring = s.samples >= 3 && s.err_ppm >= config.error_ppm;
-            let slow = s.ok >= 3 && median > 0 && s.lat_us as f64 > config.latency_factor * median as f64;
+            let err = s.err_ppm();
+            let erring = s.samples >= MIN_SAMPLES && err >= config.error_ppm && err / 2 > err_median;
+            let slow = s.ok >= 3 && lat_median > 0 && s.lat_us as f64 > config.latency_factor * lat_median as f64;
             erring || slow
         };
         let mut changed = Vec::new();

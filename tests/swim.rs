@@ -438,3 +438,28 @@ fn swim_runs_are_deterministic() {
     assert_eq!(hash_of(build(9), 10_000.0), hash_of(build(9), 10_000.0));
     assert_ne!(hash_of(build(9), 10_000.0), hash_of(build(10), 10_000.0));
 }
+
+#[test]
+fn members_declared_dead_across_a_partition_rejoin_when_it_heals() {
+    for seed in 0..10 {
+        let mut s = swim(20, seed, SwimSpec::default());
+        let side: Vec<u32> = (15..20).collect();
+        s.faults.push(ScheduledFault::lasting(
+            2_000.0,
+            Fault::Partition { groups: vec![side] },
+            6_000.0,
+        ));
+        let mut sim = Simulation::new(s).unwrap();
+        sim.run_until_ms(7_900.0).unwrap();
+        assert_eq!(
+            state(&sim, 0, 17),
+            "dead",
+            "seed {seed}: declared dead across the partition"
+        );
+        assert_eq!(state(&sim, 17, 0), "dead", "seed {seed}: and the other way");
+        sim.run_until_ms(20_000.0).unwrap();
+        let (_, detail) = check_detail(&sim, "membership_agreement");
+        assert!(detail.starts_with("0 live members"), "seed {seed}: {detail}");
+        assert!((0..20).all(|m| (0..20).all(|x| m == x || !sim.engine().suspects(m, x))));
+    }
+}

@@ -33,6 +33,12 @@
 //! which overrides the `dead` the others hold; its membership table is volatile and starts
 //! all-alive, so it rediscovers earlier deaths by its own probes.
 //!
+//! Rejoin after a partition heals (an extension; memberlist gossips to the dead for the same
+//! reason): one period in 8 a member also pings a random member it holds dead. If that
+//! member is up, the ping carries its `dead` entry, it refutes, and the ack carries the new
+//! `alive` back, which then spreads. Without it, two sides of a healed partition that
+//! declared each other dead would never speak again (the dead are not probed).
+//!
 //! Gray-failure option (`gray`): besides the shallow SWIM pings (not work, which a gray node
 //! answers), each member sends a deep probe — a real request (`is_work`) — to a random
 //! live member every `probe_ms`, and keeps per peer the error rate over its last 8 deep
@@ -569,6 +575,8 @@ impl Gossip {
 const PERIOD: TimerTag = 1;
 /// Carries the probe's seq in the upper bits.
 const PING_TIMEOUT: TimerTag = 2;
+/// One period in this many, a member also pings a random member it holds dead.
+const RECONNECT_ONE_IN: u64 = 8;
 /// Carries a generation in the upper bits.
 const SUSPICION: TimerTag = 3;
 const DEEP: TimerTag = 4;
@@ -645,6 +653,8 @@ pub struct Swim {
     table: Vec<u32>,
     /// Members held alive, suspect and dead (self included in alive).
     counts: [u32; 3],
+    /// The members held dead.
+    dead: BTreeSet<NodeId>,
     gossip: Gossip,
     /// Round-robin probe order: position in the current permutation and its parameters.
     order: (u32, u32, u32),
@@ -796,6 +806,11 @@ impl Swim {
         if was != now {
             self.counts[was as usize] -= 1;
             self.counts[now as usize] += 1;
+            if was == DEAD {
+                self.dead.remove(&member);
+            } else if now == DEAD {
+                self.dead.insert(member);
+            }
             ctx.observe(SwimObs::Member { member, state: now });
             if self.gray.is_some() {
                 self.regray(member, ctx);
@@ -926,6 +941,15 @@ impl Swim {
             });
             self.send_ping(target, seq, ctx);
             ctx.set_timer(self.config.ping_timeout_us, PING_TIMEOUT | ((seq as u64) << 8));
+        }
+        if !self.dead.is_empty() && self.rng.below(RECONNECT_ONE_IN) == 0 {
+            // Reconnect: ping a member held dead. If it is up (a partition healed), the
+            // ping tells it it is dead, it refutes, and its ack brings the new `alive`.
+            let from = self.rng.below(self.n as u64) as NodeId;
+            let m = self.dead.range(from..).next().or(self.dead.first()).copied();
+            if let Some(m) = m {
+                self.send_ping(m, 0, ctx);
+            }
         }
         ctx.set_timer(self.config.period_us, PERIOD);
     }
@@ -1112,6 +1136,7 @@ impl Protocol for Swim {
             durable,
             table,
             counts: [nodes, 0, 0],
+            dead: BTreeSet::new(),
             gossip: Gossip::new(config.retransmit),
             order: (0, 1, 0),
             next_seq: 0,

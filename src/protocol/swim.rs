@@ -39,22 +39,23 @@
 //! `alive` back, which then spreads. Without it, two sides of a healed partition that
 //! declared each other dead would never speak again (the dead are not probed).
 //!
-//! Gray-failure option (`gray`): besides the shallow SWIM pings (not work, which a gray node
-//! answers), each member sends a deep probe — a real request (`is_work`) — to a random
-//! live member every `probe_ms`, and keeps per peer the error rate over its last 8 deep
-//! probes and a moving average of the latency. Its own verdict on a peer is "failing" when either is an outlier against the
-//! median over its peers: an error rate over `error_rate` and over twice the median (so a
-//! lossy network, which fails every peer alike, flags nobody), or a latency over
-//! `latency_factor` × the median. Verdicts are gossiped (differential observation: versioned reports, piggybacked
-//! like membership updates), and a member flags a peer gray when at least `observers`
-//! members (itself included) report it failing while it still answers pings (alive in the
-//! membership). Gray verdicts appear in facts, notes and observations, never in
-//! `suspects()`, which is the membership's alone (suspect or dead).
+//! Gray-failure option (`gray`): besides the shallow SWIM pings (not work, which a gray
+//! node answers), each member sends a deep probe — a real request (`is_work`) — to a
+//! random live member every `probe_ms`, and keeps per peer the error rate over its last 8
+//! deep probes and a moving average of the latency. Its own verdict on a peer is "failing"
+//! when either is an outlier against the median over its peers: an error rate over
+//! `error_rate` and over twice the median (so a lossy network, which fails every peer
+//! alike, flags nobody), or a latency over `latency_factor` × the median. Verdicts are
+//! gossiped (differential observation: versioned reports, piggybacked like membership
+//! updates), and a member flags a peer gray when at least `observers` members (itself
+//! included) report it failing while it still answers pings (alive in the membership).
+//! Gray verdicts appear in facts, notes and observations, never in `suspects()`, which is
+//! the membership's alone (suspect or dead).
 //!
 //! Message kinds: 8 ping, 9 ping-req, 10 ack, 11 deep probe (work), 12 deep probe answer.
 //! Invariants: tables are Vecs indexed by member id; per message work is O(1) apart from
-//! the piggyback list; nothing is O(n) per period except the gray option's median (≤ 1,000
-//! members).
+//! the piggyback list (and O(log n) set updates when a member changes state); nothing is
+//! O(n) per period except the gray option's median (≤ 1,000 members).
 
 use std::collections::{BTreeMap, BTreeSet};
 

@@ -1,4 +1,4 @@
-//! `cargo bench`: simulated events per second for the heartbeat protocol, native.
+//! `cargo bench`: simulated events per second for the heartbeat and SWIM protocols, native.
 //!
 //! A plain harness (no framework): each case runs a fixed stretch of simulated time a few
 //! times and reports the best run, as events per wall second and simulated seconds per
@@ -8,6 +8,7 @@
 
 use std::time::Instant;
 
+use faultline::protocol::swim::SwimSpec;
 use faultline::scenario::ProtocolSpec;
 use faultline::{Scenario, Simulation};
 
@@ -18,6 +19,8 @@ struct Case {
     timeout_ms: f64,
     warmup_ms: f64,
     run_ms: f64,
+    /// SWIM with this period (and default parameters) instead of heartbeats.
+    swim_period_ms: Option<f64>,
 }
 
 const CASES: &[Case] = &[
@@ -28,6 +31,7 @@ const CASES: &[Case] = &[
         timeout_ms: 350.0,
         warmup_ms: 1_000.0,
         run_ms: 10_000.0,
+        swim_period_ms: None,
     },
     Case {
         name: "heartbeat 1000 nodes, 1 s",
@@ -36,6 +40,7 @@ const CASES: &[Case] = &[
         timeout_ms: 3_000.0,
         warmup_ms: 2_000.0,
         run_ms: 4_000.0,
+        swim_period_ms: None,
     },
     Case {
         name: "heartbeat 1000 nodes, 100 ms",
@@ -44,18 +49,35 @@ const CASES: &[Case] = &[
         timeout_ms: 350.0,
         warmup_ms: 300.0,
         run_ms: 500.0,
+        swim_period_ms: None,
+    },
+    Case {
+        name: "swim 1000 nodes, 200 ms",
+        nodes: 1_000,
+        interval_ms: 0.0,
+        timeout_ms: 0.0,
+        warmup_ms: 1_000.0,
+        run_ms: 30_000.0,
+        swim_period_ms: Some(200.0),
     },
 ];
 
 fn measure(case: &Case, scale: f64) -> (f64, f64) {
-    let scenario = Scenario {
-        protocol: ProtocolSpec::Heartbeat {
+    let protocol = match case.swim_period_ms {
+        Some(period_ms) => ProtocolSpec::Swim(SwimSpec {
+            period_ms,
+            ..SwimSpec::default()
+        }),
+        None => ProtocolSpec::Heartbeat {
             detector: Default::default(),
             interval_ms: case.interval_ms,
             timeout_ms: case.timeout_ms,
             probe_ms: None,
             checksum: false,
         },
+    };
+    let scenario = Scenario {
+        protocol,
         ..Scenario::basic(case.nodes, 1)
     };
     let mut sim = Simulation::new(scenario).expect("bench scenario is valid");

@@ -8,6 +8,7 @@
 use crate::fault::{Behaviour, Damage, Fault, Shape};
 use crate::protocol::lease::LeaseSpec;
 use crate::protocol::register::{Mode, RegisterSpec};
+use crate::protocol::swim::{GraySpec, SwimSpec};
 use crate::scenario::{DetectorSpec, LatencySpec, NetworkSpec, ProtocolSpec, Scenario, ScheduledFault};
 
 /// A named scenario with its explanation.
@@ -548,6 +549,75 @@ pub const PRESETS: &[Preset] = &[
         try_next: "Skew replica 3's clock 3 s ahead before the partition: its side wins every reconcile, even \
                    against writes made later in true time.",
         build: || cap("CAP: AP accepts", Mode::Ap),
+    },
+    Preset {
+        name: "swim-at-scale",
+        title: "SWIM at scale",
+        class: "failure detection",
+        summary: "500 members run SWIM: each pings one peer every 200 ms, asks 3 others to ping it \
+                  (ping-req) when the ack is late, suspects it at the period's end, and declares it dead \
+                  if nobody refutes within the suspicion timeout. Updates ride on the pings. Node 42 \
+                  crashes at 3 s, node 7 pauses for 600 ms at 4 s, node 300 crashes at 6 s.",
+        watch: "Each member sends a couple of messages a period instead of 499 heartbeats. Node 7 is \
+                suspected, hears it in the gossip when it wakes, and refutes with a new incarnation: \
+                it stays. Nodes 42 and 300 are declared dead by every member a few seconds after \
+                they crash (the checker panel gives first and last).",
+        try_next: "Pause node 7 for 4 s instead: longer than the suspicion timeout, it is declared dead, \
+                   then rejoins at a higher incarnation when it wakes.",
+        build: || Scenario {
+            protocol: ProtocolSpec::Swim(SwimSpec {
+                suspicion_mult: 4.0,
+                ..SwimSpec::default()
+            }),
+            ..named(
+                "SWIM at scale",
+                500,
+                vec![
+                    at(3_000.0, Fault::Crash { node: 42 }),
+                    at(
+                        4_000.0,
+                        Fault::Pause {
+                            node: 7,
+                            duration_ms: 600.0,
+                        },
+                    ),
+                    at(6_000.0, Fault::Crash { node: 300 }),
+                ],
+            )
+        },
+    },
+    Preset {
+        name: "gray-healthy-on-paper",
+        title: "Gray failure: healthy on paper",
+        class: "gray",
+        summary: "Eight SWIM members also send a real request (a deep health check) to a random peer every \
+                  50 ms and gossip what they see. From 2 s node 2 fails 80% of real work but answers \
+                  every ping.",
+        watch: "The shallow checks (SWIM pings) keep node 2 alive everywhere: no amber ring. Within a few \
+                seconds several observers see its real work failing, gossip it, and every member's \
+                'gray suspected' fact names node 2 (the gray check outlines it). Healthy nodes are not \
+                flagged: one observer's bad luck is not enough, it takes three who see far more \
+                failures than the cluster's median.",
+        try_next: "Make node 5 gray with fail 0 and +300 ms: nothing fails, but its latency is an outlier \
+                   against the cluster median, and it is flagged too.",
+        build: || Scenario {
+            protocol: ProtocolSpec::Swim(SwimSpec {
+                gray: Some(GraySpec::default()),
+                ..SwimSpec::default()
+            }),
+            ..named(
+                "Gray failure: healthy on paper",
+                8,
+                vec![at(
+                    2_000.0,
+                    Fault::Gray {
+                        node: 2,
+                        fail: 0.8,
+                        slow_ms: 0.0,
+                    },
+                )],
+            )
+        },
     },
 ];
 

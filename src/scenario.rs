@@ -15,6 +15,7 @@ use crate::protocol::heartbeat::{Detector, HeartbeatConfig};
 use crate::protocol::lease::LeaseSpec;
 use crate::protocol::phi::PhiConfig;
 use crate::protocol::register::RegisterSpec;
+use crate::protocol::swim::SwimSpec;
 use crate::time::{ms_to_us, Micros};
 
 /// A latency distribution as written in a scenario (milliseconds).
@@ -140,6 +141,8 @@ pub enum ProtocolSpec {
     /// A replicated register, CP (majority quorums) or AP (accept and reconcile)
     /// (`protocol::register`).
     Register(RegisterSpec),
+    /// SWIM membership: probes, indirect probes, suspicion, gossip (`protocol::swim`).
+    Swim(SwimSpec),
 }
 
 fn is_false(b: &bool) -> bool {
@@ -262,6 +265,7 @@ impl ProtocolSpec {
             ProtocolSpec::Heartbeat { .. } => self.heartbeat_config(nodes).map(drop),
             ProtocolSpec::Lease(spec) => spec.config(nodes).map(drop),
             ProtocolSpec::Register(spec) => spec.config(nodes).map(drop),
+            ProtocolSpec::Swim(spec) => spec.config(nodes).map(drop),
         }
     }
 

@@ -15,6 +15,7 @@ use crate::network::{LinkConfig, NodeId};
 use crate::protocol::heartbeat::Heartbeat;
 use crate::protocol::lease::Lease;
 use crate::protocol::register::Register;
+use crate::protocol::swim::Swim;
 use crate::protocol::Protocol;
 use crate::scenario::{duration_us, ProtocolSpec, Scenario, ScheduledFault};
 use crate::time::{ms_to_us, us_to_ms, Micros};
@@ -124,6 +125,7 @@ impl Simulation {
             }
             ProtocolSpec::Lease(spec) => world::<Lease>(spec.config(nodes), nodes, link, seed, full_trace),
             ProtocolSpec::Register(spec) => world::<Register>(spec.config(nodes), nodes, link, seed, full_trace),
+            ProtocolSpec::Swim(spec) => world::<Swim>(spec.config(nodes), nodes, link, seed, full_trace),
         };
         let budget = crate::limits::checkpoint_budget(scenario.nodes);
         let mut sim = Simulation {

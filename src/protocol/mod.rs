@@ -9,6 +9,8 @@ pub mod heartbeat;
 pub mod lease;
 pub mod phi;
 pub mod register;
+pub mod swim;
+pub mod swim_checks;
 
 use serde::Serialize;
 

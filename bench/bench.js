@@ -5,12 +5,13 @@ import init, { Simulation } from '../pkg/faultline.js';
 const CASES = [
   { name: 'heartbeat 100 nodes, 100 ms', nodes: 100, interval_ms: 100, timeout_ms: 350, warmup_ms: 1000, run_ms: 10000 },
   { name: 'heartbeat 1000 nodes, 1 s', nodes: 1000, interval_ms: 1000, timeout_ms: 3000, warmup_ms: 2000, run_ms: 4000 },
+  { name: 'swim 1000 nodes, 200 ms', nodes: 1000, protocol: { kind: 'swim', period_ms: 200 }, warmup_ms: 2000, run_ms: 10000 },
 ];
 
 function measure(c) {
   const sim = new Simulation({
     name: c.name, seed: 1, nodes: c.nodes,
-    protocol: { kind: 'heartbeat', interval_ms: c.interval_ms, timeout_ms: c.timeout_ms },
+    protocol: c.protocol ?? { kind: 'heartbeat', interval_ms: c.interval_ms, timeout_ms: c.timeout_ms },
   });
   sim.runUntil(c.warmup_ms);
   const t0 = performance.now();

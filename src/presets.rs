@@ -595,7 +595,7 @@ pub const PRESETS: &[Preset] = &[
                   every ping.",
         watch: "The shallow checks (SWIM pings) keep node 2 alive everywhere: no amber ring. Within a few \
                 seconds several observers see its real work failing, gossip it, and every member's \
-                'gray suspected' fact names node 2 (the gray check outlines it). Healthy nodes are not \
+                'gray suspected' fact names node 2 (and the 'flagged gray' check lists it). Healthy nodes are not \
                 flagged: one observer's bad luck is not enough, it takes three who see far more \
                 failures than the cluster's median.",
         try_next: "Make node 5 gray with fail 0 and +300 ms: nothing fails, but its latency is an outlier \

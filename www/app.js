@@ -152,6 +152,8 @@ export class App {
     if (this.seekJob) cancelAnimationFrame(this.seekJob);
     this.seekJob = null;
     const done = () => {
+      if (this.travelNote) this.root.querySelector('#note').hidden = true;
+      this.travelNote = false;
       this.timeMs = target;
       this.checks.reset();
       this.charts.update(true);
@@ -175,6 +177,7 @@ export class App {
         if (this.timeMs < target) {
           const pct = Math.round((100 * (this.timeMs - startMs)) / (target - startMs));
           this.showNote(`Travelling to ${formatMs(target)}… ${pct}%`);
+          this.travelNote = true;
           this.render();
           this.seekJob = requestAnimationFrame(slice);
         } else {

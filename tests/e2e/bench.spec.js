@@ -8,7 +8,7 @@ test('engine benchmark on wasm', async ({ page }) => {
   await page.goto('/bench/index.html');
   await page.waitForSelector('body[data-done]', { timeout: 110_000 });
   const results = await page.evaluate(() => window.benchResults);
-  expect(results.length).toBe(2);
+  expect(results.length).toBe(3);
   for (const r of results) {
     console.log(`wasm engine: ${r.name}: ${(r.eventsPerS / 1e6).toFixed(2)} M events/s, ${r.simPerWall.toFixed(2)}× real time`);
   }
@@ -17,7 +17,7 @@ test('engine benchmark on wasm', async ({ page }) => {
 test('frame times while playing (5, 100 and 1,000 nodes)', async ({ page }) => {
   test.setTimeout(60_000);
   await openPage(page);
-  for (const [preset, nodes] of [['heartbeat', 5], ['heartbeat', 100], ['large-cluster', 1000]]) {
+  for (const [preset, nodes] of [['heartbeat', 5], ['heartbeat', 100], ['large-cluster', 1000], ['swim-at-scale', 1000]]) {
     const stats = await page.evaluate(async ({ preset, nodes }) => {
       const app = window.faultline;
       const scenario = (await import('/www/sim.js')).presetScenario(preset);
@@ -39,7 +39,7 @@ test('frame times while playing (5, 100 and 1,000 nodes)', async ({ page }) => {
       const gaps = stamps.slice(1).map((t, i) => t - stamps[i]);
       return { interval50: q(gaps, 0.5), interval95: q(gaps, 0.95), work50: q(frameWork, 0.5), work95: q(frameWork, 0.95), simMs: app.timeMs, speed: app.effectiveSpeed };
     }, { preset, nodes });
-    console.log(`frames at ${nodes} nodes: interval p50 ${stats.interval50.toFixed(1)} ms, p95 ${stats.interval95.toFixed(1)} ms; work per frame p50 ${stats.work50.toFixed(2)} ms, p95 ${stats.work95.toFixed(2)} ms; effective speed ${stats.speed.toFixed(2)}×`);
+    console.log(`frames, ${preset} at ${nodes} nodes: interval p50 ${stats.interval50.toFixed(1)} ms, p95 ${stats.interval95.toFixed(1)} ms; work per frame p50 ${stats.work50.toFixed(2)} ms, p95 ${stats.work95.toFixed(2)} ms; effective speed ${stats.speed.toFixed(2)}×`);
     expect(stats.simMs).toBeGreaterThan(0);
   }
 });

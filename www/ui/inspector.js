@@ -101,7 +101,12 @@ export class Inspector {
     const { el } = this;
     const probes = v.peers.some((p) => p.probes_ok !== undefined);
     const phi = v.peers.some((p) => p.phi !== undefined);
-    const head = ['peer', 'view', 'last heard', 'claims'];
+    const heard = v.peers.some((p) => p.since_heard_ms !== null && p.since_heard_ms !== undefined);
+    const claims = v.peers.some((p) => p.claims !== undefined);
+    const claimWord = v.protocol === 'heartbeat' ? 'boot' : 'inc';
+    const head = ['peer', 'view'];
+    if (heard) head.push('last heard');
+    if (claims) head.push(v.protocol === 'heartbeat' ? 'claims' : 'incarnation');
     if (phi) head.push('φ');
     if (probes) head.push('requests ok / failed');
     el.peerHead.replaceChildren(...(v.peers.length ? head.map((h) => cell('th', h)) : []));
@@ -116,12 +121,9 @@ export class Inspector {
         tr.addEventListener('click', pick);
         tr.addEventListener('keydown', (ev) => { if (ev.key === 'Enter') pick(); });
       }
-      const cells = [
-        `n${p.id}`,
-        p.state === 'alive' ? 'alive' : `⚠ ${p.state}`,
-        p.since_heard_ms === null || p.since_heard_ms === undefined ? 'never' : `${formatMs(p.since_heard_ms)} ago`,
-        p.claims === undefined ? '' : `boot ${p.claims}`,
-      ];
+      const cells = [`n${p.id}`, p.state === 'alive' ? 'alive' : `⚠ ${p.state}`];
+      if (heard) cells.push(p.since_heard_ms === null || p.since_heard_ms === undefined ? 'never' : `${formatMs(p.since_heard_ms)} ago`);
+      if (claims) cells.push(p.claims === undefined ? '' : `${claimWord} ${p.claims}`);
       if (phi) cells.push(p.phi === undefined ? '' : p.phi >= 100 ? '≥ 100' : p.phi.toFixed(2));
       if (probes) cells.push(`${p.probes_ok} / ${p.probes_failed}`);
       tr.append(...cells.map((t) => cell('td', t)));

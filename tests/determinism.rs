@@ -31,6 +31,13 @@ fn golden_trace_hashes_of_presets() {
         ("gc-pause", "9230955e5717cca1"),
         ("slow-network", "05ac399f706ed1df"),
         ("asymmetric", "088edc9a046ae9ad"),
+        ("expired-lease", "9a8b2af3278f81c1"),
+        ("fencing-tokens", "cd06373fbd62fd17"),
+        ("stonith", "5e5fb135f3338d80"),
+        ("cap-cp", "f5aa9fae5f3dd50c"),
+        ("cap-ap", "90f8abd787bb3c2a"),
+        ("swim-at-scale", "5293eb0ff8446858"),
+        ("gray-healthy-on-paper", "3d7d063eb87b878f"),
     ];
     for (name, hash) in golden {
         let mut sim = Simulation::new((presets::find(name).unwrap().build)()).unwrap();

@@ -7,6 +7,7 @@
 
 use crate::fault::{Behaviour, Damage, Fault, Shape};
 use crate::protocol::lease::LeaseSpec;
+use crate::protocol::raft::{Election, RaftSpec};
 use crate::protocol::register::{Mode, RegisterSpec};
 use crate::protocol::swim::{GraySpec, SwimSpec};
 use crate::scenario::{DetectorSpec, LatencySpec, NetworkSpec, ProtocolSpec, Scenario, ScheduledFault};
@@ -481,6 +482,37 @@ pub const PRESETS: &[Preset] = &[
         },
     },
     Preset {
+        name: "split-brain",
+        title: "Split brain (naive election)",
+        class: "network partition (full)",
+        summary: "Five servers (inner circle) elect a leader the naive way: each believes the highest id it has \
+                  heard from lately leads, with no votes and no quorum. Three clients write to the leader, which \
+                  acknowledges at once and copies its log to its followers. At 2 s the network splits servers \
+                  {0,1,2} and clients 5, 6 from servers {3,4} and client 7; it heals at 8 s.",
+        watch: "Node 4 keeps its crown; a moment after the cut node 2 stops hearing 3 and 4 and crowns itself too: \
+                two leaders in the split-brain colour, each acknowledging writes and growing its own log. The \
+                checkers flag split brain and diverging state machines. At 8 s node 2 hears node 4 again and \
+                follows it: the writes node 2 acknowledged are undone (acked writes lost).",
+        try_next: "Open 'Raft keeps one leader' for the same partition with terms, votes and majorities.",
+        build: || election("Split brain (naive election)", Election::Naive),
+    },
+    Preset {
+        name: "raft-one-leader",
+        title: "Raft keeps one leader",
+        class: "network partition (full)",
+        summary: "The same five servers, clients and partition (2 s to 8 s), running Raft: a candidate needs votes \
+                  from a majority, a write commits once a majority holds it, and a leader that stops hearing from \
+                  a majority steps down. Node 3 leads when the cut isolates it with node 4.",
+        watch: "Node 3 keeps its crown briefly; writes that reach it stay uncommitted (hollow cells in its log \
+                strip), and it steps down. Nodes 0-2 elect a new leader in a higher term and commit. Nodes 3 and 4 \
+                stand for election again and again (rising terms) and never win. After the heal their \
+                uncommitted entries are replaced and every log matches; no acknowledged write is lost and split \
+                brain stays at 0 ms.",
+        try_next: "Turn check_quorum off in the scenario: the stale leader keeps its crown through the partition, \
+                   but still cannot commit a single write.",
+        build: || election("Raft keeps one leader", Election::Raft),
+    },
+    Preset {
         name: "expired-lease",
         title: "GC pause and the expired lease",
         class: "process pause (GC, VM), split brain",
@@ -658,6 +690,28 @@ fn cap(title: &str, mode: Mode) -> Scenario {
                 2_000.0,
                 Fault::Partition {
                     groups: vec![vec![0, 1, 2, 5, 6, 7], vec![3, 4, 8, 9]],
+                },
+                6_000.0,
+            )],
+        )
+    }
+}
+
+/// Five servers and three clients; servers {0,1,2} with clients 5, 6 are cut off from
+/// servers {3,4} with client 7 between 2 s and 8 s.
+fn election(title: &str, election: Election) -> Scenario {
+    Scenario {
+        protocol: ProtocolSpec::Raft(RaftSpec {
+            election,
+            ..RaftSpec::default()
+        }),
+        ..named(
+            title,
+            8,
+            vec![lasting(
+                2_000.0,
+                Fault::Partition {
+                    groups: vec![vec![0, 1, 2, 5, 6], vec![3, 4, 7]],
                 },
                 6_000.0,
             )],

@@ -14,6 +14,7 @@ use crate::node::Status;
 use crate::protocol::heartbeat::{Detector, HeartbeatConfig};
 use crate::protocol::lease::LeaseSpec;
 use crate::protocol::phi::PhiConfig;
+use crate::protocol::raft::RaftSpec;
 use crate::protocol::register::RegisterSpec;
 use crate::protocol::swim::SwimSpec;
 use crate::time::{ms_to_us, Micros};
@@ -143,6 +144,8 @@ pub enum ProtocolSpec {
     Register(RegisterSpec),
     /// SWIM membership: probes, indirect probes, suspicion, gossip (`protocol::swim`).
     Swim(SwimSpec),
+    /// Leader election and log replication: Raft, or a naive election (`protocol::raft`).
+    Raft(RaftSpec),
 }
 
 fn is_false(b: &bool) -> bool {
@@ -266,6 +269,7 @@ impl ProtocolSpec {
             ProtocolSpec::Lease(spec) => spec.config(nodes).map(drop),
             ProtocolSpec::Register(spec) => spec.config(nodes).map(drop),
             ProtocolSpec::Swim(spec) => spec.config(nodes).map(drop),
+            ProtocolSpec::Raft(spec) => spec.config(nodes).map(drop),
         }
     }
 

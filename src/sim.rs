@@ -14,6 +14,7 @@ use crate::inspect::{Columns, NodeView, Snapshot};
 use crate::network::{LinkConfig, NodeId};
 use crate::protocol::heartbeat::Heartbeat;
 use crate::protocol::lease::Lease;
+use crate::protocol::raft::Raft;
 use crate::protocol::register::Register;
 use crate::protocol::swim::Swim;
 use crate::protocol::Protocol;
@@ -126,6 +127,7 @@ impl Simulation {
             ProtocolSpec::Lease(spec) => world::<Lease>(spec.config(nodes), nodes, link, seed, full_trace),
             ProtocolSpec::Register(spec) => world::<Register>(spec.config(nodes), nodes, link, seed, full_trace),
             ProtocolSpec::Swim(spec) => world::<Swim>(spec.config(nodes), nodes, link, seed, full_trace),
+            ProtocolSpec::Raft(spec) => world::<Raft>(spec.config(nodes), nodes, link, seed, full_trace),
         };
         let budget = crate::limits::checkpoint_budget(scenario.nodes);
         let mut sim = Simulation {

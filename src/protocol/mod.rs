@@ -8,6 +8,8 @@
 pub mod heartbeat;
 pub mod lease;
 pub mod phi;
+pub mod raft;
+pub mod raft_checks;
 pub mod register;
 pub mod swim;
 pub mod swim_checks;

@@ -1,0 +1,404 @@
+//! The checkers of leader election and replication (`protocol::raft`), Raft's safety
+//! properties after Ongaro and Ousterhout, plus what a user sees go wrong.
+//!
+//! - `election_safety`: at most one leader per term (from `BecameLeader` facts).
+//! - `split_brain`: at most one server believes it leads at any moment (crashed servers do
+//!   not count; paused ones do, since they wake still believing). The total time is the
+//!   summary's `split brain: N ms`.
+//! - `log_matching`: two entries with the same index and term hold the same write and
+//!   follow entries of the same term (checked on every append against a registry).
+//! - `state_machine_safety`: no two servers apply different writes at one index.
+//! - `leader_completeness`: a new leader's log holds every entry committed in an earlier
+//!   term (a leader of term T may lack what a later term's leader committed while it was
+//!   paused between its votes and its victory).
+//! - `acked_writes_lost`: an acknowledged write is never undone on a server that applied it.
+//!
+//! Memory is bounded: registries keep the last `WINDOW` indexes behind the highest one
+//! applied, terms the last `TERMS_KEPT`; older history is not re-checked.
+
+use std::collections::BTreeMap;
+
+use crate::checks::{CheckView, Checks, Sampler, SeriesView, Violation, WorldView};
+use crate::network::NodeId;
+use crate::protocol::raft::{Entry, Raft, RaftConfig, RaftObs};
+use crate::time::{us_to_ms, Micros};
+
+/// Indexes of history the registries keep behind the highest index applied.
+const WINDOW: u64 = 4_096;
+/// Terms whose leaders are remembered.
+const TERMS_KEPT: usize = 1_024;
+/// How often the series are sampled, and how many samples are kept.
+const SAMPLE_US: Micros = 100_000;
+const SAMPLES_MAX: usize = 600;
+
+/// What the checker remembers of one violation, for the panel.
+#[derive(Clone, Debug, Default)]
+struct Witness {
+    detail: String,
+    nodes: Vec<NodeId>,
+}
+
+#[derive(Clone, Debug)]
+pub struct RaftChecks {
+    servers: u32,
+    // election safety
+    leaders_by_term: BTreeMap<u64, NodeId>,
+    elections: u64,
+    election: Violation,
+    election_witness: Witness,
+    // split brain
+    split: Violation,
+    leaders_now: Vec<(NodeId, u64)>,
+    // log matching: (index, term) -> (write, previous entry's term)
+    entries: BTreeMap<(u64, u64), (u64, u64)>,
+    matching: Violation,
+    matching_witness: Witness,
+    // state machine safety: index -> the entry first applied there
+    applied: BTreeMap<u64, Entry>,
+    max_applied: u64,
+    sms: Violation,
+    sms_witness: Witness,
+    // leader completeness: leaders elected in this event, checked after it, and the
+    // highest index committed in each term
+    new_leaders: Vec<NodeId>,
+    committed_by_term: BTreeMap<u64, u64>,
+    completeness: Violation,
+    completeness_witness: Witness,
+    // acknowledged writes: index -> write
+    acked: BTreeMap<u64, u64>,
+    acked_count: u64,
+    lost: Violation,
+    lost_count: u64,
+    lost_witness: Witness,
+    redirected: u64,
+    gave_up: u64,
+    sampler: Sampler,
+}
+
+impl RaftChecks {
+    fn prune(&mut self) {
+        let floor = self.max_applied.saturating_sub(WINDOW);
+        if self.applied.len() as u64 > 2 * WINDOW {
+            self.applied = self.applied.split_off(&floor);
+            self.entries = self.entries.split_off(&(floor, 0));
+            self.acked = self.acked.split_off(&floor);
+        }
+        while self.leaders_by_term.len() > TERMS_KEPT {
+            self.leaders_by_term.pop_first();
+        }
+        while self.committed_by_term.len() > TERMS_KEPT {
+            self.committed_by_term.pop_first();
+        }
+    }
+
+    /// Total time more than one server believed it led, up to `now_us`.
+    pub fn split_brain_us(&self, now_us: Micros) -> Micros {
+        self.split.total_us(now_us)
+    }
+
+    pub fn lost(&self) -> u64 {
+        self.lost_count
+    }
+
+    pub fn acked(&self) -> u64 {
+        self.acked_count
+    }
+
+    fn check_completeness(&mut self, now_us: Micros, leader: NodeId, p: &Raft) {
+        let term = p.d.term;
+        let required = (self.committed_by_term.range(..term))
+            .map(|(_, &i)| i)
+            .max()
+            .unwrap_or(0);
+        let Some((&low, _)) = self.applied.first_key_value() else {
+            return;
+        };
+        let from = low.max(p.first_index());
+        let mut missing = None;
+        if p.last_index() < required {
+            missing = Some(p.last_index() + 1);
+        } else if from <= required {
+            for (&i, e) in self.applied.range(from..=required) {
+                if p.entry(i) != Some(*e) {
+                    missing = Some(i);
+                    break;
+                }
+            }
+        }
+        if let Some(i) = missing {
+            self.completeness_witness = Witness {
+                detail: format!("node {leader} leads term {term} without entry {i}, committed in an earlier term"),
+                nodes: vec![leader],
+            };
+            self.completeness.latch(now_us);
+        }
+    }
+}
+
+impl Checks<Raft> for RaftChecks {
+    fn new(config: &RaftConfig, _nodes: u32) -> Self {
+        RaftChecks {
+            servers: config.servers,
+            leaders_by_term: BTreeMap::new(),
+            elections: 0,
+            election: Violation::default(),
+            election_witness: Witness::default(),
+            split: Violation::default(),
+            leaders_now: Vec::new(),
+            entries: BTreeMap::new(),
+            matching: Violation::default(),
+            matching_witness: Witness::default(),
+            applied: BTreeMap::new(),
+            max_applied: 0,
+            sms: Violation::default(),
+            sms_witness: Witness::default(),
+            new_leaders: Vec::new(),
+            committed_by_term: BTreeMap::new(),
+            completeness: Violation::default(),
+            completeness_witness: Witness::default(),
+            acked: BTreeMap::new(),
+            acked_count: 0,
+            lost: Violation::default(),
+            lost_count: 0,
+            lost_witness: Witness::default(),
+            redirected: 0,
+            gave_up: 0,
+            sampler: Sampler::new(SAMPLE_US, 3, SAMPLES_MAX),
+        }
+    }
+
+    fn observe(&mut self, now_us: Micros, node: NodeId, obs: &RaftObs) {
+        match *obs {
+            RaftObs::BecameLeader { term } => {
+                self.elections += 1;
+                match self.leaders_by_term.get(&term) {
+                    Some(&other) if other != node => {
+                        self.election_witness = Witness {
+                            detail: format!("nodes {other} and {node} both led term {term}"),
+                            nodes: vec![other, node],
+                        };
+                        self.election.latch(now_us);
+                    }
+                    Some(_) => {}
+                    None => {
+                        self.leaders_by_term.insert(term, node);
+                    }
+                }
+                self.new_leaders.push(node);
+            }
+            RaftObs::Appended {
+                index,
+                entry,
+                prev_term,
+            } => {
+                let floor = self.max_applied.saturating_sub(WINDOW);
+                if index < floor {
+                    return;
+                }
+                match self.entries.get(&(index, entry.term)) {
+                    Some(&(write, prev)) if write != entry.write || (prev != prev_term && index > 1) => {
+                        self.matching_witness = Witness {
+                            detail: format!(
+                                "node {node} holds a different entry at index {index}, term {} than another server",
+                                entry.term
+                            ),
+                            nodes: vec![node],
+                        };
+                        self.matching.latch(now_us);
+                    }
+                    Some(_) => {}
+                    None => {
+                        self.entries.insert((index, entry.term), (entry.write, prev_term));
+                    }
+                }
+            }
+            RaftObs::Applied { index, entry } => {
+                match self.applied.get(&index) {
+                    Some(first) if first.write != entry.write || first.term != entry.term => {
+                        self.sms_witness = Witness {
+                            detail: format!(
+                                "node {node} applied a different write at index {index} than another server"
+                            ),
+                            nodes: vec![node],
+                        };
+                        self.sms.latch(now_us);
+                    }
+                    Some(_) => {}
+                    None => {
+                        if index + WINDOW >= self.max_applied {
+                            self.applied.insert(index, entry);
+                        }
+                    }
+                }
+                self.max_applied = self.max_applied.max(index);
+                self.prune();
+            }
+            RaftObs::RolledBack { index, write } => {
+                if self.acked.get(&index) == Some(&write) {
+                    self.acked.remove(&index);
+                    self.lost_count += 1;
+                    self.lost_witness = Witness {
+                        detail: format!(
+                            "{} acknowledged writes undone; last: node {} op {} at index {index}, on node {node}",
+                            self.lost_count,
+                            write >> 32,
+                            write & 0xFFFF_FFFF
+                        ),
+                        nodes: vec![node, (write >> 32) as NodeId],
+                    };
+                    self.lost.latch(now_us);
+                }
+            }
+            RaftObs::Acked { write, index } => {
+                self.acked_count += 1;
+                self.acked.insert(index, write);
+            }
+            RaftObs::Committed { index, term } => {
+                let at = self.committed_by_term.entry(term).or_default();
+                *at = (*at).max(index);
+            }
+            RaftObs::GaveUp => self.gave_up += 1,
+            RaftObs::Redirected => self.redirected += 1,
+        }
+    }
+
+    fn after_event(&mut self, world: &WorldView<'_, Raft>) {
+        let now = world.now_us;
+        let servers = &world.protocols[..self.servers as usize];
+        if !self.new_leaders.is_empty() {
+            let leaders = std::mem::take(&mut self.new_leaders);
+            for &l in &leaders {
+                if let Some(p) = &servers[l as usize] {
+                    self.check_completeness(now, l, p);
+                }
+            }
+            self.new_leaders = leaders;
+            self.new_leaders.clear();
+        }
+        let mut changed = false;
+        let mut count = 0;
+        for (i, p) in servers.iter().enumerate() {
+            let leads = p.as_ref().filter(|p| p.is_leader()).map(|p| (i as NodeId, p.d.term));
+            if let Some(l) = leads {
+                if self.leaders_now.get(count) != Some(&l) {
+                    changed = true;
+                    self.leaders_now.truncate(count);
+                    self.leaders_now.push(l);
+                }
+                count += 1;
+            }
+        }
+        if self.leaders_now.len() != count {
+            self.leaders_now.truncate(count);
+            changed = true;
+        }
+        if changed {
+            self.split.update(now, count > 1);
+        }
+        if self.sampler.due(now) {
+            let row = [count as f64, self.max_applied as f64, self.lost_count as f64];
+            self.sampler.push(now, &row);
+        }
+    }
+
+    fn series(&self) -> Vec<SeriesView> {
+        vec![
+            self.sampler
+                .series(0, "leaders", "Servers that believe they lead", "servers"),
+            self.sampler.series(1, "applied", "Highest index applied", "entries"),
+            self.sampler
+                .series(2, "acked_writes_lost", "Acknowledged writes lost", "writes"),
+        ]
+    }
+
+    fn report(&self, now_us: Micros) -> Vec<CheckView> {
+        let leaders: Vec<NodeId> = self.leaders_now.iter().map(|&(n, _)| n).collect();
+        let split_detail = match self.leaders_now.as_slice() {
+            [] => "no leader right now".to_string(),
+            [(n, t)] => format!("one leader: node {n}, term {t}"),
+            many => {
+                let who: Vec<String> = many.iter().map(|(n, t)| format!("node {n} (term {t})")).collect();
+                format!("{} believe they lead: {}", many.len(), who.join(", "))
+            }
+        };
+        let split_detail = format!(
+            "{split_detail}; split brain so far {} ms",
+            us_to_ms(self.split.total_us(now_us)).round()
+        );
+        let or = |v: &Violation, w: &Witness, fine: String| {
+            if v.count() > 0 {
+                (w.detail.clone(), w.nodes.clone())
+            } else {
+                (fine, Vec::new())
+            }
+        };
+        let last_term = self.leaders_by_term.last_key_value().map_or(0, |(&t, _)| t);
+        let (ed, en) = or(
+            &self.election,
+            &self.election_witness,
+            format!("{} elections, one leader each; last term {last_term}", self.elections),
+        );
+        let (md, mn) = or(
+            &self.matching,
+            &self.matching_witness,
+            "every (index, term) pair names one write".into(),
+        );
+        let (sd, sn) = or(
+            &self.sms,
+            &self.sms_witness,
+            format!("servers agree on all {} indexes applied", self.max_applied),
+        );
+        let (cd, cn) = or(
+            &self.completeness,
+            &self.completeness_witness,
+            "every new leader held every committed entry".into(),
+        );
+        let (ld, ln) = or(
+            &self.lost,
+            &self.lost_witness,
+            format!("{} acknowledged writes, none undone", self.acked_count),
+        );
+        vec![
+            self.election
+                .view("election_safety", "At most one leader per term", ed, en),
+            self.split.view(
+                "split_brain",
+                "At most one server believes it leads at a time",
+                split_detail,
+                if self.split.holds() { Vec::new() } else { leaders },
+            ),
+            self.matching.view(
+                "log_matching",
+                "Entries with the same index and term hold the same write",
+                md,
+                mn,
+            ),
+            self.completeness.view(
+                "leader_completeness",
+                "A new leader's log holds every committed entry",
+                cd,
+                cn,
+            ),
+            self.sms.view(
+                "state_machine_safety",
+                "No two servers apply different writes at one index",
+                sd,
+                sn,
+            ),
+            self.lost
+                .view("acked_writes_lost", "No acknowledged write is later undone", ld, ln),
+        ]
+    }
+
+    fn summary(&self, now_us: Micros) -> Vec<String> {
+        let last_term = self.leaders_by_term.last_key_value().map_or(0, |(&t, _)| t);
+        vec![
+            format!("split brain: {} ms", us_to_ms(self.split.total_us(now_us)).round()),
+            format!("elections: {} (last term {last_term})", self.elections),
+            format!("acked writes: {}", self.acked_count),
+            format!("acked writes lost: {}", self.lost_count),
+            format!("redirected: {}", self.redirected),
+            format!("gave up: {}", self.gave_up),
+        ]
+    }
+}

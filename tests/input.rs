@@ -31,7 +31,15 @@ fn malformed_scenarios_name_the_field() {
         (r#"{"nodes": 5, "seed": -1}"#, "seed"),
         (r#"{"nodes": 5, "seed": 9007199254740992}"#, "seed: must be at most"),
         (r#"{"nodes": 1001000}"#, "nodes: must be between 1 and"),
-        (r#"{"nodes": 5, "protocol": {"kind": "raft"}}"#, "protocol"),
+        (r#"{"nodes": 5, "protocol": {"kind": "paxos"}}"#, "protocol"),
+        (
+            r#"{"nodes": 8, "protocol": {"kind": "raft", "heartbeat_ms": 200}}"#,
+            "protocol.heartbeat_ms: must be at most a third",
+        ),
+        (
+            r#"{"nodes": 8, "protocol": {"kind": "raft", "election": "paxos"}}"#,
+            "protocol",
+        ),
         (
             r#"{"nodes": 5, "protocol": {"kind": "heartbeat", "interval_ms": -3}}"#,
             "protocol.interval_ms",

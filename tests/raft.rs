@@ -345,12 +345,3 @@ fn same_seed_same_trace_and_a_lone_server_leads_itself() {
     assert!(summary_number(&sim, "acked writes: ") > 10.0);
 }
 
-#[test]
-#[ignore]
-fn dump_schedule() {
-    let seed: u64 = std::env::var("SEED").unwrap().parse().unwrap();
-    println!(
-        "{}",
-        serde_json::to_string(&random_schedule(seed, Election::Raft)).unwrap()
-    );
-}

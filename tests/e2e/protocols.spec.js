@@ -21,7 +21,35 @@ const CASES = [
   ['fencing-tokens', 5000, null, ['stale_write_landed']],
   ['cap-ap', 9000, 'acked_writes_lost', []],
   ['cap-cp', 9000, null, ['acked_writes_lost', 'stale_reads']],
+  ['split-brain', 5000, 'split_brain', []],
+  ['raft-one-leader', 5000, null, ['split_brain', 'election_safety', 'state_machine_safety', 'acked_writes_lost']],
 ];
+
+test('split brain shows two crowned leaders at once; Raft one, and logs that match after the heal', async ({ page }) => {
+  const errors = await openPage(page);
+  const leadersAt = (preset, t) => page.evaluate(([name, ms]) => {
+    const app = window.faultline;
+    app.loadPreset(name);
+    app.seek(ms);
+    app.render();
+    const c = app.sim.columns();
+    const leaders = [];
+    for (let i = 0; i < 5; i++) if (c.node_role[i] === 3) leaders.push(i);
+    return { leaders, logLen: Array.from(c.node_log_len.slice(0, 5)), commit: Array.from(c.node_commit.slice(0, 5)) };
+  }, [preset, t]);
+  const naive = await leadersAt('split-brain', 5000);
+  expect(naive.leaders).toEqual([2, 4]);
+  await screenshot(page, 'split-brain-two-leaders');
+  const raft = await leadersAt('raft-one-leader', 5000);
+  expect(raft.leaders.length).toBe(1);
+  expect(raft.leaders[0]).toBeLessThan(3); // the majority side leads
+  // Cut-off node 3 holds entries it could not commit: hollow cells.
+  expect(raft.logLen[3]).toBeGreaterThan(raft.commit[3]);
+  await screenshot(page, 'raft-one-leader-partitioned');
+  const healed = await leadersAt('raft-one-leader', 11000);
+  expect(new Set(healed.commit).size).toBe(1);
+  expect(errors).toEqual([]);
+});
 
 for (const [preset, ms, broken, holding] of CASES) {
   test(`preset ${preset} makes its point in the checker panel`, async ({ page }) => {

@@ -38,8 +38,8 @@ fn golden_trace_hashes_of_presets() {
         ("cap-ap", "90f8abd787bb3c2a"),
         ("swim-at-scale", "5293eb0ff8446858"),
         ("gray-healthy-on-paper", "3d7d063eb87b878f"),
-        ("split-brain", "222370c3acc8295f"),
-        ("raft-one-leader", "3ad9fe2c1c3e7a89"),
+        ("split-brain", "a6a5a636c6451ce2"),
+        ("raft-one-leader", "0a69a6cdb49f7a09"),
     ];
     for (name, hash) in golden {
         let mut sim = Simulation::new((presets::find(name).unwrap().build)()).unwrap();

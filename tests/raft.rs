@@ -344,4 +344,3 @@ fn same_seed_same_trace_and_a_lone_server_leads_itself() {
     assert_eq!(sim.columns().node_role[0], LEADER);
     assert!(summary_number(&sim, "acked writes: ") > 10.0);
 }
-

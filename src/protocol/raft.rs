@@ -1,7 +1,7 @@
 //! Leader election and log replication: Raft, or a naive election with no quorum.
 //!
-//! Roles: nodes `0..servers` are servers (follower 1, candidate 2, leader 3 on the canvas),
-//! the rest clients (role 4). Each client writes every `op_every` (skipping a beat while a
+//! Roles: nodes `0..servers` are servers (follower 1, candidate 2, leader 3 on the canvas,
+//! on a circle), the rest clients (role 4, in a row beneath). Each client writes every `op_every` (skipping a beat while a
 //! write is outstanding) to the server it believes leads; a server that does not lead
 //! redirects it to the leader it knows of (or to no one, then the client tries the next
 //! server a little later). After a timeout the client retries at the next server, up to
@@ -1529,27 +1529,25 @@ impl Protocol for Raft {
     }
 
     fn layout(config: &RaftConfig, nodes: u32) -> Vec<f32> {
-        // Servers on an inner circle; clients on an outer arc below them.
+        // Servers on a circle in the upper part; clients in a row beneath them.
         let s = config.servers;
         let tau = 2.0 * core::f32::consts::PI;
         let mut xy = Vec::with_capacity(2 * nodes as usize);
         for i in 0..s {
             let a = -core::f32::consts::FRAC_PI_2 + tau * i as f32 / s as f32;
-            let r = if s == 1 { 0.0 } else { 0.5 };
+            let r = if s == 1 { 0.0 } else { 0.55 };
             xy.push(r * libm::cosf(a));
-            xy.push(r * libm::sinf(a));
+            xy.push(r * libm::sinf(a) - 0.2);
         }
         let clients = nodes - s;
         for c in 0..clients {
-            // Spread over the lower-left to lower-right arc, outside the servers.
             let t = if clients == 1 {
                 0.5
             } else {
                 c as f32 / (clients - 1) as f32
             };
-            let a = core::f32::consts::PI * (0.15 + 0.7 * t);
-            xy.push(-0.92 * libm::cosf(a));
-            xy.push(0.92 * libm::sinf(a));
+            xy.push(-0.75 + 1.5 * t);
+            xy.push(0.9);
         }
         xy
     }

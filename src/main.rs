@@ -242,6 +242,9 @@ fn print_summary(sim: &Simulation, wall_s: f64) {
     if snap.limits_hit > 0 {
         println!("limits hit: {} (see overflow drops)", snap.limits_hit);
     }
+    for note in sim.skipped_faults() {
+        println!("fault {note}");
+    }
     for check in sim.checks() {
         let state = match (check.violated_since_ms, check.first_violation_ms) {
             (Some(since), _) => format!("VIOLATED since {since} ms"),

@@ -9,6 +9,7 @@ use crate::fault::{Behaviour, Damage, Fault, Shape};
 use crate::protocol::lease::LeaseSpec;
 use crate::protocol::raft::{Election, RaftSpec};
 use crate::protocol::register::{Mode, RegisterSpec};
+use crate::protocol::service::{BreakerSpec, NoisySpec, RetryPolicy, ServiceSpec};
 use crate::protocol::swim::{GraySpec, SwimSpec};
 use crate::scenario::{DetectorSpec, LatencySpec, NetworkSpec, ProtocolSpec, Scenario, ScheduledFault};
 
@@ -651,6 +652,158 @@ pub const PRESETS: &[Preset] = &[
             )
         },
     },
+    Preset {
+        name: "cascading-failure",
+        title: "Cascading failure",
+        class: "overload",
+        summary: "Four clients (left) send 900 requests/s through a load balancer to five replicas (a column), each \
+                  serving about 200/s with 4 workers; waiting requests queue, and a replica with more than 120 \
+                  queued runs out of memory and restarts cold 3 s later. Clients time out after 1 s and retry at \
+                  once, up to 3 times. At 2 s replica 1 crashes (it comes back at 12 s).",
+        watch: "The four survivors now get 225/s each: more than they can serve. Queues (the bars) grow, answers \
+                come after the clients gave up, and every timeout sends another copy: the retries chart climbs. \
+                One replica runs out of memory, its share moves to the others, and they follow. Goodput collapses \
+                although most of the capacity was there.",
+        try_next: "Open 'Load shedding' or 'Circuit breakers hold the line' for the same crash with defences on.",
+        build: || overload("Cascading failure", overload_spec()),
+    },
+    Preset {
+        name: "retry-storm",
+        title: "Retry storm",
+        class: "overload",
+        summary: "The same service at a comfortable 600 requests/s (60% of capacity). At 2 s replicas 1, 2 and 3 \
+                  stall for 1.5 s (a long garbage-collection pause); clients time out after 1 s and retry at once, \
+                  up to 3 times.",
+        watch: "While three replicas stall, every request sent to them times out and comes back as up to three more: \
+                the retries chart spikes and offered work multiplies (retry amplification in the checker panel). \
+                When the stalled replicas wake they face a backlog of abandoned work; watch whether the service \
+                finds its feet or stays in overload after the trigger is gone.",
+        try_next: "Set retry to \"backoff\" with a budget of 0.1 in the scenario: amplification stays near 1 and \
+                   the service recovers as soon as the pause ends.",
+        build: || {
+            let spec = ServiceSpec {
+                rate_per_s: 600.0,
+                ..overload_spec()
+            };
+            let pauses = (1..=3)
+                .map(|node| {
+                    at(
+                        2_000.0,
+                        Fault::Pause {
+                            node,
+                            duration_ms: 1_500.0,
+                        },
+                    )
+                })
+                .collect();
+            Scenario {
+                protocol: ProtocolSpec::Service(spec),
+                ..named("Retry storm", 10, pauses)
+            }
+        },
+    },
+    Preset {
+        name: "circuit-breakers",
+        title: "Circuit breakers hold the line",
+        class: "overload",
+        summary: "The cascading-failure run (900 requests/s, replica 1 crashes at 2 s) with defences on: a breaker \
+                  per replica at the balancer (3 timeouts in a row open it for 1 s), replicas that shed load \
+                  when 40 requests wait, and clients that back off with jitter under a retry budget of 10%.",
+        watch: "The balancer's breaker for the crashed replica opens after a few timeouts, before the health \
+                checks eject it. The survivors run hot but answer \"overloaded\" instead of queueing without end: \
+                errors rise a little, goodput stays near the four survivors' capacity and no other replica dies.",
+        try_next: "Turn the defences off one by one in the scenario and find which one the line depends on.",
+        build: || {
+            let spec = ServiceSpec {
+                breaker: Some(BreakerSpec::default()),
+                shed_at: Some(40),
+                retry: RetryPolicy::Backoff,
+                budget: Some(0.1),
+                ..overload_spec()
+            };
+            overload("Circuit breakers hold the line", spec)
+        },
+    },
+    Preset {
+        name: "load-shedding",
+        title: "Load shedding",
+        class: "overload",
+        summary: "The cascading-failure run with one defence: a replica with 40 requests waiting answers \
+                  \"overloaded\" at once instead of queueing more. Clients still retry at once.",
+        watch: "Queues stop at 40 and memory never runs out: no replica dies after replica 1. Some requests are \
+                shed (errors), and their immediate retries find a replica with room; goodput stays near what \
+                four replicas can serve.",
+        try_next: "Raise shed_at to 110, close to the memory limit, and see how little margin is enough.",
+        build: || {
+            let spec = ServiceSpec {
+                shed_at: Some(40),
+                ..overload_spec()
+            };
+            overload("Load shedding", spec)
+        },
+    },
+    Preset {
+        name: "bulkheads",
+        title: "Bulkheads",
+        class: "overload",
+        summary: "Two tenants share the service: clients 6 and 8 are tenant 0, clients 7 and 9 tenant 1, 250 \
+                  requests/s each. At 2 s tenant 1 misbehaves and sends 1,200 requests/s more. Bulkheads give each \
+                  tenant half of every replica's workers and a bounded queue of its own.",
+        watch: "Tenant 1's requests fill its half and are turned away; tenant 0's goodput line barely moves and no \
+                replica runs out of memory.",
+        try_next: "Set bulkheads to false in the scenario: the noisy tenant's flood fills the shared queues and \
+                   takes tenant 0 down with it.",
+        build: || {
+            let spec = ServiceSpec {
+                rate_per_s: 500.0,
+                retry: RetryPolicy::None,
+                noisy: Some(NoisySpec {
+                    from_ms: 2_000.0,
+                    rate_per_s: 1_200.0,
+                }),
+                bulkheads: true,
+                ..overload_spec()
+            };
+            Scenario {
+                protocol: ProtocolSpec::Service(spec),
+                ..named("Bulkheads", 10, Vec::new())
+            }
+        },
+    },
+    Preset {
+        name: "gray-health-check",
+        title: "Gray failure fools the health check",
+        class: "gray failure",
+        summary: "600 requests/s over five replicas with health checks every 250 ms. From 2 s replica 2 loses every \
+                  real request it receives, while its health endpoint, served apart from the workers, still answers.",
+        watch: "The balancer keeps replica 2 in rotation: its health checks pass. A fifth of the requests time out \
+                after a second; clients retry once, so errors and latency p99 rise while every replica looks \
+                healthy on the canvas.",
+        try_next: "Add a breaker (\"breaker\": {}) to the scenario: timeouts from real requests open it and replica \
+                   2 leaves the rotation within a second.",
+        build: || {
+            let spec = ServiceSpec {
+                rate_per_s: 600.0,
+                retries: 1,
+                ..overload_spec()
+            };
+            Scenario {
+                protocol: ProtocolSpec::Service(spec),
+                ..named(
+                    "Gray failure fools the health check",
+                    10,
+                    vec![at(
+                        2_000.0,
+                        Fault::Gray {
+                            node: 2,
+                            fail: 1.0,
+                            slow_ms: 0.0,
+                        },
+                    )],
+                )
+            }
+        },
+    },
 ];
 
 /// Lock server, storage, two clients; client 2 pauses past its lease at 2 s for 2.5 s.
@@ -717,6 +870,25 @@ fn election(title: &str, election: Election) -> Scenario {
                 6_000.0,
             )],
         )
+    }
+}
+
+/// The service of the overload presets: 900 requests/s offered to five replicas of about
+/// 200/s each, immediate retries, memory for 120 queued requests.
+fn overload_spec() -> ServiceSpec {
+    ServiceSpec {
+        rate_per_s: 900.0,
+        retry: RetryPolicy::Immediate,
+        queue_limit: 120,
+        ..ServiceSpec::default()
+    }
+}
+
+/// The overload service with `spec`'s defences, replica 1 crashing at 2 s for 10 s.
+fn overload(title: &str, spec: ServiceSpec) -> Scenario {
+    Scenario {
+        protocol: ProtocolSpec::Service(spec),
+        ..named(title, 10, vec![lasting(2_000.0, Fault::Crash { node: 1 }, 10_000.0)])
     }
 }
 

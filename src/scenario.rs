@@ -16,6 +16,7 @@ use crate::protocol::lease::LeaseSpec;
 use crate::protocol::phi::PhiConfig;
 use crate::protocol::raft::RaftSpec;
 use crate::protocol::register::RegisterSpec;
+use crate::protocol::service::ServiceSpec;
 use crate::protocol::swim::SwimSpec;
 use crate::time::{ms_to_us, Micros};
 
@@ -146,6 +147,8 @@ pub enum ProtocolSpec {
     Swim(SwimSpec),
     /// Leader election and log replication: Raft, or a naive election (`protocol::raft`).
     Raft(RaftSpec),
+    /// A service under load: clients, a balancer, replicas, defences (`protocol::service`).
+    Service(ServiceSpec),
 }
 
 fn is_false(b: &bool) -> bool {
@@ -270,6 +273,7 @@ impl ProtocolSpec {
             ProtocolSpec::Register(spec) => spec.config(nodes).map(drop),
             ProtocolSpec::Swim(spec) => spec.config(nodes).map(drop),
             ProtocolSpec::Raft(spec) => spec.config(nodes).map(drop),
+            ProtocolSpec::Service(spec) => spec.config(nodes).map(drop),
         }
     }
 

@@ -11,6 +11,8 @@ pub mod phi;
 pub mod raft;
 pub mod raft_checks;
 pub mod register;
+pub mod service;
+pub mod service_checks;
 pub mod swim;
 pub mod swim_checks;
 

@@ -6,6 +6,7 @@ const CASES = [
   { name: 'heartbeat 100 nodes, 100 ms', nodes: 100, interval_ms: 100, timeout_ms: 350, warmup_ms: 1000, run_ms: 10000 },
   { name: 'heartbeat 1000 nodes, 1 s', nodes: 1000, interval_ms: 1000, timeout_ms: 3000, warmup_ms: 2000, run_ms: 4000 },
   { name: 'swim 1000 nodes, 200 ms', nodes: 1000, protocol: { kind: 'swim', period_ms: 200 }, warmup_ms: 2000, run_ms: 10000 },
+  { name: 'service 10k req/s, 20 replicas', nodes: 29, protocol: { kind: 'service', replicas: 20, rate_per_s: 10000, workers: 8, service_ms: 10 }, warmup_ms: 1000, run_ms: 10000 },
 ];
 
 function measure(c) {

@@ -1,4 +1,5 @@
-//! `cargo bench`: simulated events per second for the heartbeat and SWIM protocols, native.
+//! `cargo bench`: simulated events per second for heartbeats, SWIM and a service under
+//! load (10,000 requests per simulated second over 20 replicas), native.
 //!
 //! A plain harness (no framework): each case runs a fixed stretch of simulated time a few
 //! times and reports the best run, as events per wall second and simulated seconds per
@@ -8,6 +9,7 @@
 
 use std::time::Instant;
 
+use faultline::protocol::service::ServiceSpec;
 use faultline::protocol::swim::SwimSpec;
 use faultline::scenario::ProtocolSpec;
 use faultline::{Scenario, Simulation};
@@ -21,6 +23,9 @@ struct Case {
     run_ms: f64,
     /// SWIM with this period (and default parameters) instead of heartbeats.
     swim_period_ms: Option<f64>,
+    /// A service under load at this many requests per second instead: a balancer, 20
+    /// replicas of 8 workers (10 ms each, 800/s), the rest clients.
+    service_rate: Option<f64>,
 }
 
 const CASES: &[Case] = &[
@@ -32,6 +37,7 @@ const CASES: &[Case] = &[
         warmup_ms: 1_000.0,
         run_ms: 10_000.0,
         swim_period_ms: None,
+        service_rate: None,
     },
     Case {
         name: "heartbeat 1000 nodes, 1 s",
@@ -41,6 +47,7 @@ const CASES: &[Case] = &[
         warmup_ms: 2_000.0,
         run_ms: 4_000.0,
         swim_period_ms: None,
+        service_rate: None,
     },
     Case {
         name: "heartbeat 1000 nodes, 100 ms",
@@ -50,6 +57,7 @@ const CASES: &[Case] = &[
         warmup_ms: 300.0,
         run_ms: 500.0,
         swim_period_ms: None,
+        service_rate: None,
     },
     Case {
         name: "swim 1000 nodes, 200 ms",
@@ -59,16 +67,34 @@ const CASES: &[Case] = &[
         warmup_ms: 1_000.0,
         run_ms: 30_000.0,
         swim_period_ms: Some(200.0),
+        service_rate: None,
+    },
+    Case {
+        name: "service 10k req/s, 20 replicas",
+        nodes: 29,
+        interval_ms: 0.0,
+        timeout_ms: 0.0,
+        warmup_ms: 1_000.0,
+        run_ms: 10_000.0,
+        swim_period_ms: None,
+        service_rate: Some(10_000.0),
     },
 ];
 
 fn measure(case: &Case, scale: f64) -> (f64, f64) {
-    let protocol = match case.swim_period_ms {
-        Some(period_ms) => ProtocolSpec::Swim(SwimSpec {
+    let protocol = match (case.swim_period_ms, case.service_rate) {
+        (_, Some(rate_per_s)) => ProtocolSpec::Service(ServiceSpec {
+            replicas: 20,
+            rate_per_s,
+            workers: 8,
+            service_ms: 10.0,
+            ..ServiceSpec::default()
+        }),
+        (Some(period_ms), None) => ProtocolSpec::Swim(SwimSpec {
             period_ms,
             ..SwimSpec::default()
         }),
-        None => ProtocolSpec::Heartbeat {
+        (None, None) => ProtocolSpec::Heartbeat {
             detector: Default::default(),
             interval_ms: case.interval_ms,
             timeout_ms: case.timeout_ms,

@@ -135,6 +135,8 @@ pub struct NodeRuntime {
     pub strobe_id: u32,
     /// Whether a clock strobe is flipping the clock now.
     pub strobing: bool,
+    /// Whether the node is down by its own doing (out of memory), not by a fault.
+    pub self_crashed: bool,
     pub afflictions: Afflictions,
     /// When a slow node finishes the work already queued on it.
     pub busy_until_us: Micros,
@@ -155,6 +157,7 @@ impl NodeRuntime {
             clock_epoch: 0,
             strobe_id: 0,
             strobing: false,
+            self_crashed: false,
             afflictions: Afflictions::default(),
             busy_until_us: 0,
             sent: 0,

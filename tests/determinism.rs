@@ -40,6 +40,12 @@ fn golden_trace_hashes_of_presets() {
         ("gray-healthy-on-paper", "3d7d063eb87b878f"),
         ("split-brain", "a6a5a636c6451ce2"),
         ("raft-one-leader", "0a69a6cdb49f7a09"),
+        ("cascading-failure", "71755c6b2a763838"),
+        ("retry-storm", "6a11a6fba4f30c4f"),
+        ("circuit-breakers", "2d8b99a30ee457bd"),
+        ("load-shedding", "396351417db9f813"),
+        ("bulkheads", "5f417305886d500d"),
+        ("gray-health-check", "e335543c9cd1bb54"),
     ];
     for (name, hash) in golden {
         let mut sim = Simulation::new((presets::find(name).unwrap().build)()).unwrap();

@@ -138,7 +138,7 @@ export class App {
 
   /** The legend for this run's protocol: its roles and message kinds. */
   refreshLegend() {
-    this.valuePrefix = this.sim.inspect().protocol === 'lease' ? 'tok ' : 'v=';
+    this.valuePrefix = { lease: 'tok ', service: 'breakers open: ' }[this.sim.inspect().protocol] ?? 'v=';
     const cols = this.sim.columns();
     const roles = new Set(cols.nodeRole);
     drawLegend(this.root.querySelector('#legend-list'), this.sim.messageKinds(), roles);

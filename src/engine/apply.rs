@@ -242,6 +242,7 @@ impl<P: Protocol> World<P> {
         let rt = &mut self.runtime[node as usize];
         assert_eq!(rt.status, Status::Crashed, "only a crashed node restarts");
         rt.status = Status::Up;
+        rt.self_crashed = false;
         rt.restarts += 1;
         self.boot(node);
     }

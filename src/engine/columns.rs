@@ -21,6 +21,8 @@ pub const FLAG_SLOW: u8 = 4;
 pub const FLAG_OMISSION: u8 = 8;
 pub const FLAG_CLOCK: u8 = 16;
 pub const FLAG_STROBE: u8 = 32;
+/// Down by its own doing (out of memory), not by an injected fault.
+pub const FLAG_SELF_CRASHED: u8 = 64;
 
 /// `msg_kind` bits above the 6-bit message kind.
 pub const MSG_BYZANTINE: u8 = 0x40;
@@ -44,7 +46,8 @@ impl<P: Protocol> World<P> {
                 | (a.slow.is_some() as u8 * FLAG_SLOW)
                 | ((a.send_omission_ppm | a.receive_omission_ppm > 0) as u8 * FLAG_OMISSION)
                 | ((skew_us != 0 || rt.clock.drift_ppm != 0) as u8 * FLAG_CLOCK)
-                | (rt.strobing as u8 * FLAG_STROBE);
+                | (rt.strobing as u8 * FLAG_STROBE)
+                | (rt.self_crashed as u8 * FLAG_SELF_CRASHED);
             c.node_flags.push(flags);
             c.node_clock_skew_ms.push(skew_us as f32 / 1_000.0);
         }

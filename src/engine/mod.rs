@@ -321,6 +321,7 @@ impl<P: Protocol> World<P> {
                 0,
             );
             self.crash(node);
+            self.runtime[node as usize].self_crashed = true;
             if let Some(after_us) = restart_after_us {
                 let id = self.reverts.len() as u32;
                 let incarnation = self.runtime[node as usize].incarnation;
@@ -482,6 +483,7 @@ impl<P: Protocol> World<P> {
 
     fn crash(&mut self, node: NodeId) {
         let i = node as usize;
+        self.runtime[i].self_crashed = false;
         let proto = self.protocols[i].take().expect("only a running or paused node crashes");
         self.durable[i] = proto.durable();
         for event in std::mem::take(&mut self.held[i]) {

@@ -34,6 +34,9 @@ struct Window {
 #[derive(Clone, Debug)]
 pub struct ServiceChecks {
     replicas: u32,
+    /// Whether the run has breakers (their chart) and tenants that differ (theirs).
+    breakers: bool,
+    tenants: bool,
     offered: u64,
     attempts: u64,
     retries: u64,
@@ -82,6 +85,8 @@ impl Checks<Service> for ServiceChecks {
     fn new(config: &ServiceConfig, _nodes: u32) -> Self {
         ServiceChecks {
             replicas: config.replicas,
+            breakers: config.breaker.is_some(),
+            tenants: config.noisy.is_some() || config.bulkheads,
             offered: 0,
             attempts: 0,
             retries: 0,
@@ -201,7 +206,7 @@ impl Checks<Service> for ServiceChecks {
     }
 
     fn series(&self) -> Vec<SeriesView> {
-        vec![
+        let mut all = vec![
             self.sampler.series(0, "offered", "Offered load", "req/s"),
             self.sampler
                 .series(1, "goodput", "Goodput (successful answers)", "req/s"),
@@ -216,7 +221,14 @@ impl Checks<Service> for ServiceChecks {
             self.sampler.series(9, "goodput_tenant_1", "Goodput, tenant 1", "req/s"),
             self.sampler
                 .series(10, "open_breakers", "Breakers open at the balancer", "breakers"),
-        ]
+        ];
+        if !self.breakers {
+            all.pop();
+        }
+        if !self.tenants {
+            all.retain(|s| !s.id.starts_with("goodput_tenant"));
+        }
+        all
     }
 
     fn report(&self, _now_us: Micros) -> Vec<CheckView> {

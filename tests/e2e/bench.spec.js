@@ -8,16 +8,16 @@ test('engine benchmark on wasm', async ({ page }) => {
   await page.goto('/bench/index.html');
   await page.waitForSelector('body[data-done]', { timeout: 110_000 });
   const results = await page.evaluate(() => window.benchResults);
-  expect(results.length).toBe(3);
+  expect(results.length).toBe(4);
   for (const r of results) {
     console.log(`wasm engine: ${r.name}: ${(r.eventsPerS / 1e6).toFixed(2)} M events/s, ${r.simPerWall.toFixed(2)}× real time`);
   }
 });
 
-test('frame times while playing (5, 100 and 1,000 nodes)', async ({ page }) => {
+test('frame times while playing (5, 100 and 1,000 nodes; an overloaded service)', async ({ page }) => {
   test.setTimeout(60_000);
   await openPage(page);
-  for (const [preset, nodes] of [['heartbeat', 5], ['heartbeat', 100], ['large-cluster', 1000], ['swim-at-scale', 1000]]) {
+  for (const [preset, nodes] of [['heartbeat', 5], ['heartbeat', 100], ['large-cluster', 1000], ['swim-at-scale', 1000], ['cascading-failure', 10]]) {
     const stats = await page.evaluate(async ({ preset, nodes }) => {
       const app = window.faultline;
       const scenario = (await import('/www/sim.js')).presetScenario(preset);

@@ -4,15 +4,23 @@
 import { test } from '@playwright/test';
 import { expect, openPage, screenshot } from './helpers.js';
 
+/** Loads a preset and travels to `ms` (in slices, over several frames, for heavy runs). */
+async function travel(page, preset, ms) {
+  await page.evaluate(([name, t]) => {
+    window.faultline.loadPreset(name);
+    window.faultline.seek(t);
+  }, [preset, ms]);
+  await page.waitForFunction((t) => window.faultline.timeMs >= t, ms, { timeout: 30_000 });
+}
+
 /** Loads a preset, plays it to `ms` and returns its checks by id. */
 async function runTo(page, preset, ms) {
-  return page.evaluate(([name, t]) => {
+  await travel(page, preset, ms);
+  return page.evaluate(() => {
     const app = window.faultline;
-    app.loadPreset(name);
-    app.seek(t);
     app.render();
     return Object.fromEntries(app.sim.checks().map((c) => [c.id, c]));
-  }, [preset, ms]);
+  });
 }
 
 const CASES = [
@@ -23,20 +31,48 @@ const CASES = [
   ['cap-cp', 9000, null, ['acked_writes_lost', 'stale_reads']],
   ['split-brain', 5000, 'split_brain', []],
   ['raft-one-leader', 5000, null, ['split_brain', 'election_safety', 'state_machine_safety', 'acked_writes_lost']],
+  ['cascading-failure', 8000, 'overload_crashes', []],
+  ['retry-storm', 6000, 'overload_crashes', []],
+  ['circuit-breakers', 8000, null, ['overload_crashes', 'goodput']],
+  ['load-shedding', 8000, null, ['overload_crashes', 'goodput']],
+  ['bulkheads', 6000, null, ['overload_crashes']],
+  ['gray-health-check', 6000, null, ['overload_crashes', 'goodput']],
 ];
+
+test('a cascade draws replicas dying of overload and charts goodput collapsing', async ({ page }) => {
+  const errors = await openPage(page);
+  await travel(page, 'cascading-failure', 8000);
+  const state = await page.evaluate(() => {
+    const app = window.faultline;
+    app.render();
+    app.charts.update(true);
+    const c = app.sim.columns();
+    const selfCrashed = [];
+    for (let i = 1; i <= 5; i++) if (c.nodeStatus[i] === 1 && (c.nodeFlags[i] & 64)) selfCrashed.push(i);
+    const goodput = app.sim.series().find((s) => s.id === 'goodput');
+    return { selfCrashed, goodput: goodput.values };
+  });
+  expect(state.selfCrashed.length).toBeGreaterThanOrEqual(3);
+  expect(state.goodput[4]).toBeGreaterThan(700); // at 1 s
+  expect(state.goodput[state.goodput.length - 1]).toBeLessThan(200);
+  // Related series share a chart: goodput with errors and retries, p50 with p99.
+  await expect(page.locator('#charts .chart[data-series~="goodput"]')).toContainText('Errors');
+  await expect(page.locator('#charts .chart[data-series~="latency_p99"]')).toContainText('p50');
+  await expect(page.locator('#charts .chart[data-series~="open_breakers"]')).toHaveCount(0);
+  await screenshot(page, 'cascading-failure');
+  expect(errors).toEqual([]);
+});
 
 test('split brain shows two crowned leaders at once; Raft one, and logs that match after the heal', async ({ page }) => {
   const errors = await openPage(page);
-  const leadersAt = (preset, t) => page.evaluate(([name, ms]) => {
+  const leadersAt = async (preset, t) => { await travel(page, preset, t); return page.evaluate(() => {
     const app = window.faultline;
-    app.loadPreset(name);
-    app.seek(ms);
     app.render();
     const c = app.sim.columns();
     const leaders = [];
     for (let i = 0; i < 5; i++) if (c.nodeRole[i] === 3) leaders.push(i);
     return { leaders, logLen: Array.from(c.nodeLogLen.slice(0, 5)), commit: Array.from(c.nodeCommit.slice(0, 5)) };
-  }, [preset, t]);
+  }); };
   const naive = await leadersAt('split-brain', 5000);
   expect(naive.leaders).toEqual([2, 4]);
   await screenshot(page, 'split-brain-two-leaders');

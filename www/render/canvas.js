@@ -33,7 +33,7 @@ export const ROLE = {
 };
 
 const GROUP_COLORS = ['#5aa9ff', '#ff8a5b', '#c49bff', '#5fd3c6', '#f2d15f', '#ff6fa8', '#9bd45a'];
-export const FLAG = { gray: 1, byzantine: 2, slow: 4, omission: 8, clock: 16, strobe: 32 };
+export const FLAG = { gray: 1, byzantine: 2, slow: 4, omission: 8, clock: 16, strobe: 32, selfCrashed: 64 };
 const MSG = { kindMask: 0x3f, byzantine: 0x40 };
 const DROP_NAMES = ['', 'loss', 'partition', 'cut', 'crashed', 'overflow', 'omission', 'gray'];
 
@@ -285,6 +285,26 @@ function drawBadges(ctx, x, y, r, n) {
   if (n.flags & FLAG.slow) { drawHourglass(ctx, bx, y + r + r * 0.6, r * 0.38); bx += r * 0.9; }
   if (n.flags & FLAG.omission) drawNoEntry(ctx, bx, y + r + r * 0.6, r * 0.36);
   if (n.flags & (FLAG.clock | FLAG.strobe)) drawDial(ctx, x + r * 1.05, y + r * 0.75, r * 0.42, n.skewMs, n.flags & FLAG.strobe);
+  if (crashed && (n.flags & FLAG.selfCrashed)) {
+    // Died of its own load, not of an injected fault.
+    ctx.font = `bold ${Math.max(9, Math.round(r * 0.55))}px system-ui, sans-serif`;
+    ctx.fillStyle = '#ff6b6b';
+    ctx.textAlign = 'center';
+    ctx.textBaseline = 'top';
+    ctx.fillText('out of memory', x, y + r + 4);
+  }
+}
+
+/** A node that just went down: a red ring spreading out and fading (`age` 0 … 1). */
+export function drawShockwave(ctx, x, y, r, age) {
+  ctx.save();
+  ctx.globalAlpha = 1 - age;
+  ctx.strokeStyle = '#ff6b6b';
+  ctx.lineWidth = 3 * (1 - age) + 1;
+  ctx.beginPath();
+  ctx.arc(x, y, r * (1.1 + 2.2 * age), 0, Math.PI * 2);
+  ctx.stroke();
+  ctx.restore();
 }
 
 /** Slow: an hourglass. */
@@ -510,6 +530,7 @@ export class Renderer {
     for (let i = 0; i < cols.nodes; i++) if (cols.nodeRole[i] === ROLE.leader && cols.nodeStatus[i] !== 1) leaders++;
     const splitBrain = leaders > 1;
     const violating = f.violating ?? new Set();
+    this.drawShockwaves(cols, f.timeMs, f.speed);
     for (let i = 0; i < cols.nodes; i++) {
       const x = this.positions[2 * i], y = this.positions[2 * i + 1];
       const until = f.pausedUntil?.get(i);
@@ -535,6 +556,30 @@ export class Renderer {
         valuePrefix: f.valuePrefix,
       });
     }
+  }
+
+  /** Notes which nodes went down since the last frame (playing forward, not seeking) and
+   * draws a fading ring around each for a moment of simulated time. */
+  drawShockwaves(cols, t, speed) {
+    const n = cols.nodes;
+    if (!this.wasDown || this.wasDown.length !== n) {
+      this.wasDown = new Uint8Array(n);
+      this.downAt = new Float64Array(n).fill(-Infinity);
+      this.lastT = t;
+    }
+    const forward = t >= this.lastT && t - this.lastT < 2000;
+    const life = Math.min(2000, 600 * Math.max(1, speed / 2));
+    for (let i = 0; i < n; i++) {
+      const down = cols.nodeStatus[i] === 1 ? 1 : 0;
+      if (down && !this.wasDown[i] && forward) this.downAt[i] = t;
+      if (!forward) this.downAt[i] = -Infinity;
+      this.wasDown[i] = down;
+      const age = (t - this.downAt[i]) / life;
+      if (age >= 0 && age < 1 && n <= 200) {
+        drawShockwave(this.ctx, this.positions[2 * i], this.positions[2 * i + 1], this.radius, age);
+      }
+    }
+    this.lastT = t;
   }
 
   drawCuts(cols) {

@@ -1,6 +1,7 @@
-// Live charts of the checkers' time series (goodput, errors, latency, queues, …): one small
-// line chart each, over the whole run so far, with every fault's moment marked and the
-// current moment as a cursor. Redrawn a few times a second, from series the engine keeps
+// Live charts of the checkers' time series (goodput, errors, latency, queues, …): small line
+// charts over the whole run so far, with every fault's moment marked and the current moment
+// as a cursor. Neighbouring series in the same unit share a chart (offered, goodput, errors
+// and retries in req/s; latency p50 and p99 in ms), each line named in the caption. Redrawn a few times a second, from series the engine keeps
 // bounded, so they stay smooth while the simulation runs.
 import { fitCanvas } from '../render/fit.js';
 import { formatMs } from '../app.js';
@@ -25,32 +26,53 @@ export class Charts {
     const series = this.app.sim.series();
     this.el.hidden = series.length === 0;
     if (series.length === 0) return;
-    const ids = series.map((s) => s.id).join(',');
+    const groups = groupByUnit(series);
+    const ids = groups.map((g) => g.map((s) => s.id).join('+')).join(',');
     if (ids !== this.ids) {
       this.ids = ids;
       this.canvases.clear();
-      this.grid.replaceChildren(...series.map((s) => {
+      this.grid.replaceChildren(...groups.map((g) => {
         const fig = document.createElement('figure');
         fig.className = 'chart';
-        fig.dataset.series = s.id;
+        fig.dataset.series = g.map((s) => s.id).join(' ');
         const cap = document.createElement('figcaption');
         const canvas = document.createElement('canvas');
         canvas.setAttribute('role', 'img');
-        canvas.setAttribute('aria-label', `${s.name} over simulated time`);
+        canvas.setAttribute('aria-label', `${g.map((s) => s.name).join(', ')} over simulated time`);
         fig.append(cap, canvas);
-        this.canvases.set(s.id, { canvas, cap });
+        this.canvases.set(g[0].id, { canvas, cap });
         return fig;
       }));
     }
     const faults = (this.app.sim.scenario().faults ?? []).map((f) => f.at_ms);
     const endMs = Math.max(this.app.timeMs, 1000);
-    series.forEach((s, i) => {
-      const { canvas, cap } = this.canvases.get(s.id);
-      const last = s.values.length ? s.values[s.values.length - 1] : null;
-      cap.textContent = `${s.name}${last === null ? '' : `: ${fmt(last)}${s.unit ? ` ${s.unit}` : ''}`}`;
-      drawChart(canvas, s, COLORS[i % COLORS.length], faults, endMs, this.app.timeMs);
-    });
+    let colour = 0;
+    for (const g of groups) {
+      const { canvas, cap } = this.canvases.get(g[0].id);
+      const colours = g.map(() => COLORS[colour++ % COLORS.length]);
+      cap.replaceChildren(...g.map((s, k) => {
+        const span = document.createElement('span');
+        span.className = 'chart-line';
+        const swatch = document.createElement('i');
+        swatch.style.background = colours[k];
+        const last = s.values.length ? s.values[s.values.length - 1] : null;
+        span.append(swatch, `${s.name}${last === null ? '' : `: ${fmt(last)}${s.unit ? ` ${s.unit}` : ''}`}`);
+        return span;
+      }));
+      drawChart(canvas, g, colours, faults, endMs, this.app.timeMs);
+    }
   }
+}
+
+/** Neighbouring series in the same unit, up to four, share a chart. */
+function groupByUnit(series) {
+  const groups = [];
+  for (const s of series) {
+    const last = groups[groups.length - 1];
+    if (last && last[0].unit === s.unit && last.length < 4) last.push(s);
+    else groups.push([s]);
+  }
+  return groups;
 }
 
 function fmt(v) {
@@ -60,12 +82,12 @@ function fmt(v) {
   return v.toFixed(2).replace(/\.?0+$/, '');
 }
 
-function drawChart(canvas, s, color, faults, endMs, nowMs) {
+function drawChart(canvas, group, colours, faults, endMs, nowMs) {
   const { ctx, w, h } = fitCanvas(canvas, 220, 90);
   const pad = { l: 34, r: 6, t: 6, b: 14 };
   const pw = w - pad.l - pad.r, ph = h - pad.t - pad.b;
   let max = 0;
-  for (const v of s.values) if (Number.isFinite(v) && v > max) max = v;
+  for (const s of group) for (const v of s.values) if (Number.isFinite(v) && v > max) max = v;
   max = niceMax(max);
   const x = (t) => pad.l + (t / endMs) * pw;
   const y = (v) => pad.t + ph - (Math.min(v, max) / max) * ph;
@@ -92,16 +114,18 @@ function drawChart(canvas, s, color, faults, endMs, nowMs) {
     ctx.stroke();
   }
   ctx.setLineDash([]);
-  ctx.beginPath();
-  let started = false;
-  for (let i = 0; i < s.t_ms.length; i++) {
-    const v = s.values[i];
-    if (!Number.isFinite(v)) { started = false; continue; }
-    if (!started) { ctx.moveTo(x(s.t_ms[i]), y(v)); started = true; } else ctx.lineTo(x(s.t_ms[i]), y(v));
-  }
-  ctx.strokeStyle = color;
-  ctx.lineWidth = 1.6;
-  ctx.stroke();
+  group.forEach((s, k) => {
+    ctx.beginPath();
+    let started = false;
+    for (let i = 0; i < s.t_ms.length; i++) {
+      const v = s.values[i];
+      if (!Number.isFinite(v)) { started = false; continue; }
+      if (!started) { ctx.moveTo(x(s.t_ms[i]), y(v)); started = true; } else ctx.lineTo(x(s.t_ms[i]), y(v));
+    }
+    ctx.strokeStyle = colours[k];
+    ctx.lineWidth = 1.6;
+    ctx.stroke();
+  });
   ctx.strokeStyle = '#ffffff';
   ctx.globalAlpha = 0.5;
   ctx.beginPath();

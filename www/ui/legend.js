@@ -1,5 +1,5 @@
 // The legend: each visual drawn by the same functions the renderer uses, with its meaning.
-import { COLORS, FLAG, ROLE, drawBurst, drawCut, drawMessage, drawNode } from '../render/canvas.js';
+import { COLORS, FLAG, ROLE, drawBurst, drawCut, drawMessage, drawNode, drawShockwave } from '../render/canvas.js';
 
 const base = { status: 0, flags: 0, suspectedBy: 0, group: 0, skewMs: 0, label: '3', partitioned: false };
 
@@ -29,6 +29,8 @@ const ROLE_ENTRIES = [
   [[ROLE.storage, ROLE.backend], 'Storage or database: cylinder', (c) => drawNode(c, 20, 16, 10, { ...base, label: undefined, role: ROLE.storage })],
   [[ROLE.balancer], 'Load balancer: diamond', (c) => drawNode(c, 20, 16, 10, { ...base, label: undefined, role: ROLE.balancer })],
   [[ROLE.replica], 'Load: ring filling clockwise · queue: bar', (c) => drawNode(c, 14, 16, 9, { ...base, label: undefined, role: ROLE.replica, load: 0.7, queue: 30 })],
+  [[ROLE.replica], 'Just went down: red ring spreading; "out of memory" when it died of its load', (c) => { drawNode(c, 20, 16, 8, { ...base, label: undefined, status: 1 }); drawShockwave(c, 20, 16, 8, 0.35); }],
+  [[ROLE.balancer], 'Breakers open at the balancer: box above', (c) => drawNode(c, 24, 26, 5, { ...base, label: undefined, role: ROLE.balancer, value: 1, valuePrefix: '' })],
   [[ROLE.register, ROLE.lockServer, ROLE.client], 'Value or lease token: box above', (c) => drawNode(c, 24, 26, 5, { ...base, label: undefined, role: ROLE.register, value: 7 })],
   [[ROLE.follower, ROLE.leader, ROLE.register, ROLE.lockServer, ROLE.storage, ROLE.replica, ROLE.client, ROLE.member], 'A checker names it: dashed red outline', (c) => drawNode(c, 20, 16, 8, { ...base, label: undefined, violating: true })],
 ];

@@ -1,10 +1,11 @@
 //! Overload: one crashed replica cascades into all of them without defences and does not
 //! with shedding and breakers; naive retries amplify load and a retry budget does not;
-//! bulkheads keep a noisy tenant from starving a quiet one; a gray replica passes its
-//! health checks; and a single replica's queue obeys Little's law.
+//! bulkheads keep a noisy tenant from starving a quiet one; N+1 headroom and backpressure
+//! absorb the crash too; a gray replica passes its health checks; load ramps and bursts as
+//! asked; and a single replica's queue obeys Little's law.
 
 use faultline::presets;
-use faultline::protocol::service::{RetryPolicy, ServiceSpec};
+use faultline::protocol::service::{Pattern, RetryPolicy, ServiceSpec};
 use faultline::scenario::ProtocolSpec;
 use faultline::{Fault, Scenario, Simulation};
 
@@ -271,4 +272,62 @@ fn a_shared_backend_is_the_bottleneck() {
     // Past the backend's capacity every request waits in its queue until clients give up.
     let over = with_rate(1_200.0);
     assert!(over < 400.0, "goodput {over} at 1,200/s");
+}
+
+#[test]
+fn capacity_headroom_absorbs_the_crash_that_cascades_without_it() {
+    // N+1: a sixth replica (and the same 900 requests/s) leaves five after the crash.
+    let mut s = preset("cascading-failure");
+    s.nodes += 1;
+    spec_of(&mut s).replicas = 6;
+    let sim = run(s, 12_000.0);
+    assert_eq!(summary_number(&sim, "overload crashes: "), 0.0);
+    assert!(mean_of(&sim, "goodput", 4_000.0, 12_000.0) > 850.0);
+}
+
+#[test]
+fn backpressure_at_the_balancer_refuses_instead_of_queueing() {
+    // At most 80 requests in flight: beyond that the balancer answers "busy" at once, so
+    // no replica queue can reach its memory limit.
+    let mut s = preset("cascading-failure");
+    spec_of(&mut s).max_outstanding = Some(80);
+    let sim = run(s, 12_000.0);
+    assert_eq!(summary_number(&sim, "overload crashes: "), 0.0);
+    assert!(mean_of(&sim, "queued", 4_000.0, 12_000.0) < 80.0);
+    assert!(
+        mean_of(&sim, "errors", 4_000.0, 12_000.0) > 10.0,
+        "refusals show as errors"
+    );
+}
+
+#[test]
+fn load_patterns_ramp_and_burst() {
+    let with = |pattern: Pattern| {
+        let mut s = Scenario::basic(10, 4);
+        s.protocol = ProtocolSpec::Service(ServiceSpec {
+            rate_per_s: 200.0,
+            pattern,
+            ..ServiceSpec::default()
+        });
+        run(s, 6_000.0)
+    };
+    let ramp = with(Pattern::Ramp {
+        to_per_s: 600.0,
+        over_ms: 4_000.0,
+    });
+    let (early, late) = (
+        mean_of(&ramp, "offered", 0.0, 1_000.0),
+        mean_of(&ramp, "offered", 4_500.0, 6_000.0),
+    );
+    assert!(early < 350.0 && (500.0..700.0).contains(&late), "ramp {early} → {late}");
+    let bursts = with(Pattern::Bursts {
+        every_ms: 2_000.0,
+        for_ms: 500.0,
+        factor: 4.0,
+    });
+    let (burst, calm) = (
+        mean_of(&bursts, "offered", 2_000.0, 2_500.0),
+        mean_of(&bursts, "offered", 2_750.0, 3_750.0),
+    );
+    assert!(burst > 2.5 * calm, "burst {burst} vs calm {calm}");
 }

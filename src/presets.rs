@@ -708,14 +708,17 @@ pub const PRESETS: &[Preset] = &[
         class: "overload",
         summary: "The cascading-failure run (900 requests/s, replica 1 crashes at 2 s) with defences on: a breaker \
                   per replica at the balancer (3 timeouts in a row open it for 1 s), replicas that shed load \
-                  when 40 requests wait, and clients that back off with jitter under a retry budget of 10%.",
-        watch: "The balancer's breaker for the crashed replica opens after a few timeouts, before the health \
-                checks eject it. The survivors run hot but answer \"overloaded\" instead of queueing without end: \
-                errors rise a little, goodput stays near the four survivors' capacity and no other replica dies.",
+                  when 40 requests wait, and clients that back off with jitter under a retry budget of 10%. \
+                  There are no health checks: the breakers are what notices the dead replica.",
+        watch: "A second after the crash the first requests sent to replica 1 time out; after three in a row its \
+                breaker opens (the box above the balancer counts open breakers) and only one probe a second goes \
+                there. The survivors run hot but answer \"overloaded\" instead of queueing without end: errors \
+                rise a little, goodput stays near the four survivors' capacity and no other replica dies.",
         try_next: "Turn the defences off one by one in the scenario and find which one the line depends on.",
         build: || {
             let spec = ServiceSpec {
                 breaker: Some(BreakerSpec::default()),
+                health_check_ms: None,
                 shed_at: Some(40),
                 retry: RetryPolicy::Backoff,
                 budget: Some(0.1),

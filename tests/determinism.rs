@@ -42,7 +42,7 @@ fn golden_trace_hashes_of_presets() {
         ("raft-one-leader", "0a69a6cdb49f7a09"),
         ("cascading-failure", "71755c6b2a763838"),
         ("retry-storm", "6a11a6fba4f30c4f"),
-        ("circuit-breakers", "2d8b99a30ee457bd"),
+        ("circuit-breakers", "85a6dd5e1da23fad"),
         ("load-shedding", "396351417db9f813"),
         ("bulkheads", "5f417305886d500d"),
         ("gray-health-check", "e335543c9cd1bb54"),

@@ -89,6 +89,10 @@ fn with_shedding_and_breakers_the_same_crash_stays_contained() {
         let goodput = mean_of(&sim, "goodput", 4_000.0, 12_000.0);
         assert!(goodput > 0.85 * capacity, "{name}: goodput {goodput} of {capacity}");
     }
+    // Without health checks, the breaker is what takes the dead replica out of rotation.
+    let sim = run(preset("circuit-breakers"), 12_000.0);
+    let open = mean_of(&sim, "open_breakers", 3_500.0, 11_500.0);
+    assert!(open > 0.9, "breakers open on average {open}");
 }
 
 #[test]

@@ -2,18 +2,13 @@
 //! tokens and STONITH stop it; the checkers say so at the right moment; healthy runs and
 //! server restarts land no stale write.
 
-use faultline::presets;
+mod common;
+
+use common::{check, preset, summary_count};
+
 use faultline::protocol::lease::LeaseSpec;
 use faultline::scenario::{NetworkSpec, ProtocolSpec, ScheduledFault};
 use faultline::{Fault, Scenario, Simulation};
-
-fn preset(name: &str) -> Scenario {
-    (presets::find(name).unwrap().build)()
-}
-
-fn check(sim: &Simulation, id: &str) -> faultline::checks::CheckView {
-    sim.checks().into_iter().find(|c| c.id == id).unwrap()
-}
 
 fn fact(sim: &Simulation, node: u32, label: &str) -> String {
     let view = sim.node_view(node).unwrap();
@@ -21,13 +16,6 @@ fn fact(sim: &Simulation, node: u32, label: &str) -> String {
     f.unwrap_or_else(|| panic!("node {node} has no fact {label}: {:?}", view.facts))
         .value
         .clone()
-}
-
-/// The number in the summary line starting with `prefix`.
-fn summary_number(sim: &Simulation, prefix: &str) -> u64 {
-    let lines = sim.check_summary();
-    let line = lines.iter().find(|l| l.starts_with(prefix)).unwrap();
-    line[prefix.len()..].split_whitespace().next().unwrap().parse().unwrap()
 }
 
 fn with_spec(mut s: Scenario, f: impl FnOnce(&mut LeaseSpec)) -> Scenario {
@@ -79,7 +67,7 @@ fn without_fencing_the_stale_write_lands_when_the_pause_ends_and_is_caught() {
         "caught at {first} ms, just after the wake-up"
     );
     assert!(stale.nodes.contains(&2), "{stale:?}");
-    assert_eq!(summary_number(&sim, "stale writes landed: "), 1);
+    assert_eq!(summary_count(&sim, "stale writes landed: "), 1);
     // Token 1 landed after token 2: the storage went back in time.
     let back = tokens.windows(2).any(|w| w[1] < w[0]);
     assert!(back, "accepted tokens {tokens:?}");
@@ -106,7 +94,7 @@ fn fencing_rejects_the_stale_token_and_accepted_tokens_never_go_back() {
     assert!(tokens.contains(&1) && tokens.contains(&2), "{tokens:?}");
     assert!(tokens.windows(2).all(|w| w[0] <= w[1]), "tokens went back: {tokens:?}");
     assert!(check(&sim, "stale_write_landed").holds);
-    assert_eq!(summary_number(&sim, "stale writes rejected: "), 1);
+    assert_eq!(summary_count(&sim, "stale writes rejected: "), 1);
     assert_eq!(fact(&sim, 2, "writes rejected"), "1");
     // Fencing does not restore mutual exclusion of beliefs: it makes it harmless.
     assert!(check(&sim, "mutual_exclusion").first_violation_ms.is_some());
@@ -117,7 +105,7 @@ fn stonith_fences_the_old_holder_out_without_token_checks() {
     let mut sim = Simulation::new(preset("stonith")).unwrap();
     sim.run_until_ms(8_000.0).unwrap();
     assert!(check(&sim, "stale_write_landed").holds, "{:?}", sim.check_summary());
-    assert_eq!(summary_number(&sim, "stale writes rejected: "), 1);
+    assert_eq!(summary_count(&sim, "stale writes rejected: "), 1);
     assert_eq!(fact(&sim, 1, "admitted writer"), "node 3");
     assert_eq!(fact(&sim, 1, "highest token"), "2");
 }

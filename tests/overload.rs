@@ -4,25 +4,13 @@
 //! absorb the crash too; a gray replica passes its health checks; load ramps and bursts as
 //! asked; and a single replica's queue obeys Little's law.
 
-use faultline::presets;
+mod common;
+
+use common::{check, preset, summary_number};
+
 use faultline::protocol::service::{Pattern, RetryPolicy, ServiceSpec};
 use faultline::scenario::ProtocolSpec;
 use faultline::{Fault, Scenario, Simulation};
-
-fn preset(name: &str) -> Scenario {
-    (presets::find(name).unwrap().build)()
-}
-
-fn check(sim: &Simulation, id: &str) -> faultline::checks::CheckView {
-    sim.checks().into_iter().find(|c| c.id == id).unwrap()
-}
-
-/// The number in the summary line starting with `prefix`.
-fn summary_number(sim: &Simulation, prefix: &str) -> f64 {
-    let lines = sim.check_summary();
-    let line = lines.iter().find(|l| l.starts_with(prefix)).unwrap();
-    line[prefix.len()..].split_whitespace().next().unwrap().parse().unwrap()
-}
 
 /// The mean of series `id` over samples in [from_ms, to_ms).
 fn mean_of(sim: &Simulation, id: &str, from_ms: f64, to_ms: f64) -> f64 {

@@ -3,26 +3,14 @@
 //! properties checked after every event; the naive election splits its brain on the same
 //! schedules and loses writes when the partition heals.
 
-use faultline::presets;
+mod common;
+
+use common::{check, preset, summary_number};
+
 use faultline::protocol::raft::{Election, RaftSpec};
 use faultline::rng::Rng;
 use faultline::scenario::{ProtocolSpec, ScheduledFault};
 use faultline::{Fault, Scenario, Simulation};
-
-fn preset(name: &str) -> Scenario {
-    (presets::find(name).unwrap().build)()
-}
-
-fn check(sim: &Simulation, id: &str) -> faultline::checks::CheckView {
-    sim.checks().into_iter().find(|c| c.id == id).unwrap()
-}
-
-/// The number in the summary line starting with `prefix`.
-fn summary_number(sim: &Simulation, prefix: &str) -> f64 {
-    let lines = sim.check_summary();
-    let line = lines.iter().find(|l| l.starts_with(prefix)).unwrap();
-    line[prefix.len()..].split_whitespace().next().unwrap().parse().unwrap()
-}
 
 const LEADER: u8 = 3;
 

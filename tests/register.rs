@@ -5,28 +5,12 @@
 
 mod common;
 
-use common::full_trace;
-use faultline::presets;
+use common::{check, full_trace, preset, summary_count};
 use faultline::protocol::register::{Mode, RegisterSpec};
 use faultline::rng::Rng;
 use faultline::scenario::{ProtocolSpec, ScheduledFault};
 use faultline::trace::TraceKind;
 use faultline::{Fault, Scenario, Simulation};
-
-fn preset(name: &str) -> Scenario {
-    (presets::find(name).unwrap().build)()
-}
-
-fn check(sim: &Simulation, id: &str) -> faultline::checks::CheckView {
-    sim.checks().into_iter().find(|c| c.id == id).unwrap()
-}
-
-/// The number in the summary line starting with `prefix`.
-fn summary_number(sim: &Simulation, prefix: &str) -> u64 {
-    let lines = sim.check_summary();
-    let line = lines.iter().find(|l| l.starts_with(prefix)).unwrap();
-    line[prefix.len()..].split_whitespace().next().unwrap().parse().unwrap()
-}
 
 /// Answers ("write ok" / "read ok") and refusals delivered to `clients` in [from, to) ms.
 fn answers(trace: &[faultline::trace::TraceEvent], clients: &[u32], from_ms: f64, to_ms: f64) -> (usize, usize) {
@@ -58,9 +42,9 @@ fn cp_refuses_on_the_minority_side_and_serves_the_majority() {
     // After the heal, the minority side answers again.
     let (healed_ok, _) = answers(&trace, &[8, 9], 8_500.0, 12_000.0);
     assert!(healed_ok > 0);
-    assert_eq!(summary_number(&sim, "acked writes lost: "), 0);
-    assert_eq!(summary_number(&sim, "stale reads: "), 0);
-    assert!(summary_number(&sim, "refused: ") >= 4);
+    assert_eq!(summary_count(&sim, "acked writes lost: "), 0);
+    assert_eq!(summary_count(&sim, "stale reads: "), 0);
+    assert!(summary_count(&sim, "refused: ") >= 4);
     assert!(check(&sim, "acked_writes_lost").holds && check(&sim, "stale_reads").holds);
     // The minority replicas fall behind; they never hold a conflicting value.
     assert!(check(&sim, "diverged_replicas").first_violation_ms.is_none());
@@ -80,12 +64,12 @@ fn ap_accepts_on_both_sides_and_loses_writes_at_reconcile() {
         "lost at the heal, not at {first} ms"
     );
     assert!(
-        summary_number(&sim, "acked writes lost: ") >= 3,
+        summary_count(&sim, "acked writes lost: ") >= 3,
         "{:?}",
         sim.check_summary()
     );
-    assert!(summary_number(&sim, "stale reads: ") > 0);
-    assert_eq!(summary_number(&sim, "refused: "), 0);
+    assert!(summary_count(&sim, "stale reads: ") > 0);
+    assert_eq!(summary_count(&sim, "refused: "), 0);
     let diverged = check(&sim, "diverged_replicas");
     let since = diverged.first_violation_ms.unwrap();
     assert!((2_000.0..3_500.0).contains(&since), "diverged at {since} ms");
@@ -162,13 +146,13 @@ fn cp_never_loses_an_acknowledged_write_nor_reads_stale_over_many_seeds() {
         sim.run_until_ms(15_000.0).unwrap();
         let summary = sim.check_summary();
         assert_eq!(
-            summary_number(&sim, "acked writes lost: "),
+            summary_count(&sim, "acked writes lost: "),
             0,
             "seed {seed}: {summary:?}"
         );
-        assert_eq!(summary_number(&sim, "stale reads: "), 0, "seed {seed}: {summary:?}");
-        settled += summary_number(&sim, "acked writes: ");
-        refused += summary_number(&sim, "refused: ");
+        assert_eq!(summary_count(&sim, "stale reads: "), 0, "seed {seed}: {summary:?}");
+        settled += summary_count(&sim, "acked writes: ");
+        refused += summary_count(&sim, "refused: ");
     }
     eprintln!("CP over 200 seeds: {settled} acknowledged writes checked, {refused} refusals");
     // Not vacuous: thousands of acknowledged writes were checked, and partitions bit.
@@ -184,9 +168,9 @@ fn ap_under_the_same_faults_loses_writes_and_reads_stale() {
         random_faults(&mut s, 3, seed);
         let mut sim = Simulation::new(s).unwrap();
         sim.run_until_ms(15_000.0).unwrap();
-        lost += summary_number(&sim, "acked writes lost: ");
-        stale += summary_number(&sim, "stale reads: ");
-        assert_eq!(summary_number(&sim, "refused: "), 0, "AP never refuses");
+        lost += summary_count(&sim, "acked writes lost: ");
+        stale += summary_count(&sim, "stale reads: ");
+        assert_eq!(summary_count(&sim, "refused: "), 0, "AP never refuses");
     }
     eprintln!("AP over 20 seeds: {lost} acknowledged writes lost, {stale} stale reads");
     assert!(lost > 20 && stale > 20, "lost {lost}, stale {stale}");
@@ -199,7 +183,7 @@ fn ap_clock_skew_makes_later_writes_lose() {
         s.faults = vec![ScheduledFault::at(0.0, Fault::ClockOffset { node: 0, offset_ms })];
         let mut sim = Simulation::new(s).unwrap();
         sim.run_until_ms(20_000.0).unwrap();
-        summary_number(&sim, "acked writes lost: ")
+        summary_count(&sim, "acked writes lost: ")
     };
     let (calm, skewed) = (lost_with(0.0), lost_with(3_000.0));
     eprintln!("AP, 20 s, no partition: {calm} lost with true clocks, {skewed} with replica 0 3 s ahead");

@@ -342,53 +342,24 @@ impl MessageInfo for RaftMsg {
         matches!(self, RaftMsg::Write { .. })
     }
     fn equivocate(&self, to: NodeId) -> Self {
-        match *self {
-            // Tells each follower a different story about the entries it appends.
-            RaftMsg::Append {
-                term,
-                prev_index,
-                prev_term,
-                mut entries,
-                commit,
-                sent_at,
-            } => {
-                for e in &mut entries.items[..entries.len as usize] {
-                    e.write ^= (to as u64 + 1) << 24;
-                }
-                RaftMsg::Append {
-                    term,
-                    prev_index,
-                    prev_term,
-                    entries,
-                    commit,
-                    sent_at,
-                }
+        // Tells each follower a different story about the entries it appends.
+        let mut msg = *self;
+        if let RaftMsg::Append { entries, .. } = &mut msg {
+            let len = entries.len as usize;
+            for e in &mut entries.items[..len] {
+                e.write ^= (to as u64 + 1) << 24;
             }
-            other => other,
         }
+        msg
     }
     fn corrupt(&self, noise: u64) -> Self {
-        match *self {
-            RaftMsg::Append {
-                term,
-                prev_index,
-                prev_term,
-                mut entries,
-                commit,
-                sent_at,
-            } if entries.len > 0 => {
+        let mut msg = *self;
+        if let RaftMsg::Append { entries, .. } = &mut msg {
+            if entries.len > 0 {
                 entries.items[0].write ^= 1 << (noise % 32);
-                RaftMsg::Append {
-                    term,
-                    prev_index,
-                    prev_term,
-                    entries,
-                    commit,
-                    sent_at,
-                }
             }
-            other => other,
         }
+        msg
     }
     fn lie(&self) -> Self {
         match *self {

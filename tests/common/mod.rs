@@ -52,3 +52,27 @@ pub fn hash_of(s: Scenario, until_ms: f64) -> u64 {
 pub fn is(kind: TraceKind) -> impl Fn(&&TraceEvent) -> bool {
     move |e| e.kind == kind
 }
+
+/// A preset's scenario by name.
+pub fn preset(name: &str) -> Scenario {
+    (faultline::presets::find(name).unwrap().build)()
+}
+
+/// A checker's view by id.
+pub fn check(sim: &Simulation, id: &str) -> faultline::checks::CheckView {
+    sim.checks().into_iter().find(|c| c.id == id).unwrap()
+}
+
+/// The number in the summary line starting with `prefix`.
+pub fn summary_number(sim: &Simulation, prefix: &str) -> f64 {
+    let lines = sim.check_summary();
+    let line = lines.iter().find(|l| l.starts_with(prefix)).unwrap();
+    line[prefix.len()..].split_whitespace().next().unwrap().parse().unwrap()
+}
+
+/// The count in the summary line starting with `prefix`.
+pub fn summary_count(sim: &Simulation, prefix: &str) -> u64 {
+    let n = summary_number(sim, prefix);
+    assert!(n >= 0.0 && n.fract() == 0.0, "{prefix}{n} is not a count");
+    n as u64
+}

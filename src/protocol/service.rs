@@ -136,8 +136,8 @@ pub struct ServiceSpec {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub budget: Option<f64>,
     pub balancing: Balancing,
-    /// Health-check period (none: no health checks).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// Health-check period (null: no health checks). Always written, since its default
+    /// is not null.
     pub health_check_ms: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub breaker: Option<BreakerSpec>,

@@ -3,9 +3,11 @@
 //!
 //! One trial: six nodes whose links among 0–3 are calm (2–8 ms) while links touching 4 or 5
 //! are jittery (normal, 150 ± 100 ms); after `CALM_MS` of calm, node `victim` crashes. Every
-//! suspicion before the crash is a false positive (counted at its onset, sampled every
-//! `SAMPLE_MS`); after it, each live observer's time to suspect the victim is the detection
-//! time. A sweep runs trials over seeds and a range of one parameter per detector (the
+//! failure declared before the crash is a false positive (counted at its onset, sampled
+//! every `SAMPLE_MS`); after it, each live observer's time to declare the victim failed is
+//! the detection time. For the heartbeat detectors a declaration is a suspicion; for SWIM
+//! it is "dead", after the suspicion timeout — SWIM suspects freely and lets refutation
+//! undo it, so only the verdict counts. A sweep runs trials over seeds and a range of one parameter per detector (the
 //! timeout, the φ threshold, …) and gives one point of the curve per parameter value.
 //! Trials are pure functions of their inputs, like every run.
 
@@ -32,6 +34,8 @@ pub enum DetectorKind {
     Fixed,
     /// Parameter: the φ threshold.
     Phi,
+    /// Parameter: SWIM's suspicion timeout, ms (period 200 ms, ping timeout 60 ms).
+    Swim,
 }
 
 impl DetectorKind {
@@ -44,6 +48,12 @@ impl DetectorKind {
             ));
         }
         let (timeout_ms, detector) = match self {
+            DetectorKind::Swim => {
+                return Ok(ProtocolSpec::Swim(crate::protocol::swim::SwimSpec {
+                    suspicion_ms: Some(parameter),
+                    ..Default::default()
+                }))
+            }
             DetectorKind::Fixed => (parameter, DetectorSpec::Fixed),
             DetectorKind::Phi => (
                 350.0,
@@ -113,9 +123,9 @@ pub fn mixed_links(protocol: ProtocolSpec, seed: u64, victim: u32, crash_at_ms: 
 /// What one trial measured.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
 pub struct Trial {
-    /// Suspicion onsets among live nodes before the crash.
+    /// Failure declarations (suspicion onsets, or SWIM deaths) among live nodes before the crash.
     pub false_suspicions: u32,
-    /// Mean over live observers of the time from the crash to suspecting the victim, ms.
+    /// Mean over live observers of the time from the crash to declaring the victim failed, ms.
     pub detection_ms: f64,
 }
 
@@ -132,7 +142,7 @@ pub fn trial(scenario: Scenario) -> Result<Trial, InputError> {
         sim.run_until_ms(t)?;
         for a in 0..NODES {
             for b in 0..NODES {
-                let now = sim.engine().suspects(a, b);
+                let now = sim.engine().declares_failed(a, b);
                 let i = (a * NODES + b) as usize;
                 false_suspicions += (now && !was[i]) as u32;
                 was[i] = now;
@@ -145,7 +155,7 @@ pub fn trial(scenario: Scenario) -> Result<Trial, InputError> {
         t += 1.0;
         sim.run_until_ms(t)?;
         for &o in &observers {
-            if detected[o as usize].is_none() && sim.engine().suspects(o, victim) {
+            if detected[o as usize].is_none() && sim.engine().declares_failed(o, victim) {
                 detected[o as usize] = Some(t - CALM_MS);
             }
         }

@@ -147,7 +147,8 @@ impl Simulation {
     }
 
     /// One trial of the detector trade-off experiment (see `sweep.rs`): `kind` is "fixed"
-    /// (parameter: timeout ms) or "phi" (parameter: threshold). Returns
+    /// (parameter: timeout ms), "phi" (parameter: threshold) or "swim" (parameter: suspicion
+    /// timeout ms). Returns
     /// `{ false_suspicions, detection_ms }`.
     #[wasm_bindgen(js_name = detectorTrial)]
     pub fn detector_trial(kind: &str, parameter: f64, seed: f64) -> Result<JsValue, JsError> {
@@ -155,7 +156,12 @@ impl Simulation {
         let kind = match kind {
             "fixed" => DetectorKind::Fixed,
             "phi" => DetectorKind::Phi,
-            other => return Err(JsError::new(&format!("kind: no detector named `{other}` (fixed, phi)"))),
+            "swim" => DetectorKind::Swim,
+            other => {
+                return Err(JsError::new(&format!(
+                    "kind: no detector named `{other}` (fixed, phi, swim)"
+                )))
+            }
         };
         if !(seed.is_finite() && seed >= 0.0 && seed <= crate::limits::MAX_SEED as f64 && seed.fract() == 0.0) {
             return Err(JsError::new("seed: must be a whole number from 0 to 2^53 − 1"));

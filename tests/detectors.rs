@@ -97,4 +97,11 @@ fn the_sweep_curve_trades_detection_time_for_false_positives() {
     assert!(points.windows(2).all(|w| w[0].0 >= w[1].0), "{points:?}");
     assert!(points[0].0 > points[2].0, "{points:?}");
     assert!(sweep_point(DetectorKind::Phi, f64::NAN, 1).is_err());
+    // SWIM along its suspicion timeout: members declared dead falsely fall, detection slows.
+    let swim: Vec<(u32, f64)> = [200.0, 800.0, 3_200.0]
+        .iter()
+        .map(|&t| sweep_point(DetectorKind::Swim, t, 4).unwrap())
+        .collect();
+    assert!(swim.windows(2).all(|w| w[0].1 < w[1].1), "{swim:?}");
+    assert!(swim[0].0 > 10 * swim[2].0.max(1), "{swim:?}");
 }

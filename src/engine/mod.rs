@@ -55,6 +55,8 @@ pub trait Engine {
     fn trace_mut(&mut self) -> &mut Trace;
     /// Whether live node `by` suspects `node` (for tests and checkers).
     fn suspects(&self, by: NodeId, node: NodeId) -> bool;
+    /// Whether live node `by` has declared `node` failed (SWIM: dead, not just suspect).
+    fn declares_failed(&self, by: NodeId, node: NodeId) -> bool;
     fn counters(&self) -> &Counters;
     fn in_flight(&self) -> u64;
     /// Machine-level state of a node (clock, afflictions, counters).
@@ -634,6 +636,12 @@ impl<P: Protocol> Engine for World<P> {
 
     fn suspects(&self, by: NodeId, node: NodeId) -> bool {
         self.protocols[by as usize].as_ref().is_some_and(|p| p.suspects(node))
+    }
+
+    fn declares_failed(&self, by: NodeId, node: NodeId) -> bool {
+        self.protocols[by as usize]
+            .as_ref()
+            .is_some_and(|p| p.declares_failed(node))
     }
 
     fn counters(&self) -> &Counters {

@@ -246,6 +246,11 @@ pub trait Protocol: Sized + Clone + 'static {
     fn suspects(&self, _peer: NodeId) -> bool {
         false
     }
+    /// Whether this node has declared `peer` failed (acted on it), not merely suspects
+    /// it: the same for timeout detectors; SWIM's "dead" after a suspicion expires.
+    fn declares_failed(&self, peer: NodeId) -> bool {
+        self.suspects(peer)
+    }
     /// What the canvas draws of this node's state.
     fn render(&self) -> NodeRender {
         NodeRender::none()

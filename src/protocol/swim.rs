@@ -1335,6 +1335,10 @@ impl Protocol for Swim {
         state_of(self.table[peer as usize]) != ALIVE
     }
 
+    fn declares_failed(&self, peer: NodeId) -> bool {
+        state_of(self.table[peer as usize]) == DEAD
+    }
+
     fn render(&self) -> NodeRender {
         NodeRender {
             role: 11,

@@ -20,20 +20,24 @@ test('the phi chart follows a pair and shows the threshold being crossed', async
   expect(errors).toEqual([]);
 });
 
-test('the detector sweep runs with progress and draws both curves', async ({ page }) => {
+test('the detector sweep runs with progress and draws all three curves', async ({ page }) => {
   test.setTimeout(90_000);
   const errors = await openPage(page);
   await page.evaluate(() => { document.querySelector('#sweep-panel').open = true; });
   await page.fill('#sweep-seeds', '6');
   await page.click('#sweep-run');
   await expect(page.locator('#sweep-progress')).toBeVisible();
-  await expect(page.locator('#sweep-status')).toContainText('Done: 108 trials', { timeout: 80_000 });
-  expect(await page.evaluate(() => document.querySelector('#sweep-progress').value)).toBe(108);
-  const curves = await page.evaluate(() => [0, 1].map((i) => window.faultline.sweep.points(i)));
+  await expect(page.locator('#sweep-status')).toContainText('Done: 162 trials', { timeout: 80_000 });
+  expect(await page.evaluate(() => document.querySelector('#sweep-progress').value)).toBe(162);
+  const curves = await page.evaluate(() => [0, 1, 2].map((i) => window.faultline.sweep.points(i)));
   for (const pts of curves) expect(pts.length).toBe(9);
   // Each curve trades detection time for false alarms; phi sits lower-left of fixed at a
   // matched detection time (the experiment in tests/detectors.rs).
-  const [fixed, phi] = curves;
+  const [fixed, phi, swim] = curves;
+  // SWIM trades too: a short suspicion timeout declares live members dead.
+  const fastSwim = swim.find((p) => p.param === 100), slowSwim = swim.find((p) => p.param === 2400);
+  expect(fastSwim.y).toBeGreaterThan(slowSwim.y);
+  expect(fastSwim.x).toBeLessThan(slowSwim.x);
   const slowestFixed = fixed.reduce((a, b) => (a.x > b.x ? a : b));
   const fastestFixed = fixed.reduce((a, b) => (a.x < b.x ? a : b));
   expect(fastestFixed.y).toBeGreaterThan(slowestFixed.y);

@@ -1,7 +1,7 @@
 // The detector sweep: runs the trade-off experiment (six nodes, calm and jittery links, a
 // crash after 20 s; see src/sweep.rs) over several seeds and a range of each detector's
-// parameter, and plots mean detection time against false suspicions per minute, one curve
-// per detector, on one chart. Trials run a few per frame with a progress bar, so the page
+// parameter, and plots mean detection time against false alarms per minute (suspicions;
+// for SWIM, deaths declared), one curve per detector, on one chart. Trials run a few per frame with a progress bar, so the page
 // stays responsive; Cancel stops between trials.
 import { fitCanvas } from '../render/fit.js';
 import { detectorTrial, messageOf } from '../sim.js';
@@ -9,6 +9,8 @@ import { detectorTrial, messageOf } from '../sim.js';
 const CURVES = [
   { kind: 'fixed', label: 'fixed timeout', color: '#ff8a5b', params: [150, 200, 250, 300, 400, 500, 700, 1000, 1500], unit: 'ms' },
   { kind: 'phi', label: 'phi accrual', color: '#5aa9ff', params: [0.5, 1, 2, 3, 4, 6, 8, 12, 16], unit: 'φ' },
+  // SWIM suspects freely and lets refutation undo it: only its verdict (dead) counts.
+  { kind: 'swim', label: 'SWIM suspicion timeout', color: '#7bdcb5', params: [100, 200, 300, 400, 600, 800, 1200, 1600, 2400], unit: 'ms' },
 ];
 /** Simulated minutes of calm per trial (the experiment's 20 s). */
 const CALM_MIN = 20 / 60;
@@ -104,7 +106,7 @@ export class Sweep {
     ctx.save();
     ctx.translate(11, (h - pad.b) / 2);
     ctx.rotate(-Math.PI / 2);
-    ctx.fillText('false suspicions / min (log)', 0, 0);
+    ctx.fillText('false alarms / min (log)', 0, 0);
     ctx.restore();
     ctx.textAlign = 'right';
     for (const tick of [0, 1, 10, 100, 1000, 10000]) {

@@ -9,6 +9,7 @@
 pub mod checks;
 pub mod engine;
 pub mod error;
+pub mod explore;
 pub mod fault;
 pub mod inspect;
 pub mod limits;

@@ -2,7 +2,8 @@
 //!
 //! `faultline run SCENARIO.json --until 30s [--seed N] [--trace FILE] [--trace-hash]`,
 //! `faultline run --preset NAME …`, `faultline run --scenario-url LINK …`,
-//! `faultline link …`, `faultline presets`. A headless run prints a summary;
+//! `faultline link …`, `faultline presets`, and the exploring commands in `cli`
+//! (`faultline sweep`, `faultline sweep merge`, `faultline shrink`). A headless run prints a summary;
 //! with `--trace-hash` its last line is the trace hash, which equals the hash the wasm
 //! build computes in the browser for the same scenario.
 
@@ -14,6 +15,8 @@ use faultline::presets::{self, PRESETS};
 use faultline::time::{parse_duration, us_to_ms, Micros, US_PER_S};
 use faultline::{Scenario, Simulation};
 
+mod cli;
+
 const USAGE: &str = "\
 faultline — a deterministic playground for the ways distributed systems fail
 
@@ -24,6 +27,7 @@ USAGE:
     faultline link SCENARIO.json|--preset NAME [--at DURATION]
                                                   print the share link (#s=…) of a scenario
     faultline presets
+    faultline sweep …   faultline sweep merge …   faultline shrink …   (see below)
 
 OPTIONS (run):
     --until DURATION   simulated time to run to, e.g. 30s, 1500ms, 2m (default: the
@@ -55,12 +59,14 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("run") => parse_run(&args[1..]).and_then(run),
         Some("link") => parse_run(&args[1..]).and_then(link),
+        Some("sweep") => cli::sweep::main(&args[1..]),
+        Some("shrink") => cli::shrink::main(&args[1..]),
         Some("presets") => {
             PRESETS.iter().for_each(|p| println!("{}", p.name));
             Ok(())
         }
         Some("help" | "--help" | "-h") | None => {
-            print!("{USAGE}");
+            print!("{USAGE}\n{}\n{}", cli::sweep::USAGE, cli::shrink::USAGE);
             Ok(())
         }
         Some("--version" | "-V") => {

@@ -384,6 +384,9 @@ pub struct Scenario {
     pub network: NetworkSpec,
     #[serde(default)]
     pub faults: Vec<ScheduledFault>,
+    /// What a swarm sweep may vary (`faultline sweep --swarm`); a plain run ignores it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vary: Option<crate::explore::swarm::Vary>,
 }
 
 fn default_name() -> String {
@@ -400,6 +403,7 @@ impl Scenario {
             protocol: ProtocolSpec::default(),
             network: NetworkSpec::default(),
             faults: Vec::new(),
+            vary: None,
         }
     }
 
@@ -458,6 +462,9 @@ impl Scenario {
                 "faults",
                 format!("has {} faults; the limit is {MAX_FAULTS}", self.faults.len()),
             ));
+        }
+        if let Some(vary) = &self.vary {
+            vary.validate(self).map_err(|e| e.within("vary"))?;
         }
         self.dry_run_faults()
     }

@@ -117,6 +117,7 @@ pub fn mixed_links(protocol: ProtocolSpec, seed: u64, victim: u32, crash_at_ms: 
             ..NetworkSpec::default()
         },
         faults,
+        vary: None,
     }
 }
 

@@ -30,16 +30,22 @@ pub fn main(args: &[String]) -> Result<(), String> {
             "--until" => until_us = Some(parse_duration(&value()?).map_err(|e| format!("--until: {}", e.problem))?),
             "--max-runs" => {
                 let text = value()?;
-                max_runs = text.parse().ok().filter(|&n| n > 0).ok_or_else(|| {
-                    format!("--max-runs: `{text}` is not a positive whole number")
-                })?;
+                max_runs = text
+                    .parse()
+                    .ok()
+                    .filter(|&n| n > 0)
+                    .ok_or_else(|| format!("--max-runs: `{text}` is not a positive whole number"))?;
             }
             "--preset" => source = Some(Source::Preset(value()?)),
             "--scenario-url" => source = Some(Source::Link(value()?)),
             flag if flag.starts_with('-') => return Err(format!("unknown option `{flag}`\n\n{}", crate::USAGE)),
             text if source.is_none() => {
                 let is_link = text.contains("F1.") && !text.ends_with(".json");
-                source = Some(if is_link { Source::Link(text.to_string()) } else { Source::File(text.to_string()) });
+                source = Some(if is_link {
+                    Source::Link(text.to_string())
+                } else {
+                    Source::File(text.to_string())
+                });
             }
             extra => return Err(format!("unexpected argument `{extra}`")),
         }
@@ -53,13 +59,23 @@ pub fn main(args: &[String]) -> Result<(), String> {
     let ids: Vec<&str> = checks.iter().map(|c| c.id).collect();
     let check = match check {
         Some(c) if ids.contains(&c.as_str()) => c,
-        Some(c) => return Err(format!("--check: this scenario has no checker `{c}`; its checkers: {}", list(&ids))),
+        Some(c) => {
+            return Err(format!(
+                "--check: this scenario has no checker `{c}`; its checkers: {}",
+                list(&ids)
+            ))
+        }
         None => checks
             .iter()
             .filter_map(|c| Some((c.first_violation_ms?, c.id)))
             .min_by(|a, b| a.0.total_cmp(&b.0))
             .map(|(_, id)| id.to_string())
-            .ok_or_else(|| format!("no checker is violated within {} ms: nothing to shrink", us_to_ms(until_us)))?,
+            .ok_or_else(|| {
+                format!(
+                    "no checker is violated within {} ms: nothing to shrink",
+                    us_to_ms(until_us)
+                )
+            })?,
     };
     let progress = Progress::new(max_runs as u64, "runs");
     let mut last = 0;
@@ -77,7 +93,11 @@ pub fn main(args: &[String]) -> Result<(), String> {
         scenario.nodes,
         s.nodes,
         shrunk.runs,
-        if shrunk.budget_hit { " (budget spent: it may shrink further with --max-runs)" } else { "" }
+        if shrunk.budget_hit {
+            " (budget spent: it may shrink further with --max-runs)"
+        } else {
+            ""
+        }
     );
     println!("violated at {} ms", us_to_ms(shrunk.violated_at_us));
     println!("removed:");

@@ -48,11 +48,12 @@ pub fn main(args: &[String]) -> Result<(), String> {
     }
     let args = parse(args)?;
     let (scenario, _) = load(&args.source)?;
-    let plan = Plan::new(scenario, args.until_us, args.swarm, args.liveness_us, &args.checks)
-        .map_err(|e| match e.field.as_str() {
+    let plan = Plan::new(scenario, args.until_us, args.swarm, args.liveness_us, &args.checks).map_err(|e| {
+        match e.field.as_str() {
             "check" | "until" => format!("--{e}"),
             _ => e.to_string(),
-        })?;
+        }
+    })?;
     let range = match args.shard {
         Some(shard) => match args.seeds.shard(shard) {
             Some(slice) => slice,

@@ -71,7 +71,11 @@ pub fn heal_us(s: &Scenario) -> Option<Micros> {
                 None,
             ) => ms_to_us(later().find(|g| g.fault == Fault::Heal)?.at_ms, "at_ms").ok()?,
             (
-                Fault::Restart { .. } | Fault::Heal | Fault::Uncut { .. } | Fault::ClockJump { .. } | Fault::Storage { .. },
+                Fault::Restart { .. }
+                | Fault::Heal
+                | Fault::Uncut { .. }
+                | Fault::ClockJump { .. }
+                | Fault::Storage { .. },
                 None,
             ) => at_us,
             _ => return None,

@@ -97,12 +97,19 @@ impl Plan {
             .collect();
         for name in only {
             if !known.contains(name) {
-                let list = if known.is_empty() { "none".to_string() } else { known.join(", ") };
+                let list = if known.is_empty() {
+                    "none".to_string()
+                } else {
+                    known.join(", ")
+                };
                 let problem = format!("this scenario has no checker `{name}`; its checkers: {list}");
                 return Err(InputError::new("check", problem));
             }
         }
-        let checks = known.into_iter().filter(|k| only.is_empty() || only.contains(k)).collect();
+        let checks = known
+            .into_iter()
+            .filter(|k| only.is_empty() || only.contains(k))
+            .collect();
         Ok(Plan {
             base,
             until_us,

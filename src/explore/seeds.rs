@@ -29,7 +29,9 @@ pub const MAX_SHARDS: u64 = 1 << 20;
 impl SeedRange {
     pub fn new(start: u64, end: u64) -> Result<SeedRange, InputError> {
         if start >= end {
-            let problem = format!("the range {start}..{end} is empty: its end must be above its start (A..B runs seeds A up to B − 1)");
+            let problem = format!(
+                "the range {start}..{end} is empty: its end must be above its start (A..B runs seeds A up to B − 1)"
+            );
             return Err(InputError::new("seeds", problem));
         }
         if end > MAX_SEED + 1 {
@@ -41,13 +43,13 @@ impl SeedRange {
 
     /// Reads `A..B`.
     pub fn parse(text: &str) -> Result<SeedRange, InputError> {
-        let (a, b) = text.split_once("..").ok_or_else(|| {
-            InputError::new("seeds", format!("`{text}` is not a range: write A..B, e.g. 0..1000"))
-        })?;
+        let (a, b) = text
+            .split_once("..")
+            .ok_or_else(|| InputError::new("seeds", format!("`{text}` is not a range: write A..B, e.g. 0..1000")))?;
         let number = |t: &str| {
-            t.trim().parse::<u64>().map_err(|_| {
-                InputError::new("seeds", format!("`{t}` in `{text}` is not a whole number"))
-            })
+            t.trim()
+                .parse::<u64>()
+                .map_err(|_| InputError::new("seeds", format!("`{t}` in `{text}` is not a whole number")))
         };
         SeedRange::new(number(a)?, number(b)?)
     }
@@ -83,9 +85,11 @@ impl Shard {
     /// Reads `K/N` with 1 ≤ K ≤ N.
     pub fn parse(text: &str) -> Result<Shard, InputError> {
         let bad = |why: String| InputError::new("shard", why);
-        let (k, n) = text
-            .split_once('/')
-            .ok_or_else(|| bad(format!("`{text}` is not a shard: write K/N, e.g. 3/8 for the third of eight")))?;
+        let (k, n) = text.split_once('/').ok_or_else(|| {
+            bad(format!(
+                "`{text}` is not a shard: write K/N, e.g. 3/8 for the third of eight"
+            ))
+        })?;
         let number = |t: &str| {
             t.trim()
                 .parse::<u64>()
@@ -93,7 +97,9 @@ impl Shard {
         };
         let (index, count) = (number(k)?, number(n)?);
         if count == 0 || count > MAX_SHARDS {
-            return Err(bad(format!("the number of shards must be from 1 to {MAX_SHARDS}, got {count}")));
+            return Err(bad(format!(
+                "the number of shards must be from 1 to {MAX_SHARDS}, got {count}"
+            )));
         }
         if index == 0 || index > count {
             return Err(bad(format!(
@@ -134,7 +140,10 @@ mod tests {
         let e = SeedRange::parse("5..2").unwrap_err().to_string();
         assert!(e.contains("empty"), "{e}");
         assert!(SeedRange::parse("5").unwrap_err().to_string().contains("A..B"));
-        assert!(SeedRange::parse("x..9").unwrap_err().to_string().contains("whole number"));
+        assert!(SeedRange::parse("x..9")
+            .unwrap_err()
+            .to_string()
+            .contains("whole number"));
         let e = Shard::parse("3/2").unwrap_err().to_string();
         assert!(e.contains("does not exist"), "{e}");
         assert!(Shard::parse("0/2").is_err());

@@ -13,7 +13,7 @@
 
 use crate::error::InputError;
 use crate::fault::Fault;
-use crate::scenario::{ScheduledFault, Scenario};
+use crate::scenario::{Scenario, ScheduledFault};
 use crate::sim::Simulation;
 use crate::time::{ms_to_us, us_to_ms, Micros};
 
@@ -88,7 +88,10 @@ pub fn shrink(
         progress,
     };
     let at_us = violation_us(s, check, until_us).ok_or_else(|| {
-        let problem = format!("`{check}` is not violated within {} ms: nothing to shrink", us_to_ms(until_us));
+        let problem = format!(
+            "`{check}` is not violated within {} ms: nothing to shrink",
+            us_to_ms(until_us)
+        );
         InputError::new("check", problem)
     })?;
     let mut best = s.clone();
@@ -97,7 +100,11 @@ pub fn shrink(
     let (before, after): (Vec<_>, Vec<_>) =
         (best.faults.drain(..)).partition(|f| ms_to_us(f.at_ms, "at_ms").is_ok_and(|t| t <= at_us));
     best.faults = before;
-    removed.extend(after.iter().map(|f| format!("fault {} (after the violation)", describe(f))));
+    removed.extend(
+        after
+            .iter()
+            .map(|f| format!("fault {} (after the violation)", describe(f))),
+    );
     let mut at_us = search.fails(&best).unwrap_or(at_us);
     loop {
         let size = (best.faults.len(), best.nodes, total_fault_ms(&best));
@@ -180,7 +187,9 @@ fn with_duration(f: &ScheduledFault, ms: f64) -> ScheduledFault {
 /// Halves each fault's duration while the checker still fails.
 fn shorten(search: &mut Search, best: &mut Scenario, removed: &mut Vec<String>, at_us: &mut Micros) {
     for i in 0..best.faults.len() {
-        let Some(from) = duration_of(&best.faults[i]) else { continue };
+        let Some(from) = duration_of(&best.faults[i]) else {
+            continue;
+        };
         let mut to = from;
         for _ in 0..HALVINGS {
             let half = (to / 2.0).round().max(1.0);
@@ -200,7 +209,11 @@ fn shorten(search: &mut Search, best: &mut Scenario, removed: &mut Vec<String>, 
         }
         if to < from {
             let f = &best.faults[i];
-            removed.push(format!("shortened {} at {} ms from {from} to {to} ms", f.fault.label(), f.at_ms));
+            removed.push(format!(
+                "shortened {} at {} ms from {from} to {to} ms",
+                f.fault.label(),
+                f.at_ms
+            ));
         }
     }
 }

@@ -136,7 +136,11 @@ impl Summary {
             h.scenario,
             h.seeds,
             h.until_ms,
-            if h.swarm { ", swarm (each seed draws its faults and knobs)" } else { "" }
+            if h.swarm {
+                ", swarm (each seed draws its faults and knobs)"
+            } else {
+                ""
+            }
         );
         out += &format!(
             "seeds run: {}, failed: {}, events: {}\n",
@@ -153,16 +157,15 @@ impl Summary {
                 "liveness ({rule}, within {} ms of the heal): {} of {} seeds with a heal recovered",
                 h.liveness_ms, self.recovered, self.judged
             );
-            if self.recovered > 0 {
-                out += &format!(
-                    "; recovery mean {} ms, max {} ms",
-                    self.recovery_ms_sum / self.recovered,
-                    self.recovery_ms_max
-                );
+            if let Some(mean) = self.recovery_ms_sum.checked_div(self.recovered) {
+                out += &format!("; recovery mean {mean} ms, max {} ms", self.recovery_ms_max);
             }
             out.push('\n');
             for f in &self.not_recovered.first {
-                out += &format!("  seed {} stuck after the heal at {} ms: #s={}\n", f.seed, f.at_ms, f.link);
+                out += &format!(
+                    "  seed {} stuck after the heal at {} ms: #s={}\n",
+                    f.seed, f.at_ms, f.link
+                );
             }
         }
         out
@@ -205,7 +208,9 @@ pub fn header_line(header: &Header) -> String {
 /// Merges shards of one sweep into its summary. Errors if they belong to different sweeps
 /// or a seed appears twice; returns too how many seeds of the range are missing.
 pub fn merge(shards: Vec<Shard>) -> Result<(Summary, u64), InputError> {
-    let first = shards.first().ok_or_else(|| InputError::new("files", "give at least one file"))?;
+    let first = shards
+        .first()
+        .ok_or_else(|| InputError::new("files", "give at least one file"))?;
     let mut header = first.header.clone();
     header.shard = None;
     let range = SeedRange::parse(&header.seeds)?;
@@ -217,11 +222,17 @@ pub fn merge(shards: Vec<Shard>) -> Result<(Summary, u64), InputError> {
                 "belongs to another sweep ({}, seeds {}) than the first file ({}, seeds {})",
                 shard.header.scenario, shard.header.seeds, header.scenario, header.seeds
             );
-            return Err(InputError::new(format!("shard {}", shard.header.shard.unwrap_or_default()), problem));
+            return Err(InputError::new(
+                format!("shard {}", shard.header.shard.unwrap_or_default()),
+                problem,
+            ));
         }
         for o in &shard.outcomes {
             if !range.contains(o.seed) || !seen.insert(o.seed) {
-                let problem = format!("seed {} is outside {range} or appears twice (a shard given twice?)", o.seed);
+                let problem = format!(
+                    "seed {} is outside {range} or appears twice (a shard given twice?)",
+                    o.seed
+                );
                 return Err(InputError::new("files", problem));
             }
             summary.add(o);

@@ -113,14 +113,20 @@ impl Vary {
     pub fn validate(&self, scenario: &Scenario) -> Result<(), InputError> {
         let range = |r: [f64; 2], field: &str, max: f64| -> Result<(), InputError> {
             if !(r[0].is_finite() && r[1].is_finite() && 0.0 <= r[0] && r[0] <= r[1] && r[1] <= max) {
-                let problem = format!("must be [low, high] with 0 ≤ low ≤ high ≤ {max}, got [{}, {}]", r[0], r[1]);
+                let problem = format!(
+                    "must be [low, high] with 0 ≤ low ≤ high ≤ {max}, got [{}, {}]",
+                    r[0], r[1]
+                );
                 return Err(InputError::new(field, problem));
             }
             Ok(())
         };
         let f = &self.faults;
         if f.count[0] > f.count[1] || f.count[1] > 100 {
-            return Err(InputError::new("faults.count", "must be [low, high] with low ≤ high ≤ 100"));
+            return Err(InputError::new(
+                "faults.count",
+                "must be [low, high] with low ≤ high ≤ 100",
+            ));
         }
         range(f.duration_ms, "faults.duration_ms", 3_600_000.0)?;
         if f.duration_ms[0] < 1.0 {
@@ -139,7 +145,10 @@ impl Vary {
             range(latency, "latency_ms", 60_000.0)?;
         }
         if self.protocol.len() > MAX_KNOBS {
-            return Err(InputError::new("protocol", format!("varies more than {MAX_KNOBS} settings")));
+            return Err(InputError::new(
+                "protocol",
+                format!("varies more than {MAX_KNOBS} settings"),
+            ));
         }
         let base = serde_json::to_value(&scenario.protocol).expect("a protocol always serializes");
         for (name, knob) in &self.protocol {
@@ -220,7 +229,9 @@ fn draw_knobs(s: &mut Scenario, knobs: &BTreeMap<String, Knob>, rng: &mut Rng) {
             if set_path(&mut trial, name, drawn).is_err() {
                 break;
             }
-            let Ok(protocol) = serde_json::from_value::<ProtocolSpec>(trial.clone()) else { continue };
+            let Ok(protocol) = serde_json::from_value::<ProtocolSpec>(trial.clone()) else {
+                continue;
+            };
             if protocol.check(s.nodes).is_ok() {
                 value = trial;
                 s.protocol = protocol;
@@ -242,7 +253,9 @@ fn set_path(value: &mut serde_json::Value, path: &str, new: serde_json::Value) -
             object.insert(key.to_string(), new);
             return Ok(());
         }
-        at = object.get_mut(key).ok_or_else(|| format!("the protocol has no setting `{key}`"))?;
+        at = object
+            .get_mut(key)
+            .ok_or_else(|| format!("the protocol has no setting `{key}`"))?;
     }
     Err("the setting name is empty".to_string())
 }

@@ -8,83 +8,20 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::InputError;
 use crate::fault::Fault;
-use crate::limits::{MAX_FAULTS, MAX_LATENCY_US, MAX_NAME_BYTES, MAX_NODES, MAX_SCENARIO_BYTES, MAX_SEED};
-use crate::network::{Latency, LinkConfig, NodeId};
-use crate::node::Status;
+use crate::limits::{MAX_FAULTS, MAX_NAME_BYTES, MAX_NODES, MAX_SCENARIO_BYTES, MAX_SEED};
+use crate::network::LinkConfig;
+use crate::protocol::heartbeat::phi::PhiConfig;
 use crate::protocol::heartbeat::{Detector, HeartbeatConfig};
 use crate::protocol::lease::LeaseSpec;
-use crate::protocol::phi::PhiConfig;
 use crate::protocol::raft::RaftSpec;
 use crate::protocol::register::RegisterSpec;
 use crate::protocol::service::ServiceSpec;
 use crate::protocol::swim::SwimSpec;
 use crate::time::{ms_to_us, Micros};
+use crate::vocab::{NodeId, Status};
 
-/// A latency distribution as written in a scenario (milliseconds).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
-pub enum LatencySpec {
-    Constant { ms: f64 },
-    Uniform { min_ms: f64, max_ms: f64 },
-    Normal { mean_ms: f64, std_ms: f64 },
-    Lognormal { median_ms: f64, sigma: f64 },
-}
-
-impl LatencySpec {
-    /// The engine form, validated (finite, non-negative, ordered, at most one minute).
-    pub fn to_latency(&self) -> Result<Latency, InputError> {
-        let bounded = |ms: f64, field: &str| -> Result<Micros, InputError> {
-            let us = ms_to_us(ms, field)?;
-            if us > MAX_LATENCY_US {
-                return Err(InputError::new(
-                    field,
-                    format!("{ms} ms is over the 60 000 ms latency limit"),
-                ));
-            }
-            Ok(us)
-        };
-        Ok(match *self {
-            LatencySpec::Constant { ms } => Latency::Constant { us: bounded(ms, "ms")? },
-            LatencySpec::Uniform { min_ms, max_ms } => {
-                let (min_us, max_us) = (bounded(min_ms, "min_ms")?, bounded(max_ms, "max_ms")?);
-                if min_us > max_us {
-                    return Err(InputError::new(
-                        "max_ms",
-                        format!("must be at least min_ms ({min_ms}), got {max_ms}"),
-                    ));
-                }
-                Latency::Uniform { min_us, max_us }
-            }
-            LatencySpec::Normal { mean_ms, std_ms } => Latency::Normal {
-                mean_us: bounded(mean_ms, "mean_ms")? as f64,
-                std_us: bounded(std_ms, "std_ms")? as f64,
-            },
-            LatencySpec::Lognormal { median_ms, sigma } => {
-                if !(sigma.is_finite() && (0.0..=4.0).contains(&sigma)) {
-                    return Err(InputError::new(
-                        "sigma",
-                        format!("must be between 0 and 4, got {sigma}"),
-                    ));
-                }
-                Latency::LogNormal {
-                    median_us: bounded(median_ms, "median_ms")? as f64,
-                    sigma,
-                }
-            }
-        })
-    }
-}
-
-/// A probability in [0, 1] as integer parts per million.
-pub fn probability_ppm(p: f64, field: &str) -> Result<u32, InputError> {
-    if !(p.is_finite() && (0.0..=1.0).contains(&p)) {
-        return Err(InputError::new(
-            field,
-            format!("must be a probability between 0 and 1, got {p}"),
-        ));
-    }
-    Ok((p * 1_000_000.0).round() as u32)
-}
+pub use crate::latency::LatencySpec;
+pub use crate::vocab::probability_ppm;
 
 /// The network every link starts with.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

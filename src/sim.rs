@@ -7,7 +7,7 @@
 //! entry up to `now` has been applied, and `scenario.faults` is sorted by time.
 
 use crate::checks::{CheckView, SeriesView};
-use crate::engine::{Engine, World};
+use crate::engine::{Engine, Runnable, World};
 use crate::error::InputError;
 use crate::fault::Fault;
 use crate::inspect::{Columns, NodeView, Snapshot};
@@ -18,7 +18,6 @@ use crate::protocol::raft::Raft;
 use crate::protocol::register::Register;
 use crate::protocol::service::Service;
 use crate::protocol::swim::Swim;
-use crate::protocol::Protocol;
 use crate::scenario::{duration_us, ProtocolSpec, Scenario, ScheduledFault};
 use crate::time::{ms_to_us, us_to_ms, Micros};
 use crate::trace::TraceEvent;
@@ -91,7 +90,7 @@ impl Checkpoints {
 }
 
 /// Boots a world of protocol `P` from a validated configuration.
-fn world<P: Protocol>(
+fn world<P: Runnable>(
     config: Result<P::Config, InputError>,
     nodes: u32,
     link: LinkConfig,

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::InputError;
 use crate::fault::Fault;
 use crate::scenario::{DetectorSpec, LatencySpec, NetworkSpec, ProtocolSpec, Scenario, ScheduledFault};
-use crate::Simulation;
+use crate::sim::Simulation;
 
 pub const NODES: u32 = 6;
 /// Simulated time before the crash, in which every suspicion is a false one.

@@ -9,11 +9,11 @@
 use crate::fault::{Fault, Shape};
 use crate::network::{LinkConfig, NodeId};
 use crate::node::{Afflictions, Status};
-use crate::protocol::{Durable, Protocol};
-use crate::scenario::probability_ppm;
+use crate::protocol::Durable;
 use crate::time::{ms_to_us, Micros};
+use crate::vocab::probability_ppm;
 
-use super::{Event, Timer, World};
+use super::{Event, Runnable, Timer, World};
 
 /// What a timed fault undoes when it ends.
 #[derive(Clone, Debug)]
@@ -66,7 +66,7 @@ fn offset_us(ms: f64) -> i64 {
     (ms * 1_000.0).round() as i64
 }
 
-impl<P: Protocol> World<P> {
+impl<P: Runnable> World<P> {
     /// Applies a checked fault; returns how to undo it, for faults that can be timed.
     pub(super) fn apply_checked(&mut self, fault: &Fault) -> Option<Revert> {
         match fault {

@@ -5,7 +5,7 @@
 //! the layers below it:
 //! 1. vocabulary — `vocab` (node ids, status, Byzantine behaviour, storage damage, ppm),
 //!    `latency`, `time`, `limits`, `rng`, `error`: imports nothing else from the crate;
-//! 2. the machine and the protocol contract — `network`, `node`, `fault`, `trace`, and
+//! 2. the machine and the protocol contract — `network`, `node`, `fault`, `action`, `trace`, and
 //!    `protocol` (the pure `Protocol` trait: boot, on_message, on_timer, durable);
 //! 3. beside the protocols — `view` (`Inspect`: what the inspector and canvas show),
 //!    `byzantine` (`Byzantine`: message rewrites), `checks` (`Checked`: the checkers),
@@ -14,13 +14,14 @@
 //!    the vocabulary and the contract; `view.rs`, `byzantine.rs` and `checks.rs` beside it
 //!    implement the traits of layer 3; no protocol imports another;
 //! 5. `engine` — the world of any protocol: time, queue, sends, faults applied;
-//! 6. runs — `scenario`, `sim`, `sweep`, `presets`, `share`;
+//! 6. runs — `scenario`, `schedule`, `sim`, `sweep`, `presets`, `share`;
 //! 7. boundaries — `wasm` for the browser, the `faultline` binary for the command line.
 //!
 //! Nothing below the boundaries knows about wasm or the DOM, the engine and protocols read
 //! no JSON text, and a run is a pure function of its scenario: same scenario, same trace,
 //! bit for bit, on every target.
 
+pub mod action;
 pub mod byzantine;
 pub mod checks;
 pub mod engine;
@@ -35,6 +36,7 @@ pub mod presets;
 pub mod protocol;
 pub mod rng;
 pub mod scenario;
+pub mod schedule;
 pub mod share;
 pub mod sim;
 pub mod sweep;

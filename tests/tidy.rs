@@ -99,7 +99,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("beside the protocols", &["view", "byzantine", "checks", "inspect"]),
     ("protocols", &["protocol::*"]),
     ("engine", &["engine"]),
-    ("runs", &["scenario", "sim", "sweep", "presets", "share"]),
+    ("runs", &["scenario", "schedule", "sim", "sweep", "presets", "share"]),
     ("boundary", &["wasm", ""]),
 ];
 

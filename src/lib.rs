@@ -34,6 +34,7 @@ pub mod network;
 pub mod node;
 pub mod presets;
 pub mod protocol;
+pub mod registry;
 pub mod rng;
 pub mod scenario;
 pub mod schedule;

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::InputError;
 use crate::fault::Fault;
-use crate::scenario::{DetectorSpec, LatencySpec, NetworkSpec, ProtocolSpec, Scenario, ScheduledFault};
+use crate::scenario::{DetectorSpec, HeartbeatSpec, LatencySpec, NetworkSpec, ProtocolSpec, Scenario, ScheduledFault};
 use crate::sim::Simulation;
 
 pub const NODES: u32 = 6;
@@ -65,13 +65,13 @@ impl DetectorKind {
                 },
             ),
         };
-        Ok(ProtocolSpec::Heartbeat {
+        Ok(ProtocolSpec::Heartbeat(HeartbeatSpec {
             interval_ms: 100.0,
             timeout_ms,
             detector,
             probe_ms: None,
             checksum: false,
-        })
+        }))
     }
 }
 

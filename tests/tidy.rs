@@ -99,6 +99,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("beside the protocols", &["view", "byzantine", "checks", "inspect"]),
     ("protocols", &["protocol::*"]),
     ("engine", &["engine"]),
+    ("registry", &["registry"]),
     ("runs", &["scenario", "schedule", "sim", "sweep", "presets", "share"]),
     ("boundary", &["wasm", ""]),
 ];

@@ -154,6 +154,9 @@ pub trait Protocol: Sized + Clone + 'static {
 
     /// The protocol's name for the inspector and traces.
     const NAME: &'static str;
+    /// Whether handlers may call `Ctx::crash_self` (a replica out of memory): then node
+    /// statuses are not determined by the fault schedule alone.
+    const CRASHES_ITSELF: bool = false;
 
     /// Boots (or reboots, after a crash) node `id` of `nodes` from its durable state, with
     /// a random stream of its own for this incarnation.

@@ -13,7 +13,10 @@
 mod byzantine;
 mod checks;
 pub mod phi;
+mod spec;
 mod view;
+
+pub use spec::{DetectorSpec, HeartbeatSpec};
 
 use crate::protocol::{message_kinds, Ctx, Durable, MessageInfo, Protocol, TimerTag};
 use crate::rng::Rng;

@@ -1039,6 +1039,7 @@ impl Protocol for Service {
     type Durable = ServiceDurable;
     type Obs = ServiceObs;
     const NAME: &'static str = "service";
+    const CRASHES_ITSELF: bool = true;
 
     fn boot(
         config: &ServiceConfig,

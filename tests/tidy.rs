@@ -94,7 +94,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("vocabulary", &["error", "limits", "time", "rng", "vocab", "latency"]),
     (
         "machine and protocol contract",
-        &["network", "node", "fault", "trace", "protocol"],
+        &["network", "node", "fault", "action", "trace", "protocol"],
     ),
     ("beside the protocols", &["view", "byzantine", "checks", "inspect"]),
     ("protocols", &["protocol::*"]),

@@ -8,6 +8,7 @@
 
 pub mod checks;
 pub mod engine;
+pub mod epoch;
 pub mod error;
 pub mod fault;
 pub mod inspect;

@@ -1,20 +1,20 @@
 // Old links replay as they were, on a published site under a sub-path.
 //
-// `cargo xtask dist` writes a site into target/e2e-sites/site/course/faultline/, served at
-// http://127.0.0.1:PORT/course/faultline/. It keeps an engine of a deliberately different
+// `cargo xtask dist` writes a site into target/e2e-sites/site/course/faultline/, served by
+// `cargo xtask serve` on a free port at http://127.0.0.1:PORT/course/faultline/. It keeps an engine of a deliberately different
 // epoch, e0 (a copy of the current build under its own path in the manifest, since no
 // earlier epoch exists yet), and tests/fixtures/links-e0.tsv holds a link stamped e0.
 // Shipped: the link replays on e0's engine, bit for bit, with a quiet note. Not shipped (the
 // dev server ships only the current engine): a plain warning and an offer of the current one.
 import { test } from '@playwright/test';
 import { execFileSync, spawn } from 'node:child_process';
+import { createServer } from 'node:net';
 import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { expect, screenshot } from './helpers.js';
 
 const SITES = 'target/e2e-sites';
 const BASE = '/course/faultline/';
-const PORT = 8131;
-const ORIGIN = `http://127.0.0.1:${PORT}`;
+let ORIGIN;
 const [, E0_LINK, E0_HASH] = readFileSync('tests/fixtures/links-e0.tsv', 'utf8')
   .split('\n').find((l) => l && !l.startsWith('#')).split('\t');
 const E0_TEXT = E0_LINK.replace(/^#s=/, '');
@@ -41,6 +41,14 @@ function buildSite() {
 <faultline-sim id="old" scenario="${E0_TEXT}" controls="minimal" height="300px"></faultline-sim>`);
 }
 
+/** A port nothing listens on now. */
+function freePort() {
+  return new Promise((done, fail) => {
+    const probe = createServer().once('error', fail);
+    probe.listen(0, '127.0.0.1', () => { const { port } = probe.address(); probe.close(() => done(port)); });
+  });
+}
+
 async function waitForServer() {
   for (let i = 0; i < 100; i++) {
     try {
@@ -56,11 +64,14 @@ test.describe.configure({ mode: 'serial' });
 test.beforeAll(async () => {
   test.setTimeout(180_000);
   buildSite();
-  server = spawn('cargo', ['xtask', 'serve', '--no-build', '--port', String(PORT), '--dir', `${SITES}/site`], { stdio: 'ignore' });
+  const port = await freePort();
+  ORIGIN = `http://127.0.0.1:${port}`;
+  // Its own process group, so that stopping it stops cargo's child, the server, too.
+  server = spawn('cargo', ['xtask', 'serve', '--no-build', '--port', String(port), '--dir', `${SITES}/site`], { stdio: 'ignore', detached: true });
   await waitForServer();
 });
 
-test.afterAll(() => { server?.kill(); });
+test.afterAll(() => { if (server) process.kill(-server.pid); });
 
 test('dist: stable entries, content-hashed engine files and a manifest of the shipped epochs', async () => {
   const manifest = JSON.parse(readFileSync(`${SITES}/site${BASE}pkg/manifest.json`, 'utf8'));
@@ -74,6 +85,9 @@ test('dist: stable entries, content-hashed engine files and a manifest of the sh
   expect((await fetch(`${ORIGIN}${BASE}pkg/faultline.js`)).status, 'no unhashed glue').toBe(404);
   const wasm = await fetch(`${ORIGIN}${BASE}pkg/${current.wasm}`);
   expect(wasm.headers.get('content-type')).toBe('application/wasm');
+  expect(wasm.headers.get('access-control-allow-origin')).toBe('*');
+  // For hosts that read it (Netlify, Cloudflare Pages): CORS on every file.
+  expect(readFileSync(`${SITES}/site${BASE}_headers`, 'utf8')).toMatch(/^\/\*\n {2}Access-Control-Allow-Origin: \*$/m);
 });
 
 test('a site under a sub-path: the page and the course page load their engine relative to themselves', async ({ page }) => {

@@ -4,7 +4,7 @@
 //! and rejects any import cycle). Lowest first, each layer imports only from itself and
 //! the layers below it:
 //! 1. vocabulary — `vocab` (node ids, status, Byzantine behaviour, storage damage, ppm),
-//!    `latency`, `time`, `limits`, `rng`, `error`: imports nothing else from the crate;
+//!    `latency`, `time`, `limits`, `rng`, `error`, `epoch`: imports nothing else from the crate;
 //! 2. the machine and the protocol contract — `network`, `node`, `fault`, `action`, `trace`, and
 //!    `protocol` (the pure `Protocol` trait: boot, on_message, on_timer, durable);
 //! 3. beside the protocols — `view` (`Inspect`: what the inspector and canvas show),
@@ -25,6 +25,7 @@ pub mod action;
 pub mod byzantine;
 pub mod checks;
 pub mod engine;
+pub mod epoch;
 pub mod error;
 pub mod fault;
 pub mod inspect;

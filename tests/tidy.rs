@@ -91,7 +91,10 @@ mod layers;
 /// folder; the engine's folder) may import only from its own layer or lower ones, and every
 /// unit must be listed, so a new module takes a place in the order on purpose.
 const LAYERS: &[(&str, &[&str])] = &[
-    ("vocabulary", &["error", "limits", "time", "rng", "vocab", "latency"]),
+    (
+        "vocabulary",
+        &["error", "limits", "time", "rng", "vocab", "latency", "epoch"],
+    ),
     (
         "machine and protocol contract",
         &["network", "node", "fault", "action", "trace", "protocol"],

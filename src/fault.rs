@@ -1,6 +1,7 @@
 //! Faults: what a user can do to the cluster, from a click, a scenario or `inject`.
 //!
-//! `Fault` is the wire form (milliseconds, node ids as numbers). `check` decides whether
+//! `Fault` is the wire form (milliseconds, node ids as numbers); `crate::action` parses it
+//! into engine units. `check` decides whether
 //! a fault makes sense against the node statuses at the moment it applies, so the same
 //! rule guards the scenario schedule (checked at load by a dry run) and live injections.
 //! Many faults may carry a duration (`ScheduledFault::duration_ms`): the engine undoes
@@ -9,10 +10,10 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::InputError;
-use crate::network::NodeId;
-use crate::node::Status;
-use crate::scenario::{probability_ppm, LatencySpec};
-use crate::time::ms_to_us;
+use crate::latency::LatencySpec;
+use crate::vocab::{NodeId, Status};
+
+pub use crate::vocab::{Behaviour, Damage};
 
 /// serde buffers an internally tagged enum before reading its fields, so an error inside
 /// one loses its path; these readers put the field's name back into the message.
@@ -56,32 +57,6 @@ pub enum Shape {
     Ring,
     /// Two halves that reach each other only through the middle node.
     Bridge,
-}
-
-/// How a Byzantine node misbehaves: an adapter around whatever protocol it runs.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
-pub enum Behaviour {
-    /// Back to honest.
-    Honest,
-    /// Tells different peers different things.
-    Equivocate,
-    /// Also sends messages that claim to come from `as_node`.
-    Forge { as_node: NodeId },
-    /// Garbles the payload of what it sends.
-    Corrupt,
-    /// Lies about its own state.
-    Lie,
-}
-
-/// Damage to a crashed node's durable state, found when it restarts.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Damage {
-    /// The last durable write was lost (a torn write).
-    Torn,
-    /// One bit flipped in durable state.
-    Bitflip,
 }
 
 /// One fault. Serialized with a `kind` tag, e.g. `{"kind":"crash","node":2}`.
@@ -246,11 +221,6 @@ fn yes() -> bool {
     true
 }
 
-/// Largest clock offset or jump, in ms (one day).
-const MAX_CLOCK_MS: f64 = 86_400_000.0;
-/// Largest drift, in ppm (±50%).
-const MAX_DRIFT_PPM: i32 = 500_000;
-
 impl Fault {
     /// A short label for traces, timelines and summaries.
     pub fn label(&self) -> String {
@@ -352,121 +322,10 @@ impl Fault {
     }
 
     /// Checks the fault against a cluster of `nodes` nodes whose statuses `status_of`
-    /// reports at the moment it applies. Errors name the field and the problem.
+    /// reports at the moment it applies. Errors name the field and the problem. The
+    /// engine-unit form and the two halves of the rule are in `crate::action`.
     pub fn check(&self, nodes: u32, status_of: impl Fn(NodeId) -> Status) -> Result<(), InputError> {
-        if let Some(node) = self.node() {
-            let field = if matches!(
-                self,
-                Fault::Cut { .. } | Fault::Uncut { .. } | Fault::Flap { .. } | Fault::Link { .. }
-            ) {
-                "from"
-            } else {
-                "node"
-            };
-            node_exists(node, nodes, field)?;
-        }
-        match self {
-            Fault::Crash { node } if status_of(*node) == Status::Crashed => {
-                Err(InputError::new("node", format!("node {node} is already crashed")))
-            }
-            Fault::Restart { node } | Fault::Storage { node, .. } if status_of(*node) != Status::Crashed => {
-                Err(InputError::new(
-                    "node",
-                    format!(
-                        "node {node} is {}; only a crashed node can {}",
-                        status_of(*node).name(),
-                        self.verb()
-                    ),
-                ))
-            }
-            Fault::Pause { node, duration_ms } => {
-                if ms_to_us(*duration_ms, "duration_ms")? == 0 {
-                    return Err(InputError::new("duration_ms", "a pause must last longer than 0 ms"));
-                }
-                match status_of(*node) {
-                    Status::Up => Ok(()),
-                    other => Err(InputError::new(
-                        "node",
-                        format!("node {node} is {}; only a running node can be paused", other.name()),
-                    )),
-                }
-            }
-            Fault::Omission { send, receive, .. } => {
-                probability_ppm(*send, "send")?;
-                probability_ppm(*receive, "receive").map(drop)
-            }
-            Fault::Slow { delay, .. } => delay.to_latency().map(drop).map_err(|e| e.within("delay")),
-            Fault::Gray { fail, slow_ms, .. } => {
-                probability_ppm(*fail, "fail")?;
-                ms_to_us(*slow_ms, "slow_ms").map(drop)
-            }
-            Fault::Byzantine {
-                node,
-                behaviour: Behaviour::Forge { as_node },
-            } => {
-                node_exists(*as_node, nodes, "behaviour.as_node")?;
-                if as_node == node {
-                    return Err(InputError::new(
-                        "behaviour.as_node",
-                        "a node forging itself is just honest",
-                    ));
-                }
-                Ok(())
-            }
-            Fault::ClockOffset { offset_ms, .. } => signed_ms(*offset_ms, "offset_ms"),
-            Fault::ClockJump { by_ms, .. } => signed_ms(*by_ms, "by_ms"),
-            Fault::ClockDrift { drift_ppm, .. } if drift_ppm.abs() > MAX_DRIFT_PPM => Err(InputError::new(
-                "drift_ppm",
-                format!("must be between −{MAX_DRIFT_PPM} and {MAX_DRIFT_PPM} ppm, got {drift_ppm}"),
-            )),
-            Fault::ClockStrobe {
-                a_ms, b_ms, period_ms, ..
-            } => {
-                signed_ms(*a_ms, "a_ms")?;
-                signed_ms(*b_ms, "b_ms")?;
-                positive_period(*period_ms)
-            }
-            Fault::Partition { groups } => check_groups(groups, nodes),
-            Fault::Shape { shape } => shape.check(nodes),
-            Fault::PartialPartition { a, b } => check_groups(&[a.clone(), b.clone()], nodes)
-                .map_err(|e| InputError::new(side_field(&e.field), e.problem)),
-            Fault::Cut { from, to } | Fault::Uncut { from, to } => check_link_ends(*from, *to, nodes),
-            Fault::Flap {
-                from, to, period_ms, ..
-            } => {
-                check_link_ends(*from, *to, nodes)?;
-                positive_period(*period_ms)
-            }
-            Fault::Link {
-                from,
-                to,
-                latency,
-                loss,
-                duplicate,
-                ..
-            } => {
-                check_link_ends(*from, *to, nodes)?;
-                if latency.is_none() && loss.is_none() && duplicate.is_none() {
-                    return Err(InputError::new(
-                        "",
-                        "a link fault needs `latency`, `loss` or `duplicate`",
-                    ));
-                }
-                if let Some(spec) = latency {
-                    spec.to_latency().map_err(|e| e.within("latency"))?;
-                }
-                loss.map(|p| probability_ppm(p, "loss")).transpose()?;
-                duplicate.map(|p| probability_ppm(p, "duplicate")).transpose().map(drop)
-            }
-            _ => Ok(()),
-        }
-    }
-
-    fn verb(&self) -> &'static str {
-        match self {
-            Fault::Storage { .. } => "have its storage damaged",
-            _ => "restart",
-        }
+        self.to_action(nodes)?.check_status(status_of)
     }
 }
 
@@ -479,116 +338,43 @@ impl Shape {
             Shape::Bridge => "bridge",
         }
     }
-
-    fn check(self, nodes: u32) -> Result<(), InputError> {
-        let least = match self {
-            Shape::Halves | Shape::MinorityThird => 2,
-            Shape::Bridge => 3,
-            Shape::Ring => 5,
-        };
-        if nodes < least {
-            return Err(InputError::new(
-                "shape",
-                format!(
-                    "a {} needs at least {least} nodes, the cluster has {nodes}",
-                    self.name()
-                ),
-            ));
-        }
-        Ok(())
-    }
 }
 
-impl Behaviour {
-    pub fn name(&self) -> String {
-        match self {
-            Behaviour::Honest => "honest".into(),
-            Behaviour::Equivocate => "equivocates".into(),
-            Behaviour::Forge { as_node } => format!("forges n{as_node}"),
-            Behaviour::Corrupt => "corrupts".into(),
-            Behaviour::Lie => "lies".into(),
-        }
-    }
+/// A fault with the simulated time it applies at, and optionally how long it lasts
+/// (the engine undoes it then: a crash restarts, a partition heals, a clock returns).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScheduledFault {
+    pub at_ms: f64,
+    pub fault: Fault,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration_ms: Option<f64>,
+    /// Injected by hand during a run (rather than written in the scenario): injecting
+    /// again at an earlier moment discards such faults from the old future.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub injected: bool,
 }
 
-impl Damage {
-    pub fn name(self) -> &'static str {
-        match self {
-            Damage::Torn => "torn write",
-            Damage::Bitflip => "bit flip",
+impl ScheduledFault {
+    pub fn at(at_ms: f64, fault: Fault) -> ScheduledFault {
+        ScheduledFault {
+            at_ms,
+            fault,
+            duration_ms: None,
+            injected: false,
+        }
+    }
+
+    pub fn lasting(at_ms: f64, fault: Fault, duration_ms: f64) -> ScheduledFault {
+        ScheduledFault {
+            duration_ms: Some(duration_ms),
+            ..ScheduledFault::at(at_ms, fault)
         }
     }
 }
 
-fn side_field(field: &str) -> String {
-    field.replacen("groups[0]", "a", 1).replacen("groups[1]", "b", 1)
-}
-
-fn signed_ms(ms: f64, field: &str) -> Result<(), InputError> {
-    if ms.is_finite() && ms.abs() <= MAX_CLOCK_MS {
-        Ok(())
-    } else {
-        Err(InputError::new(
-            field,
-            format!("must be a finite number of ms within ±{MAX_CLOCK_MS}, got {ms}"),
-        ))
-    }
-}
-
-fn positive_period(period_ms: f64) -> Result<(), InputError> {
-    if ms_to_us(period_ms, "period_ms")? < 1_000 {
-        return Err(InputError::new(
-            "period_ms",
-            format!("must be at least 1 ms, got {period_ms}"),
-        ));
-    }
-    Ok(())
-}
-
-fn node_exists(node: NodeId, nodes: u32, field: &str) -> Result<(), InputError> {
-    if node < nodes {
-        Ok(())
-    } else {
-        Err(InputError::new(
-            field,
-            format!("node {node} does not exist (nodes are 0–{})", nodes - 1),
-        ))
-    }
-}
-
-fn check_link_ends(from: NodeId, to: NodeId, nodes: u32) -> Result<(), InputError> {
-    node_exists(from, nodes, "from")?;
-    node_exists(to, nodes, "to")?;
-    if from == to {
-        return Err(InputError::new(
-            "to",
-            format!("a link joins two different nodes, got {from}→{to}"),
-        ));
-    }
-    Ok(())
-}
-
-fn check_groups(groups: &[Vec<NodeId>], nodes: u32) -> Result<(), InputError> {
-    if groups.is_empty() {
-        return Err(InputError::new("groups", "a partition needs at least one group"));
-    }
-    let mut seen = vec![false; nodes as usize];
-    for (g, group) in groups.iter().enumerate() {
-        if group.is_empty() {
-            return Err(InputError::new(
-                format!("groups[{g}]"),
-                "a group must name at least one node",
-            ));
-        }
-        for (i, &node) in group.iter().enumerate() {
-            let field = format!("groups[{g}][{i}]");
-            node_exists(node, nodes, &field)?;
-            if std::mem::replace(&mut seen[node as usize], true) {
-                return Err(InputError::new(field, format!("node {node} is named twice")));
-            }
-        }
-    }
-    Ok(())
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 #[cfg(test)]

@@ -14,19 +14,23 @@ mod apply;
 mod columns;
 mod queue;
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 
+use crate::action::Planned;
+use crate::byzantine::Byzantine;
+use crate::checks::Checked;
 use crate::checks::{CheckView, Checks, SeriesView, WorldView};
 use crate::error::InputError;
-use crate::fault::{Behaviour, Fault};
+use crate::fault::Behaviour;
 use crate::inspect::{self, Columns, CounterView, Counters, DropMark, NodeView, Snapshot};
 use crate::limits::{MAX_BACKLOG_US, MAX_IN_FLIGHT, RECENT_DROPS_MAX};
 use crate::network::{DropReason, Fate, LinkConfig, Network, NodeId};
 use crate::node::{NodeRuntime, Status};
-use crate::protocol::{Ctx, MessageInfo, Protocol};
+use crate::protocol::{Ctx, MessageInfo, MessageKinds, Protocol};
 use crate::rng::{Rng, Stream};
 use crate::time::Micros;
 use crate::trace::{Trace, TraceEvent, TraceKind, NO_NODE};
+use crate::view::Inspect;
 
 use apply::{FlapState, Revert};
 use queue::EventQueue;
@@ -36,6 +40,13 @@ pub use queue::{Event, Flight, Timer};
 /// the node the message claims to come from.
 pub const TRACE_BYZANTINE: u64 = 1 << 40;
 
+/// A protocol the engine can run: the pure state machine with what it shows, how a
+/// Byzantine sender rewrites its messages, and its checkers. Every registered protocol
+/// is one (blanket impl).
+pub trait Runnable: Protocol + Inspect + Byzantine + Checked {}
+
+impl<P: Protocol + Inspect + Byzantine + Checked> Runnable for P {}
+
 /// A world of any protocol, as the simulation and the boundaries drive it.
 pub trait Engine {
     fn now_us(&self) -> Micros;
@@ -44,9 +55,11 @@ pub trait Engine {
     /// Returns the number of events processed.
     fn run_until(&mut self, t_us: Micros) -> u64;
     fn status(&self, node: NodeId) -> Status;
-    /// Checks the fault against the current state, then applies it (or changes nothing).
-    /// With a duration, the engine undoes it when the duration ends.
-    fn apply(&mut self, fault: &Fault, duration_us: Option<Micros>) -> Result<(), InputError>;
+    /// Checks the parsed fault against node statuses now, then applies it (or changes
+    /// nothing). With a duration, the engine undoes it when the duration ends.
+    fn apply(&mut self, planned: &Planned) -> Result<(), InputError>;
+    /// When a crashed node's pending restart (timed crash, self-crash) is due, if any.
+    fn restart_due_us(&self, node: NodeId) -> Option<Micros>;
     fn snapshot(&self, seed: u64) -> Snapshot;
     fn node_view(&self, node: NodeId) -> Result<NodeView, InputError>;
     /// Refills and returns the render columns.
@@ -77,7 +90,7 @@ pub trait Engine {
 }
 
 #[derive(Clone)]
-pub struct World<P: Protocol> {
+pub struct World<P: Runnable> {
     config: P::Config,
     n: u32,
     seed: u64,
@@ -101,8 +114,9 @@ pub struct World<P: Protocol> {
     checks: P::Checks,
     /// Draws for omission, gray failure, corruption and storage damage.
     fault_rng: Rng,
-    /// What each timed fault undoes when it ends (indexed by `Event::Revert::id`).
-    reverts: Vec<Option<Revert>>,
+    /// What each pending timed fault undoes when it ends, and when (by `Event::Revert::id`).
+    reverts: BTreeMap<u32, (Micros, Revert)>,
+    next_revert_id: u32,
     flaps: Vec<FlapState>,
     /// Per node: the current clock strobe's offsets A and B (µs) and period.
     strobe_params: Vec<(i64, i64, Micros)>,
@@ -110,7 +124,7 @@ pub struct World<P: Protocol> {
     limits_hit: u64,
 }
 
-impl<P: Protocol> World<P> {
+impl<P: Runnable> World<P> {
     /// Builds the world and boots every node at time 0, in id order. With `full_trace`,
     /// every trace event is also kept for `Trace::take_spill`.
     pub fn new(config: P::Config, nodes: u32, link: LinkConfig, seed: u64, full_trace: bool) -> World<P> {
@@ -140,7 +154,8 @@ impl<P: Protocol> World<P> {
             },
             ctx: Ctx::new(),
             fault_rng: Rng::stream(seed, Stream::Faults),
-            reverts: Vec::new(),
+            reverts: BTreeMap::new(),
+            next_revert_id: 0,
             flaps: Vec::new(),
             strobe_params: vec![(0, 0, 0); nodes as usize],
             events: 0,
@@ -325,10 +340,8 @@ impl<P: Protocol> World<P> {
             self.crash(node);
             self.runtime[node as usize].self_crashed = true;
             if let Some(after_us) = restart_after_us {
-                let id = self.reverts.len() as u32;
                 let incarnation = self.runtime[node as usize].incarnation;
-                self.reverts.push(Some(Revert::Restart { node, incarnation }));
-                self.queue.push(self.now_us + after_us, Event::Revert { id });
+                self.schedule_revert(self.now_us + after_us, Revert::Restart { node, incarnation });
             }
         }
     }
@@ -352,12 +365,12 @@ impl<P: Protocol> World<P> {
         for (to, msg) in ctx.sends.drain(..) {
             match behaviour {
                 Behaviour::Honest => self.send(node, node, to, msg, false),
-                Behaviour::Equivocate => self.send(node, node, to, msg.equivocate(to), true),
+                Behaviour::Equivocate => self.send(node, node, to, P::equivocate(&msg, to), true),
                 Behaviour::Corrupt => {
                     let noise = self.fault_rng.next_u64();
-                    self.send(node, node, to, msg.corrupt(noise), true)
+                    self.send(node, node, to, P::corrupt(&msg, noise), true)
                 }
-                Behaviour::Lie => self.send(node, node, to, msg.lie(), true),
+                Behaviour::Lie => self.send(node, node, to, P::lie(&msg), true),
                 Behaviour::Forge { as_node } => {
                     if to != as_node {
                         self.send(node, as_node, to, msg.clone(), true);
@@ -522,7 +535,7 @@ impl<P: Protocol> World<P> {
     }
 }
 
-impl<P: Protocol> Engine for World<P> {
+impl<P: Runnable> Engine for World<P> {
     fn now_us(&self) -> Micros {
         self.now_us
     }
@@ -558,32 +571,27 @@ impl<P: Protocol> Engine for World<P> {
         self.runtime[node as usize].status
     }
 
-    fn apply(&mut self, fault: &Fault, duration_us: Option<Micros>) -> Result<(), InputError> {
-        fault.check(self.n, |node| self.runtime[node as usize].status)?;
-        if duration_us.is_some() && !fault.revertible() {
-            return Err(InputError::new(
-                "duration_ms",
-                format!("`{}` cannot be given a duration", fault.label()),
-            ));
-        }
-        let target = fault.node().unwrap_or(NO_NODE);
+    fn apply(&mut self, planned: &Planned) -> Result<(), InputError> {
+        planned.action.check_status(|node| self.runtime[node as usize].status)?;
         self.trace_event(
             TraceKind::Fault,
-            target,
+            planned.target.unwrap_or(NO_NODE),
             NO_NODE,
             "",
-            fault.code() as u64,
-            duration_us.unwrap_or(0),
+            planned.code as u64,
+            planned.duration_us.unwrap_or(0),
         );
-        let revert = self.apply_checked(fault);
-        if let (Some(duration_us), Some(revert)) = (duration_us, revert) {
-            let id = self.reverts.len() as u32;
-            self.reverts.push(Some(revert));
-            self.queue.push(self.now_us + duration_us, Event::Revert { id });
+        let revert = self.apply_checked(&planned.action);
+        if let (Some(duration_us), Some(revert)) = (planned.duration_us, revert) {
+            self.schedule_revert(self.now_us + duration_us, revert);
         }
         self.after_event();
         self.assert_conservation();
         Ok(())
+    }
+
+    fn restart_due_us(&self, node: NodeId) -> Option<Micros> {
+        self.restart_due(node)
     }
 
     fn snapshot(&self, seed: u64) -> Snapshot {
@@ -673,7 +681,7 @@ impl<P: Protocol> Engine for World<P> {
     }
 
     fn message_kinds(&self) -> &'static [(u8, &'static str)] {
-        P::MESSAGE_KINDS
+        <P::Msg as MessageKinds>::KINDS
     }
 
     fn checkpoint(&self) -> Box<dyn Engine> {

@@ -15,6 +15,7 @@ pub mod seeds;
 pub mod shrink;
 pub mod summary;
 pub mod swarm;
+pub mod vary;
 
 pub use run::{Header, Outcome, Plan};
 pub use seeds::{SeedRange, Shard};

@@ -374,17 +374,28 @@ impl Simulation {
     }
 }
 
-/// A seed sweep of one scenario for the page: `new SeedSweep(scenario, untilMs, swarm,
-/// livenessMs)`, then `run(seed)` per seed between frames (see `crate::explore`).
+/// A seed sweep of one scenario for the page: `Simulation.seedSweep(scenario, untilMs,
+/// swarm, livenessMs)`, then `run(seed)` per seed between frames (see `crate::explore`).
 #[wasm_bindgen]
 pub struct SeedSweep {
     plan: crate::explore::Plan,
 }
 
+fn seed_of(seed: f64) -> Result<u64, JsError> {
+    if seed.is_finite() && seed >= 0.0 && seed <= MAX_SEED as f64 && seed.fract() == 0.0 {
+        Ok(seed as u64)
+    } else {
+        Err(JsError::new("seed: must be a whole number from 0 to 2^53 − 1"))
+    }
+}
+
 #[wasm_bindgen]
-impl SeedSweep {
-    #[wasm_bindgen(constructor)]
-    pub fn new(scenario: JsValue, until_ms: f64, swarm: bool, liveness_ms: f64) -> Result<SeedSweep, JsError> {
+impl Simulation {
+    /// Plans a sweep of `scenario` over seeds: each run lasts `until_ms`; with `swarm`, each
+    /// seed draws its faults and the knobs the scenario's `vary` marks, all over by
+    /// `until_ms − liveness_ms`, and the liveness phase follows.
+    #[wasm_bindgen(js_name = seedSweep)]
+    pub fn seed_sweep(scenario: JsValue, until_ms: f64, swarm: bool, liveness_ms: f64) -> Result<SeedSweep, JsError> {
         let text = json_text(&scenario, "the scenario")?;
         let scenario = Scenario::from_json(&text).map_err(js_error)?;
         let until_us = crate::time::ms_to_us(until_ms, "until_ms").map_err(js_error)?;
@@ -392,22 +403,25 @@ impl SeedSweep {
         let plan = crate::explore::Plan::new(scenario, until_us, swarm, liveness_us, &[]).map_err(js_error)?;
         Ok(SeedSweep { plan })
     }
+}
 
-    /// One seed's outcome: `{ seed, events, trace_hash, faults, violated: { id: ms },
-    /// liveness: { heal_ms, recovered_after_ms } | undefined, link: "F1.…" | undefined }`.
+#[wasm_bindgen]
+impl SeedSweep {
+    /// One seed's outcome: `{ seed, events, trace_hash, faults, messages_sent,
+    /// messages_dropped, violated: { id: ms }, liveness?: { heal_ms, recovered_after_ms },
+    /// link?: "F1.…" }` (a link only for a failing seed).
     pub fn run(&self, seed: f64) -> Result<JsValue, JsError> {
-        if !(seed.is_finite() && seed >= 0.0 && seed <= MAX_SEED as f64 && seed.fract() == 0.0) {
-            return Err(JsError::new("seed: must be a whole number from 0 to 2^53 − 1"));
-        }
-        to_js(&self.plan.run(seed as u64))
+        to_js(&self.plan.run(seed_of(seed)?))
     }
 
     /// The scenario seed `seed` runs (in a swarm, the one it draws), as JSON text.
     #[wasm_bindgen(js_name = scenarioFor)]
     pub fn scenario_for(&self, seed: f64) -> Result<String, JsError> {
-        if !(seed.is_finite() && seed >= 0.0 && seed <= MAX_SEED as f64 && seed.fract() == 0.0) {
-            return Err(JsError::new("seed: must be a whole number from 0 to 2^53 − 1"));
-        }
-        Ok(self.plan.scenario(seed as u64).to_json())
+        Ok(self.plan.scenario(seed_of(seed)?).to_json())
+    }
+
+    /// The checkers that count, in the order the scenario reports them.
+    pub fn checks(&self) -> Vec<String> {
+        self.plan.checks.clone()
     }
 }

@@ -83,6 +83,10 @@ export const presetScenario = (name) => current.Simulation.preset(name);
 export const freshSeed = () => current.Simulation.freshSeed();
 /** One trial of the detector experiment: { false_suspicions, detection_ms }. */
 export const detectorTrial = (kind, parameter, seed) => current.Simulation.detectorTrial(kind, parameter, seed);
+/** A sweep of `scenario` over seeds (src/explore): `.run(seed)` gives one seed's outcome
+ * { seed, events, trace_hash, violated: { id: ms }, liveness?, link? }; `.free()` when done. */
+export const seedSweep = (scenario, untilMs, swarm, livenessMs) =>
+  current.Simulation.seedSweep(scenario, untilMs, swarm, livenessMs);
 /** Reads share-link text into { scenario, t_ms, epoch }; throws saying what is wrong. */
 export const decodeLink = (text, engine = current) => engine.Simulation.decodeLink(text);
 

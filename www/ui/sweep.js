@@ -5,6 +5,7 @@
 // stays responsive; Cancel stops between trials.
 import { fitCanvas } from '../render/fit.js';
 import { detectorTrial, messageOf } from '../sim.js';
+import { SeedSweepView } from './seeds.js';
 
 const CURVES = [
   { kind: 'fixed', label: 'fixed timeout', color: '#ff8a5b', params: [150, 200, 250, 300, 400, 500, 700, 1000, 1500], unit: 'ms' },
@@ -25,6 +26,7 @@ export class Sweep {
     this.el.cancel.addEventListener('click', () => this.stop('Cancelled.'));
     this.job = null;
     this.results = CURVES.map(() => []);
+    this.seeds = new SeedSweepView(app);
   }
 
   start() {

@@ -7,6 +7,8 @@
 //! pure function of its scenario: same scenario, same trace, bit for bit, on every target.
 
 pub mod action;
+pub mod budget;
+pub mod checkpoints;
 pub mod checks;
 pub mod engine;
 pub mod error;

@@ -12,6 +12,7 @@
 
 mod apply;
 mod columns;
+mod footprint;
 mod queue;
 
 use std::collections::{BTreeMap, VecDeque};
@@ -77,6 +78,9 @@ pub trait Engine {
     /// A copy for a time-travel checkpoint: everything replay needs, without the recent
     /// trace ring or render columns (which replay refills).
     fn checkpoint(&self) -> Box<dyn Engine>;
+    /// Bytes this world keeps, heap included: queue, node states, trace ring, checker
+    /// histories and series (an estimate; see `crate::budget`).
+    fn approx_bytes(&self) -> usize;
 }
 
 #[derive(Clone)]
@@ -672,6 +676,10 @@ impl<P: Protocol> Engine for World<P> {
 
     fn message_kinds(&self) -> &'static [(u8, &'static str)] {
         P::MESSAGE_KINDS
+    }
+
+    fn approx_bytes(&self) -> usize {
+        self.footprint()
     }
 
     fn checkpoint(&self) -> Box<dyn Engine> {

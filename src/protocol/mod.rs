@@ -46,6 +46,10 @@ pub trait MessageInfo {
     fn corrupt(&self, noise: u64) -> Self;
     /// What a sender lying about its own state says instead.
     fn lie(&self) -> Self;
+    /// Heap bytes the message owns beyond its own size (a log's entries, gossip).
+    fn heap_bytes(&self) -> usize {
+        0
+    }
 }
 
 /// Durable state, which storage faults can damage while the node is down.
@@ -250,6 +254,11 @@ pub trait Protocol: Sized + Clone + 'static {
     /// it: the same for timeout detectors; SWIM's "dead" after a suspicion expires.
     fn declares_failed(&self, peer: NodeId) -> bool {
         self.suspects(peer)
+    }
+    /// Bytes this node's state keeps, heap included (`crate::budget`); the default counts
+    /// only the struct itself.
+    fn approx_bytes(&self) -> usize {
+        std::mem::size_of_val(self)
     }
     /// What the canvas draws of this node's state.
     fn render(&self) -> NodeRender {

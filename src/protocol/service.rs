@@ -1081,6 +1081,17 @@ impl Protocol for Service {
         (11, "query ok"),
     ];
 
+    fn approx_bytes(&self) -> usize {
+        use crate::budget::{deque_bytes, map_bytes, vec_bytes};
+        std::mem::size_of_val(self)
+            + map_bytes(&self.inflight)
+            + vec_bytes(&self.backends)
+            + map_bytes(&self.forwarded)
+            + deque_bytes(&self.forward_order)
+            + vec_bytes(&self.workers)
+            + self.queues.iter().map(deque_bytes).sum::<usize>()
+    }
+
     fn boot(
         config: &ServiceConfig,
         id: NodeId,

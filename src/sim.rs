@@ -10,19 +10,12 @@ use crate::action::Planned;
 use crate::budget::MemoryUse;
 use crate::checkpoints::Checkpoints;
 use crate::checks::{CheckView, SeriesView};
-use crate::engine::{Engine, World};
+use crate::engine::Engine;
 use crate::error::InputError;
 use crate::fault::Fault;
 use crate::inspect::{Columns, NodeView, Snapshot};
-use crate::network::{LinkConfig, NodeId};
-use crate::protocol::heartbeat::Heartbeat;
-use crate::protocol::lease::Lease;
-use crate::protocol::raft::Raft;
-use crate::protocol::register::Register;
-use crate::protocol::service::Service;
-use crate::protocol::swim::Swim;
-use crate::protocol::Protocol;
-use crate::scenario::{ProtocolSpec, Scenario, ScheduledFault};
+use crate::network::NodeId;
+use crate::scenario::{Scenario, ScheduledFault};
 use crate::schedule::{DryRun, Entry};
 use crate::time::{ms_to_us, us_to_ms, Micros};
 use crate::trace::TraceEvent;
@@ -43,32 +36,12 @@ pub struct Simulation {
     skipped: std::collections::BTreeMap<usize, String>,
 }
 
-/// Boots a world of protocol `P` from a validated configuration.
-fn world<P: Protocol>(
-    config: Result<P::Config, InputError>,
-    nodes: u32,
-    link: LinkConfig,
-    seed: u64,
-    full_trace: bool,
-) -> Box<dyn Engine> {
-    let config = config.expect("the scenario was validated");
-    Box::new(World::<P>::new(config, nodes, link, seed, full_trace))
-}
-
 /// Boots the world a validated scenario describes, at time 0.
 fn boot_world(scenario: &Scenario, full_trace: bool) -> Box<dyn Engine> {
     let link = scenario.network.to_link().expect("validated");
-    let (nodes, seed) = (scenario.nodes, scenario.seed);
-    match &scenario.protocol {
-        spec @ ProtocolSpec::Heartbeat { .. } => {
-            world::<Heartbeat>(spec.heartbeat_config(nodes), nodes, link, seed, full_trace)
-        }
-        ProtocolSpec::Lease(spec) => world::<Lease>(spec.config(nodes), nodes, link, seed, full_trace),
-        ProtocolSpec::Register(spec) => world::<Register>(spec.config(nodes), nodes, link, seed, full_trace),
-        ProtocolSpec::Swim(spec) => world::<Swim>(spec.config(nodes), nodes, link, seed, full_trace),
-        ProtocolSpec::Raft(spec) => world::<Raft>(spec.config(nodes), nodes, link, seed, full_trace),
-        ProtocolSpec::Service(spec) => world::<Service>(spec.config(nodes), nodes, link, seed, full_trace),
-    }
+    (scenario.protocol)
+        .world(scenario.nodes, link, scenario.seed, full_trace)
+        .expect("validated")
 }
 
 impl Simulation {

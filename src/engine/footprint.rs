@@ -6,11 +6,11 @@ use std::mem::size_of;
 
 use crate::budget::{deque_bytes, map_bytes, vec_bytes};
 use crate::checks::Checks;
-use crate::protocol::{MessageInfo, Protocol};
+use crate::protocol::MessageInfo;
 
-use super::{Event, World};
+use super::{Event, Runnable, World};
 
-impl<P: Protocol> World<P> {
+impl<P: Runnable> World<P> {
     pub(super) fn footprint(&self) -> usize {
         let message_heap = |e: &Event<P::Msg>| match e {
             Event::Deliver(f) | Event::Lose(f) => f.msg.heap_bytes(),

@@ -41,3 +41,92 @@ test('the playground has no axe violations with any preset loaded', async ({ pag
   expect(found).toEqual([]);
   expect(errors).toEqual([]);
 });
+
+test('panels, menus and dialogs have no axe violations either', async ({ page }) => {
+  test.setTimeout(120_000);
+  const errors = await openPage(page);
+  await openPanels(page);
+  const found = [];
+  const check = async (what) => { for (const v of await axeViolations(page)) found.push(`${what}: ${v}`); };
+  // The node menu, opened on a node, and the keyboard hint on the focused canvas.
+  await page.evaluate(() => window.faultline.step(1000));
+  await page.locator('#stage').focus();
+  await page.keyboard.press('ArrowRight');
+  await page.keyboard.press('Enter');
+  await expect(page.locator('#node-menu')).toBeVisible();
+  await check('node menu');
+  await page.keyboard.press('Escape');
+  await expect(page.locator('.stage-hint')).toBeVisible();
+  await check('keyboard hint');
+  // φ over time for a chosen pair.
+  await page.selectOption('#preset', 'phi-accrual');
+  await page.evaluate(() => { window.faultline.seek(9500); window.faultline.select(0); });
+  await expect(page.locator('#phi-chart')).toBeVisible();
+  await check('phi chart');
+  // The export menu and the embed dialog.
+  await expect(page.locator('#export-trace')).toBeVisible(); // opened with the other panels
+  await check('export menu');
+  await page.click('#export-embed');
+  await expect(page.locator('#embed-dialog')).toBeVisible();
+  await check('embed dialog');
+  await page.click('#embed-close');
+  // The detector sweep, run to the end.
+  await page.fill('#sweep-seeds', '1');
+  await page.click('#sweep-run');
+  await expect(page.locator('#sweep-status')).toContainText('Done', { timeout: 90_000 });
+  await check('sweep');
+  expect(found).toEqual([]);
+  expect(errors).toEqual([]);
+});
+
+test('the embed and the course page have no axe violations', async ({ page }) => {
+  await openPage(page, '/?embed');
+  expect(await axeViolations(page)).toEqual([]);
+  await page.goto('/examples/course-page.html');
+  await expect(page.locator('faultline-sim[data-ready="1"]')).toHaveCount(3);
+  expect(await axeViolations(page)).toEqual([]);
+});
+
+test('keyboard only: pick a node on the canvas, open its menu, act, and come back', async ({ page }) => {
+  const errors = await openPage(page);
+  await page.evaluate(() => window.faultline.step(1000));
+  // Tab from the top of the page reaches the canvas.
+  let onStage = false;
+  for (let i = 0; i < 30 && !onStage; i++) {
+    await page.keyboard.press('Tab');
+    onStage = await page.evaluate(() => document.activeElement?.id === 'stage');
+  }
+  expect(onStage).toBe(true);
+  for (let i = 0; i < 3; i++) await page.keyboard.press('ArrowRight');
+  await expect(page.locator('#node-select')).toHaveValue('2');
+  await expect(page.locator('#announcer')).toHaveText(/^Node 2: up\./);
+  await page.keyboard.press('Enter');
+  const menu = page.locator('#node-menu');
+  await expect(menu).toBeVisible();
+  await expect(menu.locator('.menu-title')).toHaveText('Node 2 · up');
+  const focused = () => page.evaluate(() => document.activeElement?.textContent);
+  expect(await focused()).toBe('Crash');
+  await page.keyboard.press('ArrowDown');
+  expect(await focused()).toBe('Crash for 3 s');
+  await page.keyboard.press('ArrowUp');
+  await page.keyboard.press('Enter');
+  await expect(menu).toBeHidden();
+  await expect(page.locator('#node-status')).toHaveText('crashed');
+  expect(await page.evaluate(() => document.activeElement?.id)).toBe('stage');
+  await expect(page.locator('#announcer')).toHaveText(/node 2 crashed/i, { timeout: 5000 });
+  // A crashed node's menu offers a restart; Escape closes it and keeps the selection.
+  await page.keyboard.press('Enter');
+  expect(await focused()).toBe('Restart');
+  await page.keyboard.press('Escape');
+  await expect(menu).toBeHidden();
+  await expect(page.locator('#node-select')).toHaveValue('2');
+  expect(await page.evaluate(() => document.activeElement?.id)).toBe('stage');
+  // The other way in: the palette, reached by Tab, acts on the selected node too.
+  await page.keyboard.press('Enter');
+  await page.keyboard.press('End');
+  expect(await focused()).toBe('More faults…');
+  await page.keyboard.press('Enter');
+  await expect(page.locator('#fault-kind')).toBeFocused();
+  await expect(page.locator('#fault-fields input[name="node"]')).toHaveValue('2');
+  expect(errors).toEqual([]);
+});

@@ -29,6 +29,7 @@ export class Announcer {
     this.lastSaid = -Infinity;
     this.timer = null;
     this.checksAt = -Infinity;
+    this.lastSay = null;
   }
 
   /** Compares the run's state with the last look and queues what changed. Call it after
@@ -71,10 +72,14 @@ export class Announcer {
     }
   }
 
-  /** Says `text` soon (user feedback, e.g. which node the keyboard picked), replacing what
-   * is waiting, still no faster than the throttle allows. */
+  /** Says `text` at once (user feedback, e.g. which node the keyboard picked): the one
+   * exception to the throttle, since the user asked. It replaces an earlier feedback still
+   * waiting, so holding an arrow key says only where it stopped. */
   say(text) {
-    this.queue = [text];
+    const pending = this.queue.indexOf(this.lastSay);
+    if (pending >= 0) this.queue.splice(pending, 1);
+    this.lastSay = text;
+    this.queue.push(text);
     this.flushSoon(true);
   }
 

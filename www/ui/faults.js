@@ -2,7 +2,7 @@
 // duration) and the menu that opens on a clicked node. Both build a fault object as in
 // docs/js-api.md and hand it to app.inject, which shows the engine's message on error.
 // The node menu is reachable without a mouse: on the focused canvas the arrow keys pick a
-// node and Enter (or Space, or the context-menu key) opens its menu; in the menu the arrow
+// node and Enter (or the context-menu key, or Shift+F10) opens its menu; in the menu the arrow
 // keys move between actions and Escape closes it, returning focus where it came from.
 
 const node = (name = 'node', label = 'node') => ({ name, label, type: 'node' });
@@ -208,8 +208,8 @@ export class NodeMenu {
     app.renderer.canvas.addEventListener('keydown', (ev) => this.stageKey(ev));
   }
 
-  /** Keys on the focused canvas: arrows, Home and End pick a node; Enter, Space or the
-   * context-menu key open the menu of the selected node. */
+  /** Keys on the focused canvas: arrows, Home and End pick a node; Enter, the context-menu
+   * key or Shift+F10 open the menu of the selected node (Space still plays and pauses). */
   stageKey(ev) {
     if (ev.ctrlKey || ev.metaKey || ev.altKey) return;
     const app = this.app;
@@ -226,9 +226,8 @@ export class NodeMenu {
       app.announcer?.say(`Node ${next}: ${app.sim.nodeView(next).status}. Enter opens its actions.`);
       return;
     }
-    if (ev.key === 'Enter' || ev.key === ' ' || ev.key === 'ContextMenu') {
+    if (ev.key === 'Enter' || ev.key === 'ContextMenu' || (ev.key === 'F10' && ev.shiftKey)) {
       ev.preventDefault();
-      ev.stopPropagation(); // Space here opens the menu; it does not play
       const id = at ?? 0;
       if (at === null) app.select(id);
       const p = app.nodeScreenPosition(id);

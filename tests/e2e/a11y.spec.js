@@ -130,3 +130,34 @@ test('keyboard only: pick a node on the canvas, open its menu, act, and come bac
   await expect(page.locator('#fault-fields input[name="node"]')).toHaveValue('2');
   expect(errors).toEqual([]);
 });
+
+test('a polite, throttled live region tells of crashes, partitions and violated checkers', async ({ page }) => {
+  test.setTimeout(90_000);
+  const errors = await openPage(page);
+  const region = page.locator('#announcer');
+  await expect(region).toHaveAttribute('aria-live', 'polite');
+  // Every text the region takes, with the wall time it took it.
+  await page.evaluate(() => {
+    window.said = [];
+    new MutationObserver(() => window.said.push([performance.now(), document.querySelector('#announcer').textContent]))
+      .observe(document.querySelector('#announcer'), { childList: true, characterData: true, subtree: true });
+  });
+  await page.selectOption('#preset', 'partition');
+  // Play through the split at 2 s and the heal at 8 s in 100 ms steps, as fast as frames go.
+  for (let t = 0; t < 9000; t += 100) await page.evaluate(() => window.faultline.step(100));
+  await page.evaluate(() => window.faultline.inject({ kind: 'crash', node: 4 }));
+  await page.evaluate(() => window.faultline.step(100));
+  await expect.poll(() => page.evaluate(() => window.said.map(([, text]) => text).join(' | ')), { timeout: 10_000 })
+    .toMatch(/partition began: the network split into 2 groups.*partition healed.*node 4 crashed/is);
+  const said = await page.evaluate(() => window.said);
+  for (let i = 1; i < said.length; i++) {
+    expect(said[i][0] - said[i - 1][0], `"${said[i][1]}" came too soon after "${said[i - 1][1]}"`).toBeGreaterThanOrEqual(1900);
+  }
+  // The canvas's description follows the state.
+  await expect(page.locator('#stage-summary')).toHaveText(/4 of 5 nodes up; 1 crashed \(4\)/);
+  // A checker that breaks is announced by name.
+  await page.selectOption('#preset', 'split-brain');
+  for (let t = 0; t < 4000; t += 200) await page.evaluate(() => window.faultline.step(200));
+  await expect(region).toHaveText(/checker violated: At most one server believes it leads at a time/, { timeout: 5000 });
+  expect(errors).toEqual([]);
+});

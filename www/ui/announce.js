@@ -30,6 +30,7 @@ export class Announcer {
     this.timer = null;
     this.checksAt = -Infinity;
     this.lastSay = null;
+    this.checksLater = null;
   }
 
   /** Compares the run's state with the last look and queues what changed. Call it after
@@ -48,16 +49,33 @@ export class Announcer {
     const news = diffState(this.state, state);
     this.state = state;
     this.observeChecks(false, news);
-    if (news.length) {
-      this.describe(state);
-      this.queue.push(...news);
-      this.flushSoon();
-    }
+    if (news.length) this.describe(state);
+    this.tell(news);
   }
 
+  tell(news) {
+    if (!news.length) return;
+    this.queue.push(...news);
+    this.flushSoon();
+  }
+
+  /** Notes checkers that broke or hold again. At most one look per CHECKS_EVERY_MS; a look
+   * skipped for that is taken later, so the last state of a burst of frames is seen. */
   observeChecks(quiet, news = []) {
     const now = performance.now();
-    if (!quiet && now - this.checksAt < CHECKS_EVERY_MS) return;
+    if (!quiet && now - this.checksAt < CHECKS_EVERY_MS) {
+      if (this.checksLater === null) {
+        const sim = this.sim;
+        this.checksLater = setTimeout(() => {
+          this.checksLater = null;
+          if (sim !== this.sim) return;
+          const later = [];
+          this.observeChecks(false, later);
+          this.tell(later);
+        }, CHECKS_EVERY_MS);
+      }
+      return;
+    }
     this.checksAt = now;
     const checks = this.sim.checks?.() ?? [];
     for (const c of checks) {

@@ -4,7 +4,9 @@
 //! `faultline run --preset NAME …`, `faultline run --scenario-url LINK …`,
 //! `faultline link …`, `faultline presets`. A headless run prints a summary;
 //! with `--trace-hash` its last line is the trace hash, which equals the hash the wasm
-//! build computes in the browser for the same scenario.
+//! build computes in the browser for the same scenario. With `--json` it prints the same
+//! run as one JSON object instead (no wall-clock figures, so the output is reproducible):
+//! what programs and tests read.
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -31,6 +33,8 @@ OPTIONS (run):
     --seed N           override the scenario's seed (0 … 2^53 − 1)
     --trace FILE       write every event as JSON lines to FILE
     --trace-hash       print the trace hash as the last line
+    --json             print the summary as one JSON object instead: the snapshot
+                       (counters, trace_hash, …), the checks and the faults skipped
 ";
 
 /// Simulated time per chunk when streaming a trace file, in µs.
@@ -42,6 +46,7 @@ struct RunArgs {
     seed: Option<u64>,
     trace: Option<String>,
     trace_hash: bool,
+    json: bool,
 }
 
 enum Source {
@@ -84,6 +89,7 @@ fn parse_run(args: &[String]) -> Result<RunArgs, String> {
     let mut seed = None;
     let mut trace = None;
     let mut trace_hash = false;
+    let mut json = false;
     let mut it = args.iter();
     while let Some(arg) = it.next() {
         let mut value = |name: &str| it.next().cloned().ok_or_else(|| format!("{name} needs a value"));
@@ -101,6 +107,7 @@ fn parse_run(args: &[String]) -> Result<RunArgs, String> {
             }
             "--trace" => trace = Some(value("--trace")?),
             "--trace-hash" => trace_hash = true,
+            "--json" => json = true,
             "--preset" => source = Some(Source::Preset(value("--preset")?)),
             "--scenario-url" => source = Some(Source::Link(value("--scenario-url")?)),
             flag if flag.starts_with('-') => return Err(format!("unknown option `{flag}`\n\n{USAGE}")),
@@ -116,6 +123,7 @@ fn parse_run(args: &[String]) -> Result<RunArgs, String> {
         seed,
         trace,
         trace_hash,
+        json,
     })
 }
 
@@ -168,6 +176,10 @@ fn run(args: RunArgs) -> Result<(), String> {
             sim.advance_to(until_us);
         }
     }
+    if args.json {
+        println!("{}", summary_json(&sim));
+        return Ok(());
+    }
     print_summary(&sim, wall.seconds());
     if args.trace_hash {
         println!("{}", sim.trace_hash_hex());
@@ -188,6 +200,17 @@ fn run_with_trace(sim: &mut Simulation, until_us: Micros, path: &str) -> Result<
         }
         sim.advance_to((sim.now_us() + TRACE_CHUNK_US).min(until_us));
     }
+}
+
+/// The run's end state as JSON: everything the text summary says but the wall clock.
+fn summary_json(sim: &Simulation) -> String {
+    serde_json::json!({
+        "scenario": sim.scenario().name,
+        "snapshot": sim.snapshot(),
+        "checks": sim.checks(),
+        "skipped_faults": sim.skipped_faults(),
+    })
+    .to_string()
 }
 
 fn print_summary(sim: &Simulation, wall_s: f64) {

@@ -13,10 +13,9 @@
 
 use serde::Serialize;
 
-use crate::network::NodeId;
-use crate::node::Status;
 use crate::protocol::Protocol;
 use crate::time::Micros;
+use crate::vocab::{NodeId, Status};
 
 /// One property as the checker panel shows it.
 #[derive(Clone, Debug, Serialize, PartialEq)]
@@ -55,6 +54,11 @@ pub struct WorldView<'a, P> {
     /// Every node's protocol state; `None` while crashed.
     pub protocols: &'a [Option<P>],
     pub status: &'a dyn Fn(NodeId) -> Status,
+}
+
+/// A protocol with checkers: the registration of its `Checks` (`NoChecks` for none).
+pub trait Checked: Protocol {
+    type Checks: Checks<Self>;
 }
 
 /// The checkers of one protocol.

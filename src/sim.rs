@@ -8,19 +8,12 @@
 
 use crate::action::Planned;
 use crate::checks::{CheckView, SeriesView};
-use crate::engine::{Engine, World};
+use crate::engine::Engine;
 use crate::error::InputError;
 use crate::fault::Fault;
 use crate::inspect::{Columns, NodeView, Snapshot};
-use crate::network::{LinkConfig, NodeId};
-use crate::protocol::heartbeat::Heartbeat;
-use crate::protocol::lease::Lease;
-use crate::protocol::raft::Raft;
-use crate::protocol::register::Register;
-use crate::protocol::service::Service;
-use crate::protocol::swim::Swim;
-use crate::protocol::Protocol;
-use crate::scenario::{ProtocolSpec, Scenario, ScheduledFault};
+use crate::network::NodeId;
+use crate::scenario::{Scenario, ScheduledFault};
 use crate::schedule::{DryRun, Entry};
 use crate::time::{ms_to_us, us_to_ms, Micros};
 use crate::trace::TraceEvent;
@@ -93,18 +86,6 @@ impl Checkpoints {
     }
 }
 
-/// Boots a world of protocol `P` from a validated configuration.
-fn world<P: Protocol>(
-    config: Result<P::Config, InputError>,
-    nodes: u32,
-    link: LinkConfig,
-    seed: u64,
-    full_trace: bool,
-) -> Box<dyn Engine> {
-    let config = config.expect("the scenario was validated");
-    Box::new(World::<P>::new(config, nodes, link, seed, full_trace))
-}
-
 impl Simulation {
     /// Validates the scenario, boots the cluster and applies faults scheduled at time 0.
     pub fn new(scenario: Scenario) -> Result<Simulation, InputError> {
@@ -124,16 +105,10 @@ impl Simulation {
         scenario.faults = order.iter().filter_map(|&i| listed[i].take()).collect();
         let link = scenario.network.to_link().expect("validated");
         let (nodes, seed) = (scenario.nodes, scenario.seed);
-        let engine = match &scenario.protocol {
-            spec @ ProtocolSpec::Heartbeat { .. } => {
-                world::<Heartbeat>(spec.heartbeat_config(nodes), nodes, link, seed, full_trace)
-            }
-            ProtocolSpec::Lease(spec) => world::<Lease>(spec.config(nodes), nodes, link, seed, full_trace),
-            ProtocolSpec::Register(spec) => world::<Register>(spec.config(nodes), nodes, link, seed, full_trace),
-            ProtocolSpec::Swim(spec) => world::<Swim>(spec.config(nodes), nodes, link, seed, full_trace),
-            ProtocolSpec::Raft(spec) => world::<Raft>(spec.config(nodes), nodes, link, seed, full_trace),
-            ProtocolSpec::Service(spec) => world::<Service>(spec.config(nodes), nodes, link, seed, full_trace),
-        };
+        let engine = scenario
+            .protocol
+            .world(nodes, link, seed, full_trace)
+            .expect("validated");
         let budget = crate::limits::checkpoint_budget(scenario.nodes);
         let mut sim = Simulation {
             scenario,

@@ -2,9 +2,9 @@
 // The loop runs only while playing and visible (requestAnimationFrame, nothing when
 // paused or hidden), maps wall time to simulated time at the chosen speed, and only asks
 // the engine to run to a simulated time. UI modules call the methods below.
-import { loadEngine, Sim, messageOf, presets, presetScenario } from './sim.js';
+import { loadEngine, Sim, messageOf, presets, presetScenario, epochLabel } from './sim.js';
 import { Renderer } from './render/canvas.js';
-import { decodeShare, fragmentFor } from './share.js';
+import { openShare, fragmentFor } from './share.js';
 import { Controls } from './ui/controls.js';
 import { Inspector } from './ui/inspector.js';
 import { FaultPalette, NodeMenu } from './ui/faults.js';
@@ -63,25 +63,26 @@ export class App {
     this.exporter = new Export(this);
     this.sweep = new Sweep(this);
     this.wireCanvas();
-    this.openInitial();
+    await this.openInitial();
     if (this.embedded) this.wireOpenFull();
     document.addEventListener('visibilitychange', () => this.schedule());
     window.addEventListener('resize', () => { this.renderer.resize(); this.render(); });
-    window.addEventListener('hashchange', () => this.openFromHash());
+    window.addEventListener('hashchange', () => { this.openFromHash(); });
     this.renderer.resize();
     this.render();
     document.body.dataset.ready = '1';
   }
 
-  openInitial() {
-    if (!this.openFromHash()) this.loadPreset(DEFAULT_PRESET);
+  async openInitial() {
+    if (!(await this.openFromHash())) this.loadPreset(DEFAULT_PRESET);
   }
 
-  /** Opens a shared scenario from the URL; false when there is none or it is unreadable. */
-  openFromHash() {
+  /** Opens a shared scenario from the URL with the engine of its epoch; false when there is
+   * none, it is unreadable, or its engine is not shipped (then the current one is offered). */
+  async openFromHash() {
     let shared;
     try {
-      shared = decodeShare(location.hash);
+      shared = await openShare(location.hash);
     } catch (e) {
       const reason = messageOf(e).replace(/^link: /, '');
       this.showError(`This link could not be read: ${reason}. Opened the default scenario instead.`);
@@ -90,13 +91,32 @@ export class App {
       return false;
     }
     if (!shared) return false;
-    const ok = this.load(shared.scenario, { tMs: shared.tMs, presetName: null });
+    if (!shared.engine) return this.offerCurrentEngine(shared);
+    const ok = this.load(shared.scenario, { tMs: shared.tMs, presetName: null, engine: shared.engine });
     if (ok) {
-      this.showNote(`Replayed the shared scenario to t = ${formatMs(shared.tMs)}.`);
+      this.showNote(`Replayed the shared scenario to t = ${formatMs(shared.tMs)} (${shared.note}).`);
     } else if (!this.sim) {
       this.loadPreset(DEFAULT_PRESET);
     }
     return ok;
+  }
+
+  /** A link whose engine epoch this site does not ship: say so, and replay it with the
+   * current engine only when asked. Returns false (nothing of the link is loaded yet). */
+  offerCurrentEngine(shared) {
+    const el = this.root.querySelector('#epoch-warning');
+    const now = epochLabel(shared.offer.epoch);
+    el.querySelector('.text').textContent = shared.warning;
+    const button = el.querySelector('.replay');
+    button.textContent = `Replay with engine ${now}`;
+    button.onclick = () => {
+      el.hidden = true;
+      if (this.load(shared.scenario, { tMs: shared.tMs, presetName: null })) {
+        this.showNote(`Replayed with engine ${now}; made with ${epochLabel(shared.epoch)}, so it may differ from the shared run.`);
+      }
+    };
+    el.hidden = false;
+    return false;
   }
 
   loadPreset(name) {
@@ -111,10 +131,10 @@ export class App {
   }
 
   /** Replaces the run with a new one; on error the current run is kept. */
-  load(scenario, { tMs = 0, presetName = null } = {}) {
+  load(scenario, { tMs = 0, presetName = null, engine = undefined } = {}) {
     let sim;
     try {
-      sim = new Sim(scenario);
+      sim = new Sim(scenario, engine);
       if (tMs > 0) sim.runUntil(tMs);
     } catch (e) {
       this.showError(`That scenario cannot run: ${messageOf(e)}`);
@@ -204,7 +224,7 @@ export class App {
       dropped = before - scenario.faults.length;
     }
     const wasPlaying = this.playing;
-    if (this.load(scenario, { presetName: this.presetName })) {
+    if (this.load(scenario, { presetName: this.presetName, engine: this.sim.engine })) {
       if (dropped) this.showNote(`${dropped} scheduled fault(s) named nodes the smaller cluster does not have; they were left out.`);
       if (wasPlaying) this.play();
     }

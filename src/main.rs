@@ -34,7 +34,8 @@ OPTIONS (run):
     --trace FILE       write every event as JSON lines to FILE
     --trace-hash       print the trace hash as the last line
     --json             print the summary as one JSON object instead: the snapshot
-                       (counters, trace_hash, …), the checks and the faults skipped
+                       (counters, trace_hash, …), the checks, the checkers' figures
+                       ({id, value, line}) and the faults skipped
 ";
 
 /// Simulated time per chunk when streaming a trace file, in µs.
@@ -225,6 +226,7 @@ fn summary_json(sim: &Simulation) -> String {
         "scenario": sim.scenario().name,
         "snapshot": sim.snapshot(),
         "checks": sim.checks(),
+        "figures": sim.figures(),
         "skipped_faults": sim.skipped_faults(),
     })
     .to_string()

@@ -7,7 +7,7 @@
 //! entry up to `now` has been applied, and `scenario.faults` is sorted by time.
 
 use crate::action::Planned;
-use crate::checks::{CheckView, SeriesView};
+use crate::checks::{CheckView, Figure, SeriesView};
 use crate::engine::Engine;
 use crate::error::InputError;
 use crate::fault::Fault;
@@ -308,6 +308,11 @@ impl Simulation {
 
     /// The checkers' lines for a headless summary (`split brain: 0 ms`, …).
     pub fn check_summary(&self) -> Vec<String> {
+        self.engine.check_summary().into_iter().map(|f| f.line).collect()
+    }
+
+    /// The same summary as figures (`split_brain_ms`: 0, …): what programs and tests read.
+    pub fn figures(&self) -> Vec<Figure> {
         self.engine.check_summary()
     }
 

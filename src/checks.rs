@@ -80,6 +80,10 @@ pub trait Checks<P: Protocol>: Clone {
     fn series(&self) -> Vec<SeriesView> {
         Vec::new()
     }
+    /// Bytes kept, registries, histories and series included (`crate::budget`).
+    fn approx_bytes(&self) -> usize {
+        std::mem::size_of_val(self)
+    }
 }
 
 /// For protocols with nothing to check.
@@ -236,6 +240,12 @@ impl Sampler {
 
     pub fn len(&self) -> usize {
         self.t_us.len()
+    }
+
+    /// Heap bytes kept by the series.
+    pub fn approx_bytes(&self) -> usize {
+        use crate::budget::vec_bytes;
+        vec_bytes(&self.t_us) + vec_bytes(&self.columns) + self.columns.iter().map(vec_bytes).sum::<usize>()
     }
 
     pub fn is_empty(&self) -> bool {

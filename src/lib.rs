@@ -24,7 +24,9 @@
 //! bit for bit, on every target.
 
 pub mod action;
+pub mod budget;
 pub mod byzantine;
+pub mod checkpoints;
 pub mod checks;
 pub mod engine;
 pub mod epoch;

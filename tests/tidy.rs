@@ -93,7 +93,7 @@ mod layers;
 const LAYERS: &[(&str, &[&str])] = &[
     (
         "vocabulary",
-        &["error", "limits", "time", "rng", "vocab", "latency", "epoch"],
+        &["error", "limits", "time", "rng", "vocab", "latency", "epoch", "budget"],
     ),
     (
         "machine and protocol contract",
@@ -103,13 +103,26 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("protocols", &["protocol::*"]),
     ("engine", &["engine"]),
     ("registry", &["registry"]),
-    ("runs", &["scenario", "schedule", "sim", "sweep", "presets", "share"]),
+    (
+        "runs",
+        &[
+            "scenario",
+            "schedule",
+            "checkpoints",
+            "sim",
+            "sweep",
+            "presets",
+            "share",
+        ],
+    ),
     ("boundary", &["wasm", ""]),
 ];
 
 /// What the protocol contract and a protocol's state machine may import: the vocabulary
 /// (and the contract itself, and files of its own folder).
-const PURE: &[&str] = &["error", "limits", "time", "rng", "vocab", "latency", "protocol"];
+const PURE: &[&str] = &[
+    "error", "limits", "time", "rng", "vocab", "latency", "budget", "protocol",
+];
 
 /// A protocol folder's files that implement the traits beside the protocol; every other
 /// file in the folder is the state machine.

@@ -12,6 +12,7 @@
 
 mod apply;
 mod columns;
+mod footprint;
 mod queue;
 
 use std::collections::{BTreeMap, VecDeque};
@@ -87,6 +88,9 @@ pub trait Engine {
     /// A copy for a time-travel checkpoint: everything replay needs, without the recent
     /// trace ring or render columns (which replay refills).
     fn checkpoint(&self) -> Box<dyn Engine>;
+    /// Bytes this world keeps, heap included: queue, node states, trace ring, checker
+    /// histories and series (an estimate; see `crate::budget`).
+    fn approx_bytes(&self) -> usize;
 }
 
 #[derive(Clone)]
@@ -682,6 +686,10 @@ impl<P: Runnable> Engine for World<P> {
 
     fn message_kinds(&self) -> &'static [(u8, &'static str)] {
         <P::Msg as MessageKinds>::KINDS
+    }
+
+    fn approx_bytes(&self) -> usize {
+        self.footprint()
     }
 
     fn checkpoint(&self) -> Box<dyn Engine> {

@@ -68,6 +68,10 @@ pub trait MessageInfo: MessageKinds {
     fn is_work(&self) -> bool {
         false
     }
+    /// Heap bytes the message owns beyond its own size (a log's entries, gossip).
+    fn heap_bytes(&self) -> usize {
+        0
+    }
 }
 
 /// Durable state, which storage faults can damage while the node is down.
@@ -173,4 +177,9 @@ pub trait Protocol: Sized + Clone + 'static {
     fn on_timer(&mut self, tag: TimerTag, ctx: &mut Ctx<Self::Msg, Self::Obs>);
     /// The state that survives a crash (taken at the moment of the crash).
     fn durable(&self) -> Self::Durable;
+    /// Bytes this node's state keeps, heap included (`crate::budget`); the default counts
+    /// only the struct itself.
+    fn approx_bytes(&self) -> usize {
+        std::mem::size_of_val(self)
+    }
 }

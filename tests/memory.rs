@@ -144,3 +144,25 @@ fn a_budget_out_of_range_is_refused_and_changes_nothing() {
     assert_eq!(sim.memory(), before);
     assert_eq!(before.budget_bytes, MEMORY_BUDGET_BYTES);
 }
+
+#[test]
+fn an_all_to_all_cluster_too_costly_is_refused_when_it_loads() {
+    // Was: 7.7 s and 2.55 GB to reach 1 ms, dropping 98.8 M heartbeats as overflow.
+    let e = faultline::Scenario::from_json(r#"{"seed": 1, "nodes": 10000}"#).unwrap_err();
+    assert_eq!(e.field, "nodes");
+    assert!(e.problem.contains("at most 2000 nodes"), "{e}");
+    let e = faultline::Scenario::from_json(r#"{"seed": 1, "nodes": 1500}"#).unwrap_err();
+    assert_eq!(e.field, "nodes");
+    assert!(
+        e.problem.contains("messages per simulated second") && e.problem.contains("at most 1000 nodes"),
+        "{e}"
+    );
+    // The same 1 500 nodes beating every second cost 2.2 M messages a second: fine.
+    let slow = r#"{"nodes": 1500, "protocol": {"kind": "heartbeat", "interval_ms": 1000}}"#;
+    faultline::Scenario::from_json(slow).unwrap();
+    // The page's largest cluster on the default heartbeat, and the 1 000-node preset, load.
+    faultline::Scenario::from_json(r#"{"nodes": 1000}"#).unwrap();
+    Simulation::new(large_cluster()).unwrap();
+    // Protocols that do not talk all-to-all are not capped by it.
+    faultline::Scenario::from_json(r#"{"nodes": 10000, "protocol": {"kind": "swim"}}"#).unwrap();
+}

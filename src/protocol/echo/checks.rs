@@ -2,7 +2,7 @@
 //! `SILENCE_INTERVALS` intervals is a violation), with the answers per node as a summary.
 
 use super::*;
-use crate::checks::{CheckView, Checked, Checks, Violation, WorldView};
+use crate::checks::{CheckView, Checked, Checks, Figure, Violation, WorldView};
 
 /// Intervals without an answer before a node's pings count as unanswered.
 const SILENCE_INTERVALS: u64 = 5;
@@ -68,8 +68,12 @@ impl Checks<Echo> for EchoChecks {
         )]
     }
 
-    fn summary(&self, _now_us: Micros) -> Vec<String> {
-        vec![format!("echoes: {}", self.answers)]
+    fn summary(&self, _now_us: Micros) -> Vec<Figure> {
+        vec![Figure::new(
+            "echoes",
+            self.answers as f64,
+            format!("echoes: {}", self.answers),
+        )]
     }
 }
 

@@ -48,7 +48,9 @@ fn main() {
     let mut rows = Vec::new();
     for threads in [1, cores.max(2)] {
         let (wall, events, cpu) = run(&plan, range, threads);
-        let cpu_text = cpu.map_or(String::new(), |c| format!(", {c:.1} s CPU ({:.2} cores busy)", c / wall));
+        let cpu_text = cpu.map_or(String::new(), |c| {
+            format!(", {c:.1} s CPU ({:.2} cores busy)", c / wall)
+        });
         println!(
             "raft-one-leader sweep, {seeds} seeds × 15 s, {threads} thread(s): {wall:.1} s wall, {:.0} seeds/s, {:.2} M events/s{cpu_text}",
             seeds as f64 / wall,

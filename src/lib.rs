@@ -14,6 +14,8 @@
 //!    the vocabulary and the contract; `view.rs`, `byzantine.rs` and `checks.rs` beside it
 //!    implement the traits of layer 3; no protocol imports another;
 //! 5. `engine` — the world of any protocol: time, queue, sends, faults applied;
+//!    `registry` — one line per protocol: the scenario's `ProtocolSpec`, validation and
+//!    world dispatch follow from it;
 //! 6. runs — `scenario`, `schedule`, `sim`, `sweep`, `presets`, `share`, `explore` (seed sweeps);
 //! 7. boundaries — `wasm` for the browser, the `faultline` binary (and its `cli/`) for the command line.
 //!
@@ -22,7 +24,9 @@
 //! bit for bit, on every target.
 
 pub mod action;
+pub mod budget;
 pub mod byzantine;
+pub mod checkpoints;
 pub mod checks;
 pub mod engine;
 pub mod epoch;

@@ -110,6 +110,16 @@ impl Network {
         }
     }
 
+    /// Heap bytes kept: link overrides, groups, sides, cut and flapping links.
+    pub fn approx_bytes(&self) -> usize {
+        use crate::budget::{map_bytes, set_bytes, vec_bytes};
+        map_bytes(&self.overrides)
+            + vec_bytes(&self.group_of)
+            + vec_bytes(&self.side_of)
+            + set_bytes(&self.cut)
+            + set_bytes(&self.flapping_down)
+    }
+
     pub fn link(&self, from: NodeId, to: NodeId) -> &LinkConfig {
         if self.overrides.is_empty() {
             return &self.default_link;

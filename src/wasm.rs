@@ -67,16 +67,6 @@ fn node_id(id: f64) -> Result<u32, JsError> {
     }
 }
 
-#[derive(Serialize)]
-struct PresetInfo {
-    name: &'static str,
-    title: &'static str,
-    class: &'static str,
-    summary: &'static str,
-    watch: &'static str,
-    try_next: &'static str,
-}
-
 /// A running simulation.
 #[wasm_bindgen]
 pub struct Simulation {
@@ -97,17 +87,7 @@ impl Simulation {
 
     /// `[{ name, title, class, summary, watch, try_next }]` for every built-in scenario.
     pub fn presets() -> Result<JsValue, JsError> {
-        let list: Vec<PresetInfo> = PRESETS
-            .iter()
-            .map(|p| PresetInfo {
-                name: p.name,
-                title: p.title,
-                class: p.class,
-                summary: p.summary,
-                watch: p.watch,
-                try_next: p.try_next,
-            })
-            .collect();
+        let list: Vec<presets::PresetInfo> = PRESETS.iter().map(|p| p.info()).collect();
         to_js(&list)
     }
 
@@ -188,6 +168,45 @@ impl Simulation {
             held,
             interval_ms: crate::time::us_to_ms(interval_us),
         })
+    }
+
+    /// `{ used_bytes, budget_bytes, checkpoints, interval_ms, time_travel }`: what the run
+    /// keeps against its byte budget; `time_travel` is "full", "coarse" or "off".
+    pub fn memory(&self) -> Result<JsValue, JsError> {
+        #[derive(Serialize)]
+        struct Memory {
+            used_bytes: f64,
+            budget_bytes: f64,
+            checkpoints: usize,
+            interval_ms: f64,
+            time_travel: &'static str,
+        }
+        let m = self.sim.memory();
+        to_js(&Memory {
+            used_bytes: m.used_bytes as f64,
+            budget_bytes: m.budget_bytes as f64,
+            checkpoints: m.checkpoints,
+            interval_ms: crate::time::us_to_ms(m.interval_us),
+            time_travel: m.time_travel.name(),
+        })
+    }
+
+    /// Sets the byte budget for the world and its checkpoints (16 MiB to 3 GiB).
+    #[wasm_bindgen(js_name = setMemoryBudget)]
+    pub fn set_memory_budget(&mut self, bytes: f64) -> Result<(), JsError> {
+        if !(bytes.is_finite() && bytes >= 0.0 && bytes.fract() == 0.0) {
+            return Err(JsError::new(&format!(
+                "bytes: `{bytes}` is not a whole number of bytes"
+            )));
+        }
+        self.sim.set_memory_budget(bytes as u64).map_err(js_error)
+    }
+
+    /// The time of the latest checkpoint at or before `ms` (0 when none is held).
+    #[wasm_bindgen(js_name = checkpointBeforeMs)]
+    pub fn checkpoint_before_ms(&self, ms: f64) -> Result<f64, JsError> {
+        let t_us = crate::time::ms_to_us(ms, "ms").map_err(js_error)?;
+        Ok(crate::time::us_to_ms(self.sim.checkpoint_before_us(t_us)))
     }
 
     /// The whole trace from time 0 to now as JSON lines (the CLI's `--trace` format: a

@@ -14,6 +14,7 @@ import { ChecksPanel } from './ui/checks.js';
 import { Charts } from './ui/charts.js';
 import { Export } from './ui/export.js';
 import { Sweep } from './ui/sweep.js';
+import { Announcer } from './ui/announce.js';
 
 /** Longest wall-time step one frame may take, ms (a background tab must not jump). */
 const MAX_FRAME_WALL_MS = 100;
@@ -40,6 +41,7 @@ export class App {
     this.rafId = null;
     this.presetList = [];
     this.renderer = new Renderer(root.querySelector('#stage'));
+    this.announcer = new Announcer(root.querySelector('#announcer'), root.querySelector('#stage-summary'));
     // `?embed`: canvas and minimal controls only, sized to the frame, for course pages.
     this.embedded = new URLSearchParams(location.search).has('embed');
     if (this.embedded) document.body.classList.add('embed');
@@ -106,7 +108,7 @@ export class App {
   offerCurrentEngine(shared) {
     const el = this.root.querySelector('#epoch-warning');
     const now = epochLabel(shared.offer.epoch);
-    el.querySelector('.text').textContent = shared.warning;
+    el.querySelector('.text').textContent = `${shared.warning} Until you choose, the default scenario is shown.`;
     const button = el.querySelector('.replay');
     button.textContent = `Replay with engine ${now}`;
     button.onclick = () => {
@@ -330,6 +332,7 @@ export class App {
       violating: this.checks.violating,
       valuePrefix: this.valuePrefix,
     });
+    this.announcer.observe(this.sim, fresh);
     this.controls.syncTime(fresh.msgsTotal ?? fresh.msgs, this.renderer.lastDrawn);
     this.timeline.tick();
     const now = performance.now();
@@ -376,7 +379,8 @@ export class App {
     const canvas = this.renderer.canvas;
     canvas.addEventListener('click', (ev) => {
       const rect = canvas.getBoundingClientRect();
-      const id = this.renderer.nodeAt(ev.clientX - rect.left, ev.clientY - rect.top);
+      // A fingertip gets a 44 px target however small the node is drawn.
+      const id = this.renderer.nodeAt(ev.clientX - rect.left, ev.clientY - rect.top, ev.pointerType === 'touch' ? 22 : 0);
       if (id === null) {
         this.menu.close();
         this.select(null);

@@ -3,7 +3,7 @@
 
 use faultline::explore::shrink;
 use faultline::time::{parse_duration, us_to_ms, Micros, US_PER_S};
-use faultline::Simulation;
+use faultline::{Scenario, Simulation};
 
 use super::progress::Progress;
 use crate::{load, Source};
@@ -20,8 +20,15 @@ OPTIONS (shrink):
 
 const DEFAULT_MAX_RUNS: u32 = 2_000;
 
-pub fn main(args: &[String]) -> Result<(), String> {
-    let (mut source, mut check, mut until_us, mut max_runs) = (None, None, None::<Micros>, DEFAULT_MAX_RUNS);
+struct ShrinkArgs {
+    source: Source,
+    check: Option<String>,
+    until_us: Option<Micros>,
+    max_runs: u32,
+}
+
+fn parse(args: &[String]) -> Result<ShrinkArgs, String> {
+    let (mut source, mut check, mut until_us, mut max_runs) = (None, None, None, DEFAULT_MAX_RUNS);
     let mut it = args.iter();
     while let Some(arg) = it.next() {
         let mut value = || it.next().cloned().ok_or_else(|| format!("{arg} needs a value"));
@@ -51,20 +58,26 @@ pub fn main(args: &[String]) -> Result<(), String> {
         }
     }
     let source = source.ok_or("give a link, a scenario file or --preset NAME")?;
-    let (scenario, link_us) = load(&source)?;
-    let until_us = until_us.unwrap_or(if link_us > 0 { link_us } else { 30 * US_PER_S });
+    Ok(ShrinkArgs {
+        source,
+        check,
+        until_us,
+        max_runs,
+    })
+}
+
+/// The checker to keep failing: the one asked for, else the first one violated.
+fn pick_check(scenario: &Scenario, asked: Option<String>, until_us: Micros) -> Result<String, String> {
     let mut sim = Simulation::new(scenario.clone()).map_err(|e| e.to_string())?;
     sim.advance_to(until_us);
     let checks = sim.checks();
     let ids: Vec<&str> = checks.iter().map(|c| c.id).collect();
-    let check = match check {
-        Some(c) if ids.contains(&c.as_str()) => c,
-        Some(c) => {
-            return Err(format!(
-                "--check: this scenario has no checker `{c}`; its checkers: {}",
-                list(&ids)
-            ))
-        }
+    match asked {
+        Some(c) if ids.contains(&c.as_str()) => Ok(c),
+        Some(c) => Err(format!(
+            "--check: this scenario has no checker `{c}`; its checkers: {}",
+            list(&ids)
+        )),
         None => checks
             .iter()
             .filter_map(|c| Some((c.first_violation_ms?, c.id)))
@@ -75,22 +88,36 @@ pub fn main(args: &[String]) -> Result<(), String> {
                     "no checker is violated within {} ms: nothing to shrink",
                     us_to_ms(until_us)
                 )
-            })?,
-    };
-    let progress = Progress::new(max_runs as u64, "runs");
+            }),
+    }
+}
+
+pub fn main(args: &[String]) -> Result<(), String> {
+    let args = parse(args)?;
+    let (scenario, link_us) = load(&args.source)?;
+    let until_us = args
+        .until_us
+        .unwrap_or(if link_us > 0 { link_us } else { 30 * US_PER_S });
+    let check = pick_check(&scenario, args.check, until_us)?;
+    let progress = Progress::new(args.max_runs as u64, "runs");
     let mut last = 0;
-    let shrunk = shrink::shrink(&scenario, &check, until_us, max_runs, &mut |runs| {
+    let shrunk = shrink::shrink(&scenario, &check, until_us, args.max_runs, &mut |runs| {
         (last..runs).for_each(|_| progress.tick(false));
         last = runs;
     })
     .map_err(|e| e.to_string())?;
     progress.finish();
+    report(&scenario, &check, &shrunk);
+    Ok(())
+}
+
+fn report(original: &Scenario, check: &str, shrunk: &shrink::Shrunk) {
     let s = &shrunk.scenario;
     println!(
         "shrunk `{check}`: {} → {} faults, {} → {} nodes, in {} runs{}",
-        scenario.faults.len(),
+        original.faults.len(),
         s.faults.len(),
-        scenario.nodes,
+        original.nodes,
         s.nodes,
         shrunk.runs,
         if shrunk.budget_hit {
@@ -111,7 +138,6 @@ pub fn main(args: &[String]) -> Result<(), String> {
         println!("  {} at {} ms{lasting}", f.fault.label(), f.at_ms);
     }
     println!("#s={}", faultline::share::encode(s, shrunk.violated_at_us));
-    Ok(())
 }
 
 fn list(ids: &[&str]) -> String {

@@ -12,6 +12,7 @@
 //! protocol's own folder (`view.rs`, `byzantine.rs`, `checks.rs`); a protocol's state
 //! machine imports none of them (checked by `tests/tidy.rs`).
 
+pub mod echo;
 pub mod heartbeat;
 pub mod lease;
 pub mod raft;
@@ -66,6 +67,10 @@ pub trait MessageInfo: MessageKinds {
     /// check: what a gray failure fails.
     fn is_work(&self) -> bool {
         false
+    }
+    /// Heap bytes the message owns beyond its own size (a log's entries, gossip).
+    fn heap_bytes(&self) -> usize {
+        0
     }
 }
 
@@ -172,4 +177,9 @@ pub trait Protocol: Sized + Clone + 'static {
     fn on_timer(&mut self, tag: TimerTag, ctx: &mut Ctx<Self::Msg, Self::Obs>);
     /// The state that survives a crash (taken at the moment of the crash).
     fn durable(&self) -> Self::Durable;
+    /// Bytes this node's state keeps, heap included (`crate::budget`); the default counts
+    /// only the struct itself.
+    fn approx_bytes(&self) -> usize {
+        std::mem::size_of_val(self)
+    }
 }

@@ -2,6 +2,9 @@
 // in flight (interpolated between send and delivery at the current simulated time) and
 // bursts where messages died. Every visual has a second cue besides colour (a shape, a
 // mark or a label) and is explained in the legend, which draws with these same functions.
+// The palette is chosen to stay apart under protanopia and deuteranopia (the a11y tests
+// simulate both on `COLORS`); with `prefers-reduced-motion` messages stand still and
+// bursts and shockwaves do not spread.
 
 export const COLORS = {
   bg: '#0f1420',
@@ -9,9 +12,9 @@ export const COLORS = {
   crashed: '#3a3f4b',
   paused: '#9cc7ff',
   suspect: '#f5a524',
-  byzantine: '#b06cff',
+  byzantine: '#9b59ff',
   gray: '#8fa39a',
-  cut: '#ff5c5c',
+  cut: '#ff5ac8',
   text: '#e8ecf3',
   muted: '#8a93a6',
   heartbeat: '#cfe3ff',
@@ -19,9 +22,9 @@ export const COLORS = {
   answer: '#7bdcb5',
   select: '#ffffff',
   leader: '#ffd24a',
-  splitBrain: '#ff3da6',
+  splitBrain: '#ff4fa0',
   candidate: '#ffe08a',
-  violation: '#ff3b3b',
+  violation: '#ff5ac8',
   committed: '#7bdcb5',
   uncommitted: '#51607a',
 };
@@ -33,6 +36,10 @@ export const ROLE = {
 };
 
 const GROUP_COLORS = ['#5aa9ff', '#ff8a5b', '#c49bff', '#5fd3c6', '#f2d15f', '#ff6fa8', '#9bd45a'];
+/** Each partition group's rim also has its own dash pattern, so groups differ without colour. */
+const GROUP_DASHES = [[], [7, 3], [2, 3], [9, 3, 2, 3], [4, 4], [1, 2], [12, 2, 2, 2, 2, 2]];
+/** Below this radius a node is a bare glyph: crashed a cross, paused a hollow ring. */
+const SMALL_R = 6;
 export const FLAG = { gray: 1, byzantine: 2, slow: 4, omission: 8, clock: 16, strobe: 32, selfCrashed: 64 };
 const MSG = { kindMask: 0x3f, byzantine: 0x40 };
 const DROP_NAMES = ['', 'loss', 'partition', 'cut', 'crashed', 'overflow', 'omission', 'gray'];
@@ -68,17 +75,26 @@ export function drawNode(ctx, x, y, r, n) {
   const gray = (n.flags & FLAG.gray) !== 0;
   ctx.save();
   if (n.partitioned) {
+    // Thinner on small nodes, so a thousand rims do not bury the nodes.
     ctx.beginPath();
-    ctx.arc(x, y, r + 4, 0, Math.PI * 2);
+    ctx.arc(x, y, r + (r < SMALL_R ? 2.5 : 4), 0, Math.PI * 2);
     ctx.strokeStyle = GROUP_COLORS[n.group % GROUP_COLORS.length];
-    ctx.lineWidth = 3;
+    ctx.setLineDash(GROUP_DASHES[n.group % GROUP_DASHES.length]);
+    ctx.lineWidth = r < SMALL_R ? 1.5 : 3;
     ctx.stroke();
+    ctx.setLineDash([]);
   }
   const role = n.role ?? 0;
+  if (r < SMALL_R && (crashed || paused)) {
+    drawSmallState(ctx, x, y, r, crashed);
+    ctx.restore();
+    return;
+  }
   shapePath(ctx, x, y, r, role);
   ctx.fillStyle = crashed ? COLORS.crashed : paused ? COLORS.paused : COLORS.up;
   ctx.globalAlpha = gray && !crashed ? 0.45 : 1;
   ctx.fill();
+  if (paused && r < 10) drawPauseBars(ctx, x, y, r);
   if (role === ROLE.storage || role === ROLE.backend) {
     ctx.beginPath();
     ctx.ellipse(x, y - r * 1.05 + r * 0.3, r * 0.95, r * 0.3, 0, 0, Math.PI);
@@ -159,17 +175,44 @@ export function drawNode(ctx, x, y, r, n) {
   ctx.restore();
 }
 
-/** A leader's crown with its term; in the split-brain colour while another leader exists. */
-function drawCrown(ctx, x, y, s, split, term, withTerm) {
+/** A crashed or paused node too small for badges: crashed a cross with no body, paused a
+ * hollow ring, so neither depends on its colour. */
+function drawSmallState(ctx, x, y, r, crashed) {
   ctx.beginPath();
-  ctx.moveTo(x - s, y + s * 0.5);
-  ctx.lineTo(x - s, y - s * 0.5);
-  ctx.lineTo(x - s * 0.5, y);
-  ctx.lineTo(x, y - s * 0.8);
-  ctx.lineTo(x + s * 0.5, y);
-  ctx.lineTo(x + s, y - s * 0.5);
-  ctx.lineTo(x + s, y + s * 0.5);
-  ctx.closePath();
+  if (crashed) {
+    const k = r + 0.5;
+    ctx.moveTo(x - k, y - k); ctx.lineTo(x + k, y + k);
+    ctx.moveTo(x + k, y - k); ctx.lineTo(x - k, y + k);
+    ctx.strokeStyle = '#8f96a3';
+  } else {
+    ctx.arc(x, y, r, 0, Math.PI * 2);
+    ctx.strokeStyle = COLORS.paused;
+  }
+  ctx.lineWidth = 1.5;
+  ctx.stroke();
+}
+
+/** Paused, on a node too small for the clock badge: two bars, as on a pause button. */
+function drawPauseBars(ctx, x, y, r) {
+  const w = Math.max(1.5, r * 0.22), h = r * 0.9;
+  ctx.fillStyle = '#1a2a44';
+  ctx.fillRect(x - w * 1.6, y - h / 2, w, h);
+  ctx.fillRect(x + w * 0.6, y - h / 2, w, h);
+}
+
+/** A leader's crown with its term; in split brain (another leader exists) the crown is
+ * doubled, in the split-brain colour, and labelled when there is room. */
+function drawCrown(ctx, x, y, s, split, term, withTerm) {
+  if (split) {
+    ctx.save();
+    ctx.translate(-s * 0.7, -s * 0.45);
+    crownPath(ctx, x, y, s);
+    ctx.strokeStyle = COLORS.splitBrain;
+    ctx.lineWidth = 1.5;
+    ctx.stroke();
+    ctx.restore();
+  }
+  crownPath(ctx, x, y, s);
   ctx.fillStyle = split ? COLORS.splitBrain : COLORS.leader;
   ctx.fill();
   if (withTerm && term !== undefined) {
@@ -179,6 +222,18 @@ function drawCrown(ctx, x, y, s, split, term, withTerm) {
     ctx.fillStyle = split ? COLORS.splitBrain : COLORS.leader;
     ctx.fillText(`T${term}${split ? ' split brain' : ''}`, x + s + 3, y);
   }
+}
+
+function crownPath(ctx, x, y, s) {
+  ctx.beginPath();
+  ctx.moveTo(x - s, y + s * 0.5);
+  ctx.lineTo(x - s, y - s * 0.5);
+  ctx.lineTo(x - s * 0.5, y);
+  ctx.lineTo(x, y - s * 0.8);
+  ctx.lineTo(x + s * 0.5, y);
+  ctx.lineTo(x + s, y - s * 0.5);
+  ctx.lineTo(x + s, y + s * 0.5);
+  ctx.closePath();
 }
 
 /** Load as a ring filling clockwise from the top, green to red. */
@@ -412,14 +467,25 @@ export function drawCut(ctx, ax, ay, bx, by, oneWay) {
 export const KIND_COLORS = ['#ff9f5a', '#7bdcb5', '#5aa9ff', '#ffd166', '#c49bff', '#ff6fa8', '#9bd45a', '#5fd3c6', '#f2d15f', '#ff8a5b'];
 
 /** A message in flight. Shape tells the kind: heartbeat dot, probe square, answer diamond;
- * other protocols' kinds are coloured dots, odd kinds (requests) with a dark core; a
- * Byzantine message gets a purple ring. */
+ * other protocols' kinds are coloured, and each request/reply pair (kinds 3–4, 5–6, …) has
+ * its own shape — triangle, triangle down, plus, bar, then the same in a thin ring — with a dark
+ * core on the request (odd kind), so kinds differ without colour; a Byzantine message gets
+ * a violet ring. */
 export function drawMessage(ctx, x, y, kind, byzantine, size = 3) {
   ctx.beginPath();
   if (kind >= 3) {
-    ctx.arc(x, y, size + 0.5, 0, Math.PI * 2);
+    const pair = Math.floor((kind - 3) / 2);
+    kindShape(ctx, x, y, size + 0.5, pair % 4);
     ctx.fillStyle = KIND_COLORS[(kind - 3) % KIND_COLORS.length];
     ctx.fill();
+    if (pair % 8 >= 4 && size >= 2.5) {
+      // Pairs past the fourth: the same four shapes, each inside a thin ring.
+      ctx.beginPath();
+      ctx.arc(x, y, size * 1.25 + 3, 0, Math.PI * 2);
+      ctx.strokeStyle = ctx.fillStyle;
+      ctx.lineWidth = 1;
+      ctx.stroke();
+    }
     if (kind % 2 === 1 && size >= 2.5) {
       ctx.beginPath();
       ctx.arc(x, y, size * 0.4, 0, Math.PI * 2);
@@ -446,6 +512,24 @@ export function drawMessage(ctx, x, y, kind, byzantine, size = 3) {
   }
 }
 
+/** The outline of a protocol's message, unlike the heartbeat family's dot, square and
+ * diamond: 0 triangle, 1 triangle pointing down, 2 plus, 3 wide bar. */
+function kindShape(ctx, x, y, s, shape) {
+  if (shape === 0) {
+    ctx.moveTo(x, y - s * 1.3); ctx.lineTo(x + s * 1.2, y + s * 0.9); ctx.lineTo(x - s * 1.2, y + s * 0.9);
+  } else if (shape === 1) {
+    ctx.moveTo(x, y + s * 1.3); ctx.lineTo(x + s * 1.2, y - s * 0.9); ctx.lineTo(x - s * 1.2, y - s * 0.9);
+  } else if (shape === 2) {
+    const a = s * 1.25, b = s * 0.5;
+    ctx.moveTo(x - b, y - a); ctx.lineTo(x + b, y - a); ctx.lineTo(x + b, y - b); ctx.lineTo(x + a, y - b);
+    ctx.lineTo(x + a, y + b); ctx.lineTo(x + b, y + b); ctx.lineTo(x + b, y + a); ctx.lineTo(x - b, y + a);
+    ctx.lineTo(x - b, y + b); ctx.lineTo(x - a, y + b); ctx.lineTo(x - a, y - b); ctx.lineTo(x - b, y - b);
+  } else {
+    ctx.rect(x - s * 1.4, y - s * 0.6, s * 2.8, s * 1.2);
+  }
+  ctx.closePath();
+}
+
 /** Where a message died: a red cross in an expanding, fading ring. `age` in 0…1. */
 export function drawBurst(ctx, x, y, age) {
   ctx.save();
@@ -462,6 +546,11 @@ export function drawBurst(ctx, x, y, age) {
   ctx.restore();
 }
 
+/** With reduced motion: where a message in flight is drawn along its link, and the one
+ * moment at which bursts and shockwaves are drawn for as long as they last. */
+const STILL_FRACTION = 0.3;
+const STILL_AGE = 0.2;
+
 /** The cluster renderer for one canvas. */
 export class Renderer {
   constructor(canvas) {
@@ -471,6 +560,11 @@ export class Renderer {
     this.radius = 16;
     this.maxDots = 4000;
     this.lastDrawn = { msgs: 0, shown: 0 };
+    // Reduced motion: messages are drawn still (a third of the way along their link, so the
+    // direction shows) and bursts and shockwaves keep one size instead of spreading.
+    const motion = window.matchMedia?.('(prefers-reduced-motion: reduce)');
+    this.reducedMotion = motion?.matches ?? false;
+    motion?.addEventListener?.('change', (ev) => { this.reducedMotion = ev.matches; });
   }
 
   resize() {
@@ -496,10 +590,10 @@ export class Renderer {
     this.radius = n <= 12 ? 18 : n <= 48 ? 12 : n <= 200 ? 5 : 3;
   }
 
-  /** The node under a canvas point, or null. */
-  nodeAt(x, y) {
+  /** The node under a canvas point, or null; `minReach` widens the catch (for touch), px. */
+  nodeAt(x, y, minReach = 0) {
     const n = this.positions.length / 2;
-    const reach = Math.max(this.radius + 4, 8);
+    const reach = Math.max(this.radius + 4, 8, minReach);
     let best = null, bestD = reach * reach;
     for (let i = 0; i < n; i++) {
       const dx = this.positions[2 * i] - x, dy = this.positions[2 * i + 1] - y;
@@ -576,7 +670,7 @@ export class Renderer {
       this.wasDown[i] = down;
       const age = (t - this.downAt[i]) / life;
       if (age >= 0 && age < 1 && n <= 200) {
-        drawShockwave(this.ctx, this.positions[2 * i], this.positions[2 * i + 1], this.radius, age);
+        drawShockwave(this.ctx, this.positions[2 * i], this.positions[2 * i + 1], this.radius, this.reducedMotion ? STILL_AGE : age);
       }
     }
     this.lastT = t;
@@ -605,7 +699,7 @@ export class Renderer {
     for (let i = 0; i < m; i += stride) {
       const from = cols.msgFrom[i], to = cols.msgTo[i];
       const span = cols.msgDeliver[i] - cols.msgSent[i];
-      const frac = span > 0 ? Math.min(1, Math.max(0, (t - cols.msgSent[i]) / span)) : 1;
+      const frac = this.reducedMotion ? STILL_FRACTION : span > 0 ? Math.min(1, Math.max(0, (t - cols.msgSent[i]) / span)) : 1;
       const x = this.positions[2 * from] + (this.positions[2 * to] - this.positions[2 * from]) * frac;
       const y = this.positions[2 * from + 1] + (this.positions[2 * to + 1] - this.positions[2 * from + 1]) * frac;
       const kind = cols.msgKind[i];
@@ -624,7 +718,7 @@ export class Renderer {
       const from = cols.dropFrom[i], to = cols.dropTo[i], frac = cols.dropFrac[i];
       const x = this.positions[2 * from] + (this.positions[2 * to] - this.positions[2 * from]) * frac;
       const y = this.positions[2 * from + 1] + (this.positions[2 * to + 1] - this.positions[2 * from + 1]) * frac;
-      drawBurst(this.ctx, x, y, age);
+      drawBurst(this.ctx, x, y, this.reducedMotion ? STILL_AGE : age);
     }
   }
 }

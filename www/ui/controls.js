@@ -3,6 +3,7 @@
 // steps, "r" resets, Escape closes menus and clears the selection.
 import { freshSeed } from '../sim.js';
 import { PAGE_MAX_NODES, formatMs } from '../app.js';
+import { rememberFold } from './fold.js';
 
 const STEP_MS = 10;
 
@@ -20,6 +21,7 @@ export class Controls {
     };
     this.fillPresets();
     this.wire();
+    rememberFold(this.el.panel, 'faultline.explanation');
   }
 
   fillPresets() {

@@ -287,6 +287,23 @@ impl Protocol for Heartbeat {
     type Obs = ();
     const NAME: &'static str = "heartbeat";
 
+    fn approx_bytes(&self) -> usize {
+        use crate::budget::vec_bytes;
+        let windows: usize = self.windows.iter().map(|w| w.approx_bytes()).sum();
+        let probes = self.probes.as_ref().map_or(0, |p| {
+            vec_bytes(&p.pending) + vec_bytes(&p.ok) + vec_bytes(&p.failed) + vec_bytes(&p.rtt_us)
+        });
+        let notes: usize = self.notes.iter().map(|s| s.capacity()).sum();
+        std::mem::size_of_val(self)
+            + vec_bytes(&self.peers)
+            + vec_bytes(&self.claims)
+            + vec_bytes(&self.windows)
+            + windows
+            + probes
+            + vec_bytes(&self.notes)
+            + notes
+    }
+
     fn boot(
         config: &HeartbeatConfig,
         id: NodeId,

@@ -1041,6 +1041,17 @@ impl Protocol for Service {
     const NAME: &'static str = "service";
     const CRASHES_ITSELF: bool = true;
 
+    fn approx_bytes(&self) -> usize {
+        use crate::budget::{deque_bytes, map_bytes, vec_bytes};
+        std::mem::size_of_val(self)
+            + map_bytes(&self.inflight)
+            + vec_bytes(&self.backends)
+            + map_bytes(&self.forwarded)
+            + deque_bytes(&self.forward_order)
+            + vec_bytes(&self.workers)
+            + self.queues.iter().map(deque_bytes).sum::<usize>()
+    }
+
     fn boot(
         config: &ServiceConfig,
         id: NodeId,

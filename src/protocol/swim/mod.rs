@@ -1070,6 +1070,28 @@ impl Protocol for Swim {
     type Obs = SwimObs;
     const NAME: &'static str = "swim";
 
+    fn approx_bytes(&self) -> usize {
+        use crate::budget::{map_bytes, set_bytes, vec_bytes};
+        let gossip = vec_bytes(&self.gossip.buckets) + self.gossip.buckets.iter().map(vec_bytes).sum::<usize>();
+        let gray = self.gray.as_ref().map_or(0, |g| {
+            vec_bytes(&g.pending)
+                + vec_bytes(&g.stats)
+                + vec_bytes(&g.mine)
+                + vec_bytes(&g.reports)
+                + g.reports.iter().map(vec_bytes).sum::<usize>()
+        });
+        std::mem::size_of_val(self)
+            + vec_bytes(&self.table)
+            + set_bytes(&self.dead)
+            + gossip
+            + vec_bytes(&self.relays)
+            + map_bytes(&self.suspicions)
+            + set_bytes(&self.deadlines)
+            + gray
+            + vec_bytes(&self.scratch)
+            + vec_bytes(&self.notes)
+    }
+
     fn boot(
         config: &SwimConfig,
         id: NodeId,

@@ -14,6 +14,7 @@
 import { loadEngine, Sim, messageOf, presetScenario, epochLabel } from '../sim.js';
 import { openLink } from '../share.js';
 import { Renderer } from '../render/canvas.js';
+import { Announcer } from '../ui/announce.js';
 
 const MAX_FRAME_WALL_MS = 100;
 const SPEEDS = [0.25, 0.5, 1, 2, 5, 10, 25];
@@ -24,6 +25,7 @@ const STYLE = `
   background: #0f1420; color: #e8ecf3; border-radius: 8px; overflow: hidden;
   font: 13px/1.4 system-ui, -apple-system, "Segoe UI", sans-serif; }
 .wrap { display: flex; flex-direction: column; height: 100%; }
+.sr { position: absolute; width: 1px; height: 1px; margin: 0; overflow: hidden; clip: rect(0 0 0 0); }
 canvas { flex: 1; width: 100%; min-height: 0; display: block; }
 .bar { display: flex; align-items: center; gap: 6px; padding: 4px 8px; background: #141b28; border-top: 1px solid #2a3550; }
 button, select { font: inherit; color: inherit; background: #1b2436; border: 1px solid #2a3550; border-radius: 5px; padding: 2px 8px; cursor: pointer; }
@@ -52,7 +54,8 @@ class FaultlineSim extends HTMLElement {
     const root = this.attachShadow({ mode: 'open' });
     root.innerHTML = `<style>${STYLE}</style>
       <div class="wrap">
-        <canvas part="canvas" role="img" aria-label="A simulated cluster"></canvas>
+        <canvas part="canvas" role="img" aria-label="A simulated cluster" aria-describedby="summary"></canvas>
+        <p class="sr" id="summary"></p><p class="sr" role="status" aria-live="polite"></p>
         <div class="bar" part="controls">
           <button type="button" data-act="play" aria-pressed="false">▶ Play</button>
           <button type="button" data-act="step" title="Advance 10 ms">Step</button>
@@ -65,6 +68,7 @@ class FaultlineSim extends HTMLElement {
       </div>`;
     this.$ = (sel) => root.querySelector(sel);
     this.renderer = new Renderer(this.$('canvas'));
+    this.announcer = new Announcer(this.$('[role=status]'), this.$('#summary'));
     this.$('[data-act=play]').addEventListener('click', () => this.toggle());
     this.$('[data-act=step]').addEventListener('click', () => { this.pause(); this.advance(10); this.draw(); });
     this.$('[data-act=reset]').addEventListener('click', () => { this.load(); });
@@ -237,7 +241,9 @@ class FaultlineSim extends HTMLElement {
 
   draw() {
     if (!this.sim) return;
-    this.renderer.draw({ cols: this.sim.columns(), timeMs: this.timeMs, selected: null, speed: this.speed });
+    const cols = this.sim.columns();
+    this.renderer.draw({ cols, timeMs: this.timeMs, selected: null, speed: this.speed });
+    this.announcer.observe(this.sim, cols); // the canvas in words, for screen readers
     this.$('.t').textContent = this.timeMs < 1000 ? `${Math.round(this.timeMs)} ms` : `${(this.timeMs / 1000).toFixed(1)} s`;
   }
 

@@ -117,6 +117,9 @@ test('an old-epoch link replays on its own engine, bit for bit, in the page and 
   expect(await page.evaluate(() => window.faultline.sim.epoch)).toBe(0);
   expect(await page.evaluate(() => window.faultline.sim.traceHash())).toBe(E0_HASH);
   await screenshot(page, 'epoch-shipped-page');
+  await page.click('#export-menu > summary');
+  const [png] = await Promise.all([page.waitForEvent('download'), page.click('#export-png')]);
+  expect(png.suggestedFilename()).toMatch(/-3000ms-e0\.png$/);
 
   const cli = process.env.FAULTLINE_CLI || 'target/release/faultline';
   const out = execFileSync(cli, ['run', '--scenario-url', E0_LINK, '--trace-hash'], { encoding: 'utf8', stdio: 'pipe' });

@@ -75,11 +75,12 @@ export function drawNode(ctx, x, y, r, n) {
   const gray = (n.flags & FLAG.gray) !== 0;
   ctx.save();
   if (n.partitioned) {
+    // Thinner on small nodes, so a thousand rims do not bury the nodes.
     ctx.beginPath();
-    ctx.arc(x, y, r + 4, 0, Math.PI * 2);
+    ctx.arc(x, y, r + (r < SMALL_R ? 2.5 : 4), 0, Math.PI * 2);
     ctx.strokeStyle = GROUP_COLORS[n.group % GROUP_COLORS.length];
     ctx.setLineDash(GROUP_DASHES[n.group % GROUP_DASHES.length]);
-    ctx.lineWidth = 3;
+    ctx.lineWidth = r < SMALL_R ? 1.5 : 3;
     ctx.stroke();
     ctx.setLineDash([]);
   }

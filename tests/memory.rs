@@ -16,7 +16,7 @@ use faultline::Simulation;
 struct Counting;
 
 static LIVE: AtomicIsize = AtomicIsize::new(0);
-/// Tests that measure run one at a time (the counter is global).
+/// Tests run one at a time (the counter is global).
 static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 
 unsafe impl GlobalAlloc for Counting {
@@ -37,6 +37,12 @@ unsafe impl GlobalAlloc for Counting {
 #[global_allocator]
 static ALLOCATOR: Counting = Counting;
 
+/// Every test here takes this: allocations on another test's thread would count too. A
+/// failed test does not poison the others.
+fn lock() -> std::sync::MutexGuard<'static, ()> {
+    ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 fn live() -> isize {
     LIVE.load(Relaxed)
 }
@@ -50,7 +56,7 @@ fn within_factor(estimate: f64, measured: f64) -> bool {
 
 #[test]
 fn estimates_are_within_a_factor_of_measured_bytes_for_every_preset() {
-    let _one = ONE_AT_A_TIME.lock().unwrap();
+    let _one = lock();
     for preset in PRESETS {
         let scenario = (preset.build)();
         let t_ms = if scenario.nodes > 256 { 1_000.0 } else { 10_000.0 };
@@ -93,7 +99,7 @@ fn fresh_hash(scenario: &faultline::Scenario, t_ms: f64) -> String {
 
 #[test]
 fn past_the_budget_checkpoints_thin_out_and_seeking_stays_exact() {
-    let _one = ONE_AT_A_TIME.lock().unwrap();
+    let _one = lock();
     let scenario = large_cluster();
     let mut sim = Simulation::new(scenario.clone()).unwrap();
     sim.set_memory_budget(48 << 20).unwrap();
@@ -116,7 +122,7 @@ fn past_the_budget_checkpoints_thin_out_and_seeking_stays_exact() {
 
 #[test]
 fn when_not_even_one_checkpoint_fits_time_travel_is_off_and_still_exact() {
-    let _one = ONE_AT_A_TIME.lock().unwrap();
+    let _one = lock();
     let scenario = large_cluster();
     let mut sim = Simulation::new(scenario.clone()).unwrap();
     sim.run_until_ms(1_200.0).unwrap();
@@ -138,6 +144,7 @@ fn when_not_even_one_checkpoint_fits_time_travel_is_off_and_still_exact() {
 
 #[test]
 fn a_budget_out_of_range_is_refused_and_changes_nothing() {
+    let _one = lock();
     let mut sim = Simulation::new(faultline::Scenario::basic(5, 1)).unwrap();
     let before = sim.memory();
     for bytes in [0, MIN_MEMORY_BUDGET_BYTES - 1, MAX_MEMORY_BUDGET_BYTES + 1] {
@@ -150,6 +157,7 @@ fn a_budget_out_of_range_is_refused_and_changes_nothing() {
 
 #[test]
 fn an_all_to_all_cluster_too_costly_is_refused_when_it_loads() {
+    let _one = lock();
     // Was: 7.7 s and 2.55 GB to reach 1 ms, dropping 98.8 M heartbeats as overflow.
     let e = faultline::Scenario::from_json(r#"{"seed": 1, "nodes": 10000}"#).unwrap_err();
     assert_eq!(e.field, "nodes");
@@ -177,7 +185,7 @@ fn live_i64() -> i64 {
 #[test]
 fn short_soaks_stay_under_the_budget_and_flat() {
     // The long versions are `cargo xtask soak` (60 simulated s; 24 simulated hours).
-    let _one = ONE_AT_A_TIME.lock().unwrap();
+    let _one = lock();
     let before = live_i64();
     let large = soak::soak(soak::large_cluster(), 3_000.0, 500.0, live_i64);
     assert!(large.used_high_water <= large.budget_bytes, "{large:?}");

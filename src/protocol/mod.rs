@@ -198,6 +198,23 @@ pub struct NodeRender {
     pub value: f64,
 }
 
+/// The page's name for each `NodeRender::role` code, indexed by code (exported to the
+/// page by `src/wasm.rs`, so JavaScript never copies the numbers).
+pub const ROLE_NAMES: [&str; 12] = [
+    "none",
+    "follower",
+    "candidate",
+    "leader",
+    "client",
+    "lockServer",
+    "storage",
+    "balancer",
+    "replica",
+    "backend",
+    "register",
+    "member",
+];
+
 /// `NodeRender::value` when there is nothing to print.
 pub const NO_VALUE: f64 = f64::NAN;
 

@@ -2,7 +2,8 @@
 // in flight (interpolated between send and delivery at the current simulated time) and
 // bursts where messages died. Every visual has a second cue besides colour (a shape, a
 // mark or a label) and is explained in the legend, which draws with these same functions.
-
+// Role, flag and message codes come from the engine (constants.js), never copied here.
+import { ROLE, FLAG, MSG } from '../constants.js';
 export const COLORS = {
   bg: '#0f1420',
   up: '#2bb673',
@@ -26,16 +27,7 @@ export const COLORS = {
   uncommitted: '#51607a',
 };
 
-/** Role codes from the engine's `node_role` column (see docs/js-api.md). */
-export const ROLE = {
-  none: 0, follower: 1, candidate: 2, leader: 3, client: 4, lockServer: 5, storage: 6,
-  balancer: 7, replica: 8, backend: 9, register: 10, member: 11,
-};
-
 const GROUP_COLORS = ['#5aa9ff', '#ff8a5b', '#c49bff', '#5fd3c6', '#f2d15f', '#ff6fa8', '#9bd45a'];
-export const FLAG = { gray: 1, byzantine: 2, slow: 4, omission: 8, clock: 16, strobe: 32, selfCrashed: 64 };
-const MSG = { kindMask: 0x3f, byzantine: 0x40 };
-const DROP_NAMES = ['', 'loss', 'partition', 'cut', 'crashed', 'overflow', 'omission', 'gray'];
 
 /** The outline of a node by role: clients are squares, the balancer a diamond, storage
  * and databases cylinders, the rest circles. */
@@ -628,5 +620,3 @@ export class Renderer {
     }
   }
 }
-
-export { DROP_NAMES };

@@ -1,6 +1,6 @@
 // Breaking things: the fault palette (every fault, its target and parameters, an optional
 // duration) and the menu that opens on a clicked node. Both build a fault object as in
-// docs/js-api.md and hand it to app.inject, which shows the engine's message on error.
+// docs/js-api.md and hand it to the session's inject, which shows the engine's message on error.
 
 const node = (name = 'node', label = 'node') => ({ name, label, type: 'node' });
 const num = (name, label, value, extra = {}) => ({ name, label, type: 'number', value, ...extra });
@@ -83,9 +83,12 @@ export function buildFault(kind, v) {
 
 /** The palette in the side panel. */
 export class FaultPalette {
-  constructor(app) {
-    this.app = app;
-    this.form = app.root.querySelector('#palette');
+  constructor({ root, state, session, notify }) {
+    this.root = root;
+    this.state = state;
+    this.session = session;
+    this.notify = notify;
+    this.form = root.querySelector('#palette');
     this.kind = this.form.querySelector('#fault-kind');
     this.fields = this.form.querySelector('#fault-fields');
     this.hint = this.form.querySelector('#fault-hint');
@@ -102,9 +105,10 @@ export class FaultPalette {
     }
     this.kind.addEventListener('change', () => this.showFields());
     this.form.addEventListener('submit', (ev) => { ev.preventDefault(); this.apply(); });
-    for (const b of app.root.querySelectorAll('[data-quick]')) {
+    for (const b of root.querySelectorAll('[data-quick]')) {
       b.addEventListener('click', () => this.quick(b.dataset.quick));
     }
+    state.on('palette', ({ kind, node }) => this.openWith(kind, node));
     this.showFields();
   }
 
@@ -136,7 +140,7 @@ export class FaultPalette {
       if (f.hint) input.placeholder = f.hint;
     }
     input.name = f.name;
-    const value = prefill[f.name] ?? f.value ?? (f.type === 'node' ? (this.app.selected ?? 0) : undefined);
+    const value = prefill[f.name] ?? f.value ?? (f.type === 'node' ? (this.state.selected ?? 0) : undefined);
     if (f.type === 'checkbox') input.checked = Boolean(value);
     else if (value !== undefined) input.value = String(value);
     label.append(span, input);
@@ -162,48 +166,51 @@ export class FaultPalette {
         if (!Number.isFinite(duration)) throw new Error(`duration_ms: "${d}" is not a number`);
       }
     } catch (e) {
-      this.app.showError(e.message);
+      this.notify.error(e.message);
       return false;
     }
-    return this.app.inject(fault, duration);
+    return this.session.inject(fault, duration);
   }
 
   /** Opens the palette on a fault kind with a node filled in (from the node menu). */
   openWith(kind, nodeId) {
     this.kind.value = kind;
     this.showFields({ node: nodeId, from: nodeId });
-    this.app.root.querySelector('#faults-panel').open = true;
+    this.root.querySelector('#faults-panel').open = true;
     this.kind.focus();
   }
 
   quick(action) {
-    const app = this.app;
-    const n = app.sim.inspect().nodes;
+    const { session, state } = this;
     switch (action) {
-      case 'halves': return app.inject({ kind: 'shape', shape: 'halves' });
-      case 'third': return app.inject({ kind: 'shape', shape: 'minority_third' });
-      case 'ring': return app.inject({ kind: 'shape', shape: 'ring' });
-      case 'bridge': return app.inject({ kind: 'shape', shape: 'bridge' });
+      case 'halves': return session.inject({ kind: 'shape', shape: 'halves' });
+      case 'third': return session.inject({ kind: 'shape', shape: 'minority_third' });
+      case 'ring': return session.inject({ kind: 'shape', shape: 'ring' });
+      case 'bridge': return session.inject({ kind: 'shape', shape: 'bridge' });
       case 'isolate':
-        if (app.selected === null) return app.showError('Select a node first (click it on the canvas).');
-        return app.inject({ kind: 'isolate', node: app.selected });
-      case 'heal': return app.inject({ kind: 'heal' });
-      default: return n;
+        if (state.selected === null) return this.notify.error('Select a node first (click it on the canvas).');
+        return session.inject({ kind: 'isolate', node: state.selected });
+      case 'heal': return session.inject({ kind: 'heal' });
+      default: return false;
     }
   }
 }
 
 /** The small menu that opens on a clicked node. */
 export class NodeMenu {
-  constructor(app) {
-    this.app = app;
-    this.el = app.root.querySelector('#node-menu');
+  constructor({ root, state, session }) {
+    this.root = root;
+    this.state = state;
+    this.session = session;
+    this.el = root.querySelector('#node-menu');
     this.title = this.el.querySelector('.menu-title');
     this.body = this.el.querySelector('.menu-actions');
+    state.on('escape', () => this.close());
+    state.on('run', () => this.close());
   }
 
   open(id, clientX, clientY) {
-    const status = this.app.sim.nodeView(id).status;
+    const status = this.state.sim.nodeView(id).status;
     this.title.textContent = `Node ${id} · ${status}`;
     const actions = status === 'crashed'
       ? [['Restart', () => ({ kind: 'restart', node: id })], ['Damage storage (torn write)', () => ({ kind: 'storage', node: id, damage: 'torn' })]]
@@ -225,7 +232,7 @@ export class NodeMenu {
       b.addEventListener('click', () => {
         const made = make();
         const [fault, duration] = Array.isArray(made) ? made : [made, undefined];
-        if (this.app.inject(fault, duration)) this.close();
+        if (this.session.inject(fault, duration)) this.close();
       });
       return b;
     });
@@ -233,10 +240,10 @@ export class NodeMenu {
     more.type = 'button';
     more.className = 'more';
     more.textContent = 'More faults…';
-    more.addEventListener('click', () => { this.close(); this.app.palette.openWith('crash', id); });
+    more.addEventListener('click', () => { this.close(); this.state.emit('palette', { kind: 'crash', node: id }); });
     this.body.replaceChildren(...buttons, more);
     this.el.hidden = false;
-    const stage = this.app.root.querySelector('.stage-wrap').getBoundingClientRect();
+    const stage = this.root.querySelector('.stage-wrap').getBoundingClientRect();
     const w = 230, h = this.el.offsetHeight;
     this.el.style.left = `${Math.min(clientX - stage.left + 12, stage.width - w - 8)}px`;
     this.el.style.top = `${Math.max(8, Math.min(clientY - stage.top - 20, stage.height - h - 8))}px`;

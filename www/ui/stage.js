@@ -1,0 +1,61 @@
+// The stage: the canvas view of the run. Draws a frame on every 'frame' event and turns a
+// click on the canvas into a selection and the node menu.
+import { Renderer } from '../render/canvas.js';
+
+/** Most paused nodes whose "paused until" is looked up per frame. */
+const PAUSED_LOOKUPS_MAX = 64;
+
+export class Stage {
+  /** menu: the node menu ({ open(id, x, y), close() }). */
+  constructor({ root, state, session, menu }) {
+    this.state = state;
+    this.renderer = new Renderer(root.querySelector('#stage'));
+    const canvas = this.renderer.canvas;
+    canvas.addEventListener('click', (ev) => {
+      if (!state.sim) return;
+      const rect = canvas.getBoundingClientRect();
+      const id = this.renderer.nodeAt(ev.clientX - rect.left, ev.clientY - rect.top);
+      session.select(id);
+      if (id === null) menu.close();
+      else menu.open(id, ev.clientX, ev.clientY);
+    });
+    window.addEventListener('resize', () => this.resize());
+    state.on('frame', () => this.draw());
+  }
+
+  /** Fits the canvas to its box (after layout changes) and redraws. */
+  resize() {
+    this.renderer.resize();
+    this.draw();
+  }
+
+  draw() {
+    const { sim } = this.state;
+    if (!sim) return;
+    const cols = sim.columns();
+    const paused = [];
+    for (let i = 0; i < cols.nodes && paused.length < PAUSED_LOOKUPS_MAX; i++) if (cols.nodeStatus[i] === 2) paused.push(i);
+    const pausedUntil = new Map(paused.map((id) => [id, sim.nodeView(id).paused_until_ms]));
+    const fresh = sim.columns(); // nodeView may have grown memory: views are rebuilt
+    const s = this.state;
+    this.renderer.draw({
+      cols: fresh, timeMs: s.timeMs, selected: s.selected, speed: s.effectiveSpeed, pausedUntil,
+      violating: s.violating, valuePrefix: valuePrefix(sim),
+    });
+    s.drawn = { msgsTotal: fresh.msgsTotal ?? fresh.msgs, shown: this.renderer.lastDrawn.shown };
+  }
+
+  /** Where node `id` is drawn, in page coordinates (tests and the legend use it). */
+  nodeScreenPosition(id) {
+    const p = this.renderer.nodeScreenPosition(id);
+    const rect = this.renderer.canvas.getBoundingClientRect();
+    return { x: rect.left + p.x, y: rect.top + p.y };
+  }
+}
+
+const PREFIX = { lease: 'tok ', service: 'breakers open: ' };
+const prefixes = new WeakMap();
+function valuePrefix(sim) {
+  if (!prefixes.has(sim)) prefixes.set(sim, PREFIX[sim.inspect().protocol] ?? 'v=');
+  return prefixes.get(sim);
+}

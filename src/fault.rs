@@ -1,6 +1,7 @@
 //! Faults: what a user can do to the cluster, from a click, a scenario or `inject`.
 //!
-//! `Fault` is the wire form (milliseconds, node ids as numbers). `check` decides whether
+//! `Fault` is the wire form (milliseconds, node ids as numbers); `crate::action` parses it
+//! into engine units. `check` decides whether
 //! a fault makes sense against the node statuses at the moment it applies, so the same
 //! rule guards the scenario schedule (checked at load by a dry run) and live injections.
 //! Many faults may carry a duration (`ScheduledFault::duration_ms`): the engine undoes
@@ -11,8 +12,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::InputError;
 use crate::network::NodeId;
 use crate::node::Status;
-use crate::scenario::{probability_ppm, LatencySpec};
-use crate::time::ms_to_us;
+use crate::scenario::LatencySpec;
 
 /// serde buffers an internally tagged enum before reading its fields, so an error inside
 /// one loses its path; these readers put the field's name back into the message.
@@ -246,11 +246,6 @@ fn yes() -> bool {
     true
 }
 
-/// Largest clock offset or jump, in ms (one day).
-const MAX_CLOCK_MS: f64 = 86_400_000.0;
-/// Largest drift, in ppm (±50%).
-const MAX_DRIFT_PPM: i32 = 500_000;
-
 impl Fault {
     /// A short label for traces, timelines and summaries.
     pub fn label(&self) -> String {
@@ -352,121 +347,10 @@ impl Fault {
     }
 
     /// Checks the fault against a cluster of `nodes` nodes whose statuses `status_of`
-    /// reports at the moment it applies. Errors name the field and the problem.
+    /// reports at the moment it applies. Errors name the field and the problem. The
+    /// engine-unit form and the two halves of the rule are in `crate::action`.
     pub fn check(&self, nodes: u32, status_of: impl Fn(NodeId) -> Status) -> Result<(), InputError> {
-        if let Some(node) = self.node() {
-            let field = if matches!(
-                self,
-                Fault::Cut { .. } | Fault::Uncut { .. } | Fault::Flap { .. } | Fault::Link { .. }
-            ) {
-                "from"
-            } else {
-                "node"
-            };
-            node_exists(node, nodes, field)?;
-        }
-        match self {
-            Fault::Crash { node } if status_of(*node) == Status::Crashed => {
-                Err(InputError::new("node", format!("node {node} is already crashed")))
-            }
-            Fault::Restart { node } | Fault::Storage { node, .. } if status_of(*node) != Status::Crashed => {
-                Err(InputError::new(
-                    "node",
-                    format!(
-                        "node {node} is {}; only a crashed node can {}",
-                        status_of(*node).name(),
-                        self.verb()
-                    ),
-                ))
-            }
-            Fault::Pause { node, duration_ms } => {
-                if ms_to_us(*duration_ms, "duration_ms")? == 0 {
-                    return Err(InputError::new("duration_ms", "a pause must last longer than 0 ms"));
-                }
-                match status_of(*node) {
-                    Status::Up => Ok(()),
-                    other => Err(InputError::new(
-                        "node",
-                        format!("node {node} is {}; only a running node can be paused", other.name()),
-                    )),
-                }
-            }
-            Fault::Omission { send, receive, .. } => {
-                probability_ppm(*send, "send")?;
-                probability_ppm(*receive, "receive").map(drop)
-            }
-            Fault::Slow { delay, .. } => delay.to_latency().map(drop).map_err(|e| e.within("delay")),
-            Fault::Gray { fail, slow_ms, .. } => {
-                probability_ppm(*fail, "fail")?;
-                ms_to_us(*slow_ms, "slow_ms").map(drop)
-            }
-            Fault::Byzantine {
-                node,
-                behaviour: Behaviour::Forge { as_node },
-            } => {
-                node_exists(*as_node, nodes, "behaviour.as_node")?;
-                if as_node == node {
-                    return Err(InputError::new(
-                        "behaviour.as_node",
-                        "a node forging itself is just honest",
-                    ));
-                }
-                Ok(())
-            }
-            Fault::ClockOffset { offset_ms, .. } => signed_ms(*offset_ms, "offset_ms"),
-            Fault::ClockJump { by_ms, .. } => signed_ms(*by_ms, "by_ms"),
-            Fault::ClockDrift { drift_ppm, .. } if drift_ppm.abs() > MAX_DRIFT_PPM => Err(InputError::new(
-                "drift_ppm",
-                format!("must be between −{MAX_DRIFT_PPM} and {MAX_DRIFT_PPM} ppm, got {drift_ppm}"),
-            )),
-            Fault::ClockStrobe {
-                a_ms, b_ms, period_ms, ..
-            } => {
-                signed_ms(*a_ms, "a_ms")?;
-                signed_ms(*b_ms, "b_ms")?;
-                positive_period(*period_ms)
-            }
-            Fault::Partition { groups } => check_groups(groups, nodes),
-            Fault::Shape { shape } => shape.check(nodes),
-            Fault::PartialPartition { a, b } => check_groups(&[a.clone(), b.clone()], nodes)
-                .map_err(|e| InputError::new(side_field(&e.field), e.problem)),
-            Fault::Cut { from, to } | Fault::Uncut { from, to } => check_link_ends(*from, *to, nodes),
-            Fault::Flap {
-                from, to, period_ms, ..
-            } => {
-                check_link_ends(*from, *to, nodes)?;
-                positive_period(*period_ms)
-            }
-            Fault::Link {
-                from,
-                to,
-                latency,
-                loss,
-                duplicate,
-                ..
-            } => {
-                check_link_ends(*from, *to, nodes)?;
-                if latency.is_none() && loss.is_none() && duplicate.is_none() {
-                    return Err(InputError::new(
-                        "",
-                        "a link fault needs `latency`, `loss` or `duplicate`",
-                    ));
-                }
-                if let Some(spec) = latency {
-                    spec.to_latency().map_err(|e| e.within("latency"))?;
-                }
-                loss.map(|p| probability_ppm(p, "loss")).transpose()?;
-                duplicate.map(|p| probability_ppm(p, "duplicate")).transpose().map(drop)
-            }
-            _ => Ok(()),
-        }
-    }
-
-    fn verb(&self) -> &'static str {
-        match self {
-            Fault::Storage { .. } => "have its storage damaged",
-            _ => "restart",
-        }
+        self.to_action(nodes)?.check_status(status_of)
     }
 }
 
@@ -478,24 +362,6 @@ impl Shape {
             Shape::Ring => "majorities ring",
             Shape::Bridge => "bridge",
         }
-    }
-
-    fn check(self, nodes: u32) -> Result<(), InputError> {
-        let least = match self {
-            Shape::Halves | Shape::MinorityThird => 2,
-            Shape::Bridge => 3,
-            Shape::Ring => 5,
-        };
-        if nodes < least {
-            return Err(InputError::new(
-                "shape",
-                format!(
-                    "a {} needs at least {least} nodes, the cluster has {nodes}",
-                    self.name()
-                ),
-            ));
-        }
-        Ok(())
     }
 }
 
@@ -518,77 +384,6 @@ impl Damage {
             Damage::Bitflip => "bit flip",
         }
     }
-}
-
-fn side_field(field: &str) -> String {
-    field.replacen("groups[0]", "a", 1).replacen("groups[1]", "b", 1)
-}
-
-fn signed_ms(ms: f64, field: &str) -> Result<(), InputError> {
-    if ms.is_finite() && ms.abs() <= MAX_CLOCK_MS {
-        Ok(())
-    } else {
-        Err(InputError::new(
-            field,
-            format!("must be a finite number of ms within ±{MAX_CLOCK_MS}, got {ms}"),
-        ))
-    }
-}
-
-fn positive_period(period_ms: f64) -> Result<(), InputError> {
-    if ms_to_us(period_ms, "period_ms")? < 1_000 {
-        return Err(InputError::new(
-            "period_ms",
-            format!("must be at least 1 ms, got {period_ms}"),
-        ));
-    }
-    Ok(())
-}
-
-fn node_exists(node: NodeId, nodes: u32, field: &str) -> Result<(), InputError> {
-    if node < nodes {
-        Ok(())
-    } else {
-        Err(InputError::new(
-            field,
-            format!("node {node} does not exist (nodes are 0–{})", nodes - 1),
-        ))
-    }
-}
-
-fn check_link_ends(from: NodeId, to: NodeId, nodes: u32) -> Result<(), InputError> {
-    node_exists(from, nodes, "from")?;
-    node_exists(to, nodes, "to")?;
-    if from == to {
-        return Err(InputError::new(
-            "to",
-            format!("a link joins two different nodes, got {from}→{to}"),
-        ));
-    }
-    Ok(())
-}
-
-fn check_groups(groups: &[Vec<NodeId>], nodes: u32) -> Result<(), InputError> {
-    if groups.is_empty() {
-        return Err(InputError::new("groups", "a partition needs at least one group"));
-    }
-    let mut seen = vec![false; nodes as usize];
-    for (g, group) in groups.iter().enumerate() {
-        if group.is_empty() {
-            return Err(InputError::new(
-                format!("groups[{g}]"),
-                "a group must name at least one node",
-            ));
-        }
-        for (i, &node) in group.iter().enumerate() {
-            let field = format!("groups[{g}][{i}]");
-            node_exists(node, nodes, &field)?;
-            if std::mem::replace(&mut seen[node as usize], true) {
-                return Err(InputError::new(field, format!("node {node} is named twice")));
-            }
-        }
-    }
-    Ok(())
 }
 
 #[cfg(test)]

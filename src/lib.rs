@@ -6,8 +6,10 @@
 //! Nothing below the boundaries knows about wasm, JSON text or the DOM, and a run is a
 //! pure function of its scenario: same scenario, same trace, bit for bit, on every target.
 
+pub mod action;
 pub mod checks;
 pub mod engine;
+pub mod epoch;
 pub mod error;
 pub mod fault;
 pub mod inspect;
@@ -18,6 +20,7 @@ pub mod presets;
 pub mod protocol;
 pub mod rng;
 pub mod scenario;
+pub mod schedule;
 pub mod share;
 pub mod sim;
 pub mod sweep;

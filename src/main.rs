@@ -148,6 +148,9 @@ fn load(source: &Source) -> Result<(Scenario, Micros), String> {
 
 fn run(args: RunArgs) -> Result<(), String> {
     let (mut scenario, link_us) = load(&args.source)?;
+    if let Source::Link(text) = &args.source {
+        check_epoch(text);
+    }
     let until_us = match (&args.source, args.until_us) {
         (_, Some(until)) => until,
         (Source::Link(_), None) => link_us,
@@ -175,10 +178,22 @@ fn run(args: RunArgs) -> Result<(), String> {
     Ok(())
 }
 
+/// Prints the engine epoch a link was made with, and warns when this engine differs.
+fn check_epoch(link: &str) {
+    let Ok(shared) = faultline::share::decode(link) else {
+        return;
+    };
+    match faultline::epoch::replay_note(shared.epoch) {
+        Ok(note) => println!("{note}"),
+        Err(warning) => eprintln!("faultline: warning: {warning}"),
+    }
+}
+
 fn run_with_trace(sim: &mut Simulation, until_us: Micros, path: &str) -> Result<(), String> {
     let file = File::create(path).map_err(|e| format!("cannot create {path}: {e}"))?;
     let mut out = BufWriter::new(file);
     let write_err = |e: std::io::Error| format!("writing {path}: {e}");
+    writeln!(out, "{}", faultline::epoch::trace_header_line()).map_err(write_err)?;
     loop {
         for event in sim.take_trace() {
             writeln!(out, "{}", event.to_json_line()).map_err(write_err)?;

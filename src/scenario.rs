@@ -9,8 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::InputError;
 use crate::fault::Fault;
 use crate::limits::{MAX_FAULTS, MAX_LATENCY_US, MAX_NAME_BYTES, MAX_NODES, MAX_SCENARIO_BYTES, MAX_SEED};
-use crate::network::{Latency, LinkConfig, NodeId};
-use crate::node::Status;
+use crate::network::{Latency, LinkConfig};
 use crate::protocol::heartbeat::{Detector, HeartbeatConfig};
 use crate::protocol::lease::LeaseSpec;
 use crate::protocol::phi::PhiConfig;
@@ -18,6 +17,7 @@ use crate::protocol::raft::RaftSpec;
 use crate::protocol::register::RegisterSpec;
 use crate::protocol::service::ServiceSpec;
 use crate::protocol::swim::SwimSpec;
+use crate::schedule::{self, DryRun, Entry};
 use crate::time::{ms_to_us, Micros};
 
 /// A latency distribution as written in a scenario (milliseconds).
@@ -265,6 +265,12 @@ impl Default for ProtocolSpec {
 }
 
 impl ProtocolSpec {
+    /// Whether nodes can crash by themselves (a replica out of memory), so node statuses
+    /// are not determined by the fault schedule alone.
+    pub fn crashes_itself(&self) -> bool {
+        matches!(self, ProtocolSpec::Service(_))
+    }
+
     /// Checks every parameter against a cluster of `nodes` nodes.
     pub fn check(&self, nodes: u32) -> Result<(), InputError> {
         match self {
@@ -350,24 +356,7 @@ impl ScheduledFault {
     }
 }
 
-/// Checks a fault's optional duration: positive, finite, and for a fault that can be undone.
-pub fn duration_us(fault: &Fault, duration_ms: Option<f64>) -> Result<Option<Micros>, InputError> {
-    let Some(ms) = duration_ms else { return Ok(None) };
-    if !fault.revertible() {
-        return Err(InputError::new(
-            "duration_ms",
-            format!(
-                "`{}` cannot be given a duration (it is instant, or has its own)",
-                fault.label()
-            ),
-        ));
-    }
-    let us = ms_to_us(ms, "duration_ms")?;
-    if us == 0 {
-        return Err(InputError::new("duration_ms", "must be longer than 0 ms"));
-    }
-    Ok(Some(us))
-}
+pub use crate::action::duration_us;
 
 /// The whole input of a run.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -459,62 +448,24 @@ impl Scenario {
                 format!("has {} faults; the limit is {MAX_FAULTS}", self.faults.len()),
             ));
         }
-        self.dry_run_faults()
+        self.plan().map(drop)
     }
 
-    /// The fault schedule in application order: by time, ties in list order.
-    pub fn schedule(&self) -> Vec<(Micros, usize)> {
-        let mut order: Vec<(Micros, usize)> = self
-            .faults
-            .iter()
-            .enumerate()
-            .map(|(i, f)| (ms_to_us(f.at_ms, "at_ms").expect("validated"), i))
-            .collect();
-        order.sort(); // (time, index): stable by construction
-        order
-    }
-
-    fn dry_run_faults(&self) -> Result<(), InputError> {
-        for (i, f) in self.faults.iter().enumerate() {
-            ms_to_us(f.at_ms, "at_ms").map_err(|e| e.within(&format!("faults[{i}]")))?;
+    /// The fault schedule parsed into engine units, in application order (by µs, ties in
+    /// list order), each with its index in `faults`, after a dry run against node statuses
+    /// (`schedule::DryRun`). The engine runs exactly this.
+    pub fn plan(&self) -> Result<Vec<(usize, Entry)>, InputError> {
+        let entries = schedule::parse(&self.faults, self.nodes)?;
+        let order = schedule::order(&entries);
+        let mut entries: Vec<Option<Entry>> = entries.into_iter().map(Some).collect();
+        let mut dry = DryRun::from_start(self.nodes, !self.protocol.crashes_itself());
+        let mut plan = Vec::with_capacity(order.len());
+        for i in order {
+            let entry = entries[i].take().expect("each index once");
+            dry.step(&entry).map_err(|e| e.within(&format!("faults[{i}]")))?;
+            plan.push((i, entry));
         }
-        match self.first_conflict() {
-            Some((_, e)) => Err(e),
-            None => Ok(()),
-        }
-    }
-
-    /// Dry-runs the fault schedule against node statuses (which faults alone determine)
-    /// and returns the first entry that would not make sense when it applies, with why.
-    pub fn first_conflict(&self) -> Option<(usize, InputError)> {
-        // Each node's status, and when it ends by itself (a pause, a timed crash).
-        // Reverts run before faults at the same time, as in the engine.
-        let mut status = vec![(Status::Up, None::<Micros>); self.nodes as usize];
-        for (at_us, i) in self.schedule() {
-            let status_at = |n: NodeId| match status[n as usize] {
-                (_, Some(until_us)) if until_us <= at_us => Status::Up,
-                (s, _) => s,
-            };
-            let entry = &self.faults[i];
-            let place = format!("faults[{i}]");
-            if let Err(e) = entry.fault.check(self.nodes, status_at) {
-                return Some((i, e.within("fault").within(&place)));
-            }
-            let duration = match duration_us(&entry.fault, entry.duration_ms) {
-                Ok(d) => d,
-                Err(e) => return Some((i, e.within(&place))),
-            };
-            match entry.fault {
-                Fault::Crash { node } => status[node as usize] = (Status::Crashed, duration.map(|d| at_us + d)),
-                Fault::Restart { node } => status[node as usize] = (Status::Up, None),
-                Fault::Pause { node, duration_ms } => {
-                    let until_us = at_us + ms_to_us(duration_ms, "duration_ms").expect("checked");
-                    status[node as usize] = (Status::Paused { until_us, pause_id: 0 }, Some(until_us));
-                }
-                _ => {}
-            }
-        }
-        None
+        Ok(plan)
     }
 }
 

@@ -1,8 +1,10 @@
 //! Scenario links: the codec behind `#s=…` on the page and `faultline run --scenario-url`.
 //!
 //! A link is `F1.` followed by base64url (no padding) of the raw-deflated JSON
-//! `{"scenario": …, "t_ms": …}`. The tag names the format, so a link made today still
-//! opens next year: a later format gets a new tag and this decoder keeps reading `F1`.
+//! `{"scenario": …, "t_ms": …, "epoch": …}`. The tag names the format, so a link made today
+//! still opens next year: a later format gets a new tag and this decoder keeps reading `F1`.
+//! `epoch` is the engine epoch the link was made with (`crate::epoch`); links made before
+//! it was recorded have none and are read as the first epoch.
 //! Every limit is checked before work is done: the text length before decoding, the
 //! inflated size *during* decompression (a small bomb cannot grow past the cap), then the
 //! scenario's own validation.
@@ -11,6 +13,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 
+use crate::epoch::{EPOCH, FIRST_EPOCH};
 use crate::error::InputError;
 use crate::limits::MAX_SCENARIO_BYTES;
 use crate::scenario::Scenario;
@@ -27,20 +30,35 @@ struct Payload {
     scenario: Scenario,
     #[serde(default)]
     t_ms: f64,
+    #[serde(default = "first_epoch")]
+    epoch: u32,
 }
 
-/// A decoded link: the scenario and the moment it was shared at.
+fn first_epoch() -> u32 {
+    FIRST_EPOCH
+}
+
+/// A decoded link: the scenario, the moment it was shared at and the engine epoch it was
+/// made with.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SharedRun {
     pub scenario: Scenario,
     pub t_us: Micros,
+    pub epoch: u32,
 }
 
-/// Encodes a scenario and a time position as link text (without `#s=`).
+/// Encodes a scenario and a time position as link text made by this engine's epoch.
 pub fn encode(scenario: &Scenario, t_us: Micros) -> String {
+    encode_with_epoch(scenario, t_us, EPOCH)
+}
+
+/// Encodes a scenario and a time position as link text (without `#s=`) stamped with
+/// `epoch`: [`encode`] for this engine's runs; another epoch only for test fixtures.
+pub fn encode_with_epoch(scenario: &Scenario, t_us: Micros, epoch: u32) -> String {
     let payload = Payload {
         scenario: scenario.clone(),
         t_ms: us_to_ms(t_us),
+        epoch,
     };
     let json = serde_json::to_vec(&payload).expect("a scenario always serializes");
     let deflated = miniz_oxide::deflate::compress_to_vec(&json, 9);
@@ -93,6 +111,7 @@ pub fn decode(text: &str) -> Result<SharedRun, InputError> {
     Ok(SharedRun {
         scenario: payload.scenario,
         t_us,
+        epoch: payload.epoch,
     })
 }
 
@@ -160,9 +179,21 @@ mod tests {
             back,
             SharedRun {
                 scenario: s,
-                t_us: 4_321_500
+                t_us: 4_321_500,
+                epoch: EPOCH,
             }
         );
+    }
+
+    #[test]
+    fn links_record_their_epoch_and_old_links_are_the_first_epoch() {
+        let s = Scenario::basic(3, 9);
+        assert_eq!(decode(&encode_with_epoch(&s, 0, 0)).unwrap().epoch, 0);
+        assert_eq!(decode(&encode(&s, 0)).unwrap().epoch, EPOCH);
+        let old = serde_json::json!({ "scenario": s, "t_ms": 12.5 });
+        let deflated = miniz_oxide::deflate::compress_to_vec(old.to_string().as_bytes(), 9);
+        let run = decode(&format!("F1.{}", URL_SAFE_NO_PAD.encode(deflated))).unwrap();
+        assert_eq!((run.epoch, run.t_us), (FIRST_EPOCH, 12_500));
     }
 
     #[test]
@@ -195,7 +226,12 @@ mod tests {
     fn a_scenario_over_the_limits_is_refused_by_validation() {
         let mut s = Scenario::basic(3, 1);
         s.nodes = 1_000_000;
-        let json = serde_json::to_vec(&Payload { scenario: s, t_ms: 0.0 }).unwrap();
+        let json = serde_json::to_vec(&Payload {
+            scenario: s,
+            t_ms: 0.0,
+            epoch: EPOCH,
+        })
+        .unwrap();
         let link = format!(
             "F1.{}",
             URL_SAFE_NO_PAD.encode(miniz_oxide::deflate::compress_to_vec(&json, 9))

@@ -6,6 +6,7 @@
 //! scenario gives the same trace, bit for bit. Invariant: after any call, every schedule
 //! entry up to `now` has been applied, and `scenario.faults` is sorted by time.
 
+use crate::action::Planned;
 use crate::checks::{CheckView, SeriesView};
 use crate::engine::{Engine, World};
 use crate::error::InputError;
@@ -19,14 +20,16 @@ use crate::protocol::register::Register;
 use crate::protocol::service::Service;
 use crate::protocol::swim::Swim;
 use crate::protocol::Protocol;
-use crate::scenario::{duration_us, ProtocolSpec, Scenario, ScheduledFault};
+use crate::scenario::{ProtocolSpec, Scenario, ScheduledFault};
+use crate::schedule::{DryRun, Entry};
 use crate::time::{ms_to_us, us_to_ms, Micros};
 use crate::trace::TraceEvent;
 
 pub struct Simulation {
     scenario: Scenario,
-    /// `scenario.faults[i]` applies at `fault_at_us[i]`.
-    fault_at_us: Vec<Micros>,
+    /// `scenario.faults[i]` parsed into engine units, applying at `plan[i].at_us`; both
+    /// sorted by (µs, list order), the order the dry run checked.
+    plan: Vec<Entry>,
     /// Index of the first fault not yet applied.
     cursor: usize,
     engine: Box<dyn Engine>,
@@ -115,13 +118,10 @@ impl Simulation {
 
     fn build(mut scenario: Scenario, full_trace: bool) -> Result<Simulation, InputError> {
         scenario.validate()?;
-        // Stable sort: equal times keep their listed order, which is the replay order.
-        scenario.faults.sort_by(|a, b| a.at_ms.total_cmp(&b.at_ms));
-        let fault_at_us = scenario
-            .faults
-            .iter()
-            .map(|f| ms_to_us(f.at_ms, "at_ms").expect("validated"))
-            .collect();
+        // The scenario's faults in application order, beside their parsed form.
+        let (order, plan): (Vec<usize>, Vec<Entry>) = scenario.plan()?.into_iter().unzip();
+        let mut listed: Vec<Option<ScheduledFault>> = scenario.faults.drain(..).map(Some).collect();
+        scenario.faults = order.iter().filter_map(|&i| listed[i].take()).collect();
         let link = scenario.network.to_link().expect("validated");
         let (nodes, seed) = (scenario.nodes, scenario.seed);
         let engine = match &scenario.protocol {
@@ -137,7 +137,7 @@ impl Simulation {
         let budget = crate::limits::checkpoint_budget(scenario.nodes);
         let mut sim = Simulation {
             scenario,
-            fault_at_us,
+            plan,
             cursor: 0,
             skipped: Default::default(),
             engine,
@@ -221,14 +221,14 @@ impl Simulation {
 
     fn advance_plain(&mut self, t_us: Micros) -> u64 {
         let mut events = 0;
-        while self.cursor < self.fault_at_us.len() && self.fault_at_us[self.cursor] <= t_us {
-            events += self.engine.run_until(self.fault_at_us[self.cursor]);
-            let entry = &self.scenario.faults[self.cursor];
-            let duration = duration_us(&entry.fault, entry.duration_ms).expect("validated");
-            // The schedule was checked against itself; a protocol that crashes itself (out
-            // of memory) can still make a later entry moot. Such an entry is skipped.
-            if let Err(e) = self.engine.apply(&entry.fault, duration) {
-                let note = format!("{} at {} ms skipped: {}", entry.fault.label(), entry.at_ms, e.problem);
+        while self.cursor < self.plan.len() && self.plan[self.cursor].at_us <= t_us {
+            let entry = &self.plan[self.cursor];
+            events += self.engine.run_until(entry.at_us);
+            // The engine judges each entry at its moment with the dry run's rule; a node that
+            // crashed by itself (out of memory) can still make an entry moot: it is skipped.
+            if let Err(e) = self.engine.apply(&entry.planned) {
+                let listed = &self.scenario.faults[self.cursor];
+                let note = format!("{} at {} ms skipped: {}", listed.fault.label(), listed.at_ms, e.problem);
                 self.skipped.insert(self.cursor, note);
             }
             self.cursor += 1;
@@ -247,45 +247,48 @@ impl Simulation {
                 format!("this run already holds {} faults, the limit", crate::limits::MAX_FAULTS),
             ));
         }
-        let duration = duration_us(&fault, duration_ms)?;
-        self.engine.apply(&fault, duration)?;
+        let planned = Planned::parse(&fault, duration_ms, self.scenario.nodes)?;
+        self.engine.apply(&planned)?;
         let now = self.now_us();
-        let entry = ScheduledFault {
+        let listed = ScheduledFault {
             at_ms: us_to_ms(now),
             fault,
             duration_ms,
             injected: true,
         };
-        let mut removed = Vec::new();
         // A new future: what was injected by hand after this moment belonged to the old one.
+        let mut removed = self.remove_future(|listed, _| listed.injected, "(from the old future)");
+        self.timeline.forget_after(now);
+        self.scenario.faults.insert(self.cursor, listed);
+        self.plan.insert(self.cursor, Entry { at_us: now, planned });
+        self.cursor += 1;
+        removed.extend(self.remove_moot_future());
+        Ok(removed)
+    }
+
+    /// Removes future entries (not yet applied) that `doomed` picks; returns their labels.
+    fn remove_future(&mut self, mut doomed: impl FnMut(&ScheduledFault, &Entry) -> bool, why: &str) -> Vec<String> {
+        let mut removed = Vec::new();
         let mut i = self.cursor;
-        while i < self.scenario.faults.len() {
-            if self.scenario.faults[i].injected && self.fault_at_us[i] > now {
-                let old = self.scenario.faults.remove(i);
-                self.fault_at_us.remove(i);
-                removed.push(format!(
-                    "{} at {} ms (from the old future)",
-                    old.fault.label(),
-                    old.at_ms
-                ));
+        while i < self.plan.len() {
+            if doomed(&self.scenario.faults[i], &self.plan[i]) {
+                let listed = self.scenario.faults.remove(i);
+                self.plan.remove(i);
+                let label = format!("{} at {} ms {why}", listed.fault.label(), listed.at_ms);
+                removed.push(label.trim_end().to_string());
             } else {
                 i += 1;
             }
         }
-        self.timeline.forget_after(now);
-        self.scenario.faults.insert(self.cursor, entry);
-        self.fault_at_us.insert(self.cursor, now);
-        self.cursor += 1;
-        while let Some((i, _)) = self.scenario.first_conflict() {
-            assert!(
-                i >= self.cursor,
-                "an applied fault cannot conflict: it already happened"
-            );
-            let entry = self.scenario.faults.remove(i);
-            self.fault_at_us.remove(i);
-            removed.push(format!("{} at {} ms", entry.fault.label(), entry.at_ms));
-        }
-        Ok(removed)
+        removed
+    }
+
+    /// Dry-runs the future from the engine's statuses now (the same rule as at load and at
+    /// each entry's moment) and removes the entries that no longer make sense.
+    fn remove_moot_future(&mut self) -> Vec<String> {
+        let judge = !self.scenario.protocol.crashes_itself();
+        let mut dry = DryRun::from_engine(self.engine.as_ref(), judge);
+        self.remove_future(|_, entry| dry.step(entry).is_err(), "")
     }
 
     pub fn inject_json(&mut self, text: &str, duration_ms: Option<f64>) -> Result<Vec<String>, InputError> {

@@ -275,14 +275,15 @@ impl Simulation {
         })
     }
 
-    /// The whole trace from time 0 to now as JSON lines (the CLI's `--trace` format),
+    /// The whole trace from time 0 to now as JSON lines (the CLI's `--trace` format: a
+    /// header line naming the engine epoch, then one line per event),
     /// replayed from the scenario; at most `max_events` lines, then a last line
     /// `{"truncated": true}`.
     #[wasm_bindgen(js_name = traceJsonl)]
     pub fn trace_jsonl(&self, max_events: u32) -> Result<String, JsError> {
         let mut replay = crate::Simulation::with_full_trace(self.sim.scenario().clone()).map_err(js_error)?;
         let end_us = self.sim.now_us();
-        let mut out = String::new();
+        let mut out = crate::epoch::trace_header_line() + "\n";
         let mut lines = 0u32;
         loop {
             for event in replay.take_trace() {
@@ -384,19 +385,26 @@ impl Simulation {
     }
 
     /// Reads share-link text (a URL, a fragment or the bare payload) into
-    /// `{ scenario, t_ms }`, or throws saying what is wrong with it.
+    /// `{ scenario, t_ms, epoch }`, or throws saying what is wrong with it.
     #[wasm_bindgen(js_name = decodeLink)]
     pub fn decode_link(text: &str) -> Result<JsValue, JsError> {
         #[derive(Serialize)]
         struct Decoded {
             scenario: Scenario,
             t_ms: f64,
+            epoch: u32,
         }
         let run = crate::share::decode(text).map_err(js_error)?;
         to_js(&Decoded {
             scenario: run.scenario,
             t_ms: crate::time::us_to_ms(run.t_us),
+            epoch: run.epoch,
         })
+    }
+
+    /// This engine's behaviour version (`src/epoch.rs`); links record the one they were made with.
+    pub fn epoch() -> u32 {
+        crate::epoch::EPOCH
     }
 
     /// A hash over every event since time 0, as 16 hex digits.
@@ -485,7 +493,7 @@ impl Simulation {
     /// Springs the armed test trap when a run to `target_ms` would pass it.
     fn spring_test_trap(&mut self, target_ms: f64) {
         let Some((at_us, trap)) = self.test_trap else { return };
-        if !(target_ms >= crate::time::us_to_ms(at_us)) {
+        if target_ms.is_nan() || target_ms < crate::time::us_to_ms(at_us) {
             return;
         }
         self.sim.advance_to(at_us.max(self.sim.now_us()));

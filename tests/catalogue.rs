@@ -133,7 +133,7 @@ fn a_slow_node_handles_events_late_in_order_and_gets_suspected() {
         node: 3,
         delay: LatencySpec::Constant { ms: 45.0 },
     };
-    let (sim, trace) = full_trace(with_faults(cluster(5, 3), vec![(1_000.0, slow)]), 4_000.0);
+    let (sim, trace) = full_trace(with_faults(cluster(5, 3), vec![(1_000.0, slow.clone())]), 4_000.0);
     // Everything node 3 handles after the fault is at least 45 ms after the previous one.
     let handled: Vec<u64> = trace
         .iter()
@@ -146,18 +146,40 @@ fn a_slow_node_handles_events_late_in_order_and_gets_suspected() {
         "served one at a time"
     );
     let _ = sim;
-    let slow = with_faults(
-        cluster(5, 3),
-        vec![(
-            1_000.0,
-            Fault::Slow {
-                node: 3,
-                delay: LatencySpec::Constant { ms: 45.0 },
-            },
-        )],
+    // Four peers' beats and its own tick reach it every 100 ms and each costs it 45 ms: its
+    // backlog grows, so its own beats leave further and further apart.
+    let beats: Vec<u64> = trace
+        .iter()
+        .filter(|e| e.kind == TraceKind::Send && e.node == 3 && e.peer == 0 && e.t_us > 1_000 * MS)
+        .map(|e| e.t_us)
+        .collect();
+    let gaps: Vec<u64> = beats.windows(2).map(|w| w[1] - w[0]).collect();
+    assert!(
+        gaps.windows(2).all(|w| w[1] > w[0]),
+        "beats ever further apart: {beats:?}"
     );
-    let late = (0..20).any(|i| suspected_by(&run(slow.clone(), 2_000.0 + i as f64 * 100.0), 3) == 4);
-    assert!(late, "its heartbeats come too late");
+    assert!(gaps.len() >= 3 && gaps[1] > 350 * MS, "{beats:?}");
+    // So every peer suspects it exactly while it has been silent longer than the timeout: at
+    // each moment more than 350 + 25 ms after its last beat left (latency 5–25 ms), all four
+    // do; less than 350 + 5 ms after its last beat, once that has arrived everywhere (25 ms), none.
+    let mut sim = Simulation::new(with_faults(cluster(5, 3), vec![(1_000.0, slow)])).unwrap();
+    let mut suspected_ms = 0;
+    for ms in 1_500..4_000u64 {
+        sim.run_until_ms(ms as f64).unwrap();
+        let last = *beats.iter().rfind(|&&t| t <= ms * MS).unwrap();
+        let silent_ms = ms - last / MS;
+        let by = suspected_by(&sim, 3);
+        if silent_ms > 375 {
+            assert_eq!(by, 4, "at {ms} ms, {silent_ms} ms after its last beat left");
+            suspected_ms += 1;
+        } else if (26..355).contains(&silent_ms) {
+            assert_eq!(by, 0, "at {ms} ms, {silent_ms} ms after its last beat left");
+        }
+    }
+    assert!(
+        suspected_ms > 1_250,
+        "suspected by all for only {suspected_ms} of 2,500 ms"
+    );
     // Node 0's requests to the slow node time out: correct answers, too late to count.
     let peers = preset_at("slow-node", 6_000.0).node_view(0).unwrap().peers;
     assert!(peers[2].probes_failed.unwrap() >= 3, "{:?}", peers[2]);

@@ -75,7 +75,13 @@ fn trace_file_has_one_json_event_a_line_from_time_zero() {
     ]);
     assert!(ok, "{err}");
     let text = std::fs::read_to_string(&trace).unwrap();
-    let lines: Vec<serde_json::Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let mut lines: Vec<serde_json::Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let header = lines.remove(0);
+    assert_eq!(
+        header["engine_epoch"],
+        faultline::epoch::EPOCH,
+        "the first line names the engine epoch"
+    );
     assert_eq!(lines[0]["t_us"], 0);
     assert_eq!(lines[0]["kind"], "send");
     assert!(lines

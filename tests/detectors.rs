@@ -4,8 +4,10 @@
 mod common;
 
 use common::*;
+use faultline::protocol::phi;
 use faultline::scenario::{DetectorSpec, ProtocolSpec, ScheduledFault};
 use faultline::sweep::{sweep_point, DetectorKind};
+use faultline::trace::TraceKind;
 use faultline::{Fault, Simulation};
 
 #[test]
@@ -72,10 +74,51 @@ fn the_inspector_shows_phi_rising_through_a_silence() {
         checksum: false,
     };
     s.faults.push(ScheduledFault::at(5_000.0, Fault::Crash { node: 2 }));
+    // Node 2's beats as node 0 received them, for an independent reckoning of φ.
+    let (_, trace) = full_trace(s.clone(), 4_990.0);
+    let arrivals: Vec<u64> = trace
+        .iter()
+        .filter(|e| e.kind == TraceKind::Deliver && e.node == 0 && e.peer == 2)
+        .map(|e| e.t_us)
+        .collect();
+    // While node 2 is healthy its beats leave every 100 ms exactly and take 5–25 ms, so node 0
+    // never waits longer than 100 + (25 − 5) = 120 ms. From 2 s on the window holds n ≥ 19
+    // intervals whose mean is the span of n + 1 arrivals over n, 100 ms ± 20/n ms ≥ 98.9 ms,
+    // and its deviation is floored at 10 ms: so φ stays below φ(120; 98.9, 10) ≈ 1.8 — far
+    // under the threshold of 8 — at every moment, sampled each millisecond.
+    let bound = phi::phi(120_000.0, 98_900.0, 10_000.0);
     let mut sim = Simulation::new(s).unwrap();
-    sim.run_until_ms(4_990.0).unwrap();
-    let before = sim.node_view(0).unwrap().peers[1].phi.unwrap();
-    assert!(before < 8.0, "healthy before the crash: {before}");
+    let (mut highest, mut longest_silence) = (0.0f64, 0u64);
+    for ms in 2_000..4_990u64 {
+        let now = ms * 1_000;
+        if arrivals.contains(&now) {
+            continue; // a beat lands this very microsecond: before or after is a tie
+        }
+        sim.run_until_ms(ms as f64).unwrap();
+        let peer = sim.node_view(0).unwrap().peers[1].clone();
+        assert_eq!(peer.id, 2);
+        // What φ must be: the last 50 inter-arrival times, their mean and (population)
+        // deviation floored at 10 ms, and the silence since the last arrival.
+        let heard: Vec<u64> = arrivals.iter().copied().filter(|&a| a < now).collect();
+        let gaps: Vec<f64> = heard.windows(2).map(|w| (w[1] - w[0]) as f64).collect();
+        let gaps = &gaps[gaps.len().saturating_sub(50)..];
+        let mean = gaps.iter().sum::<f64>() / gaps.len() as f64;
+        let var = gaps.iter().map(|g| (g - mean).powi(2)).sum::<f64>() / gaps.len() as f64;
+        let silence = now - heard.last().unwrap();
+        let expected = phi::phi(silence as f64, mean, var.sqrt().max(10_000.0));
+        let shown = peer.phi.unwrap();
+        assert!(
+            (shown - expected).abs() < 1e-6,
+            "at {ms} ms φ is {shown}, expected {expected}"
+        );
+        highest = highest.max(shown);
+        longest_silence = longest_silence.max(silence);
+    }
+    assert!(
+        longest_silence <= 120_000,
+        "silent for {longest_silence} µs while healthy"
+    );
+    assert!(highest < bound, "healthy, yet φ reached {highest} (bound {bound})");
     let mut phis = Vec::new();
     for t in [5_150.0, 5_200.0, 5_250.0, 5_300.0] {
         sim.run_until_ms(t).unwrap();

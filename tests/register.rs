@@ -224,13 +224,17 @@ fn replicas_inside_clients_outside_values_drawn() {
 }
 
 #[test]
-fn same_seed_same_trace() {
+fn same_seed_same_trace_other_seed_other_trace() {
     for name in ["cap-cp", "cap-ap"] {
-        let hash = |_| {
-            let mut sim = Simulation::new(preset(name)).unwrap();
+        let hash = |seed: u64| {
+            let mut s = preset(name);
+            s.seed = seed;
+            let mut sim = Simulation::new(s).unwrap();
             sim.run_until_ms(10_000.0).unwrap();
             sim.trace_hash()
         };
-        assert_eq!(hash(0), hash(1), "{name}");
+        let seed = preset(name).seed;
+        assert_eq!(hash(seed), hash(seed), "{name}: one seed, one trace");
+        assert_ne!(hash(seed), hash(seed + 1), "{name}: the seed drives the run");
     }
 }

@@ -22,6 +22,7 @@ import { Export } from './ui/export.js';
 import { Sweep } from './ui/sweep.js';
 import { TrapBanner } from './ui/trap.js';
 import { Budget } from './ui/budget.js';
+import { EpochBanner } from './ui/epoch.js';
 
 async function start(root) {
   const notify = new Banners(root);
@@ -36,9 +37,9 @@ async function start(root) {
   const views = compose(root, state, session, notify);
   // `?embed`: canvas and minimal controls only, sized to the frame, for course pages.
   if (new URLSearchParams(location.search).has('embed')) embedMode(root, state);
-  window.addEventListener('hashchange', () => session.openFromHash());
+  window.addEventListener('hashchange', () => { session.openFromHash(); });
   window.faultline = testHandle(state, session, views);
-  session.openInitial();
+  await session.openInitial();
   views.stage.resize(); // after the first run filled the panels around the canvas
   document.body.dataset.ready = '1';
 }
@@ -61,6 +62,7 @@ function compose(root, state, session, notify) {
     sweep: new Sweep({ root, showError: (m) => notify.error(m) }),
     trap: new TrapBanner(deps),
     budget: new Budget(deps),
+    epoch: new EpochBanner(deps),
   };
   followRuns(deps);
   return views;

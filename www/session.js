@@ -3,10 +3,11 @@
 // simulated time (never by wall time or `Math.random`), through the shared player loop
 // (player.js) and the sliced long work (travel.js), so nothing blocks the page. It
 // remembers the last good moment (the recorded scenario and a time the engine reached),
-// so after a trap it can keep a share link to it and restart a fresh engine there.
+// so after a trap it can keep a share link to it and restart a fresh engine there. A link
+// replays on the engine of the epoch it was made with when the site ships it.
 // UI modules call these actions and read `state` (state.js); they never reach each other.
-import { EngineDead, Sim, encodeLink, engineTrap, messageOf, onTrap, presetScenario, reloadEngine } from './sim.js';
-import { decodeShare, fragmentFor } from './share.js';
+import { EngineDead, Sim, encodeLink, epochLabel, messageOf, onTrap, presetScenario, reloadEngine } from './sim.js';
+import { openShare, fragmentFor } from './share.js';
 import { Player } from './player.js';
 import { Travel } from './travel.js';
 import { formatMs } from './format.js';
@@ -14,7 +15,9 @@ import { formatMs } from './format.js';
 export const DEFAULT_PRESET = 'heartbeat';
 
 export class Session {
-  /** notify: { error, note, hideNote } (ui/banners.js); progress: ui/progress.js. */
+  /** notify: { error, note, hideNote } (ui/banners.js); progress: ui/progress.js.
+   * Events it emits besides state's: 'epoch' ({ shared, accept }) for a link whose engine
+   * this site does not ship. */
   constructor({ state, notify, progress }) {
     this.state = state;
     this.notify = notify;
@@ -29,20 +32,21 @@ export class Session {
       visible: () => document.visibilityState === 'visible',
       failed: (e) => this.failed(e),
     });
-    onTrap((trap) => this.trapped(trap));
+    onTrap((trap, engine) => { if (this.state.sim?.engine === engine) this.trapped(trap, engine); });
     document.addEventListener('visibilitychange', () => this.player.schedule());
   }
 
   /** Opens the run in the URL, else the default preset. */
-  openInitial() {
-    if (!this.openFromHash()) this.loadPreset(DEFAULT_PRESET);
+  async openInitial() {
+    if (!(await this.openFromHash())) this.loadPreset(DEFAULT_PRESET);
   }
 
-  /** Opens a shared scenario from the URL; false when there is none or it is unreadable. */
-  openFromHash() {
+  /** Opens a shared scenario from the URL with the engine of its epoch; false when there is
+   * none, it is unreadable, or its engine is not shipped (then the current one is offered). */
+  async openFromHash() {
     let shared;
     try {
-      shared = decodeShare(location.hash);
+      shared = await openShare(location.hash);
     } catch (e) {
       if (e instanceof EngineDead) return false;
       const reason = messageOf(e).replace(/^link: /, '');
@@ -52,12 +56,26 @@ export class Session {
       return false;
     }
     if (!shared) return false;
+    if (!shared.engine) return this.offerCurrentEngine(shared);
     const ok = this.load(shared.scenario, {
       tMs: shared.tMs,
-      arrived: () => this.notify.note(`Replayed the shared scenario to t = ${formatMs(shared.tMs)}.`),
+      engine: shared.engine,
+      arrived: () => this.notify.note(`Replayed the shared scenario to t = ${formatMs(shared.tMs)} (${shared.note}).`),
     });
     if (!ok && !this.state.sim) this.loadPreset(DEFAULT_PRESET);
     return ok;
+  }
+
+  /** A link whose engine epoch this site does not ship: the page says so (ui/epoch.js) and
+   * replays it with the current engine only when asked. Returns false. */
+  offerCurrentEngine(shared) {
+    const now = epochLabel(shared.offer.epoch);
+    const accept = () => this.load(shared.scenario, {
+      tMs: shared.tMs,
+      arrived: () => this.notify.note(`Replayed with engine ${now}; made with ${epochLabel(shared.epoch)}, so it may differ from the shared run.`),
+    });
+    this.state.emit('epoch', { shared, accept });
+    return false;
   }
 
   loadPreset(name) {
@@ -73,10 +91,10 @@ export class Session {
 
   /** Replaces the run with a new one at time 0, then travels to `tMs` (sliced, with a
    * progress bar when long). On an invalid scenario the current run is kept. */
-  load(scenario, { tMs = 0, presetName = null, base = null, arrived = null } = {}) {
+  load(scenario, { tMs = 0, presetName = null, base = null, engine = undefined, arrived = null } = {}) {
     let sim;
     try {
-      sim = new Sim(scenario);
+      sim = new Sim(scenario, engine);
     } catch (e) {
       if (!(e instanceof EngineDead)) this.notify.error(`That scenario cannot run: ${messageOf(e)}`);
       return false;
@@ -90,7 +108,7 @@ export class Session {
     s.timeMs = 0;
     s.selected = null;
     this.player.reset();
-    this.good = { scenario: s.base, base: s.base, presetName, tMs: 0 };
+    this.good = { scenario: s.base, base: s.base, presetName, engine: sim.engine, tMs: 0 };
     s.emit('run');
     this.frame();
     if (tMs > 0) this.travelTo(tMs, arrived);
@@ -156,7 +174,7 @@ export class Session {
       dropped = before - scenario.faults.length;
     }
     const wasPlaying = this.state.playing;
-    if (this.load(scenario, { presetName: this.state.presetName })) {
+    if (this.load(scenario, { presetName: this.state.presetName, engine: this.state.sim?.engine })) {
       if (dropped) this.notify.note(`${dropped} scheduled fault(s) named nodes the smaller cluster does not have; they were left out.`);
       if (wasPlaying) this.play();
     }
@@ -256,7 +274,7 @@ export class Session {
   /** Asks every view to redraw (nothing while there is no live engine). */
   frame({ travelling = false } = {}) {
     const s = this.state;
-    if (!s.sim || engineTrap()) return;
+    if (!s.sim || s.sim.engine.dead) return;
     s.effectiveSpeed = this.player.effectiveSpeed;
     s.emit('frame', { playing: s.playing, travelling });
   }
@@ -269,7 +287,7 @@ export class Session {
 
   /** The engine trapped: stop everything, load a fresh instance, keep a link to the last
    * good moment, and tell the page (the trap banner offers "Restart from here"). */
-  async trapped(trap) {
+  async trapped(trap, engine) {
     this.travel.abandon();
     this.player.pause();
     this.state.sim = null;
@@ -277,8 +295,12 @@ export class Session {
     const good = this.good;
     let link = null;
     try {
-      await reloadEngine();
-      if (good) link = `s=${encodeLink(good.scenario, good.tMs)}`;
+      const fresh = await reloadEngine(engine);
+      if (good) {
+        good.engine = fresh;
+        const text = encodeLink(good.scenario, good.tMs, fresh);
+        if (text) link = `s=${text}`;
+      }
     } catch (e) {
       trap = { ...trap, reload: messageOf(e) };
     }
@@ -294,6 +316,7 @@ export class Session {
       tMs: good.tMs,
       presetName: good.presetName,
       base: good.base,
+      engine: good.engine,
       arrived: () => this.notify.note(`Restarted: a fresh engine replayed the run to t = ${formatMs(good.tMs)}.`),
     });
   }

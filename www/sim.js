@@ -1,17 +1,29 @@
-// The boundary: the only module that touches the wasm package. It loads the module, wraps
-// Simulation, and builds typed-array views of the render columns fresh on every call (wasm
-// memory growth detaches old views).
+// The boundary: the only module that touches the wasm package. It loads engines (the
+// current one, and for a link made with an earlier epoch that epoch's build when the site
+// ships it), wraps Simulation, and builds typed-array views of the render columns fresh on
+// every call (wasm memory growth detaches old views).
+//
+// Engines are found through `pkg/manifest.json` (written by `cargo xtask build` and `dist`),
+// resolved against this module's own URL, so a site under a sub-path or embedded from
+// another origin finds them. Each engine's module is imported and compiled once per page.
 //
 // A trap (a panic, running out of memory) kills the wasm instance that trapped: every
-// object it holds is gone. This module notices the first trap, remembers the panic message
-// the engine's hook handed over, and refuses further calls into the dead instance (they
-// throw `EngineDead`), so one trap never turns into a cascade of confusing errors.
-// `reloadEngine()` gives a fresh instance (a fresh module record: wasm-bindgen's glue
-// caches its instance per record); simulations made before it stay dead.
+// object it holds is gone. This module notices the first trap of an instance, remembers
+// the panic message the engine's hook handed over, and refuses further calls into it
+// (they throw `EngineDead`), so one trap never turns into a cascade of confusing errors.
+// `reloadEngine(engine)` gives a fresh instance of the same build (a fresh module record:
+// wasm-bindgen's glue caches its instance per record); simulations on the old one stay dead.
 import { fillConstants } from './constants.js';
 
-/** The live instance: { mod, memory, generation } plus what ended the last one. */
-const engine = { mod: null, memory: null, generation: 0, dead: false, lastPanic: null, trap: null };
+const PKG = new URL('../pkg/', import.meta.url);
+/** Used when a site has no manifest (a `pkg/` built before manifests existed). */
+const FALLBACK = { glue: 'faultline.js', wasm: 'faultline_bg.wasm' };
+
+let manifest = null; // { current, engines: [{ epoch, glue, wasm }] } or null
+let current = null; // the current engine (see `instantiate`)
+let currentLoad = null;
+const loads = new Map(); // epoch → Promise of an engine
+let instances = 0; // fresh instances made after traps, for unique module URLs
 const trapListeners = new Set();
 
 /** Thrown by calls into an instance that has trapped. */
@@ -22,61 +34,105 @@ export class EngineDead extends Error {
   }
 }
 
-/** Loads and compiles the wasm module (once per page; later calls return at once). */
-export async function loadEngine() {
-  if (!engine.mod) await instantiate('../pkg/faultline.js');
+/** How people see an epoch: e1, e2, … */
+export const epochLabel = (epoch) => `e${epoch}`;
+
+async function readManifest() {
+  let response;
+  try {
+    response = await fetch(new URL('manifest.json', PKG), { cache: 'no-cache' });
+  } catch {
+    return null;
+  }
+  if (!response.ok) return null;
+  const value = await response.json();
+  if (!Number.isInteger(value?.current) || !Array.isArray(value.engines)) {
+    throw new Error('pkg/manifest.json is malformed');
+  }
+  return value;
 }
 
-/** A fresh wasm instance after a trap. Objects from the old one stay unusable. */
-export async function reloadEngine() {
-  await instantiate(`../pkg/faultline.js?instance=${engine.generation + 1}`);
+/** Imports an engine's glue (a fresh module record when `instance` > 0), compiles its wasm
+ * and returns { epoch, entry, Simulation, glue, memory, dead, trap, lastPanic }. */
+async function instantiate(entry, instance = 0) {
+  const url = new URL(entry.glue, PKG);
+  if (instance > 0) url.searchParams.set('instance', String(instance));
+  const glue = await import(url.href);
+  const exports = await glue.default({ module_or_path: new URL(entry.wasm, PKG) });
+  const epoch = entry.epoch ?? glue.Simulation.epoch?.() ?? 1;
+  const engine = { epoch, entry, Simulation: glue.Simulation, glue, memory: exports.memory, dead: false, trap: null, lastPanic: null };
+  // Engines of earlier epochs may predate the panic hook and the constants export.
+  glue.onPanic?.((message) => { engine.lastPanic = message; });
+  return engine;
 }
 
-async function instantiate(path) {
-  const mod = await import(path);
-  const exports = await mod.default();
-  engine.mod = mod;
-  engine.memory = exports.memory;
-  engine.generation += 1;
-  engine.dead = false;
-  engine.lastPanic = null;
-  engine.trap = null;
-  mod.onPanic((message) => { engine.lastPanic = message; });
-  fillConstants(mod.constants());
+/** Loads and compiles the current engine (once per page) and returns it. */
+export function loadEngine() {
+  currentLoad ??= (async () => {
+    manifest = await readManifest();
+    const entry = manifest ? manifest.engines.find((e) => e.epoch === manifest.current) : FALLBACK;
+    if (!entry) throw new Error(`pkg/manifest.json lists no engine for its current epoch ${manifest.current}`);
+    current = await instantiate(entry);
+    fillConstants(current.glue.constants());
+    loads.set(current.epoch, Promise.resolve(current));
+    return current;
+  })();
+  return currentLoad;
 }
 
-/** Calls `listener(trap)` when the engine traps; trap = { kind, message, memoryBytes }. */
+/** The current engine (after `loadEngine`). */
+export const currentEngine = () => current;
+
+/** The engine of `epoch` when this site ships it (loaded on first use), else null. */
+export async function engineFor(epoch) {
+  await loadEngine();
+  if (!loads.has(epoch)) {
+    const entry = manifest?.engines.find((e) => e.epoch === epoch);
+    if (!entry) return null;
+    loads.set(epoch, instantiate(entry));
+  }
+  return loads.get(epoch);
+}
+
+/** A fresh instance of `engine`'s build after a trap; it replaces the dead one. */
+export async function reloadEngine(engine = current) {
+  instances += 1;
+  const fresh = await instantiate(engine.entry, instances);
+  if (engine === current) current = fresh;
+  loads.set(fresh.epoch, Promise.resolve(fresh));
+  return fresh;
+}
+
+/** Calls `listener(trap, engine)` when an engine traps; trap = { kind, message, memoryBytes }. */
 export function onTrap(listener) {
   trapListeners.add(listener);
   return () => trapListeners.delete(listener);
 }
 
-/** The trap that ended the current instance, or null while it is alive. */
-export const engineTrap = () => (engine.dead ? engine.trap : null);
-
-/** Runs `call` against the live instance; a trap marks it dead and is reported once. */
-function guard(generation, call) {
-  if (engine.dead || generation !== engine.generation) throw new EngineDead(engine.trap ?? { kind: 'restarted', message: 'the engine was restarted' });
+/** Runs `call` against `engine`; a trap marks it dead and is reported once. */
+function guard(engine, call) {
+  if (engine.dead) throw new EngineDead(engine.trap);
   try {
     return call();
   } catch (e) {
     if (!(e instanceof WebAssembly.RuntimeError)) throw e;
     engine.dead = true;
-    engine.trap = describeTrap(e);
-    for (const listener of trapListeners) listener(engine.trap);
+    engine.trap = describeTrap(engine, e);
+    for (const listener of trapListeners) listener(engine.trap, engine);
     throw new EngineDead(engine.trap);
   }
 }
 
-function describeTrap(error) {
+function describeTrap(engine, error) {
   const memoryBytes = engine.memory?.buffer.byteLength ?? 0;
   if (engine.lastPanic) return { kind: 'panic', message: engine.lastPanic, memoryBytes };
   // Running out of memory aborts without a panic: wasm's `unreachable`.
-  return { kind: 'trap', message: `${error.message} (wasm memory ${Math.round(memoryBytes / 2 ** 20)} MiB; most likely out of memory)`, memoryBytes };
+  const mib = Math.round(memoryBytes / 2 ** 20);
+  return { kind: 'trap', message: `${error.message} (wasm memory ${mib} MiB; most likely out of memory)`, memoryBytes };
 }
 
 /** Bytes of wasm linear memory now (it only grows; a flat figure means no leak). */
-export const wasmMemoryBytes = () => engine.memory.buffer.byteLength;
+export const wasmMemoryBytes = () => current.memory.buffer.byteLength;
 
 /** Turns anything thrown by the engine into a message a person can read. */
 export function messageOf(error) {
@@ -84,30 +140,35 @@ export function messageOf(error) {
   return String(error);
 }
 
-const statics = (call) => guard(engine.generation, () => call(engine.mod.Simulation));
-export const presets = () => statics((S) => S.presets());
-export const presetScenario = (name) => statics((S) => S.preset(name));
-export const freshSeed = () => statics((S) => S.freshSeed());
+const statics = (engine, call) => guard(engine, () => call(engine.Simulation));
+export const presets = () => statics(current, (S) => S.presets());
+export const presetScenario = (name) => statics(current, (S) => S.preset(name));
+export const freshSeed = () => statics(current, (S) => S.freshSeed());
 /** One trial of the detector experiment: { false_suspicions, detection_ms }. */
-export const detectorTrial = (kind, parameter, seed) => statics((S) => S.detectorTrial(kind, parameter, seed));
-/** Reads share-link text into { scenario, t_ms }; throws saying what is wrong. */
-export const decodeLink = (text) => statics((S) => S.decodeLink(text));
-/** Share-link text for `scenario` at `tMs`, without a running simulation. */
-export const encodeLink = (scenario, tMs) => statics((S) => S.encodeLink(scenario, tMs));
+export const detectorTrial = (kind, parameter, seed) => statics(current, (S) => S.detectorTrial(kind, parameter, seed));
+/** Reads share-link text into { scenario, t_ms, epoch }; throws saying what is wrong. */
+export const decodeLink = (text, engine = current) => statics(engine, (S) => S.decodeLink(text));
+/** Share-link text for `scenario` at `tMs` without a running simulation (null when the
+ * engine predates `encodeLink`). */
+export const encodeLink = (scenario, tMs, engine = current) => statics(engine, (S) => S.encodeLink?.(scenario, tMs) ?? null);
 
-/** A running simulation. Every method that takes input may throw an Error with a
- * message naming the field; the simulation is unchanged after a throw. */
+/** A running simulation on `engine` (the current one unless a link asks for its own
+ * epoch's). Every method that takes input may throw an Error with a message naming the
+ * field; the simulation is unchanged after a throw. */
 export class Sim {
-  constructor(scenario) {
-    this.generation = engine.generation;
-    this.inner = guard(this.generation, () => new engine.mod.Simulation(scenario));
+  constructor(scenario, engine = current) {
+    this.engine = engine;
+    this.inner = guard(engine, () => new engine.Simulation(scenario));
   }
 
+  /** The epoch of the engine running this simulation. */
+  get epoch() { return this.engine.epoch; }
+
   /** Calls into the wasm object; a trap marks the instance dead (see `guard`). */
-  call(method, ...args) { return guard(this.generation, () => this.inner[method](...args)); }
+  call(method, ...args) { return guard(this.engine, () => this.inner[method](...args)); }
 
   free() {
-    if (!engine.dead && this.generation === engine.generation) this.inner.free();
+    if (!this.engine.dead) this.inner.free();
   }
 
   runUntil(ms) { return this.call('runUntil', ms); }
@@ -122,7 +183,8 @@ export class Sim {
   /** Moves to absolute time `ms`, backwards too (exact: checkpoint + replay). */
   seek(ms) { return this.call('seek', ms); }
   checkpoints() { return this.call('checkpoints'); }
-  /** The latest checkpoint at or before `ms` (seeking there replays nothing), or 0. */
+  /** The latest checkpoint at or before `ms` (seeking there replays nothing), or 0 when
+   * the engine does not say. */
   checkpointBeforeMs(ms) {
     return typeof this.inner.checkpointBeforeMs === 'function' ? this.call('checkpointBeforeMs', ms) : 0;
   }
@@ -144,7 +206,7 @@ export class Sim {
   /** Typed-array views of the render columns, valid until the next call into wasm. */
   columns() {
     const c = this.call('columns');
-    const buf = engine.memory.buffer;
+    const buf = this.engine.memory.buffer;
     const u8 = (ptr, len) => new Uint8Array(buf, ptr, len);
     const u32 = (ptr, len) => new Uint32Array(buf, ptr, len);
     const f32 = (ptr, len) => new Float32Array(buf, ptr, len);

@@ -1,17 +1,18 @@
 //! Applying faults to the world, and undoing timed ones when their duration ends.
 //!
-//! Every fault here has passed `Fault::check`. A fault given a duration returns the
+//! Every action here was parsed once into engine units (`crate::action`) and passed its
+//! status check at this moment. A fault given a duration returns the
 //! `Revert` that undoes exactly what it did, if nothing newer has replaced it: a timed
 //! crash restarts only the incarnation it crashed, a timed partition heals only its own
 //! split, a timed clock fault restores the clock it found. Clock changes re-time the
 //! node's pending timers, so a clock jumped forward fires them early, one set back late.
 
-use crate::fault::{Fault, Shape};
+use crate::action::{Action, LinkChange};
+use crate::fault::Shape;
 use crate::network::{LinkConfig, NodeId};
 use crate::node::{Afflictions, Status};
 use crate::protocol::{Durable, Protocol};
-use crate::scenario::probability_ppm;
-use crate::time::{ms_to_us, Micros};
+use crate::time::Micros;
 
 use super::{Event, Timer, World};
 
@@ -62,180 +63,197 @@ pub(super) struct FlapState {
     active: bool,
 }
 
-fn offset_us(ms: f64) -> i64 {
-    (ms * 1_000.0).round() as i64
-}
-
 impl<P: Protocol> World<P> {
-    /// Applies a checked fault; returns how to undo it, for faults that can be timed.
-    pub(super) fn apply_checked(&mut self, fault: &Fault) -> Option<Revert> {
-        match fault {
-            Fault::Crash { node } => {
-                self.crash(*node);
-                Some(Revert::Restart {
-                    node: *node,
-                    incarnation: self.runtime[*node as usize].incarnation,
-                })
+    /// Applies an action whose status check passed; returns how to undo it, for actions
+    /// that can be timed.
+    pub(super) fn apply_checked(&mut self, action: &Action) -> Option<Revert> {
+        match *action {
+            Action::Crash { node } => {
+                self.crash(node);
+                let incarnation = self.runtime[node as usize].incarnation;
+                Some(Revert::Restart { node, incarnation })
             }
-            Fault::Restart { node } => {
-                self.restart(*node);
+            Action::Restart { node } => {
+                self.restart(node);
                 None
             }
-            Fault::Pause { node, duration_ms } => {
-                let until_us = self.now_us + ms_to_us(*duration_ms, "duration_ms").expect("checked");
-                let rt = &mut self.runtime[*node as usize];
+            Action::Pause { node, duration_us } => {
+                let until_us = self.now_us + duration_us;
+                let rt = &mut self.runtime[node as usize];
                 let pause_id = rt.new_pause_id();
                 rt.status = Status::Paused { until_us, pause_id };
-                self.queue.push(until_us, Event::Resume { node: *node, pause_id });
+                self.queue.push(until_us, Event::Resume { node, pause_id });
                 None
             }
-            Fault::Omission { node, send, receive } => self.afflict(*node, |a| {
-                a.send_omission_ppm = probability_ppm(*send, "send").expect("checked");
-                a.receive_omission_ppm = probability_ppm(*receive, "receive").expect("checked");
+            Action::Omission {
+                node,
+                send_ppm,
+                receive_ppm,
+            } => self.afflict(node, |a| {
+                a.send_omission_ppm = send_ppm;
+                a.receive_omission_ppm = receive_ppm;
             }),
-            Fault::Slow { node, delay } => {
-                let latency = delay.to_latency().expect("checked");
-                let off = latency.max_us() <= 1 && matches!(latency, crate::network::Latency::Constant { us: 0 });
-                self.afflict(*node, |a| a.slow = (!off).then_some(latency))
-            }
-            Fault::Gray { node, fail, slow_ms } => self.afflict(*node, |a| {
-                a.gray_fail_ppm = probability_ppm(*fail, "fail").expect("checked");
-                a.gray_slow_us = ms_to_us(*slow_ms, "slow_ms").expect("checked");
+            Action::Slow { node, ref delay } => self.afflict(node, |a| a.slow = delay.clone()),
+            Action::Gray {
+                node,
+                fail_ppm,
+                slow_us,
+            } => self.afflict(node, |a| {
+                a.gray_fail_ppm = fail_ppm;
+                a.gray_slow_us = slow_us;
             }),
-            Fault::Byzantine { node, behaviour } => self.afflict(*node, |a| a.behaviour = behaviour.clone()),
-            Fault::Storage { node, damage } => {
+            Action::Byzantine { node, ref behaviour } => self.afflict(node, |a| a.behaviour = behaviour.clone()),
+            Action::Storage { node, damage } => {
                 let noise = self.fault_rng.next_u64();
-                self.durable[*node as usize].damage(*damage, noise);
+                self.durable[node as usize].damage(damage, noise);
                 None
             }
-            Fault::ClockOffset { node, offset_ms } => {
-                let clock = &mut self.runtime[*node as usize].clock;
-                let previous = std::mem::replace(&mut clock.offset_us, offset_us(*offset_ms));
-                self.retime_timers(*node);
+            Action::ClockOffset { .. }
+            | Action::ClockDrift { .. }
+            | Action::ClockJump { .. }
+            | Action::ClockStrobe { .. } => self.apply_clock(action),
+            _ => self.apply_network(action),
+        }
+    }
+
+    fn apply_clock(&mut self, action: &Action) -> Option<Revert> {
+        match *action {
+            Action::ClockOffset { node, offset_us } => {
+                let clock = &mut self.runtime[node as usize].clock;
+                let previous = std::mem::replace(&mut clock.offset_us, offset_us);
+                self.retime_timers(node);
                 Some(Revert::ClockOffset {
-                    node: *node,
+                    node,
                     offset_us: previous,
                 })
             }
-            Fault::ClockDrift { node, drift_ppm } => {
+            Action::ClockDrift { node, drift_ppm } => {
                 let now = self.now_us;
-                let clock = &mut self.runtime[*node as usize].clock;
+                let clock = &mut self.runtime[node as usize].clock;
                 let previous = clock.drift_ppm;
-                clock.set_drift(now, *drift_ppm);
-                self.retime_timers(*node);
+                clock.set_drift(now, drift_ppm);
+                self.retime_timers(node);
                 Some(Revert::ClockDrift {
-                    node: *node,
+                    node,
                     drift_ppm: previous,
                 })
             }
-            Fault::ClockJump { node, by_ms } => {
-                self.runtime[*node as usize].clock.offset_us += offset_us(*by_ms);
-                self.retime_timers(*node);
+            Action::ClockJump { node, by_us } => {
+                self.runtime[node as usize].clock.offset_us += by_us;
+                self.retime_timers(node);
                 None
             }
-            Fault::ClockStrobe {
+            Action::ClockStrobe {
                 node,
-                a_ms,
-                b_ms,
-                period_ms,
-            } => {
-                let rt = &mut self.runtime[*node as usize];
-                rt.strobe_id += 1;
-                rt.strobing = true;
-                let strobe_id = rt.strobe_id;
-                let previous = std::mem::replace(&mut rt.clock.offset_us, offset_us(*a_ms));
-                let period_us = ms_to_us(*period_ms, "period_ms").expect("checked");
-                self.strobe_params[*node as usize] = (offset_us(*a_ms), offset_us(*b_ms), period_us);
-                self.retime_timers(*node);
-                self.queue.push(
-                    self.now_us + period_us,
-                    Event::ClockFlip {
-                        node: *node,
-                        strobe_id,
-                        to_b: true,
-                    },
-                );
-                Some(Revert::StopStrobe {
-                    node: *node,
-                    strobe_id,
-                    offset_us: previous,
-                })
-            }
-            Fault::Partition { groups } => self.partition(groups),
-            Fault::Isolate { node } => self.partition(&[vec![*node]]),
-            Fault::Shape { shape } => self.shape(*shape),
-            Fault::PartialPartition { a, b } => {
+                a_us,
+                b_us,
+                period_us,
+            } => Some(self.strobe(node, a_us, b_us, period_us)),
+            _ => unreachable!("apply_checked sends only clock actions here"),
+        }
+    }
+
+    fn strobe(&mut self, node: NodeId, a_us: i64, b_us: i64, period_us: Micros) -> Revert {
+        let rt = &mut self.runtime[node as usize];
+        rt.strobe_id += 1;
+        rt.strobing = true;
+        let strobe_id = rt.strobe_id;
+        let previous = std::mem::replace(&mut rt.clock.offset_us, a_us);
+        self.strobe_params[node as usize] = (a_us, b_us, period_us);
+        self.retime_timers(node);
+        let flip = Event::ClockFlip {
+            node,
+            strobe_id,
+            to_b: true,
+        };
+        self.queue.push(self.now_us + period_us, flip);
+        Revert::StopStrobe {
+            node,
+            strobe_id,
+            offset_us: previous,
+        }
+    }
+
+    fn apply_network(&mut self, action: &Action) -> Option<Revert> {
+        match *action {
+            Action::Partition { ref groups } => self.partition(groups),
+            Action::Isolate { node } => self.partition(&[vec![node]]),
+            Action::Shape { shape } => self.shape(shape),
+            Action::PartialPartition { ref a, ref b } => {
                 self.network.partial(a, b);
                 Some(Revert::HealPartition {
                     generation: self.network.generation(),
                 })
             }
-            Fault::Heal => {
+            Action::Heal => {
                 self.network.heal();
                 self.flaps.iter_mut().for_each(|f| f.active = false);
                 None
             }
-            Fault::Cut { from, to } => {
-                self.network.cut(*from, *to);
+            Action::Cut { from, to } => {
+                self.network.cut(from, to);
                 Some(Revert::Uncut {
-                    links: vec![(*from, *to)],
+                    links: vec![(from, to)],
                 })
             }
-            Fault::Uncut { from, to } => {
-                self.network.uncut(*from, *to);
+            Action::Uncut { from, to } => {
+                self.network.uncut(from, to);
                 None
             }
-            Fault::Flap {
+            Action::Flap {
                 from,
                 to,
-                period_ms,
+                period_us,
                 both,
             } => {
-                let mut links = vec![(*from, *to)];
-                if *both {
-                    links.push((*to, *from));
-                }
-                let period_us = ms_to_us(*period_ms, "period_ms").expect("checked");
+                let links = if both {
+                    vec![(from, to), (to, from)]
+                } else {
+                    vec![(from, to)]
+                };
                 let id = self.flaps.len() as u32;
-                self.flaps.push(FlapState {
+                let flap = FlapState {
                     links,
                     period_us,
                     down: false,
                     active: true,
-                });
+                };
+                self.flaps.push(flap);
                 self.flap(id);
                 Some(Revert::StopFlap { id })
             }
-            Fault::Link {
+            Action::Link {
                 from,
                 to,
-                latency,
-                loss,
-                duplicate,
+                ref link,
                 both,
-            } => {
-                let mut pairs = vec![(*from, *to)];
-                if *both {
-                    pairs.push((*to, *from));
-                }
-                let mut previous = Vec::new();
-                for (a, b) in pairs {
-                    let mut link = self.network.link(a, b).clone();
-                    previous.push(((a, b), link.clone()));
-                    if let Some(spec) = latency {
-                        link.latency = spec.to_latency().expect("checked");
-                    }
-                    if let Some(p) = loss {
-                        link.loss_ppm = probability_ppm(*p, "loss").expect("checked");
-                    }
-                    if let Some(p) = duplicate {
-                        link.duplicate_ppm = probability_ppm(*p, "duplicate").expect("checked");
-                    }
-                    self.network.set_link(a, b, link);
-                }
-                Some(Revert::Links { previous })
-            }
+            } => Some(self.override_links(from, to, link, both)),
+            _ => unreachable!("apply_checked sends only network actions here"),
         }
+    }
+
+    fn override_links(&mut self, from: NodeId, to: NodeId, change: &LinkChange, both: bool) -> Revert {
+        let pairs = if both {
+            vec![(from, to), (to, from)]
+        } else {
+            vec![(from, to)]
+        };
+        let mut previous = Vec::new();
+        for (a, b) in pairs {
+            let mut link = self.network.link(a, b).clone();
+            previous.push(((a, b), link.clone()));
+            if let Some(latency) = &change.latency {
+                link.latency = latency.clone();
+            }
+            if let Some(ppm) = change.loss_ppm {
+                link.loss_ppm = ppm;
+            }
+            if let Some(ppm) = change.duplicate_ppm {
+                link.duplicate_ppm = ppm;
+            }
+            self.network.set_link(a, b, link);
+        }
+        Revert::Links { previous }
     }
 
     fn restart(&mut self, node: NodeId) {
@@ -282,9 +300,30 @@ impl<P: Protocol> World<P> {
         })
     }
 
+    /// Queues `revert` to run at `at_us`. Ids count every revert ever queued (they are in
+    /// the trace); only pending ones are kept, so the table is as small as the queue.
+    pub(super) fn schedule_revert(&mut self, at_us: Micros, revert: Revert) {
+        let id = self.next_revert_id;
+        self.next_revert_id = id.wrapping_add(1);
+        let previous = self.reverts.insert(id, (at_us, revert));
+        assert!(previous.is_none(), "revert ids are unique among pending reverts");
+        self.queue.push(at_us, Event::Revert { id });
+    }
+
+    /// When a pending timed crash or self-crash restarts `node`'s current incarnation.
+    pub(super) fn restart_due(&self, node: NodeId) -> Option<Micros> {
+        let incarnation = self.runtime[node as usize].incarnation;
+        (self.reverts.values())
+            .filter(
+                |(_, r)| matches!(r, Revert::Restart { node: n, incarnation: i } if *n == node && *i == incarnation),
+            )
+            .map(|(at_us, _)| *at_us)
+            .min()
+    }
+
     /// Undoes a timed fault, unless something newer already replaced what it did.
     pub(super) fn revert(&mut self, id: u32) {
-        let revert = self.reverts[id as usize].take().expect("each revert runs once");
+        let (_, revert) = self.reverts.remove(&id).expect("each revert runs once");
         self.trace_event(
             crate::trace::TraceKind::Fault,
             crate::trace::NO_NODE,

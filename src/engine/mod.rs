@@ -14,11 +14,12 @@ mod apply;
 pub mod columns;
 mod queue;
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 
+use crate::action::Planned;
 use crate::checks::{CheckView, Checks, SeriesView, WorldView};
 use crate::error::InputError;
-use crate::fault::{Behaviour, Fault};
+use crate::fault::Behaviour;
 use crate::inspect::{self, Columns, CounterView, Counters, DropMark, NodeView, Snapshot};
 use crate::limits::{MAX_BACKLOG_US, MAX_IN_FLIGHT, RECENT_DROPS_MAX};
 use crate::network::{DropReason, Fate, LinkConfig, Network, NodeId};
@@ -44,9 +45,11 @@ pub trait Engine {
     /// Returns the number of events processed.
     fn run_until(&mut self, t_us: Micros) -> u64;
     fn status(&self, node: NodeId) -> Status;
-    /// Checks the fault against the current state, then applies it (or changes nothing).
-    /// With a duration, the engine undoes it when the duration ends.
-    fn apply(&mut self, fault: &Fault, duration_us: Option<Micros>) -> Result<(), InputError>;
+    /// Checks the parsed fault against node statuses now, then applies it (or changes
+    /// nothing). With a duration, the engine undoes it when the duration ends.
+    fn apply(&mut self, planned: &Planned) -> Result<(), InputError>;
+    /// When a crashed node's pending restart (timed crash, self-crash) is due, if any.
+    fn restart_due_us(&self, node: NodeId) -> Option<Micros>;
     fn snapshot(&self, seed: u64) -> Snapshot;
     fn node_view(&self, node: NodeId) -> Result<NodeView, InputError>;
     /// Refills and returns the render columns.
@@ -101,8 +104,9 @@ pub struct World<P: Protocol> {
     checks: P::Checks,
     /// Draws for omission, gray failure, corruption and storage damage.
     fault_rng: Rng,
-    /// What each timed fault undoes when it ends (indexed by `Event::Revert::id`).
-    reverts: Vec<Option<Revert>>,
+    /// What each pending timed fault undoes when it ends, and when (by `Event::Revert::id`).
+    reverts: BTreeMap<u32, (Micros, Revert)>,
+    next_revert_id: u32,
     flaps: Vec<FlapState>,
     /// Per node: the current clock strobe's offsets A and B (µs) and period.
     strobe_params: Vec<(i64, i64, Micros)>,
@@ -140,7 +144,8 @@ impl<P: Protocol> World<P> {
             },
             ctx: Ctx::new(),
             fault_rng: Rng::stream(seed, Stream::Faults),
-            reverts: Vec::new(),
+            reverts: BTreeMap::new(),
+            next_revert_id: 0,
             flaps: Vec::new(),
             strobe_params: vec![(0, 0, 0); nodes as usize],
             events: 0,
@@ -325,10 +330,8 @@ impl<P: Protocol> World<P> {
             self.crash(node);
             self.runtime[node as usize].self_crashed = true;
             if let Some(after_us) = restart_after_us {
-                let id = self.reverts.len() as u32;
                 let incarnation = self.runtime[node as usize].incarnation;
-                self.reverts.push(Some(Revert::Restart { node, incarnation }));
-                self.queue.push(self.now_us + after_us, Event::Revert { id });
+                self.schedule_revert(self.now_us + after_us, Revert::Restart { node, incarnation });
             }
         }
     }
@@ -558,32 +561,27 @@ impl<P: Protocol> Engine for World<P> {
         self.runtime[node as usize].status
     }
 
-    fn apply(&mut self, fault: &Fault, duration_us: Option<Micros>) -> Result<(), InputError> {
-        fault.check(self.n, |node| self.runtime[node as usize].status)?;
-        if duration_us.is_some() && !fault.revertible() {
-            return Err(InputError::new(
-                "duration_ms",
-                format!("`{}` cannot be given a duration", fault.label()),
-            ));
-        }
-        let target = fault.node().unwrap_or(NO_NODE);
+    fn apply(&mut self, planned: &Planned) -> Result<(), InputError> {
+        planned.action.check_status(|node| self.runtime[node as usize].status)?;
         self.trace_event(
             TraceKind::Fault,
-            target,
+            planned.target.unwrap_or(NO_NODE),
             NO_NODE,
             "",
-            fault.code() as u64,
-            duration_us.unwrap_or(0),
+            planned.code as u64,
+            planned.duration_us.unwrap_or(0),
         );
-        let revert = self.apply_checked(fault);
-        if let (Some(duration_us), Some(revert)) = (duration_us, revert) {
-            let id = self.reverts.len() as u32;
-            self.reverts.push(Some(revert));
-            self.queue.push(self.now_us + duration_us, Event::Revert { id });
+        let revert = self.apply_checked(&planned.action);
+        if let (Some(duration_us), Some(revert)) = (planned.duration_us, revert) {
+            self.schedule_revert(self.now_us + duration_us, revert);
         }
         self.after_event();
         self.assert_conservation();
         Ok(())
+    }
+
+    fn restart_due_us(&self, node: NodeId) -> Option<Micros> {
+        self.restart_due(node)
     }
 
     fn snapshot(&self, seed: u64) -> Snapshot {

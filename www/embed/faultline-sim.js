@@ -4,13 +4,18 @@
 //   <faultline-sim scenario="split-brain" autoplay speed="2" controls="minimal"></faultline-sim>
 //
 // `scenario` is a preset name or a share link (`F1.…`, `#s=F1.…` or a whole URL). Each
-// element runs its own simulation and the page's player loop (player.js: same slicing and
-// speed back-off); all of them share the one compiled wasm module. A loop runs only while
-// its element is playing, on screen and the tab visible. A link with a far moment is
-// replayed in slices (travel.js), its progress shown in the time label.
+// element runs its own simulation and play loop; all of them share the one compiled wasm
+// module. A link replays on the engine of the epoch it was made with when the site ships it
+// (a quiet note says so); otherwise the element says the run may differ and offers the
+// current engine. Every URL is resolved against this script's own, so the element works
+// from any page, on any origin (the host sends CORS headers: docs/publishing.md), and for
+// a site under a sub-path. Each element plays with the page's player loop (player.js: the
+// same slicing and speed back-off), only while it is playing, on screen and the tab
+// visible; a link with a far moment is replayed in slices (travel.js), its progress shown in
+// the time label. Styles are a constructed stylesheet (no inline <style>: a strict CSP holds).
 // Attributes: autoplay, speed (0.1–100), controls="minimal" | "none", height (CSS length).
-// Styles are a constructed stylesheet (no inline <style>), so a strict CSP holds.
-import { loadEngine, Sim, messageOf, presetScenario, decodeLink } from '../sim.js';
+import { loadEngine, Sim, messageOf, presetScenario, epochLabel } from '../sim.js';
+import { openLink } from '../share.js';
 import { Renderer } from '../render/canvas.js';
 import { Player } from '../player.js';
 import { Travel } from '../travel.js';
@@ -32,6 +37,9 @@ button:hover { border-color: #5aa9ff; }
 .t { font-variant-numeric: tabular-nums; color: #8a93a6; margin-left: 4px; }
 .title { color: #8a93a6; overflow: hidden; white-space: nowrap; text-overflow: ellipsis; flex: 1; text-align: right; }
 a { color: #5aa9ff; white-space: nowrap; }
+.engine-note { position: absolute; top: 6px; left: 8px; color: #8a93a6; font-size: 12px; pointer-events: none; }
+.offer { position: absolute; inset: 0; display: flex; flex-direction: column; gap: 10px; align-items: center; justify-content: center;
+  padding: 16px; text-align: center; background: #2a2110; color: #ffd58a; }
 .error { position: absolute; inset: 0; display: flex; align-items: center; justify-content: center; padding: 16px; text-align: center; background: #1d1015; color: #ffb3b3; }
 `;
 
@@ -74,7 +82,7 @@ class FaultlineSim extends HTMLElement {
     this.renderer = new Renderer(this.$('canvas'));
     this.$('[data-act=play]').addEventListener('click', () => this.toggle());
     this.$('[data-act=step]').addEventListener('click', () => { this.pause(); this.advance(10); this.draw(); });
-    this.$('[data-act=reset]').addEventListener('click', () => this.load());
+    this.$('[data-act=reset]').addEventListener('click', () => { this.load(); });
     this.$('[data-act=speed]').addEventListener('change', (ev) => this.player.setSpeed(Number(ev.target.value)));
     this.$('a').addEventListener('pointerdown', () => this.refreshLink());
     this.$('a').addEventListener('focus', () => this.refreshLink());
@@ -100,7 +108,7 @@ class FaultlineSim extends HTMLElement {
     } catch (e) {
       return this.fail(`The simulation engine could not load: ${messageOf(e)}`);
     }
-    this.load();
+    await this.load();
     if (this.hasAttribute('autoplay')) this.play();
     this.dataset.ready = '1';
   }
@@ -116,23 +124,25 @@ class FaultlineSim extends HTMLElement {
 
   attributeChangedCallback(name) {
     if (!this.sim) return;
-    if (name === 'scenario') this.load();
+    if (name === 'scenario') { this.acceptedEngine = null; this.load(); }
     if (name === 'speed') this.player.setSpeed(clampSpeed(Number(this.getAttribute('speed'))));
   }
 
-  /** (Re)starts the scenario named by the `scenario` attribute. */
-  load() {
+  /** (Re)starts the scenario named by the `scenario` attribute; a link on its epoch's engine. */
+  async load() {
     const wanted = (this.getAttribute('scenario') ?? 'heartbeat').trim();
-    let scenario, tMs = 0;
+    let scenario, tMs = 0, engine, note = '';
     try {
       if (/^(F\d+\.|#?s=|https?:)/.test(wanted)) {
-        const decoded = decodeLink(wanted);
-        scenario = decoded.scenario;
-        tMs = decoded.t_ms;
+        const shared = await openLink(wanted);
+        if (!shared.engine && !this.acceptedEngine) return this.offer(shared);
+        ({ scenario, tMs } = shared);
+        engine = shared.engine ?? this.acceptedEngine;
+        note = shared.note ?? `replayed with engine ${epochLabel(engine.epoch)}; made with ${epochLabel(shared.epoch)}, so it may differ`;
       } else {
         scenario = presetScenario(wanted);
       }
-      const sim = new Sim(scenario);
+      const sim = new Sim(scenario, engine);
       this.travel.cancel();
       this.sim?.free();
       this.sim = sim;
@@ -144,9 +154,46 @@ class FaultlineSim extends HTMLElement {
     if (tMs > 0) this.replayTo(tMs);
     this.$('.title').textContent = scenario.name ?? '';
     this.$('canvas').setAttribute('aria-label', `Simulated cluster: ${scenario.name ?? 'scenario'}`);
+    this.showEngineNote(note);
     this.refreshLink();
     this.renderer.resize();
     this.draw();
+  }
+
+  /** A quiet line naming the engine a link replayed on; it fades after a few seconds. */
+  showEngineNote(note) {
+    this.$('.engine-note')?.remove();
+    if (!note) return delete this.dataset.engineNote;
+    this.dataset.engineNote = note;
+    const el = document.createElement('div');
+    el.className = 'engine-note';
+    el.setAttribute('role', 'status');
+    el.textContent = note;
+    this.shadowRoot.append(el);
+    setTimeout(() => el.remove(), 8000);
+  }
+
+  /** The link's engine is not shipped: say so plainly and offer the current engine. */
+  offer(shared) {
+    this.pause();
+    const panel = document.createElement('div');
+    panel.className = 'offer';
+    panel.setAttribute('role', 'alert');
+    const text = document.createElement('p');
+    text.textContent = shared.warning;
+    const button = document.createElement('button');
+    button.type = 'button';
+    button.textContent = `Replay with engine ${epochLabel(shared.offer.epoch)}`;
+    button.addEventListener('click', async () => {
+      panel.remove();
+      delete this.dataset.epochWarning;
+      this.acceptedEngine = shared.offer;
+      await this.load();
+      if (this.hasAttribute('autoplay')) this.play();
+    });
+    panel.append(text, button);
+    this.shadowRoot.append(panel);
+    this.dataset.epochWarning = shared.warning;
   }
 
   /** Replays a link's moment in slices; playing waits until it is reached. */

@@ -215,21 +215,13 @@ fn mime(path: &Path) -> &'static str {
     }
 }
 
+/// Lets pages on other origins load the embed script, its modules, the manifest and the
+/// wasm (module scripts and `fetch` across origins need CORS); everything served is public.
+const CROSS_ORIGIN: &str = "Access-Control-Allow-Origin: *\r\nCross-Origin-Resource-Policy: cross-origin\r\n";
+
 /// Writes the status line, headers and (unless `head_only`) the body.
 fn write(mut stream: &TcpStream, response: Response, head_only: bool) -> io::Result<()> {
-    let len = match &response.body {
-        Body::File { len, .. } => *len,
-        Body::Text(text) => text.len() as u64,
-    };
-    let mut head = format!("HTTP/1.1 {} {}\r\n", response.status, reason(response.status));
-    head += &format!("Content-Type: {}\r\nContent-Length: {len}\r\n", response.content_type);
-    head += "Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\nConnection: close\r\n";
-    head += &format!("Content-Security-Policy: {CONTENT_SECURITY_POLICY}\r\n");
-    if let Some(location) = &response.location {
-        head += &format!("Location: {location}\r\n");
-    }
-    head += "\r\n";
-    stream.write_all(head.as_bytes())?;
+    stream.write_all(head_of(&response).as_bytes())?;
     if !head_only {
         match response.body {
             Body::File { mut file, .. } => drop(io::copy(&mut file, &mut stream)?),
@@ -237,6 +229,23 @@ fn write(mut stream: &TcpStream, response: Response, head_only: bool) -> io::Res
         }
     }
     stream.flush()
+}
+
+/// The status line and headers of a response, ending with the blank line.
+fn head_of(response: &Response) -> String {
+    let len = match &response.body {
+        Body::File { len, .. } => *len,
+        Body::Text(text) => text.len() as u64,
+    };
+    let mut head = format!("HTTP/1.1 {} {}\r\n", response.status, reason(response.status));
+    head += &format!("Content-Type: {}\r\nContent-Length: {len}\r\n", response.content_type);
+    head += "Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\nConnection: close\r\n";
+    head += CROSS_ORIGIN;
+    head += &format!("Content-Security-Policy: {CONTENT_SECURITY_POLICY}\r\n");
+    if let Some(location) = &response.location {
+        head += &format!("Location: {location}\r\n");
+    }
+    head + "\r\n"
 }
 
 fn reason(status: u16) -> &'static str {
@@ -298,6 +307,23 @@ mod tests {
         assert_eq!(mime(Path::new("www/app.MJS")), "text/javascript; charset=utf-8");
         assert_eq!(mime(Path::new("index.html")), "text/html; charset=utf-8");
         assert_eq!(mime(Path::new("x.unknown")), "application/octet-stream");
+    }
+
+    #[test]
+    fn the_wasm_and_the_modules_can_be_loaded_from_another_origin() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let head = head_of(&respond("GET", "/Cargo.toml", root));
+        assert!(head.contains("\r\nAccess-Control-Allow-Origin: *\r\n"), "{head}");
+        assert!(
+            head.contains("\r\nCross-Origin-Resource-Policy: cross-origin\r\n"),
+            "{head}"
+        );
+        assert!(head.ends_with("\r\n\r\n") && head.starts_with("HTTP/1.1 200 OK\r\n"));
+        let missing = head_of(&respond("GET", "/nothing.wasm", root));
+        assert!(
+            missing.contains("Access-Control-Allow-Origin: *"),
+            "a 404 is readable too: {missing}"
+        );
     }
 
     #[test]

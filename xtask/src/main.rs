@@ -5,6 +5,7 @@
 
 mod dist;
 mod e2e;
+mod engines;
 mod http;
 mod serve;
 mod sh;
@@ -22,7 +23,11 @@ TASKS:
                                build, then serve the playground on 127.0.0.1
                                (default port 8000, or the next free one;
                                --dir dist serves the output of `dist`)
-    dist                       build, then write a static site to dist/
+    dist [--no-build] [--out DIR] [--keep-engines DIR]
+                               build, then write a static site to dist/ (or DIR):
+                               content-hashed engine files and pkg/manifest.json;
+                               keeps the engines of earlier epochs listed in the
+                               previous dist/pkg/ (or --keep-engines DIR)
     bench                      run the engine benchmarks (cargo bench -p faultline)
     test [--no-browser]        run every check and test: fmt, clippy, cargo test,
                                the wasm build and the browser end-to-end tests
@@ -49,7 +54,7 @@ fn dispatch(args: &[String]) -> sh::Result {
     match task {
         "build" => no_options(task, rest).and_then(|()| wasm::build()),
         "serve" => serve::Options::parse(rest).and_then(serve::run),
-        "dist" => no_options(task, rest).and_then(|()| dist::run()),
+        "dist" => dist::Options::parse(rest).and_then(dist::run),
         "bench" => no_options(task, rest).and_then(|()| bench()),
         "test" => test::Options::parse(rest).and_then(test::run),
         "help" | "--help" | "-h" => {

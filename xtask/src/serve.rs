@@ -57,9 +57,9 @@ pub fn run(options: Options) -> sh::Result {
         wasm::build()?;
     }
     let root = served_dir(options.dir)?;
-    if !root.join("pkg").join("faultline.js").is_file() {
+    if !root.join("pkg").join("manifest.json").is_file() {
         eprintln!(
-            "warning: {} has no pkg/faultline.js; run `cargo xtask build` first",
+            "warning: {} has no pkg/manifest.json; run `cargo xtask build` (or `dist`) first",
             root.display()
         );
     }

@@ -4,7 +4,7 @@
 //! `wasm-bindgen` version), so nothing is installed globally. No wasm-opt: Debian's breaks
 //! modules from current wasm-bindgen.
 
-use crate::sh;
+use crate::{engines, sh};
 use std::path::{Path, PathBuf};
 use wasm_bindgen_cli_support::Bindgen;
 
@@ -12,12 +12,20 @@ const TARGET: &str = "wasm32-unknown-unknown";
 /// The crate built for the browser, and so the stem of every file in `pkg/`.
 const CRATE: &str = "faultline";
 
-/// Builds `pkg/faultline.js` and `pkg/faultline_bg.wasm` from a release build of the engine.
+/// Builds `pkg/faultline.js` and `pkg/faultline_bg.wasm` from a release build of the engine,
+/// and `pkg/manifest.json` naming them as the engine of the source's epoch.
 pub fn build() -> sh::Result {
     ensure_target()?;
     let module = compile()?;
     let out_dir = sh::repo_root().join("pkg");
     bindgen(&module, &out_dir)?;
+    let epoch = engines::current_epoch()?;
+    let engine = engines::Engine {
+        epoch,
+        glue: format!("{CRATE}.js"),
+        wasm: format!("{CRATE}_bg.wasm"),
+    };
+    engines::write(&out_dir, epoch, &[engine])?;
     report(&module, &out_dir)
 }
 

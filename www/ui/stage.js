@@ -1,5 +1,5 @@
-// The stage: the canvas view of the run. Draws a frame on every 'frame' event and turns a
-// click on the canvas into a selection and the node menu.
+// The stage: the canvas view of the run. Draws a frame on every 'frame' event, refits the
+// canvas when its box changes, and turns a click on it into a selection and the node menu.
 import { Renderer } from '../render/canvas.js';
 
 /** Most paused nodes whose "paused until" is looked up per frame. */
@@ -19,7 +19,8 @@ export class Stage {
       if (id === null) menu.close();
       else menu.open(id, ev.clientX, ev.clientY);
     });
-    window.addEventListener('resize', () => this.resize());
+    // Banners and bars above the canvas change its box: refit whenever it changes.
+    new ResizeObserver(() => this.resize()).observe(canvas);
     state.on('frame', () => this.draw());
   }
 

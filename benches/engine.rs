@@ -11,7 +11,7 @@ use std::time::Instant;
 
 use faultline::protocol::service::ServiceSpec;
 use faultline::protocol::swim::SwimSpec;
-use faultline::scenario::ProtocolSpec;
+use faultline::scenario::{HeartbeatSpec, ProtocolSpec};
 use faultline::{Scenario, Simulation};
 
 struct Case {
@@ -94,13 +94,13 @@ fn measure(case: &Case, scale: f64) -> (f64, f64) {
             period_ms,
             ..SwimSpec::default()
         }),
-        (None, None) => ProtocolSpec::Heartbeat {
+        (None, None) => ProtocolSpec::Heartbeat(HeartbeatSpec {
             detector: Default::default(),
             interval_ms: case.interval_ms,
             timeout_ms: case.timeout_ms,
             probe_ms: None,
             checksum: false,
-        },
+        }),
     };
     let scenario = Scenario {
         protocol,

@@ -11,8 +11,8 @@ use crate::error::InputError;
 use crate::fault::{Behaviour, Damage, Fault, Shape};
 use crate::network::{Latency, NodeId};
 use crate::node::Status;
-use crate::scenario::probability_ppm;
 use crate::time::{ms_to_us, Micros};
+use crate::vocab::probability_ppm;
 
 /// Largest clock offset or jump, in ms (one day).
 const MAX_CLOCK_MS: f64 = 86_400_000.0;

@@ -13,10 +13,9 @@
 
 use serde::Serialize;
 
-use crate::network::NodeId;
-use crate::node::Status;
 use crate::protocol::Protocol;
 use crate::time::Micros;
+use crate::vocab::{NodeId, Status};
 
 /// One property as the checker panel shows it.
 #[derive(Clone, Debug, Serialize, PartialEq)]
@@ -57,6 +56,11 @@ pub struct WorldView<'a, P> {
     pub status: &'a dyn Fn(NodeId) -> Status,
 }
 
+/// A protocol with checkers: the registration of its `Checks` (`NoChecks` for none).
+pub trait Checked: Protocol {
+    type Checks: Checks<Self>;
+}
+
 /// The checkers of one protocol.
 pub trait Checks<P: Protocol>: Clone {
     fn new(config: &P::Config, nodes: u32) -> Self;
@@ -75,6 +79,10 @@ pub trait Checks<P: Protocol>: Clone {
     /// Time series for the charts.
     fn series(&self) -> Vec<SeriesView> {
         Vec::new()
+    }
+    /// Bytes kept, registries, histories and series included (`crate::budget`).
+    fn approx_bytes(&self) -> usize {
+        std::mem::size_of_val(self)
     }
 }
 
@@ -232,6 +240,12 @@ impl Sampler {
 
     pub fn len(&self) -> usize {
         self.t_us.len()
+    }
+
+    /// Heap bytes kept by the series.
+    pub fn approx_bytes(&self) -> usize {
+        use crate::budget::vec_bytes;
+        vec_bytes(&self.t_us) + vec_bytes(&self.columns) + self.columns.iter().map(vec_bytes).sum::<usize>()
     }
 
     pub fn is_empty(&self) -> bool {

@@ -10,9 +10,10 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::InputError;
-use crate::network::NodeId;
-use crate::node::Status;
-use crate::scenario::LatencySpec;
+use crate::latency::LatencySpec;
+use crate::vocab::{NodeId, Status};
+
+pub use crate::vocab::{Behaviour, Damage};
 
 /// serde buffers an internally tagged enum before reading its fields, so an error inside
 /// one loses its path; these readers put the field's name back into the message.
@@ -56,32 +57,6 @@ pub enum Shape {
     Ring,
     /// Two halves that reach each other only through the middle node.
     Bridge,
-}
-
-/// How a Byzantine node misbehaves: an adapter around whatever protocol it runs.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
-pub enum Behaviour {
-    /// Back to honest.
-    Honest,
-    /// Tells different peers different things.
-    Equivocate,
-    /// Also sends messages that claim to come from `as_node`.
-    Forge { as_node: NodeId },
-    /// Garbles the payload of what it sends.
-    Corrupt,
-    /// Lies about its own state.
-    Lie,
-}
-
-/// Damage to a crashed node's durable state, found when it restarts.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Damage {
-    /// The last durable write was lost (a torn write).
-    Torn,
-    /// One bit flipped in durable state.
-    Bitflip,
 }
 
 /// One fault. Serialized with a `kind` tag, e.g. `{"kind":"crash","node":2}`.
@@ -365,25 +340,41 @@ impl Shape {
     }
 }
 
-impl Behaviour {
-    pub fn name(&self) -> String {
-        match self {
-            Behaviour::Honest => "honest".into(),
-            Behaviour::Equivocate => "equivocates".into(),
-            Behaviour::Forge { as_node } => format!("forges n{as_node}"),
-            Behaviour::Corrupt => "corrupts".into(),
-            Behaviour::Lie => "lies".into(),
+/// A fault with the simulated time it applies at, and optionally how long it lasts
+/// (the engine undoes it then: a crash restarts, a partition heals, a clock returns).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScheduledFault {
+    pub at_ms: f64,
+    pub fault: Fault,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration_ms: Option<f64>,
+    /// Injected by hand during a run (rather than written in the scenario): injecting
+    /// again at an earlier moment discards such faults from the old future.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub injected: bool,
+}
+
+impl ScheduledFault {
+    pub fn at(at_ms: f64, fault: Fault) -> ScheduledFault {
+        ScheduledFault {
+            at_ms,
+            fault,
+            duration_ms: None,
+            injected: false,
+        }
+    }
+
+    pub fn lasting(at_ms: f64, fault: Fault, duration_ms: f64) -> ScheduledFault {
+        ScheduledFault {
+            duration_ms: Some(duration_ms),
+            ..ScheduledFault::at(at_ms, fault)
         }
     }
 }
 
-impl Damage {
-    pub fn name(self) -> &'static str {
-        match self {
-            Damage::Torn => "torn write",
-            Damage::Bitflip => "bit flip",
-        }
-    }
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 #[cfg(test)]

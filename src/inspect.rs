@@ -8,8 +8,8 @@ use serde::Serialize;
 
 use crate::network::{DropReason, NodeId};
 use crate::node::NodeRuntime;
-use crate::protocol::{Fact, LogCell, PeerView, ProtocolView};
 use crate::time::Micros;
+use crate::view::{Fact, LogCell, PeerView, ProtocolView};
 
 /// Message accounting. Conservation: `sent + duplicated = delivered + dropped + in_flight`.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -206,7 +206,7 @@ pub struct Columns {
     pub link_blocked: Vec<u8>,
     pub node_suspected_by: Vec<u32>,
     pub node_group: Vec<u32>,
-    /// The protocol's drawing of each node (see `protocol::NodeRender`). A crashed node
+    /// The protocol's drawing of each node (see `view::NodeRender`). A crashed node
     /// keeps its last role, so the canvas still knows a dead client from a dead server.
     pub node_role: Vec<u8>,
     pub node_term: Vec<u32>,
@@ -244,44 +244,7 @@ impl Columns {
     }
 }
 
-/// Where node `i` of `n` sits, in [−1, 1]²: a circle for small clusters, a sunflower
-/// (Vogel's spiral) for large ones, so a thousand nodes fill the disc evenly.
-pub fn layout(n: u32) -> Vec<f32> {
-    let mut xy = Vec::with_capacity(2 * n as usize);
-    if n == 1 {
-        return vec![0.0, 0.0];
-    }
-    let golden = core::f64::consts::PI * (3.0 - libm::sqrt(5.0));
-    for i in 0..n {
-        let (r, theta) = if n <= 48 {
-            (
-                0.8,
-                2.0 * core::f64::consts::PI * i as f64 / n as f64 - core::f64::consts::FRAC_PI_2,
-            )
-        } else {
-            (0.92 * libm::sqrt((i as f64 + 0.5) / n as f64), i as f64 * golden)
-        };
-        xy.push((r * libm::cos(theta)) as f32);
-        xy.push((r * libm::sin(theta)) as f32);
-    }
-    xy
-}
-
 /// Microseconds to the renderer's milliseconds.
 pub fn ms(us: Micros) -> f64 {
     crate::time::us_to_ms(us)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn layout_stays_in_the_unit_square() {
-        for n in [1, 2, 5, 48, 49, 1000] {
-            let xy = layout(n);
-            assert_eq!(xy.len(), 2 * n as usize);
-            assert!(xy.iter().all(|v| (-1.0..=1.0).contains(v)));
-        }
-    }
 }

@@ -9,51 +9,11 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::limits::MAX_LATENCY_US;
 use crate::rng::Rng;
 use crate::time::Micros;
 
-/// Node identifier: an index `0..nodes`.
-pub type NodeId = u32;
-
-/// One-way latency distribution, in microseconds.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Latency {
-    Constant { us: Micros },
-    Uniform { min_us: Micros, max_us: Micros },
-    Normal { mean_us: f64, std_us: f64 },
-    LogNormal { median_us: f64, sigma: f64 },
-}
-
-impl Latency {
-    /// One draw, clamped to `1..=MAX_LATENCY_US` (never zero: nothing a fault starts can
-    /// arrive at the very instant of the fault, which keeps replay order exact).
-    pub fn sample(&self, rng: &mut Rng) -> Micros {
-        let raw = match *self {
-            Latency::Constant { us } => us as f64,
-            Latency::Uniform { min_us, max_us } => rng.between(min_us, max_us) as f64,
-            Latency::Normal { mean_us, std_us } => mean_us + std_us * standard_normal(rng),
-            Latency::LogNormal { median_us, sigma } => median_us * libm::exp(sigma * standard_normal(rng)),
-        };
-        (libm::round(raw) as i64).clamp(1, MAX_LATENCY_US as i64) as Micros
-    }
-
-    /// An upper bound on what `sample` returns (for tests and detection bounds).
-    pub fn max_us(&self) -> Micros {
-        match *self {
-            Latency::Constant { us } => us.max(1),
-            Latency::Uniform { max_us, .. } => max_us.max(1),
-            _ => MAX_LATENCY_US,
-        }
-    }
-}
-
-/// Box–Muller with `libm`, so native and wasm agree bit for bit.
-fn standard_normal(rng: &mut Rng) -> f64 {
-    let u1 = 1.0 - rng.unit(); // (0, 1]: ln stays finite
-    let u2 = rng.unit();
-    libm::sqrt(-2.0 * libm::log(u1)) * libm::cos(2.0 * core::f64::consts::PI * u2)
-}
+pub use crate::latency::Latency;
+pub use crate::vocab::NodeId;
 
 /// The behaviour of one directed link.
 #[derive(Clone, Debug, PartialEq)]
@@ -148,6 +108,16 @@ impl Network {
             generation: 0,
             rng,
         }
+    }
+
+    /// Heap bytes kept: link overrides, groups, sides, cut and flapping links.
+    pub fn approx_bytes(&self) -> usize {
+        use crate::budget::{map_bytes, set_bytes, vec_bytes};
+        map_bytes(&self.overrides)
+            + vec_bytes(&self.group_of)
+            + vec_bytes(&self.side_of)
+            + set_bytes(&self.cut)
+            + set_bytes(&self.flapping_down)
     }
 
     pub fn link(&self, from: NodeId, to: NodeId) -> &LinkConfig {
@@ -305,6 +275,7 @@ impl Network {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::limits::MAX_LATENCY_US;
 
     fn net(nodes: u32) -> Network {
         let link = LinkConfig {

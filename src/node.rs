@@ -5,41 +5,11 @@
 //! doing. Invariants: a crashed node has no held events; a paused node's `until_us` is in
 //! the future of the pause that set it; `incarnation` and `clock_epoch` only grow.
 
-use crate::fault::Behaviour;
-use crate::network::Latency;
+use crate::latency::Latency;
 use crate::time::Micros;
+use crate::vocab::Behaviour;
 
-/// What the machine is doing.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Status {
-    Up,
-    Crashed,
-    /// Stopped the world (a GC or VM pause) until `until_us`; `pause_id` tells a stale
-    /// resume event apart from the current one.
-    Paused {
-        until_us: Micros,
-        pause_id: u32,
-    },
-}
-
-impl Status {
-    pub fn name(self) -> &'static str {
-        match self {
-            Status::Up => "up",
-            Status::Crashed => "crashed",
-            Status::Paused { .. } => "paused",
-        }
-    }
-
-    /// The column code the renderer reads: 0 up, 1 crashed, 2 paused.
-    pub fn code(self) -> u8 {
-        match self {
-            Status::Up => 0,
-            Status::Crashed => 1,
-            Status::Paused { .. } => 2,
-        }
-    }
-}
+pub use crate::vocab::Status;
 
 /// A node's local clock: `local = global + offset + global · drift`. Protocols read time
 /// only through it. Offset and drift stay zero until clock faults set them; a drift change

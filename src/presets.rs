@@ -11,7 +11,7 @@ use crate::protocol::raft::{Election, RaftSpec};
 use crate::protocol::register::{Mode, RegisterSpec};
 use crate::protocol::service::{BreakerSpec, NoisySpec, RetryPolicy, ServiceSpec};
 use crate::protocol::swim::{GraySpec, SwimSpec};
-use crate::scenario::{DetectorSpec, LatencySpec, NetworkSpec, ProtocolSpec, Scenario, ScheduledFault};
+use crate::scenario::{DetectorSpec, HeartbeatSpec, LatencySpec, NetworkSpec, ProtocolSpec, Scenario, ScheduledFault};
 
 /// A named scenario with its explanation.
 pub struct Preset {
@@ -47,13 +47,13 @@ fn named(title: &str, nodes: u32, faults: Vec<ScheduledFault>) -> Scenario {
 /// The detector experiment's six nodes (see `sweep::mixed_links`); node 1 crashes at 10 s.
 /// The detector is the only difference between presets.
 fn mixed_links(title: &str, timeout_ms: f64, detector: DetectorSpec) -> Scenario {
-    let protocol = ProtocolSpec::Heartbeat {
+    let protocol = ProtocolSpec::Heartbeat(HeartbeatSpec {
         interval_ms: 100.0,
         timeout_ms,
         detector,
         probe_ms: None,
         checksum: false,
-    };
+    });
     Scenario {
         name: title.to_string(),
         ..crate::sweep::mixed_links(protocol, 1, 1, 10_000.0)
@@ -61,13 +61,13 @@ fn mixed_links(title: &str, timeout_ms: f64, detector: DetectorSpec) -> Scenario
 }
 
 fn heartbeat(interval_ms: f64, timeout_ms: f64, probe_ms: Option<f64>, checksum: bool) -> ProtocolSpec {
-    ProtocolSpec::Heartbeat {
+    ProtocolSpec::Heartbeat(HeartbeatSpec {
         detector: Default::default(),
         interval_ms,
         timeout_ms,
         probe_ms,
         checksum,
-    }
+    })
 }
 
 pub const PRESETS: &[Preset] = &[

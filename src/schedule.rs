@@ -12,9 +12,9 @@
 use crate::action::{duration_us, Action, Planned};
 use crate::engine::Engine;
 use crate::error::InputError;
+use crate::fault::ScheduledFault;
 use crate::network::NodeId;
 use crate::node::Status;
-use crate::scenario::ScheduledFault;
 use crate::time::{ms_to_us, Micros};
 
 /// One scheduled fault, parsed.

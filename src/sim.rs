@@ -7,20 +7,15 @@
 //! entry up to `now` has been applied, and `scenario.faults` is sorted by time.
 
 use crate::action::Planned;
+use crate::budget::MemoryUse;
+use crate::checkpoints::Checkpoints;
 use crate::checks::{CheckView, SeriesView};
-use crate::engine::{Engine, World};
+use crate::engine::Engine;
 use crate::error::InputError;
 use crate::fault::Fault;
 use crate::inspect::{Columns, NodeView, Snapshot};
-use crate::network::{LinkConfig, NodeId};
-use crate::protocol::heartbeat::Heartbeat;
-use crate::protocol::lease::Lease;
-use crate::protocol::raft::Raft;
-use crate::protocol::register::Register;
-use crate::protocol::service::Service;
-use crate::protocol::swim::Swim;
-use crate::protocol::Protocol;
-use crate::scenario::{ProtocolSpec, Scenario, ScheduledFault};
+use crate::network::NodeId;
+use crate::scenario::{Scenario, ScheduledFault};
 use crate::schedule::{DryRun, Entry};
 use crate::time::{ms_to_us, us_to_ms, Micros};
 use crate::trace::TraceEvent;
@@ -34,75 +29,19 @@ pub struct Simulation {
     cursor: usize,
     engine: Box<dyn Engine>,
     timeline: Checkpoints,
+    /// Whether the world keeps every trace event (`with_full_trace`).
+    full_trace: bool,
     /// Scheduled faults the run itself made moot (a crash of a node that had already died
     /// of overload), by schedule index, with the reason. Skipping is deterministic.
     skipped: std::collections::BTreeMap<usize, String>,
 }
 
-/// A copy of the run at one moment, to seek back to.
-struct Checkpoint {
-    at_us: Micros,
-    cursor: usize,
-    engine: Box<dyn Engine>,
-}
-
-/// Time-travel checkpoints: one at time 0, then one every `interval_us` of simulated time.
-/// Memory is bounded: past `budget`, every other checkpoint goes (time 0 stays) and the
-/// interval doubles, so an hour-long run keeps at most `budget` copies, evenly spread.
-/// Invariant: sorted by time; each equals the run at its moment, given the schedule
-/// (an injection drops every checkpoint later than itself).
-struct Checkpoints {
-    list: Vec<Checkpoint>,
-    interval_us: Micros,
-    budget: usize,
-}
-
-impl Checkpoints {
-    fn next_due_us(&self) -> Micros {
-        self.list.last().map_or(0, |c| c.at_us + self.interval_us)
-    }
-
-    fn take(&mut self, at_us: Micros, cursor: usize, engine: &dyn Engine) {
-        debug_assert!(self.list.last().is_none_or(|c| c.at_us < at_us));
-        self.list.push(Checkpoint {
-            at_us,
-            cursor,
-            engine: engine.checkpoint(),
-        });
-        if self.list.len() > self.budget {
-            let mut i = 0;
-            self.list.retain(|_| {
-                i += 1;
-                i % 2 == 1
-            });
-            self.interval_us *= 2;
-        }
-    }
-
-    /// The latest checkpoint at or before `t_us`.
-    fn before(&self, t_us: Micros) -> &Checkpoint {
-        self.list
-            .iter()
-            .rev()
-            .find(|c| c.at_us <= t_us)
-            .expect("there is always a checkpoint at time 0")
-    }
-
-    fn forget_after(&mut self, t_us: Micros) {
-        self.list.retain(|c| c.at_us <= t_us);
-    }
-}
-
-/// Boots a world of protocol `P` from a validated configuration.
-fn world<P: Protocol>(
-    config: Result<P::Config, InputError>,
-    nodes: u32,
-    link: LinkConfig,
-    seed: u64,
-    full_trace: bool,
-) -> Box<dyn Engine> {
-    let config = config.expect("the scenario was validated");
-    Box::new(World::<P>::new(config, nodes, link, seed, full_trace))
+/// Boots the world a validated scenario describes, at time 0.
+fn boot_world(scenario: &Scenario, full_trace: bool) -> Box<dyn Engine> {
+    let link = scenario.network.to_link().expect("validated");
+    (scenario.protocol)
+        .world(scenario.nodes, link, scenario.seed, full_trace)
+        .expect("validated")
 }
 
 impl Simulation {
@@ -122,30 +61,15 @@ impl Simulation {
         let (order, plan): (Vec<usize>, Vec<Entry>) = scenario.plan()?.into_iter().unzip();
         let mut listed: Vec<Option<ScheduledFault>> = scenario.faults.drain(..).map(Some).collect();
         scenario.faults = order.iter().filter_map(|&i| listed[i].take()).collect();
-        let link = scenario.network.to_link().expect("validated");
-        let (nodes, seed) = (scenario.nodes, scenario.seed);
-        let engine = match &scenario.protocol {
-            spec @ ProtocolSpec::Heartbeat { .. } => {
-                world::<Heartbeat>(spec.heartbeat_config(nodes), nodes, link, seed, full_trace)
-            }
-            ProtocolSpec::Lease(spec) => world::<Lease>(spec.config(nodes), nodes, link, seed, full_trace),
-            ProtocolSpec::Register(spec) => world::<Register>(spec.config(nodes), nodes, link, seed, full_trace),
-            ProtocolSpec::Swim(spec) => world::<Swim>(spec.config(nodes), nodes, link, seed, full_trace),
-            ProtocolSpec::Raft(spec) => world::<Raft>(spec.config(nodes), nodes, link, seed, full_trace),
-            ProtocolSpec::Service(spec) => world::<Service>(spec.config(nodes), nodes, link, seed, full_trace),
-        };
-        let budget = crate::limits::checkpoint_budget(scenario.nodes);
+        let engine = boot_world(&scenario, full_trace);
         let mut sim = Simulation {
+            timeline: Checkpoints::new(scenario.nodes),
             scenario,
             plan,
             cursor: 0,
             skipped: Default::default(),
             engine,
-            timeline: Checkpoints {
-                list: Vec::new(),
-                interval_us: crate::limits::CHECKPOINT_INTERVAL_US,
-                budget,
-            },
+            full_trace,
         };
         sim.advance_to(0);
         Ok(sim)
@@ -206,17 +130,51 @@ impl Simulation {
             return Err(InputError::new("ms", "that is past the 30-day limit"));
         }
         if t_us < self.now_us() {
-            let checkpoint = self.timeline.before(t_us);
-            self.engine = checkpoint.engine.boxed_clone();
-            self.cursor = checkpoint.cursor;
+            match self.timeline.before(t_us) {
+                Some(checkpoint) => {
+                    self.engine = checkpoint.engine.boxed_clone();
+                    self.cursor = checkpoint.cursor;
+                }
+                None => {
+                    // Before the first checkpoint (or time travel is off): boot again.
+                    self.engine = boot_world(&self.scenario, self.full_trace);
+                    self.cursor = 0;
+                }
+            }
             self.skipped.retain(|&i, _| i < self.cursor);
+            self.timeline.rewound_to(t_us);
         }
         Ok(self.advance_to(t_us))
     }
 
     /// How many checkpoints are held now, and the simulated time between them.
     pub fn checkpoints(&self) -> (usize, Micros) {
-        (self.timeline.list.len(), self.timeline.interval_us)
+        (self.timeline.len(), self.timeline.interval_us())
+    }
+
+    /// What the run keeps in bytes (world, checkpoints, trace ring, histories, series)
+    /// against its budget, and how well time travel works under it.
+    pub fn memory(&self) -> MemoryUse {
+        MemoryUse {
+            used_bytes: self.engine.approx_bytes() as u64 + self.timeline.held_bytes(),
+            budget_bytes: self.timeline.budget_bytes(),
+            checkpoints: self.timeline.len(),
+            interval_us: self.timeline.interval_us(),
+            time_travel: self.timeline.time_travel(),
+        }
+    }
+
+    /// Sets the byte budget (16 MiB to 3 GiB); checkpoints thin out at once if the run no
+    /// longer fits. On error nothing changes.
+    pub fn set_memory_budget(&mut self, bytes: u64) -> Result<(), InputError> {
+        let live = self.engine.approx_bytes() as u64;
+        self.timeline.set_budget(bytes, live)
+    }
+
+    /// The time of the latest checkpoint at or before `t_us` (0 when none is held): seek
+    /// there, then run forward in slices, to seek back without one long replay.
+    pub fn checkpoint_before_us(&self, t_us: Micros) -> Micros {
+        self.timeline.before(t_us).map_or(0, |c| c.at_us)
     }
 
     fn advance_plain(&mut self, t_us: Micros) -> u64 {

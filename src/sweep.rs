@@ -15,8 +15,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::InputError;
 use crate::fault::Fault;
-use crate::scenario::{DetectorSpec, LatencySpec, NetworkSpec, ProtocolSpec, Scenario, ScheduledFault};
-use crate::Simulation;
+use crate::scenario::{DetectorSpec, HeartbeatSpec, LatencySpec, NetworkSpec, ProtocolSpec, Scenario, ScheduledFault};
+use crate::sim::Simulation;
 
 pub const NODES: u32 = 6;
 /// Simulated time before the crash, in which every suspicion is a false one.
@@ -65,13 +65,13 @@ impl DetectorKind {
                 },
             ),
         };
-        Ok(ProtocolSpec::Heartbeat {
+        Ok(ProtocolSpec::Heartbeat(HeartbeatSpec {
             interval_ms: 100.0,
             timeout_ms,
             detector,
             probe_ms: None,
             checksum: false,
-        })
+        }))
     }
 }
 

@@ -121,6 +121,11 @@ impl Trace {
         self.ring.iter().skip(self.ring.len().saturating_sub(n))
     }
 
+    /// Heap bytes kept: the recent-events ring and the spill.
+    pub fn approx_bytes(&self) -> usize {
+        crate::budget::deque_bytes(&self.ring) + self.spill.as_ref().map_or(0, crate::budget::vec_bytes)
+    }
+
     /// Forgets the recent events (the hash and count stay): a checkpoint keeps only what
     /// replay needs.
     pub fn forget_recent(&mut self) {

@@ -69,7 +69,7 @@ pub fn constants() -> Result<JsValue, JsError> {
         drop_reasons: Vec<&'static str>,
         limits: BTreeMap<&'static str, f64>,
     }
-    let role = crate::protocol::ROLE_NAMES
+    let role = crate::view::ROLE_NAMES
         .iter()
         .enumerate()
         .map(|(code, &name)| (name, code as u8));
@@ -273,6 +273,45 @@ impl Simulation {
             held,
             interval_ms: crate::time::us_to_ms(interval_us),
         })
+    }
+
+    /// `{ used_bytes, budget_bytes, checkpoints, interval_ms, time_travel }`: what the run
+    /// keeps against its byte budget; `time_travel` is "full", "coarse" or "off".
+    pub fn memory(&self) -> Result<JsValue, JsError> {
+        #[derive(Serialize)]
+        struct Memory {
+            used_bytes: f64,
+            budget_bytes: f64,
+            checkpoints: usize,
+            interval_ms: f64,
+            time_travel: &'static str,
+        }
+        let m = self.sim.memory();
+        to_js(&Memory {
+            used_bytes: m.used_bytes as f64,
+            budget_bytes: m.budget_bytes as f64,
+            checkpoints: m.checkpoints,
+            interval_ms: crate::time::us_to_ms(m.interval_us),
+            time_travel: m.time_travel.name(),
+        })
+    }
+
+    /// Sets the byte budget for the world and its checkpoints (16 MiB to 3 GiB).
+    #[wasm_bindgen(js_name = setMemoryBudget)]
+    pub fn set_memory_budget(&mut self, bytes: f64) -> Result<(), JsError> {
+        if !(bytes.is_finite() && bytes >= 0.0 && bytes.fract() == 0.0) {
+            return Err(JsError::new(&format!(
+                "bytes: `{bytes}` is not a whole number of bytes"
+            )));
+        }
+        self.sim.set_memory_budget(bytes as u64).map_err(js_error)
+    }
+
+    /// The time of the latest checkpoint at or before `ms` (0 when none is held).
+    #[wasm_bindgen(js_name = checkpointBeforeMs)]
+    pub fn checkpoint_before_ms(&self, ms: f64) -> Result<f64, JsError> {
+        let t_us = crate::time::ms_to_us(ms, "ms").map_err(js_error)?;
+        Ok(crate::time::us_to_ms(self.sim.checkpoint_before_us(t_us)))
     }
 
     /// The whole trace from time 0 to now as JSON lines (the CLI's `--trace` format: a

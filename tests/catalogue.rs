@@ -8,7 +8,7 @@ use faultline::engine::TRACE_BYZANTINE;
 use faultline::fault::{Behaviour, Damage, Shape};
 use faultline::network::DropReason;
 use faultline::presets;
-use faultline::scenario::{LatencySpec, ProtocolSpec, ScheduledFault};
+use faultline::scenario::{HeartbeatSpec, LatencySpec, ProtocolSpec, ScheduledFault};
 use faultline::trace::{TraceEvent, TraceKind};
 use faultline::{Fault, Scenario, Simulation};
 
@@ -45,13 +45,13 @@ fn deliveries<'a>(trace: &'a [TraceEvent], from: u32, to: u32) -> impl Iterator<
 }
 
 fn with_probes(mut s: Scenario, probe_ms: f64, checksum: bool) -> Scenario {
-    s.protocol = ProtocolSpec::Heartbeat {
+    s.protocol = ProtocolSpec::Heartbeat(HeartbeatSpec {
         detector: Default::default(),
         interval_ms: 100.0,
         timeout_ms: 350.0,
         probe_ms: Some(probe_ms),
         checksum,
-    };
+    });
     s
 }
 

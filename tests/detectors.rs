@@ -4,8 +4,8 @@
 mod common;
 
 use common::*;
-use faultline::protocol::phi;
-use faultline::scenario::{DetectorSpec, ProtocolSpec, ScheduledFault};
+use faultline::protocol::heartbeat::phi;
+use faultline::scenario::{DetectorSpec, HeartbeatSpec, ProtocolSpec, ScheduledFault};
 use faultline::sweep::{sweep_point, DetectorKind};
 use faultline::trace::TraceKind;
 use faultline::{Fault, Simulation};
@@ -45,13 +45,13 @@ fn at_matched_detection_time_phi_accrual_has_fewer_false_positives_than_a_fixed_
 #[test]
 fn k_missed_heartbeats_is_a_timeout_of_k_intervals() {
     let mut s = cluster(3, 1);
-    s.protocol = ProtocolSpec::Heartbeat {
+    s.protocol = ProtocolSpec::Heartbeat(HeartbeatSpec {
         interval_ms: 100.0,
         timeout_ms: 10_000.0,
         detector: DetectorSpec::MissedBeats { k: 3 },
         probe_ms: None,
         checksum: false,
-    };
+    });
     s.faults.push(ScheduledFault::at(1_000.0, Fault::Crash { node: 2 }));
     let mut sim = Simulation::new(s).unwrap();
     sim.run_until_ms(1_000.0 + 300.0 + 25.0).unwrap();
@@ -61,7 +61,7 @@ fn k_missed_heartbeats_is_a_timeout_of_k_intervals() {
 #[test]
 fn the_inspector_shows_phi_rising_through_a_silence() {
     let mut s = cluster(3, 1);
-    s.protocol = ProtocolSpec::Heartbeat {
+    s.protocol = ProtocolSpec::Heartbeat(HeartbeatSpec {
         interval_ms: 100.0,
         timeout_ms: 350.0,
         detector: DetectorSpec::Phi {
@@ -72,7 +72,7 @@ fn the_inspector_shows_phi_rising_through_a_silence() {
         },
         probe_ms: None,
         checksum: false,
-    };
+    });
     s.faults.push(ScheduledFault::at(5_000.0, Fault::Crash { node: 2 }));
     // Node 2's beats as node 0 received them, for an independent reckoning of φ.
     let (_, trace) = full_trace(s.clone(), 4_990.0);

@@ -8,7 +8,7 @@ use faultline::fault::{Behaviour, Damage, Shape};
 use faultline::presets::{self, PRESETS};
 use faultline::rng::Rng;
 use faultline::scenario::LatencySpec;
-use faultline::scenario::ProtocolSpec;
+use faultline::scenario::{HeartbeatSpec, ProtocolSpec};
 use faultline::{Fault, Scenario, Simulation};
 
 #[test]
@@ -188,13 +188,13 @@ fn live_injections_replay_exactly_from_the_recorded_scenario() {
         let mut rng = Rng::from_seed(seed);
         let nodes = 2 + rng.below(7) as u32;
         let mut scenario = cluster(nodes, seed);
-        scenario.protocol = ProtocolSpec::Heartbeat {
+        scenario.protocol = ProtocolSpec::Heartbeat(HeartbeatSpec {
             detector: Default::default(),
             interval_ms: 100.0,
             timeout_ms: 350.0,
             probe_ms: Some(150.0),
             checksum: seed % 2 == 0,
-        };
+        });
         let mut live = Simulation::new(scenario).unwrap();
         let mut t_ms = 0.0;
         for _ in 0..25 {

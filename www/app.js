@@ -23,6 +23,7 @@ import { Sweep } from './ui/sweep.js';
 import { TrapBanner } from './ui/trap.js';
 import { Budget } from './ui/budget.js';
 import { EpochBanner } from './ui/epoch.js';
+import { Announcer } from './ui/announce.js';
 
 async function start(root) {
   const notify = new Banners(root);
@@ -47,18 +48,20 @@ async function start(root) {
 /** Builds the views; the order of subscriptions is the order they draw in a frame. */
 function compose(root, state, session, notify) {
   const deps = { root, state, session, notify };
-  const menu = new NodeMenu(deps);
-  const stage = new Stage({ ...deps, menu });
+  const announcer = new Announcer(root.querySelector('#announcer'), root.querySelector('#stage-summary'));
+  const stage = new Stage({ ...deps, announcer });
+  const canvas = stage.renderer.canvas;
   const views = {
     stage,
-    menu,
+    announcer,
+    menu: new NodeMenu({ ...deps, canvas, positionOf: (id) => stage.nodeScreenPosition(id), announcer }),
     controls: new Controls({ ...deps, presetList: presets() }),
     timeline: new Timeline(deps),
     inspector: new Inspector(deps),
     checks: new ChecksPanel(deps),
     charts: new Charts(deps),
     palette: new FaultPalette(deps),
-    exporter: new Export({ ...deps, canvas: stage.renderer.canvas }),
+    exporter: new Export({ ...deps, canvas }),
     sweep: new Sweep({ root, showError: (m) => notify.error(m) }),
     trap: new TrapBanner(deps),
     budget: new Budget(deps),

@@ -6,7 +6,8 @@
 // redrawn; detail { playing, travelling }: travelling while long work jumps through time), 'seeked' (time jumped), 'schedule' (the fault schedule
 // changed), 'select' (the selected node changed), 'play' (play state or speed changed),
 // 'palette' (open the fault palette on { kind, node }), 'escape' (close menus), 'trap'
-// (the engine trapped; detail: the trap), 'memory' (the memory report may have changed).
+// (the engine trapped; detail: the trap), 'node-menu' (open the node menu: { id, x, y }; id
+// null closes it), 'epoch' (a link's engine epoch is not shipped: { shared, accept }).
 
 export class State {
   constructor() {

@@ -11,10 +11,10 @@ use crate::action::{Action, LinkChange};
 use crate::fault::Shape;
 use crate::network::{LinkConfig, NodeId};
 use crate::node::{Afflictions, Status};
-use crate::protocol::{Durable, Protocol};
+use crate::protocol::Durable;
 use crate::time::Micros;
 
-use super::{Event, Timer, World};
+use super::{Event, Runnable, Timer, World};
 
 /// What a timed fault undoes when it ends.
 #[derive(Clone, Debug)]
@@ -63,7 +63,7 @@ pub(super) struct FlapState {
     active: bool,
 }
 
-impl<P: Protocol> World<P> {
+impl<P: Runnable> World<P> {
     /// Applies an action whose status check passed; returns how to undo it, for actions
     /// that can be timed.
     pub(super) fn apply_checked(&mut self, action: &Action) -> Option<Revert> {

@@ -7,9 +7,10 @@
 use crate::inspect;
 use crate::limits::{RECENT_DROPS_WINDOW_US, RENDER_MSGS_MAX};
 use crate::network::NodeId;
-use crate::protocol::{MessageInfo, NodeRender, Protocol, NO_VALUE};
+use crate::protocol::MessageKinds;
+use crate::view::{NodeRender, NO_VALUE};
 
-use super::{Event, World};
+use super::{Event, Runnable, World};
 
 /// Largest cluster for which the blocked-link matrix is filled (64² bytes).
 pub const LINK_MATRIX_MAX_NODES: u32 = 64;
@@ -28,7 +29,7 @@ pub const FLAG_SELF_CRASHED: u8 = 64;
 pub const MSG_BYZANTINE: u8 = 0x40;
 pub const MSG_DOOMED: u8 = 0x80;
 
-impl<P: Protocol> World<P> {
+impl<P: Runnable> World<P> {
     pub(super) fn fill_columns(&mut self) {
         let now = self.now_us;
         let c = &mut self.columns;

@@ -12,11 +12,14 @@
 
 mod apply;
 pub mod columns;
+mod footprint;
 mod queue;
 
 use std::collections::{BTreeMap, VecDeque};
 
 use crate::action::Planned;
+use crate::byzantine::Byzantine;
+use crate::checks::Checked;
 use crate::checks::{CheckView, Checks, SeriesView, WorldView};
 use crate::error::InputError;
 use crate::fault::Behaviour;
@@ -24,10 +27,11 @@ use crate::inspect::{self, Columns, CounterView, Counters, DropMark, NodeView, S
 use crate::limits::{MAX_BACKLOG_US, MAX_IN_FLIGHT, RECENT_DROPS_MAX};
 use crate::network::{DropReason, Fate, LinkConfig, Network, NodeId};
 use crate::node::{NodeRuntime, Status};
-use crate::protocol::{Ctx, MessageInfo, Protocol};
+use crate::protocol::{Ctx, MessageInfo, MessageKinds, Protocol};
 use crate::rng::{Rng, Stream};
 use crate::time::Micros;
 use crate::trace::{Trace, TraceEvent, TraceKind, NO_NODE};
+use crate::view::Inspect;
 
 use apply::{FlapState, Revert};
 use queue::EventQueue;
@@ -36,6 +40,13 @@ pub use queue::{Event, Flight, Timer};
 /// Trace `detail` bit on sends and deliveries of Byzantine messages; the low 32 bits hold
 /// the node the message claims to come from.
 pub const TRACE_BYZANTINE: u64 = 1 << 40;
+
+/// A protocol the engine can run: the pure state machine with what it shows, how a
+/// Byzantine sender rewrites its messages, and its checkers. Every registered protocol
+/// is one (blanket impl).
+pub trait Runnable: Protocol + Inspect + Byzantine + Checked {}
+
+impl<P: Protocol + Inspect + Byzantine + Checked> Runnable for P {}
 
 /// A world of any protocol, as the simulation and the boundaries drive it.
 pub trait Engine {
@@ -77,10 +88,13 @@ pub trait Engine {
     /// A copy for a time-travel checkpoint: everything replay needs, without the recent
     /// trace ring or render columns (which replay refills).
     fn checkpoint(&self) -> Box<dyn Engine>;
+    /// Bytes this world keeps, heap included: queue, node states, trace ring, checker
+    /// histories and series (an estimate; see `crate::budget`).
+    fn approx_bytes(&self) -> usize;
 }
 
 #[derive(Clone)]
-pub struct World<P: Protocol> {
+pub struct World<P: Runnable> {
     config: P::Config,
     n: u32,
     seed: u64,
@@ -114,7 +128,7 @@ pub struct World<P: Protocol> {
     limits_hit: u64,
 }
 
-impl<P: Protocol> World<P> {
+impl<P: Runnable> World<P> {
     /// Builds the world and boots every node at time 0, in id order. With `full_trace`,
     /// every trace event is also kept for `Trace::take_spill`.
     pub fn new(config: P::Config, nodes: u32, link: LinkConfig, seed: u64, full_trace: bool) -> World<P> {
@@ -355,12 +369,12 @@ impl<P: Protocol> World<P> {
         for (to, msg) in ctx.sends.drain(..) {
             match behaviour {
                 Behaviour::Honest => self.send(node, node, to, msg, false),
-                Behaviour::Equivocate => self.send(node, node, to, msg.equivocate(to), true),
+                Behaviour::Equivocate => self.send(node, node, to, P::equivocate(&msg, to), true),
                 Behaviour::Corrupt => {
                     let noise = self.fault_rng.next_u64();
-                    self.send(node, node, to, msg.corrupt(noise), true)
+                    self.send(node, node, to, P::corrupt(&msg, noise), true)
                 }
-                Behaviour::Lie => self.send(node, node, to, msg.lie(), true),
+                Behaviour::Lie => self.send(node, node, to, P::lie(&msg), true),
                 Behaviour::Forge { as_node } => {
                     if to != as_node {
                         self.send(node, as_node, to, msg.clone(), true);
@@ -525,7 +539,7 @@ impl<P: Protocol> World<P> {
     }
 }
 
-impl<P: Protocol> Engine for World<P> {
+impl<P: Runnable> Engine for World<P> {
     fn now_us(&self) -> Micros {
         self.now_us
     }
@@ -671,7 +685,11 @@ impl<P: Protocol> Engine for World<P> {
     }
 
     fn message_kinds(&self) -> &'static [(u8, &'static str)] {
-        P::MESSAGE_KINDS
+        <P::Msg as MessageKinds>::KINDS
+    }
+
+    fn approx_bytes(&self) -> usize {
+        self.footprint()
     }
 
     fn checkpoint(&self) -> Box<dyn Engine> {

@@ -91,6 +91,8 @@ impl<M> Ord for Queued<M> {
 const BUCKET_SHIFT: u32 = 10;
 /// Buckets in the wheel: a horizon of about 4.2 simulated seconds.
 const WHEEL_BUCKETS: u64 = 4096;
+/// Largest buffer (in events) a drained bucket hands on to a later one.
+const SPARE_SLOTS_MAX: usize = 256;
 
 /// A timing wheel with exact order. Events in the current bucket sit in a small heap;
 /// later buckets within the horizon are unsorted vectors (O(1) push, cache-friendly);
@@ -190,8 +192,14 @@ impl<M> EventQueue<M> {
             self.place(q);
         }
         let slot = (self.current % WHEEL_BUCKETS) as usize;
+        // The emptied heap's buffer becomes this slot's, used again a horizon later; a big
+        // one is freed instead, or every slot would keep its busiest bucket's capacity
+        // (4 096 of them: gigabytes for a thousand nodes heartbeating).
         let mut spare = std::mem::take(&mut self.near).into_vec();
         spare.clear();
+        if spare.capacity() > SPARE_SLOTS_MAX {
+            spare = Vec::new();
+        }
         let bucket = std::mem::replace(&mut self.wheel[slot], spare);
         self.wheel_len -= bucket.len();
         self.near = BinaryHeap::from(bucket);
@@ -200,6 +208,16 @@ impl<M> EventQueue<M> {
 
     pub fn len(&self) -> usize {
         self.len
+    }
+
+    /// Heap bytes kept: every bucket's buffer and both heaps, plus what each event's
+    /// message owns (`heap_of`).
+    pub fn approx_bytes(&self, heap_of: impl Fn(&Event<M>) -> usize) -> usize {
+        let slot = std::mem::size_of::<Queued<M>>();
+        let buffers = self.near.capacity() + self.far.capacity();
+        let wheel: usize = self.wheel.iter().map(|b| b.capacity()).sum();
+        let spine = self.wheel.capacity() * std::mem::size_of::<Vec<Queued<M>>>();
+        (buffers + wheel) * slot + spine + self.iter().map(heap_of).sum::<usize>()
     }
 
     /// Every pending event, in no particular order.

@@ -4,35 +4,62 @@
 //! and timers the engine hands it; it answers by pushing sends and timers into `Ctx`.
 //! It knows nothing of the network, faults or rendering. State is split in two: what
 //! `durable` returns survives a crash; everything else is volatile and lost with it.
+//!
+//! Layer: this module imports only the leaf vocabulary (`vocab`, `time`, `rng`,
+//! `limits`, `error`). What a protocol shows (`view::Inspect`), how its messages are
+//! rewritten by a Byzantine sender (`byzantine::Byzantine`) and which properties are
+//! checked (`checks::Checked`) are separate traits in the layer above, implemented in the
+//! protocol's own folder (`view.rs`, `byzantine.rs`, `checks.rs`); a protocol's state
+//! machine imports none of them (checked by `tests/tidy.rs`).
 
 pub mod heartbeat;
 pub mod lease;
-pub mod phi;
 pub mod raft;
-pub mod raft_checks;
 pub mod register;
 pub mod service;
-pub mod service_checks;
 pub mod swim;
-pub mod swim_checks;
 
-use serde::Serialize;
-
-use crate::fault::Damage;
 use crate::limits::MAX_TIMERS_PER_HANDLER;
-use crate::network::NodeId;
 use crate::rng::Rng;
 use crate::time::Micros;
+use crate::vocab::{Damage, NodeId};
 
 /// A timer's meaning, chosen by the protocol (echoed back to `on_timer`).
 pub type TimerTag = u64;
 
-/// What a message tells the trace and the renderer about itself.
-pub trait MessageInfo {
-    /// A small code: the low 7 bits of the renderer's `msg_kind` column.
+/// A message type's kinds, listed once (see `message_kinds!`): the trace names each
+/// message by its kind, the renderer colours it by its code, the legend lists them all.
+pub trait MessageKinds {
+    /// Each kind's code (the low 7 bits of the renderer's `msg_kind` column) and name.
+    const KINDS: &'static [(u8, &'static str)];
     fn kind(&self) -> u8;
-    /// A name for traces.
+    /// The kind's name, for traces and the legend.
     fn kind_name(&self) -> &'static str;
+}
+
+/// Lists a message enum's kinds once, as `Variant = code "name"`, and implements
+/// `MessageKinds` from that one list.
+macro_rules! message_kinds {
+    ($msg:ident { $($variant:ident = $code:literal $name:literal),+ $(,)? }) => {
+        impl $crate::protocol::MessageKinds for $msg {
+            const KINDS: &'static [(u8, &'static str)] = &[$(($code, $name)),+];
+            fn kind(&self) -> u8 {
+                match self {
+                    $($msg::$variant { .. } => $code,)+
+                }
+            }
+            fn kind_name(&self) -> &'static str {
+                match self {
+                    $($msg::$variant { .. } => $name,)+
+                }
+            }
+        }
+    };
+}
+pub(crate) use message_kinds;
+
+/// What a message tells the trace and the engine about itself.
+pub trait MessageInfo: MessageKinds {
     /// A digest of the payload, folded into the trace hash.
     fn digest(&self) -> u64;
     /// Real work (a request a client waits for), as opposed to a heartbeat or health
@@ -40,12 +67,10 @@ pub trait MessageInfo {
     fn is_work(&self) -> bool {
         false
     }
-    /// What an equivocating sender tells peer `to` instead (different peers, different stories).
-    fn equivocate(&self, _to: NodeId) -> Self;
-    /// This message with its payload garbled by `noise`.
-    fn corrupt(&self, noise: u64) -> Self;
-    /// What a sender lying about its own state says instead.
-    fn lie(&self) -> Self;
+    /// Heap bytes the message owns beyond its own size (a log's entries, gossip).
+    fn heap_bytes(&self) -> usize {
+        0
+    }
 }
 
 /// Durable state, which storage faults can damage while the node is down.
@@ -122,112 +147,6 @@ impl<M, O> Ctx<M, O> {
     }
 }
 
-/// A peer as one node sees it, for the inspector.
-#[derive(Clone, Debug, Serialize, PartialEq)]
-pub struct PeerView {
-    pub id: NodeId,
-    /// "alive" or "suspected".
-    pub state: &'static str,
-    /// Local time since this node last heard from the peer, in ms (null if never).
-    pub since_heard_ms: Option<f64>,
-    /// What the peer last claimed about itself (its boot count, for heartbeats).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub claims: Option<u64>,
-    /// End-to-end probes of real work sent to this peer: answered, and failed (timed out).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub probes_ok: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub probes_failed: Option<u64>,
-    /// Current suspicion level, for a phi accrual detector.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub phi: Option<f64>,
-    /// Round trip of the last answered probe, in ms.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub rtt_ms: Option<f64>,
-}
-
-/// One labelled fact about a node's state, for the inspector ("role": "leader").
-#[derive(Clone, Debug, Serialize, PartialEq)]
-pub struct Fact {
-    pub label: &'static str,
-    pub value: String,
-}
-
-/// One entry of a replicated log, for the inspector's log strip.
-#[derive(Clone, Debug, Serialize, PartialEq)]
-pub struct LogCell {
-    pub index: u64,
-    pub term: u64,
-    pub committed: bool,
-    /// What the entry holds, in a few characters ("x=3").
-    pub text: String,
-}
-
-/// A protocol's view of its own state, for the inspector.
-#[derive(Clone, Debug, Serialize, PartialEq, Default)]
-pub struct ProtocolView {
-    pub peers: Vec<PeerView>,
-    /// Notes about the node's own state (e.g. "durable state corrupt: checksum mismatch").
-    pub notes: Vec<String>,
-    /// Labelled facts (role, term, lease, register value, queue…), in display order.
-    pub facts: Vec<Fact>,
-    /// The node's log, when it keeps one (the last entries, at most `LOG_VIEW_MAX`).
-    pub log: Vec<LogCell>,
-}
-
-/// Most log entries a view shows.
-pub const LOG_VIEW_MAX: usize = 64;
-
-/// What the canvas draws of a node's protocol state (all optional: zero means none).
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
-pub struct NodeRender {
-    /// A role code (see `docs/js-api.md`, "node_role"): 0 none, 1 follower, 2 candidate,
-    /// 3 leader, 4 client, 5 lock/lease server, 6 storage, 7 balancer, 8 replica,
-    /// 9 backend, 10 replica (CP register), 11 member (SWIM).
-    pub role: u8,
-    /// The term, epoch or incarnation the node is in.
-    pub term: u32,
-    /// Load in [0, 1] for a fill ring; negative for none.
-    pub load: f32,
-    /// Queue length (requests waiting), for a bar.
-    pub queue: u32,
-    /// Log length and how much of it is committed.
-    pub log_len: u32,
-    pub commit: u32,
-    /// A value to print beside the node (a register value, a lease token); `NO_VALUE` for none.
-    pub value: f64,
-}
-
-/// The page's name for each `NodeRender::role` code, indexed by code (exported to the
-/// page by `src/wasm.rs`, so JavaScript never copies the numbers).
-pub const ROLE_NAMES: [&str; 12] = [
-    "none",
-    "follower",
-    "candidate",
-    "leader",
-    "client",
-    "lockServer",
-    "storage",
-    "balancer",
-    "replica",
-    "backend",
-    "register",
-    "member",
-];
-
-/// `NodeRender::value` when there is nothing to print.
-pub const NO_VALUE: f64 = f64::NAN;
-
-impl NodeRender {
-    pub fn none() -> NodeRender {
-        NodeRender {
-            load: -1.0,
-            value: NO_VALUE,
-            ..NodeRender::default()
-        }
-    }
-}
-
 /// A distributed protocol as a pure state machine.
 pub trait Protocol: Sized + Clone + 'static {
     type Config: Clone;
@@ -236,13 +155,12 @@ pub trait Protocol: Sized + Clone + 'static {
     type Durable: Durable;
     /// Facts handlers report to the checkers (`()` for none).
     type Obs: Clone;
-    /// The omniscient checkers of this protocol's properties (`crate::checks::NoChecks`).
-    type Checks: crate::checks::Checks<Self>;
 
     /// The protocol's name for the inspector and traces.
     const NAME: &'static str;
-    /// Each message kind code (`MessageInfo::kind`) with its name, for the legend.
-    const MESSAGE_KINDS: &'static [(u8, &'static str)] = &[];
+    /// Whether handlers may call `Ctx::crash_self` (a replica out of memory): then node
+    /// statuses are not determined by the fault schedule alone.
+    const CRASHES_ITSELF: bool = false;
 
     /// Boots (or reboots, after a crash) node `id` of `nodes` from its durable state, with
     /// a random stream of its own for this incarnation.
@@ -258,23 +176,9 @@ pub trait Protocol: Sized + Clone + 'static {
     fn on_timer(&mut self, tag: TimerTag, ctx: &mut Ctx<Self::Msg, Self::Obs>);
     /// The state that survives a crash (taken at the moment of the crash).
     fn durable(&self) -> Self::Durable;
-    fn view(&self, now_local_us: Micros) -> ProtocolView;
-    /// Whether this node currently suspects `peer` of having failed.
-    fn suspects(&self, _peer: NodeId) -> bool {
-        false
-    }
-    /// Whether this node has declared `peer` failed (acted on it), not merely suspects
-    /// it: the same for timeout detectors; SWIM's "dead" after a suspicion expires.
-    fn declares_failed(&self, peer: NodeId) -> bool {
-        self.suspects(peer)
-    }
-    /// What the canvas draws of this node's state.
-    fn render(&self) -> NodeRender {
-        NodeRender::none()
-    }
-    /// Where each node sits, in [−1, 1]² as `x0, y0, x1, y1, …` (default: a circle, or a
-    /// sunflower for large clusters). Protocols with roles place them apart.
-    fn layout(_config: &Self::Config, nodes: u32) -> Vec<f32> {
-        crate::inspect::layout(nodes)
+    /// Bytes this node's state keeps, heap included (`crate::budget`); the default counts
+    /// only the struct itself.
+    fn approx_bytes(&self) -> usize {
+        std::mem::size_of_val(self)
     }
 }

@@ -2,7 +2,7 @@
 
 #![allow(dead_code)]
 
-use faultline::scenario::{LatencySpec, NetworkSpec, ProtocolSpec, ScheduledFault};
+use faultline::scenario::{HeartbeatSpec, LatencySpec, NetworkSpec, ProtocolSpec, ScheduledFault};
 use faultline::trace::{TraceEvent, TraceKind};
 use faultline::{Fault, Scenario, Simulation};
 
@@ -25,13 +25,13 @@ pub fn with_latency(mut s: Scenario, latency: LatencySpec) -> Scenario {
 }
 
 pub fn with_heartbeat(mut s: Scenario, interval_ms: f64, timeout_ms: f64) -> Scenario {
-    s.protocol = ProtocolSpec::Heartbeat {
+    s.protocol = ProtocolSpec::Heartbeat(HeartbeatSpec {
         detector: Default::default(),
         interval_ms,
         timeout_ms,
         probe_ms: None,
         checksum: false,
-    };
+    });
     s
 }
 

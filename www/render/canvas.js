@@ -2,17 +2,21 @@
 // in flight (interpolated between send and delivery at the current simulated time) and
 // bursts where messages died. Every visual has a second cue besides colour (a shape, a
 // mark or a label) and is explained in the legend, which draws with these same functions.
+// The palette is chosen to stay apart under protanopia and deuteranopia (the a11y tests
+// simulate both on `COLORS`); with `prefers-reduced-motion` messages stand still and
+// bursts and shockwaves do not spread.
 // Role, flag and message codes come from the engine (constants.js), never copied here.
 import { ROLE, FLAG, MSG } from '../constants.js';
+
 export const COLORS = {
   bg: '#0f1420',
   up: '#2bb673',
   crashed: '#3a3f4b',
   paused: '#9cc7ff',
   suspect: '#f5a524',
-  byzantine: '#b06cff',
+  byzantine: '#9b59ff',
   gray: '#8fa39a',
-  cut: '#ff5c5c',
+  cut: '#ff5ac8',
   text: '#e8ecf3',
   muted: '#8a93a6',
   heartbeat: '#cfe3ff',
@@ -20,14 +24,18 @@ export const COLORS = {
   answer: '#7bdcb5',
   select: '#ffffff',
   leader: '#ffd24a',
-  splitBrain: '#ff3da6',
+  splitBrain: '#ff4fa0',
   candidate: '#ffe08a',
-  violation: '#ff3b3b',
+  violation: '#ff5ac8',
   committed: '#7bdcb5',
   uncommitted: '#51607a',
 };
 
 const GROUP_COLORS = ['#5aa9ff', '#ff8a5b', '#c49bff', '#5fd3c6', '#f2d15f', '#ff6fa8', '#9bd45a'];
+/** Each partition group's rim also has its own dash pattern, so groups differ without colour. */
+const GROUP_DASHES = [[], [7, 3], [2, 3], [9, 3, 2, 3], [4, 4], [1, 2], [12, 2, 2, 2, 2, 2]];
+/** Below this radius a node is a bare glyph: crashed a cross, paused a hollow ring. */
+const SMALL_R = 6;
 
 /** The outline of a node by role: clients are squares, the balancer a diamond, storage
  * and databases cylinders, the rest circles. */
@@ -63,14 +71,22 @@ export function drawNode(ctx, x, y, r, n) {
     ctx.beginPath();
     ctx.arc(x, y, r + 4, 0, Math.PI * 2);
     ctx.strokeStyle = GROUP_COLORS[n.group % GROUP_COLORS.length];
+    ctx.setLineDash(GROUP_DASHES[n.group % GROUP_DASHES.length]);
     ctx.lineWidth = 3;
     ctx.stroke();
+    ctx.setLineDash([]);
   }
   const role = n.role ?? 0;
+  if (r < SMALL_R && (crashed || paused)) {
+    drawSmallState(ctx, x, y, r, crashed);
+    ctx.restore();
+    return;
+  }
   shapePath(ctx, x, y, r, role);
   ctx.fillStyle = crashed ? COLORS.crashed : paused ? COLORS.paused : COLORS.up;
   ctx.globalAlpha = gray && !crashed ? 0.45 : 1;
   ctx.fill();
+  if (paused && r < 10) drawPauseBars(ctx, x, y, r);
   if (role === ROLE.storage || role === ROLE.backend) {
     ctx.beginPath();
     ctx.ellipse(x, y - r * 1.05 + r * 0.3, r * 0.95, r * 0.3, 0, 0, Math.PI);
@@ -151,17 +167,44 @@ export function drawNode(ctx, x, y, r, n) {
   ctx.restore();
 }
 
-/** A leader's crown with its term; in the split-brain colour while another leader exists. */
-function drawCrown(ctx, x, y, s, split, term, withTerm) {
+/** A crashed or paused node too small for badges: crashed a cross with no body, paused a
+ * hollow ring, so neither depends on its colour. */
+function drawSmallState(ctx, x, y, r, crashed) {
   ctx.beginPath();
-  ctx.moveTo(x - s, y + s * 0.5);
-  ctx.lineTo(x - s, y - s * 0.5);
-  ctx.lineTo(x - s * 0.5, y);
-  ctx.lineTo(x, y - s * 0.8);
-  ctx.lineTo(x + s * 0.5, y);
-  ctx.lineTo(x + s, y - s * 0.5);
-  ctx.lineTo(x + s, y + s * 0.5);
-  ctx.closePath();
+  if (crashed) {
+    const k = r + 0.5;
+    ctx.moveTo(x - k, y - k); ctx.lineTo(x + k, y + k);
+    ctx.moveTo(x + k, y - k); ctx.lineTo(x - k, y + k);
+    ctx.strokeStyle = '#8f96a3';
+  } else {
+    ctx.arc(x, y, r, 0, Math.PI * 2);
+    ctx.strokeStyle = COLORS.paused;
+  }
+  ctx.lineWidth = 1.5;
+  ctx.stroke();
+}
+
+/** Paused, on a node too small for the clock badge: two bars, as on a pause button. */
+function drawPauseBars(ctx, x, y, r) {
+  const w = Math.max(1.5, r * 0.22), h = r * 0.9;
+  ctx.fillStyle = '#1a2a44';
+  ctx.fillRect(x - w * 1.6, y - h / 2, w, h);
+  ctx.fillRect(x + w * 0.6, y - h / 2, w, h);
+}
+
+/** A leader's crown with its term; in split brain (another leader exists) the crown is
+ * doubled, in the split-brain colour, and labelled when there is room. */
+function drawCrown(ctx, x, y, s, split, term, withTerm) {
+  if (split) {
+    ctx.save();
+    ctx.translate(-s * 0.7, -s * 0.45);
+    crownPath(ctx, x, y, s);
+    ctx.strokeStyle = COLORS.splitBrain;
+    ctx.lineWidth = 1.5;
+    ctx.stroke();
+    ctx.restore();
+  }
+  crownPath(ctx, x, y, s);
   ctx.fillStyle = split ? COLORS.splitBrain : COLORS.leader;
   ctx.fill();
   if (withTerm && term !== undefined) {
@@ -171,6 +214,18 @@ function drawCrown(ctx, x, y, s, split, term, withTerm) {
     ctx.fillStyle = split ? COLORS.splitBrain : COLORS.leader;
     ctx.fillText(`T${term}${split ? ' split brain' : ''}`, x + s + 3, y);
   }
+}
+
+function crownPath(ctx, x, y, s) {
+  ctx.beginPath();
+  ctx.moveTo(x - s, y + s * 0.5);
+  ctx.lineTo(x - s, y - s * 0.5);
+  ctx.lineTo(x - s * 0.5, y);
+  ctx.lineTo(x, y - s * 0.8);
+  ctx.lineTo(x + s * 0.5, y);
+  ctx.lineTo(x + s, y - s * 0.5);
+  ctx.lineTo(x + s, y + s * 0.5);
+  ctx.closePath();
 }
 
 /** Load as a ring filling clockwise from the top, green to red. */
@@ -454,6 +509,11 @@ export function drawBurst(ctx, x, y, age) {
   ctx.restore();
 }
 
+/** With reduced motion: where a message in flight is drawn along its link, and the one
+ * moment at which bursts and shockwaves are drawn for as long as they last. */
+const STILL_FRACTION = 0.3;
+const STILL_AGE = 0.2;
+
 /** The cluster renderer for one canvas. */
 export class Renderer {
   constructor(canvas) {
@@ -463,6 +523,11 @@ export class Renderer {
     this.radius = 16;
     this.maxDots = 4000;
     this.lastDrawn = { msgs: 0, shown: 0 };
+    // Reduced motion: messages are drawn still (a third of the way along their link, so the
+    // direction shows) and bursts and shockwaves keep one size instead of spreading.
+    const motion = window.matchMedia?.('(prefers-reduced-motion: reduce)');
+    this.reducedMotion = motion?.matches ?? false;
+    motion?.addEventListener?.('change', (ev) => { this.reducedMotion = ev.matches; });
   }
 
   resize() {
@@ -488,10 +553,10 @@ export class Renderer {
     this.radius = n <= 12 ? 18 : n <= 48 ? 12 : n <= 200 ? 5 : 3;
   }
 
-  /** The node under a canvas point, or null. */
-  nodeAt(x, y) {
+  /** The node under a canvas point, or null; `minReach` widens the catch (for touch), px. */
+  nodeAt(x, y, minReach = 0) {
     const n = this.positions.length / 2;
-    const reach = Math.max(this.radius + 4, 8);
+    const reach = Math.max(this.radius + 4, 8, minReach);
     let best = null, bestD = reach * reach;
     for (let i = 0; i < n; i++) {
       const dx = this.positions[2 * i] - x, dy = this.positions[2 * i + 1] - y;
@@ -568,7 +633,7 @@ export class Renderer {
       this.wasDown[i] = down;
       const age = (t - this.downAt[i]) / life;
       if (age >= 0 && age < 1 && n <= 200) {
-        drawShockwave(this.ctx, this.positions[2 * i], this.positions[2 * i + 1], this.radius, age);
+        drawShockwave(this.ctx, this.positions[2 * i], this.positions[2 * i + 1], this.radius, this.reducedMotion ? STILL_AGE : age);
       }
     }
     this.lastT = t;
@@ -597,7 +662,7 @@ export class Renderer {
     for (let i = 0; i < m; i += stride) {
       const from = cols.msgFrom[i], to = cols.msgTo[i];
       const span = cols.msgDeliver[i] - cols.msgSent[i];
-      const frac = span > 0 ? Math.min(1, Math.max(0, (t - cols.msgSent[i]) / span)) : 1;
+      const frac = this.reducedMotion ? STILL_FRACTION : span > 0 ? Math.min(1, Math.max(0, (t - cols.msgSent[i]) / span)) : 1;
       const x = this.positions[2 * from] + (this.positions[2 * to] - this.positions[2 * from]) * frac;
       const y = this.positions[2 * from + 1] + (this.positions[2 * to + 1] - this.positions[2 * from + 1]) * frac;
       const kind = cols.msgKind[i];
@@ -616,7 +681,7 @@ export class Renderer {
       const from = cols.dropFrom[i], to = cols.dropTo[i], frac = cols.dropFrac[i];
       const x = this.positions[2 * from] + (this.positions[2 * to] - this.positions[2 * from]) * frac;
       const y = this.positions[2 * from + 1] + (this.positions[2 * to + 1] - this.positions[2 * from + 1]) * frac;
-      drawBurst(this.ctx, x, y, age);
+      drawBurst(this.ctx, x, y, this.reducedMotion ? STILL_AGE : age);
     }
   }
 }

@@ -4,6 +4,7 @@
 import { freshSeed, messageOf } from '../sim.js';
 import { LIMITS } from '../constants.js';
 import { formatMs } from '../format.js';
+import { rememberFold } from './fold.js';
 
 const STEP_MS = 10;
 
@@ -25,6 +26,7 @@ export class Controls {
     };
     this.fillPresets();
     this.wire();
+    rememberFold(this.el.panel, 'faultline.explanation');
     state.on('run', () => this.syncScenario());
     state.on('play', () => this.syncPlay());
     state.on('frame', () => this.syncTime());

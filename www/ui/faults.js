@@ -1,6 +1,9 @@
 // Breaking things: the fault palette (every fault, its target and parameters, an optional
 // duration) and the menu that opens on a clicked node. Both build a fault object as in
 // docs/js-api.md and hand it to the session's inject, which shows the engine's message on error.
+// The node menu is reachable without a mouse: on the focused canvas the arrow keys pick a
+// node and Enter (or the context-menu key, or Shift+F10) opens its menu; in the menu the arrow
+// keys move between actions and Escape closes it, returning focus where it came from.
 
 const node = (name = 'node', label = 'node') => ({ name, label, type: 'node' });
 const num = (name, label, value, extra = {}) => ({ name, label, type: 'number', value, ...extra });
@@ -198,18 +201,75 @@ export class FaultPalette {
 
 /** The small menu that opens on a clicked node. */
 export class NodeMenu {
-  constructor({ root, state, session }) {
+  /** canvas: the stage's canvas; positionOf(id) → { x, y } on the page; announcer: the
+   * live region ({ say(text) }). Opens on the stage's 'node-menu' event. */
+  constructor({ root, state, session, canvas, positionOf, announcer }) {
     this.root = root;
     this.state = state;
     this.session = session;
+    this.positionOf = positionOf;
+    this.announcer = announcer;
     this.el = root.querySelector('#node-menu');
     this.title = this.el.querySelector('.menu-title');
     this.body = this.el.querySelector('.menu-actions');
+    this.returnTo = null;
+    this.el.addEventListener('keydown', (ev) => this.menuKey(ev));
+    canvas.addEventListener('keydown', (ev) => this.stageKey(ev));
     state.on('escape', () => this.close());
     state.on('run', () => this.close());
+    state.on('node-menu', ({ id, x, y }) => (id === null ? this.close() : this.open(id, x, y)));
+  }
+
+  /** Keys on the focused canvas: arrows, Home and End pick a node; Enter, the context-menu
+   * key or Shift+F10 open the menu of the selected node (Space still plays and pauses). */
+  stageKey(ev) {
+    const { state, session } = this;
+    if (ev.ctrlKey || ev.metaKey || ev.altKey || !state.sim) return;
+    const n = state.sim.columns().nodes;
+    const at = state.selected;
+    let next = null;
+    if (ev.key === 'ArrowRight' || ev.key === 'ArrowDown') next = at === null ? 0 : (at + 1) % n;
+    else if (ev.key === 'ArrowLeft' || ev.key === 'ArrowUp') next = at === null ? n - 1 : (at + n - 1) % n;
+    else if (ev.key === 'Home') next = 0;
+    else if (ev.key === 'End') next = n - 1;
+    if (next !== null) {
+      ev.preventDefault();
+      session.select(next);
+      this.announcer?.say(`Node ${next}: ${state.sim.nodeView(next).status}. Enter opens its actions.`);
+      return;
+    }
+    if (ev.key === 'Enter' || ev.key === 'ContextMenu' || (ev.key === 'F10' && ev.shiftKey)) {
+      ev.preventDefault();
+      const id = at ?? 0;
+      if (at === null) session.select(id);
+      const p = this.positionOf(id);
+      this.open(id, p.x, p.y);
+    }
+  }
+
+  /** Keys inside the open menu: arrows, Home and End move between actions; Escape closes. */
+  menuKey(ev) {
+    const items = [...this.body.querySelectorAll('button')];
+    const i = items.indexOf(document.activeElement);
+    let to = null;
+    if (ev.key === 'ArrowDown') to = (i + 1) % items.length;
+    else if (ev.key === 'ArrowUp') to = (i - 1 + items.length) % items.length;
+    else if (ev.key === 'Home') to = 0;
+    else if (ev.key === 'End') to = items.length - 1;
+    else if (ev.key === 'Escape') {
+      ev.preventDefault();
+      ev.stopPropagation(); // closes the menu only; the selection stays
+      this.close();
+      return;
+    }
+    if (to === null) return;
+    ev.preventDefault();
+    items[to].focus();
   }
 
   open(id, clientX, clientY) {
+    if (!this.state.sim) return;
+    if (this.el.hidden) this.returnTo = document.activeElement;
     const status = this.state.sim.nodeView(id).status;
     this.title.textContent = `Node ${id} · ${status}`;
     const actions = status === 'crashed'
@@ -250,7 +310,11 @@ export class NodeMenu {
     buttons[0]?.focus();
   }
 
+  /** Hides the menu; if focus was inside it, focus goes back to where the menu was opened. */
   close() {
+    const hadFocus = this.el.contains(document.activeElement);
     this.el.hidden = true;
+    if (hadFocus && this.returnTo?.isConnected) this.returnTo.focus();
+    this.returnTo = null;
   }
 }

@@ -6,24 +6,24 @@ const base = { status: 0, flags: 0, suspectedBy: 0, group: 0, skewMs: 0, label: 
 
 const ENTRIES = [
   ['Running node', (c) => drawNode(c, 20, 16, 11, base)],
-  ['Crashed: dark, with a cross', (c) => drawNode(c, 20, 16, 11, { ...base, status: 1 })],
-  ['Paused (GC, VM): pale blue, clock badge', (c) => drawNode(c, 16, 18, 11, { ...base, status: 2 })],
+  ['Crashed: dark, with a cross (small: a bare cross)', (c) => drawNode(c, 20, 16, 11, { ...base, status: 1 })],
+  ['Paused (GC, VM): pale blue, clock badge (smaller: two bars; smallest: a hollow ring)', (c) => drawNode(c, 16, 18, 11, { ...base, status: 2 })],
   ['Suspected by others: dashed amber ring, ?count', (c) => drawNode(c, 24, 18, 10, { ...base, suspectedBy: 2 })],
-  ['Gray: dimmed but green, dotted edge', (c) => drawNode(c, 20, 16, 11, { ...base, flags: FLAG.gray })],
+  ['Gray: dimmed, dotted edge', (c) => drawNode(c, 20, 16, 11, { ...base, flags: FLAG.gray })],
   ['Byzantine: two-faced', (c) => drawNode(c, 20, 16, 11, { ...base, flags: FLAG.byzantine })],
   ['Slow: hourglass · omission: slashed circle', (c) => drawNode(c, 20, 12, 10, { ...base, flags: FLAG.slow | FLAG.omission })],
   ['Skewed clock: dial and offset', (c) => drawNode(c, 14, 14, 10, { ...base, flags: FLAG.clock, skewMs: -1500 })],
-  ['Partition group: coloured rim', (c) => drawNode(c, 20, 16, 10, { ...base, partitioned: true, group: 1 })],
+  ['Partition group: rim with its own colour and dashes', (c) => drawNode(c, 20, 16, 10, { ...base, partitioned: true, group: 1 })],
   ['Cut both ways: jagged mark', (c) => drawCut(c, 4, 16, 40, 16, false)],
   ['Cut one way: arrow with a bar', (c) => drawCut(c, 2, 16, 44, 16, true)],
-  ['Byzantine message: purple ring', (c) => drawMessage(c, 20, 16, 0, true)],
-  ['Dropped message: burst where it died', (c) => drawBurst(c, 20, 16, 0.3)],
+  ['Byzantine message: violet ring', (c) => drawMessage(c, 20, 16, 0, true)],
+  ['Dropped message: a cross where it died', (c) => drawBurst(c, 20, 16, 0.3)],
 ];
 
 /** Drawn only for protocols whose nodes have these roles. */
 const ROLE_ENTRIES = [
   [['leader'], 'Leader: crown with its term', (c) => drawNode(c, 12, 20, 8, { ...base, label: undefined, role: ROLE.leader, term: 3 })],
-  [['leader'], 'Two leaders at once: split-brain crowns', (c) => drawNode(c, 20, 20, 8, { ...base, label: undefined, role: ROLE.leader, splitBrain: true })],
+  [['leader'], 'Two leaders at once: doubled pink crowns, "split brain"', (c) => drawNode(c, 20, 20, 8, { ...base, label: undefined, role: ROLE.leader, splitBrain: true })],
   [['candidate'], 'Candidate: dotted ring', (c) => drawNode(c, 20, 16, 9, { ...base, label: undefined, role: ROLE.candidate })],
   [['follower', 'leader'], 'Log: committed filled, uncommitted hollow', (c) => drawNode(c, 24, 6, 10, { ...base, label: undefined, role: ROLE.follower, logLen: 4, commit: 2 })],
   [['client'], 'Client: square', (c) => drawNode(c, 20, 16, 10, { ...base, label: undefined, role: ROLE.client })],
@@ -33,7 +33,7 @@ const ROLE_ENTRIES = [
   [['replica'], 'Just went down: red ring spreading; "out of memory" when it died of its load', (c) => { drawNode(c, 20, 16, 8, { ...base, label: undefined, status: 1 }); drawShockwave(c, 20, 16, 8, 0.35); }],
   [['balancer'], 'Breakers open at the balancer: box above', (c) => drawNode(c, 24, 26, 5, { ...base, label: undefined, role: ROLE.balancer, value: 1, valuePrefix: '' })],
   [['register', 'lockServer', 'client'], 'Value or lease token: box above', (c) => drawNode(c, 24, 26, 5, { ...base, label: undefined, role: ROLE.register, value: 7 })],
-  [['follower', 'leader', 'register', 'lockServer', 'storage', 'replica', 'client', 'member'], 'A checker names it: dashed red outline', (c) => drawNode(c, 20, 16, 8, { ...base, label: undefined, violating: true })],
+  [['follower', 'leader', 'register', 'lockServer', 'storage', 'replica', 'client', 'member'], 'A checker names it: dashed pink outline', (c) => drawNode(c, 20, 16, 8, { ...base, label: undefined, violating: true })],
 ];
 
 /** Keeps the legend following the run: its protocol's roles and message kinds. */

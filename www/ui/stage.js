@@ -1,23 +1,25 @@
 // The stage: the canvas view of the run. Draws a frame on every 'frame' event, refits the
-// canvas when its box changes, and turns a click on it into a selection and the node menu.
+// canvas when its box changes, tells the live region what it drew, and turns a click on it
+// into a selection and a 'node-menu' event.
 import { Renderer } from '../render/canvas.js';
 
 /** Most paused nodes whose "paused until" is looked up per frame. */
 const PAUSED_LOOKUPS_MAX = 64;
 
 export class Stage {
-  /** menu: the node menu ({ open(id, x, y), close() }). */
-  constructor({ root, state, session, menu }) {
+  /** announcer: the live region that puts the canvas in words (ui/announce.js). */
+  constructor({ root, state, session, announcer }) {
     this.state = state;
+    this.announcer = announcer;
     this.renderer = new Renderer(root.querySelector('#stage'));
     const canvas = this.renderer.canvas;
     canvas.addEventListener('click', (ev) => {
       if (!state.sim) return;
       const rect = canvas.getBoundingClientRect();
-      const id = this.renderer.nodeAt(ev.clientX - rect.left, ev.clientY - rect.top);
+      // A fingertip gets a 44 px target however small the node is drawn.
+      const id = this.renderer.nodeAt(ev.clientX - rect.left, ev.clientY - rect.top, ev.pointerType === 'touch' ? 22 : 0);
       session.select(id);
-      if (id === null) menu.close();
-      else menu.open(id, ev.clientX, ev.clientY);
+      state.emit('node-menu', { id, x: ev.clientX, y: ev.clientY });
     });
     // Banners and bars above the canvas change its box: refit whenever it changes.
     new ResizeObserver(() => this.resize()).observe(canvas);
@@ -43,6 +45,7 @@ export class Stage {
       cols: fresh, timeMs: s.timeMs, selected: s.selected, speed: s.effectiveSpeed, pausedUntil,
       violating: s.violating, valuePrefix: valuePrefix(sim),
     });
+    this.announcer.observe(sim, fresh);
     s.drawn = { msgsTotal: fresh.msgsTotal ?? fresh.msgs, shown: this.renderer.lastDrawn.shown };
   }
 

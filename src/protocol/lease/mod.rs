@@ -22,23 +22,24 @@
 //! Durable: the server's token counter; the storage's highest token, admitted client and
 //! write count. Everything else is volatile.
 //!
-//! Message kinds: 0 acquire, 1 grant, 2 busy, 3 renew, 4 renewed, 5 renew refused,
-//! 6 release, 7 write, 8 accepted, 9 rejected, 10 fence, 11 fence ack.
+//! Message kinds: listed once, in the `message_kinds!` line below.
 //!
 //! Checkers: `stale_write_landed` (the storage accepted a write whose lease had run out by
 //! true time or had been superseded, or whose token is lower than one already accepted:
 //! the corruption), `mutual_exclusion` (two clients believe they hold the lease at once),
 //! `fenced_writes` (a measure: stale writes the storage rejected).
 
+mod byzantine;
+mod checks;
+mod view;
+
 use serde::{Deserialize, Serialize};
 
-use crate::checks::{CheckView, Checks, Sampler, SeriesView, Violation, WorldView};
 use crate::error::InputError;
-use crate::fault::Damage;
-use crate::network::NodeId;
-use crate::protocol::{Ctx, Durable, Fact, MessageInfo, NodeRender, Protocol, ProtocolView, TimerTag, NO_VALUE};
+use crate::protocol::{message_kinds, Ctx, Durable, MessageInfo, MessageKinds, Protocol, TimerTag};
 use crate::rng::Rng;
 use crate::time::{ms_to_us, us_to_ms, Micros};
+use crate::vocab::{Damage, NodeId};
 
 /// The lock server's node id.
 pub const SERVER: NodeId = 0;
@@ -212,39 +213,22 @@ pub enum LeaseMsg {
     },
 }
 
+message_kinds!(LeaseMsg {
+    Acquire = 0 "acquire",
+    Grant = 1 "grant",
+    Busy = 2 "busy",
+    Renew = 3 "renew",
+    Renewed = 4 "renewed",
+    RenewRefused = 5 "renew refused",
+    Release = 6 "release",
+    Write = 7 "write",
+    Accepted = 8 "accepted",
+    Rejected = 9 "rejected",
+    Fence = 10 "fence",
+    FenceAck = 11 "fence ack",
+});
+
 impl MessageInfo for LeaseMsg {
-    fn kind(&self) -> u8 {
-        match self {
-            LeaseMsg::Acquire { .. } => 0,
-            LeaseMsg::Grant { .. } => 1,
-            LeaseMsg::Busy => 2,
-            LeaseMsg::Renew { .. } => 3,
-            LeaseMsg::Renewed { .. } => 4,
-            LeaseMsg::RenewRefused { .. } => 5,
-            LeaseMsg::Release { .. } => 6,
-            LeaseMsg::Write { .. } => 7,
-            LeaseMsg::Accepted { .. } => 8,
-            LeaseMsg::Rejected { .. } => 9,
-            LeaseMsg::Fence { .. } => 10,
-            LeaseMsg::FenceAck { .. } => 11,
-        }
-    }
-    fn kind_name(&self) -> &'static str {
-        match self {
-            LeaseMsg::Acquire { .. } => "acquire",
-            LeaseMsg::Grant { .. } => "grant",
-            LeaseMsg::Busy => "busy",
-            LeaseMsg::Renew { .. } => "renew",
-            LeaseMsg::Renewed { .. } => "renewed",
-            LeaseMsg::RenewRefused { .. } => "renew refused",
-            LeaseMsg::Release { .. } => "release",
-            LeaseMsg::Write { .. } => "write",
-            LeaseMsg::Accepted { .. } => "accepted",
-            LeaseMsg::Rejected { .. } => "rejected",
-            LeaseMsg::Fence { .. } => "fence",
-            LeaseMsg::FenceAck { .. } => "fence ack",
-        }
-    }
     fn digest(&self) -> u64 {
         let payload = match *self {
             LeaseMsg::Busy => 0,
@@ -261,37 +245,6 @@ impl MessageInfo for LeaseMsg {
     }
     fn is_work(&self) -> bool {
         matches!(self, LeaseMsg::Write { .. })
-    }
-    fn equivocate(&self, to: NodeId) -> Self {
-        match *self {
-            LeaseMsg::Grant { token, at } => LeaseMsg::Grant {
-                token: token.wrapping_add(to as u64),
-                at,
-            },
-            other => other,
-        }
-    }
-    fn corrupt(&self, noise: u64) -> Self {
-        let flip = |t: u64| t ^ (1 << (noise % 8));
-        match *self {
-            LeaseMsg::Grant { token, at } => LeaseMsg::Grant { token: flip(token), at },
-            LeaseMsg::Write { token, seq } => LeaseMsg::Write {
-                token: flip(token),
-                seq,
-            },
-            LeaseMsg::Renew { token, at } => LeaseMsg::Renew { token: flip(token), at },
-            other => other,
-        }
-    }
-    fn lie(&self) -> Self {
-        match *self {
-            // Claims a token far ahead of any granted: fencing cannot tell.
-            LeaseMsg::Write { token, seq } => LeaseMsg::Write {
-                token: token + 1_000,
-                seq,
-            },
-            other => other,
-        }
     }
 }
 
@@ -644,22 +597,7 @@ impl Protocol for Lease {
     type Msg = LeaseMsg;
     type Durable = LeaseDurable;
     type Obs = LeaseObs;
-    type Checks = LeaseChecks;
     const NAME: &'static str = "lease";
-    const MESSAGE_KINDS: &'static [(u8, &'static str)] = &[
-        (0, "acquire"),
-        (1, "grant"),
-        (2, "busy"),
-        (3, "renew"),
-        (4, "renewed"),
-        (5, "renew refused"),
-        (6, "release"),
-        (7, "write"),
-        (8, "accepted"),
-        (9, "rejected"),
-        (10, "fence"),
-        (11, "fence ack"),
-    ];
 
     fn boot(
         config: &LeaseConfig,
@@ -712,243 +650,5 @@ impl Protocol for Lease {
 
     fn durable(&self) -> LeaseDurable {
         self.durable
-    }
-
-    fn view(&self, now_local_us: Micros) -> ProtocolView {
-        let fact = |label, value: String| Fact { label, value };
-        let ms = |us: Micros| format!("{:.0} ms", us_to_ms(us));
-        let mut facts = Vec::new();
-        match self.id {
-            SERVER => {
-                facts.push(fact("role", "lock server".into()));
-                match self.server.lease {
-                    Some((holder, token, exp)) if now_local_us < exp => {
-                        facts.push(fact("holder", format!("node {holder}")));
-                        facts.push(fact("token", token.to_string()));
-                        facts.push(fact("expires in", ms(exp - now_local_us)));
-                    }
-                    _ => facts.push(fact("holder", "none".into())),
-                }
-                facts.push(fact("last token (durable)", self.durable.last_token.to_string()));
-                if let Some((c, _, _)) = self.server.fencing {
-                    facts.push(fact("fencing for", format!("node {c}")));
-                }
-            }
-            STORAGE => {
-                facts.push(fact("role", "storage".into()));
-                facts.push(fact("highest token", self.durable.highest_token.to_string()));
-                facts.push(fact("fencing", if self.config.fencing { "on" } else { "off" }.into()));
-                if self.config.stonith {
-                    let admitted = self.durable.admitted.map_or("nobody".into(), |c| format!("node {c}"));
-                    facts.push(fact("admitted writer", admitted));
-                }
-                let last = self
-                    .last_write
-                    .map_or("none".into(), |(c, t, s)| format!("node {c} #{s}, token {t}"));
-                facts.push(fact("last accepted write", last));
-                facts.push(fact("writes accepted", self.durable.writes.to_string()));
-            }
-            _ => {
-                facts.push(fact("role", "client".into()));
-                match self.client.holding {
-                    Some((token, until)) => {
-                        facts.push(fact("believes it holds", format!("token {token}")));
-                        facts.push(fact("expiry (own clock)", ms(until.saturating_sub(now_local_us))));
-                    }
-                    None => facts.push(fact("believes it holds", "nothing".into())),
-                }
-                facts.push(fact("writes accepted", self.client.accepted.to_string()));
-                facts.push(fact("writes rejected", self.client.rejected.to_string()));
-            }
-        }
-        ProtocolView {
-            facts,
-            ..ProtocolView::default()
-        }
-    }
-
-    fn render(&self) -> NodeRender {
-        let token = match self.id {
-            SERVER => self.server.lease.map(|(_, t, _)| t),
-            STORAGE => Some(self.durable.highest_token).filter(|&t| t > 0),
-            _ => self.believes(),
-        };
-        NodeRender {
-            role: self.role(),
-            term: token.unwrap_or(0) as u32,
-            value: token.map_or(NO_VALUE, |t| t as f64),
-            ..NodeRender::none()
-        }
-    }
-
-    fn layout(_config: &LeaseConfig, nodes: u32) -> Vec<f32> {
-        // Server top left, storage top right, clients on an arc below.
-        let mut xy = vec![-0.6, -0.6, 0.6, -0.6];
-        let clients = nodes - 2;
-        for i in 0..clients {
-            let f = if clients == 1 {
-                0.5
-            } else {
-                i as f32 / (clients - 1) as f32
-            };
-            let angle = std::f32::consts::PI * (0.15 + 0.7 * f);
-            xy.push(-0.8 * libm::cosf(angle));
-            xy.push(0.1 + 0.6 * libm::sinf(angle));
-        }
-        xy
-    }
-}
-
-/// How often the checkers sample their series, and how many samples they keep.
-const SAMPLE_US: Micros = 100_000;
-const SAMPLES_MAX: usize = 600;
-
-/// The lease service's checkers.
-#[derive(Clone, Debug)]
-pub struct LeaseChecks {
-    lease_us: Micros,
-    /// The lease in force by true time: (holder, token, true expiry).
-    current: Option<(NodeId, u64, Micros)>,
-    highest_accepted: u64,
-    stale: Violation,
-    stale_landed: u64,
-    last_stale: Option<(NodeId, u64)>,
-    rejected: u64,
-    exclusion: Violation,
-    believers: Vec<NodeId>,
-    /// Believers, stale writes landed and stale writes rejected, over time.
-    sampler: Sampler,
-}
-
-impl Checks<Lease> for LeaseChecks {
-    fn new(config: &LeaseConfig, _nodes: u32) -> Self {
-        LeaseChecks {
-            lease_us: config.lease_us,
-            current: None,
-            highest_accepted: 0,
-            stale: Violation::default(),
-            stale_landed: 0,
-            last_stale: None,
-            rejected: 0,
-            exclusion: Violation::default(),
-            believers: Vec::new(),
-            sampler: Sampler::new(SAMPLE_US, 3, SAMPLES_MAX),
-        }
-    }
-
-    fn observe(&mut self, now_us: Micros, _node: NodeId, obs: &LeaseObs) {
-        match *obs {
-            LeaseObs::Granted { client, token } | LeaseObs::Renewed { client, token } => {
-                self.current = Some((client, token, now_us + self.lease_us));
-            }
-            LeaseObs::Released { .. } => {}
-            LeaseObs::Accepted { client, token } => {
-                let in_force = self
-                    .current
-                    .is_some_and(|(holder, t, exp)| holder == client && t == token && now_us < exp);
-                if !in_force || token < self.highest_accepted {
-                    self.stale_landed += 1;
-                    self.last_stale = Some((client, token));
-                    self.stale.latch(now_us);
-                }
-                self.highest_accepted = self.highest_accepted.max(token);
-            }
-            LeaseObs::Rejected { .. } => self.rejected += 1,
-        }
-    }
-
-    fn after_event(&mut self, world: &WorldView<'_, Lease>) {
-        // At most 62 clients: a scan per event, no allocation once the Vec has grown.
-        self.believers.clear();
-        for (i, p) in world.protocols.iter().enumerate().skip(2) {
-            if p.as_ref().is_some_and(|p| p.believes().is_some()) {
-                self.believers.push(i as NodeId);
-            }
-        }
-        self.exclusion.update(world.now_us, self.believers.len() > 1);
-        if self.sampler.due(world.now_us) {
-            let row = [
-                self.believers.len() as f64,
-                self.stale_landed as f64,
-                self.rejected as f64,
-            ];
-            self.sampler.push(world.now_us, &row);
-        }
-    }
-
-    fn series(&self) -> Vec<SeriesView> {
-        vec![
-            self.sampler.series(
-                0,
-                "lease_believers",
-                "Clients that believe they hold the lease",
-                "clients",
-            ),
-            self.sampler
-                .series(1, "stale_writes_landed", "Stale writes landed", "writes"),
-            self.sampler
-                .series(2, "stale_writes_rejected", "Stale writes rejected", "writes"),
-        ]
-    }
-
-    fn report(&self, now_us: Micros) -> Vec<CheckView> {
-        let stale_detail = match self.last_stale {
-            Some((c, t)) => format!(
-                "{} stale write(s) landed; last from node {c} with token {t}",
-                self.stale_landed
-            ),
-            None => format!("no stale write landed; {} rejected", self.rejected),
-        };
-        let excl_detail = if self.believers.len() > 1 {
-            format!("{} clients believe they hold the lease", self.believers.len())
-        } else {
-            format!(
-                "{} ms with two believers in all",
-                us_to_ms(self.exclusion.total_us(now_us)).round()
-            )
-        };
-        let measure = Violation::default();
-        vec![
-            self.stale.view(
-                "stale_write_landed",
-                "No write lands from a holder whose lease is gone",
-                stale_detail,
-                self.last_stale.map(|(c, _)| vec![c, STORAGE]).unwrap_or_default(),
-            ),
-            self.exclusion.view(
-                "mutual_exclusion",
-                "At most one client believes it holds the lease",
-                excl_detail,
-                self.believers.clone(),
-            ),
-            measure.view(
-                "fenced_writes",
-                "Stale writes the storage turned away (a measure)",
-                format!("{} stale writes rejected", self.rejected),
-                Vec::new(),
-            ),
-        ]
-    }
-
-    fn summary(&self, now_us: Micros) -> Vec<String> {
-        let first = self
-            .stale
-            .first_us()
-            .map_or(String::new(), |t| format!(" (first at {} ms)", us_to_ms(t)));
-        vec![
-            format!("stale writes landed: {}{first}", self.stale_landed),
-            format!("stale writes rejected: {}", self.rejected),
-            format!(
-                "two lease believers: {} times, {} ms",
-                self.exclusion.count(),
-                us_to_ms(self.exclusion.total_us(now_us)).round()
-            ),
-        ]
-    }
-}
-
-impl LeaseChecks {
-    pub fn stale_landed(&self) -> u64 {
-        self.stale_landed
     }
 }

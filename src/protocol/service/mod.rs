@@ -28,23 +28,24 @@
 //!
 //! Durable: a boot count. Everything else is volatile.
 //!
-//! Message kinds: 3 request, 4 response, 5 error, 6 forward, 7 reply, 8 health check,
-//! 9 health ok, 10 query, 11 query ok.
+//! Message kinds: listed once, in the `message_kinds!` line below.
 //!
 //! Invariants (asserted): a replica never has more busy workers than it has workers, and
 //! a request is in at most one place in a replica (a queue or a worker).
+
+mod byzantine;
+mod checks;
+mod view;
 
 use std::collections::{BTreeMap, VecDeque};
 
 use serde::{Deserialize, Serialize};
 
 use crate::error::InputError;
-use crate::fault::Damage;
-use crate::network::NodeId;
-use crate::protocol::service_checks::ServiceChecks;
-use crate::protocol::{Ctx, Durable, Fact, MessageInfo, NodeRender, Protocol, ProtocolView, TimerTag, NO_VALUE};
+use crate::protocol::{message_kinds, Ctx, Durable, MessageInfo, MessageKinds, Protocol, TimerTag};
 use crate::rng::Rng;
 use crate::time::{ms_to_us, Micros};
+use crate::vocab::{Damage, NodeId};
 
 /// Most replicas.
 pub const MAX_REPLICAS: u32 = 64;
@@ -413,33 +414,19 @@ pub enum ServiceMsg {
     QueryOk { id: ReqId },
 }
 
+message_kinds!(ServiceMsg {
+    Request = 3 "request",
+    Response = 4 "response",
+    Error = 5 "error",
+    Forward = 6 "forward",
+    Reply = 7 "reply",
+    Health = 8 "health check",
+    HealthOk = 9 "health ok",
+    Query = 10 "query",
+    QueryOk = 11 "query ok",
+});
+
 impl MessageInfo for ServiceMsg {
-    fn kind(&self) -> u8 {
-        match self {
-            ServiceMsg::Request { .. } => 3,
-            ServiceMsg::Response { .. } => 4,
-            ServiceMsg::Error { .. } => 5,
-            ServiceMsg::Forward { .. } => 6,
-            ServiceMsg::Reply { .. } => 7,
-            ServiceMsg::Health => 8,
-            ServiceMsg::HealthOk => 9,
-            ServiceMsg::Query { .. } => 10,
-            ServiceMsg::QueryOk { .. } => 11,
-        }
-    }
-    fn kind_name(&self) -> &'static str {
-        match self {
-            ServiceMsg::Request { .. } => "request",
-            ServiceMsg::Response { .. } => "response",
-            ServiceMsg::Error { .. } => "error",
-            ServiceMsg::Forward { .. } => "forward",
-            ServiceMsg::Reply { .. } => "reply",
-            ServiceMsg::Health => "health check",
-            ServiceMsg::HealthOk => "health ok",
-            ServiceMsg::Query { .. } => "query",
-            ServiceMsg::QueryOk { .. } => "query ok",
-        }
-    }
     fn digest(&self) -> u64 {
         let payload = match *self {
             ServiceMsg::Request { id, tenant } | ServiceMsg::Forward { id, tenant } => id ^ (tenant as u64) << 56,
@@ -457,22 +444,6 @@ impl MessageInfo for ServiceMsg {
             self,
             ServiceMsg::Request { .. } | ServiceMsg::Forward { .. } | ServiceMsg::Query { .. }
         )
-    }
-    fn equivocate(&self, _to: NodeId) -> Self {
-        *self
-    }
-    fn corrupt(&self, _noise: u64) -> Self {
-        match *self {
-            ServiceMsg::Reply { id, .. } => ServiceMsg::Reply { id, ok: false },
-            other => other,
-        }
-    }
-    fn lie(&self) -> Self {
-        match *self {
-            // Claims success for work it never did.
-            ServiceMsg::Reply { id, .. } => ServiceMsg::Reply { id, ok: true },
-            other => other,
-        }
     }
 }
 
@@ -1067,19 +1038,19 @@ impl Protocol for Service {
     type Msg = ServiceMsg;
     type Durable = ServiceDurable;
     type Obs = ServiceObs;
-    type Checks = ServiceChecks;
     const NAME: &'static str = "service";
-    const MESSAGE_KINDS: &'static [(u8, &'static str)] = &[
-        (3, "request"),
-        (4, "response"),
-        (5, "error"),
-        (6, "forward"),
-        (7, "reply"),
-        (8, "health check"),
-        (9, "health ok"),
-        (10, "query"),
-        (11, "query ok"),
-    ];
+    const CRASHES_ITSELF: bool = true;
+
+    fn approx_bytes(&self) -> usize {
+        use crate::budget::{deque_bytes, map_bytes, vec_bytes};
+        std::mem::size_of_val(self)
+            + map_bytes(&self.inflight)
+            + vec_bytes(&self.backends)
+            + map_bytes(&self.forwarded)
+            + deque_bytes(&self.forward_order)
+            + vec_bytes(&self.workers)
+            + self.queues.iter().map(deque_bytes).sum::<usize>()
+    }
 
     fn boot(
         config: &ServiceConfig,
@@ -1196,122 +1167,5 @@ impl Protocol for Service {
 
     fn durable(&self) -> ServiceDurable {
         self.durable
-    }
-
-    fn view(&self, now_local_us: Micros) -> ProtocolView {
-        let fact = |label, value: String| Fact { label, value };
-        let mut facts = Vec::new();
-        if self.is_client() {
-            facts.push(fact("role", format!("client (tenant {})", self.tenant())));
-            facts.push(fact("offered rate", format!("{:.0} req/s", self.rate_at(now_local_us))));
-            facts.push(fact("waiting for", self.inflight.len().to_string()));
-            if self.config.budget.is_some() {
-                facts.push(fact("retry tokens", format!("{:.1}", self.tokens)));
-            }
-        } else if self.is_balancer() {
-            facts.push(fact("role", "load balancer".into()));
-            facts.push(fact("in flight", self.forwarded.len().to_string()));
-            let replicas: Vec<String> = (self.backends.iter().enumerate())
-                .map(|(r, b)| {
-                    let breaker = match b.breaker {
-                        Breaker::Closed { .. } if self.config.breaker.is_none() => "",
-                        Breaker::Closed { .. } => ", breaker closed",
-                        Breaker::Open { .. } => ", breaker OPEN",
-                        Breaker::HalfOpen { .. } => ", breaker half-open",
-                    };
-                    let health = if b.missed_checks >= 2 { "ejected" } else { "in rotation" };
-                    format!("{}: {} in flight, {health}{breaker}", r + 1, b.outstanding)
-                })
-                .collect();
-            facts.push(fact("replicas", replicas.join("; ")));
-        } else {
-            let role = if self.is_backend() { "backend" } else { "replica" };
-            facts.push(fact("role", role.into()));
-            facts.push(fact(
-                "busy workers",
-                format!("{} of {}", self.busy(), self.workers.len()),
-            ));
-            facts.push(fact("queued", self.queued().to_string()));
-            if self.is_replica() {
-                facts.push(fact(
-                    "memory limit",
-                    format!("{} queued requests", self.config.queue_limit),
-                ));
-                let cold = self.durable.boots > 1 && now_local_us < self.boot_us + self.config.warmup_us;
-                facts.push(fact("boots", self.durable.boots.to_string()));
-                if cold {
-                    facts.push(fact("warming up", "service 3× slower".into()));
-                }
-            }
-            facts.push(fact("served", self.served.to_string()));
-            if self.served > 0 {
-                facts.push(fact(
-                    "mean time inside",
-                    format!("{:.1} ms", self.sojourn_sum_us as f64 / self.served as f64 / 1_000.0),
-                ));
-            }
-        }
-        ProtocolView {
-            facts,
-            ..ProtocolView::default()
-        }
-    }
-
-    fn render(&self) -> NodeRender {
-        if self.is_client() {
-            NodeRender {
-                role: 4,
-                queue: self.inflight.len() as u32,
-                ..NodeRender::none()
-            }
-        } else if self.is_balancer() {
-            NodeRender {
-                role: 7,
-                queue: self.forwarded.len() as u32,
-                value: if self.config.breaker.is_some() {
-                    self.open_breakers() as f64
-                } else {
-                    NO_VALUE
-                },
-                ..NodeRender::none()
-            }
-        } else {
-            NodeRender {
-                role: if self.is_backend() { 9 } else { 8 },
-                term: self.durable.boots,
-                load: self.busy() as f32 / self.workers.len().max(1) as f32,
-                queue: self.queued() as u32,
-                ..NodeRender::none()
-            }
-        }
-    }
-
-    fn layout(config: &ServiceConfig, nodes: u32) -> Vec<f32> {
-        // Clients on the left, the balancer, the replicas in a column, the backend right.
-        let mut xy = vec![0.0f32; 2 * nodes as usize];
-        let column = |i: u32, n: u32, span: f32| {
-            if n <= 1 {
-                0.0
-            } else {
-                -span + 2.0 * span * i as f32 / (n - 1) as f32
-            }
-        };
-        xy[0] = -0.3;
-        xy[1] = 0.0;
-        for r in 0..config.replicas {
-            let k = (1 + r) as usize;
-            xy[2 * k] = if config.backend.is_some() { 0.3 } else { 0.5 };
-            xy[2 * k + 1] = column(r, config.replicas, 0.85);
-        }
-        if let Some(b) = config.backend {
-            xy[2 * b as usize] = 0.85;
-            xy[2 * b as usize + 1] = 0.0;
-        }
-        for c in 0..config.clients {
-            let k = (config.first_client + c) as usize;
-            xy[2 * k] = -0.85;
-            xy[2 * k + 1] = column(c, config.clients, 0.7);
-        }
-        xy
     }
 }

@@ -10,12 +10,19 @@
 //! heartbeats miss. Durable state: the boot count (sent in every heartbeat), optionally
 //! guarded by a checksum. Volatile: everything heard and every probe in flight.
 
-use crate::fault::Damage;
-use crate::network::NodeId;
-use crate::protocol::phi::{self, ArrivalWindow, PhiConfig};
-use crate::protocol::{Ctx, Durable, MessageInfo, PeerView, Protocol, ProtocolView, TimerTag};
+mod byzantine;
+mod checks;
+pub mod phi;
+mod spec;
+mod view;
+
+pub use spec::{DetectorSpec, HeartbeatSpec};
+
+use crate::protocol::{message_kinds, Ctx, Durable, MessageInfo, Protocol, TimerTag};
 use crate::rng::Rng;
 use crate::time::{us_to_ms, Micros};
+use crate::vocab::{Damage, NodeId};
+use phi::{ArrivalWindow, PhiConfig};
 
 /// How a node decides that a silent peer has failed.
 #[derive(Clone, Debug, PartialEq)]
@@ -48,21 +55,13 @@ pub enum HeartbeatMsg {
     Answer { id: u32 },
 }
 
+message_kinds!(HeartbeatMsg {
+    Beat = 0 "heartbeat",
+    Probe = 1 "probe",
+    Answer = 2 "answer",
+});
+
 impl MessageInfo for HeartbeatMsg {
-    fn kind(&self) -> u8 {
-        match self {
-            HeartbeatMsg::Beat { .. } => 0,
-            HeartbeatMsg::Probe { .. } => 1,
-            HeartbeatMsg::Answer { .. } => 2,
-        }
-    }
-    fn kind_name(&self) -> &'static str {
-        match self {
-            HeartbeatMsg::Beat { .. } => "heartbeat",
-            HeartbeatMsg::Probe { .. } => "probe",
-            HeartbeatMsg::Answer { .. } => "answer",
-        }
-    }
     fn digest(&self) -> u64 {
         match *self {
             HeartbeatMsg::Beat { boots } => boots as u64,
@@ -72,35 +71,6 @@ impl MessageInfo for HeartbeatMsg {
     }
     fn is_work(&self) -> bool {
         matches!(self, HeartbeatMsg::Probe { .. })
-    }
-    fn equivocate(&self, to: NodeId) -> Self {
-        match *self {
-            // Each peer is told a different boot count.
-            HeartbeatMsg::Beat { boots } => HeartbeatMsg::Beat {
-                boots: boots.wrapping_add(1 + to),
-            },
-            other => other,
-        }
-    }
-    fn corrupt(&self, noise: u64) -> Self {
-        match *self {
-            HeartbeatMsg::Beat { boots } => HeartbeatMsg::Beat {
-                boots: boots ^ (noise as u32 | 1),
-            },
-            HeartbeatMsg::Probe { id } => HeartbeatMsg::Probe {
-                id: id ^ (noise as u32 | 1),
-            },
-            HeartbeatMsg::Answer { id } => HeartbeatMsg::Answer {
-                id: id ^ (noise as u32 | 1),
-            },
-        }
-    }
-    fn lie(&self) -> Self {
-        match *self {
-            // Claims never to have restarted.
-            HeartbeatMsg::Beat { .. } => HeartbeatMsg::Beat { boots: 1 },
-            other => other,
-        }
     }
 }
 
@@ -315,9 +285,24 @@ impl Protocol for Heartbeat {
     type Msg = HeartbeatMsg;
     type Durable = HeartbeatDurable;
     type Obs = ();
-    type Checks = crate::checks::NoChecks;
     const NAME: &'static str = "heartbeat";
-    const MESSAGE_KINDS: &'static [(u8, &'static str)] = &[(0, "heartbeat"), (1, "request (probe)"), (2, "answer")];
+
+    fn approx_bytes(&self) -> usize {
+        use crate::budget::vec_bytes;
+        let windows: usize = self.windows.iter().map(|w| w.approx_bytes()).sum();
+        let probes = self.probes.as_ref().map_or(0, |p| {
+            vec_bytes(&p.pending) + vec_bytes(&p.ok) + vec_bytes(&p.failed) + vec_bytes(&p.rtt_us)
+        });
+        let notes: usize = self.notes.iter().map(|s| s.capacity()).sum();
+        std::mem::size_of_val(self)
+            + vec_bytes(&self.peers)
+            + vec_bytes(&self.claims)
+            + vec_bytes(&self.windows)
+            + windows
+            + probes
+            + vec_bytes(&self.notes)
+            + notes
+    }
 
     fn boot(
         config: &HeartbeatConfig,
@@ -418,41 +403,12 @@ impl Protocol for Heartbeat {
     fn durable(&self) -> HeartbeatDurable {
         self.durable
     }
-
-    fn view(&self, now_local_us: Micros) -> ProtocolView {
-        let probes = self.probes.as_ref();
-        let peers = (self.peers.iter().enumerate())
-            .filter(|&(p, _)| p as NodeId != self.id)
-            .map(|(p, s)| PeerView {
-                id: p as NodeId,
-                state: if s.suspected() { "suspected" } else { "alive" },
-                since_heard_ms: s
-                    .heard_ever()
-                    .then(|| us_to_ms(now_local_us.saturating_sub(s.last_heard_us()))),
-                claims: s.heard_ever().then_some(self.claims[p] as u64),
-                phi: self.phi_of(p, now_local_us.saturating_sub(s.last_heard_us())),
-                probes_ok: probes.map(|pr| pr.ok[p]),
-                probes_failed: probes.map(|pr| pr.failed[p]),
-                rtt_ms: probes.and_then(|pr| pr.rtt_us[p]).map(us_to_ms),
-            })
-            .collect();
-        let mut notes = self.notes.clone();
-        notes.push(format!("boot count {} (durable)", self.durable.boots));
-        ProtocolView {
-            peers,
-            notes,
-            ..ProtocolView::default()
-        }
-    }
-
-    fn suspects(&self, peer: NodeId) -> bool {
-        self.peers[peer as usize].suspected()
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::view::Inspect;
 
     fn config() -> HeartbeatConfig {
         HeartbeatConfig {

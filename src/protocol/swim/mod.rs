@@ -52,24 +52,25 @@
 //! Gray verdicts appear in facts, notes and observations, never in `suspects()`, which is
 //! the membership's alone (suspect or dead).
 //!
-//! Message kinds: 8 ping, 9 ping-req, 10 ack, 11 deep probe (work), 12 deep probe answer.
+//! Message kinds: listed once, in the `message_kinds!` line below.
 //! Invariants: tables are Vecs indexed by member id; per message work is O(1) apart from
 //! the piggyback list (and O(log n) set updates when a member changes state); nothing is
 //! O(n) per period except the gray option's median (≤ 1,000 members).
+
+mod byzantine;
+mod checks;
+mod view;
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
 use crate::error::InputError;
-use crate::fault::Damage;
 use crate::limits::PAGE_MAX_NODES;
-use crate::network::NodeId;
-use crate::protocol::{Ctx, Durable, Fact, MessageInfo, NodeRender, PeerView, Protocol, ProtocolView, TimerTag};
+use crate::protocol::{message_kinds, Ctx, Durable, MessageInfo, Protocol, TimerTag};
 use crate::rng::Rng;
 use crate::time::{ms_to_us, us_to_ms, Micros};
-
-pub use super::swim_checks::SwimChecks;
+use crate::vocab::{Damage, NodeId};
 
 /// Member states in the low two bits of an entry.
 pub const ALIVE: u8 = 0;
@@ -395,25 +396,15 @@ impl SwimMsg {
     }
 }
 
+message_kinds!(SwimMsg {
+    Ping = 8 "ping",
+    PingReq = 9 "ping-req",
+    Ack = 10 "ack",
+    Work = 11 "deep-probe",
+    WorkDone = 12 "deep-answer",
+});
+
 impl MessageInfo for SwimMsg {
-    fn kind(&self) -> u8 {
-        match self {
-            SwimMsg::Ping { .. } => 8,
-            SwimMsg::PingReq { .. } => 9,
-            SwimMsg::Ack { .. } => 10,
-            SwimMsg::Work { .. } => 11,
-            SwimMsg::WorkDone { .. } => 12,
-        }
-    }
-    fn kind_name(&self) -> &'static str {
-        match self {
-            SwimMsg::Ping { .. } => "ping",
-            SwimMsg::PingReq { .. } => "ping-req",
-            SwimMsg::Ack { .. } => "ack",
-            SwimMsg::Work { .. } => "deep-probe",
-            SwimMsg::WorkDone { .. } => "deep-answer",
-        }
-    }
     fn digest(&self) -> u64 {
         let (mut h, gossip) = match self {
             SwimMsg::Ping { seq, gossip } => (fold(8, *seq as u64), &gossip[..]),
@@ -429,30 +420,6 @@ impl MessageInfo for SwimMsg {
     }
     fn is_work(&self) -> bool {
         matches!(self, SwimMsg::Work { .. })
-    }
-    fn equivocate(&self, to: NodeId) -> Self {
-        // Half the members are reported dead to one peer and alive to the next.
-        self.map_members(|member, e| {
-            if (member ^ to) & 1 == 0 {
-                entry(incarnation_of(e), DEAD)
-            } else {
-                e
-            }
-        })
-    }
-    fn corrupt(&self, noise: u64) -> Self {
-        let mut m = self.map_members(|_, e| e ^ (noise as u32 | 1));
-        match &mut m {
-            SwimMsg::Ping { seq, .. } | SwimMsg::Ack { seq, .. } | SwimMsg::PingReq { seq, .. } => {
-                *seq ^= (noise >> 32) as u32 | 1
-            }
-            SwimMsg::Work { id } | SwimMsg::WorkDone { id } => *id ^= (noise >> 32) as u32 | 1,
-        }
-        m
-    }
-    fn lie(&self) -> Self {
-        // Whitewashes: every member it mentions is alive, one incarnation up.
-        self.map_members(|_, e| entry(incarnation_of(e) + 1, ALIVE))
     }
 }
 
@@ -482,7 +449,7 @@ impl Durable for SwimDurable {
     }
 }
 
-/// Facts for the checkers (`crate::protocol::swim_checks`).
+/// Facts for the checkers (`checks.rs` in this folder).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SwimObs {
     /// This node booted (`restarted`: not its first boot).
@@ -1101,15 +1068,29 @@ impl Protocol for Swim {
     type Msg = SwimMsg;
     type Durable = SwimDurable;
     type Obs = SwimObs;
-    type Checks = SwimChecks;
     const NAME: &'static str = "swim";
-    const MESSAGE_KINDS: &'static [(u8, &'static str)] = &[
-        (8, "ping"),
-        (9, "ping-req"),
-        (10, "ack"),
-        (11, "deep probe (real work)"),
-        (12, "deep answer"),
-    ];
+
+    fn approx_bytes(&self) -> usize {
+        use crate::budget::{map_bytes, set_bytes, vec_bytes};
+        let gossip = vec_bytes(&self.gossip.buckets) + self.gossip.buckets.iter().map(vec_bytes).sum::<usize>();
+        let gray = self.gray.as_ref().map_or(0, |g| {
+            vec_bytes(&g.pending)
+                + vec_bytes(&g.stats)
+                + vec_bytes(&g.mine)
+                + vec_bytes(&g.reports)
+                + g.reports.iter().map(vec_bytes).sum::<usize>()
+        });
+        std::mem::size_of_val(self)
+            + vec_bytes(&self.table)
+            + set_bytes(&self.dead)
+            + gossip
+            + vec_bytes(&self.relays)
+            + map_bytes(&self.suspicions)
+            + set_bytes(&self.deadlines)
+            + gray
+            + vec_bytes(&self.scratch)
+            + vec_bytes(&self.notes)
+    }
 
     fn boot(
         config: &SwimConfig,
@@ -1253,99 +1234,6 @@ impl Protocol for Swim {
 
     fn durable(&self) -> SwimDurable {
         self.durable
-    }
-
-    fn view(&self, _now_local_us: Micros) -> ProtocolView {
-        let stats = self.gray.as_ref().map(|g| &g.stats);
-        let peers = (0..self.n)
-            .filter(|&p| p != self.id)
-            .map(|p| {
-                let e = self.table[p as usize];
-                let s = stats.map(|s| s[p as usize]);
-                PeerView {
-                    id: p,
-                    state: state_name(state_of(e)),
-                    since_heard_ms: None,
-                    claims: Some(incarnation_of(e) as u64),
-                    probes_ok: s.map(|s| s.ok as u64),
-                    probes_failed: s.map(|s| s.failed as u64),
-                    phi: None,
-                    rtt_ms: s.filter(|s| s.ok > 0).map(|s| us_to_ms(s.lat_us as u64)),
-                }
-            })
-            .collect();
-        let mut notes = self.notes.clone();
-        notes.push(format!("incarnation {} (durable)", self.durable.incarnation));
-        let gray = self.gray_list();
-        if !gray.is_empty() {
-            let list: Vec<String> = gray.iter().map(|m| format!("n{m}")).collect();
-            notes.push(format!(
-                "gray: {} answer pings but fail real work for several observers",
-                list.join(", ")
-            ));
-        }
-        let mut facts = vec![
-            Fact {
-                label: "role",
-                value: "member".into(),
-            },
-            Fact {
-                label: "incarnation",
-                value: self.durable.incarnation.to_string(),
-            },
-            Fact {
-                label: "alive / suspect / dead",
-                value: format!("{} / {} / {}", self.counts[0], self.counts[1], self.counts[2]),
-            },
-            Fact {
-                label: "pending gossip",
-                value: self.gossip.len.to_string(),
-            },
-            Fact {
-                label: "refutations",
-                value: self.refutations.to_string(),
-            },
-        ];
-        if let Some(p) = self.probe {
-            facts.push(Fact {
-                label: "probing",
-                value: format!("n{}{}", p.target, if p.acked { " (acked)" } else { "" }),
-            });
-        }
-        if self.gray.is_some() {
-            let value = if gray.is_empty() {
-                "none".to_string()
-            } else {
-                gray.iter().map(|m| format!("n{m}")).collect::<Vec<_>>().join(", ")
-            };
-            facts.push(Fact {
-                label: "gray suspected",
-                value,
-            });
-        }
-        ProtocolView {
-            peers,
-            notes,
-            facts,
-            log: Vec::new(),
-        }
-    }
-
-    fn suspects(&self, peer: NodeId) -> bool {
-        state_of(self.table[peer as usize]) != ALIVE
-    }
-
-    fn declares_failed(&self, peer: NodeId) -> bool {
-        state_of(self.table[peer as usize]) == DEAD
-    }
-
-    fn render(&self) -> NodeRender {
-        NodeRender {
-            role: 11,
-            term: self.durable.incarnation,
-            queue: self.gossip.len.min(u32::MAX as usize) as u32,
-            ..NodeRender::none()
-        }
     }
 }
 

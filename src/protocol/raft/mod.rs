@@ -30,25 +30,23 @@
 //! Durable: term, vote, log and snapshot. Volatile: role, commit and applied indexes,
 //! replication progress, client requests.
 //!
-//! Message kinds: 3 write, 4 write ok, 5 redirect, 6 request vote, 7 vote, 8 append
-//! (also the heartbeat), 9 append reply, 10 snapshot, 11 alive (naive).
+//! Message kinds: listed once, in the `message_kinds!` line below.
 //!
 //! A Raft server never removes a committed entry unless a Byzantine or storage fault makes
 //! it (then it undoes what it applied, as the naive protocol does by design); safety is
-//! checked by `raft_checks`, outside the protocol, after every event.
+//! checked by `checks.rs` beside it, outside the state machine, after every event.
+
+mod byzantine;
+mod checks;
+mod view;
 
 use serde::{Deserialize, Serialize};
 
 use crate::error::InputError;
-use crate::fault::Damage;
-use crate::network::NodeId;
-use crate::protocol::raft_checks::RaftChecks;
-use crate::protocol::{
-    Ctx, Durable, Fact, LogCell, MessageInfo, NodeRender, PeerView, Protocol, ProtocolView, TimerTag, LOG_VIEW_MAX,
-    NO_VALUE,
-};
+use crate::protocol::{message_kinds, Ctx, Durable, MessageInfo, MessageKinds, Protocol, TimerTag};
 use crate::rng::Rng;
 use crate::time::{ms_to_us, us_to_ms, Micros};
+use crate::vocab::{Damage, NodeId};
 
 /// Most servers (vote sets are bitmasks).
 pub const MAX_SERVERS: u32 = 9;
@@ -269,33 +267,19 @@ pub enum RaftMsg {
     },
 }
 
+message_kinds!(RaftMsg {
+    Write = 3 "write",
+    WriteOk = 4 "write ok",
+    Redirect = 5 "redirect",
+    RequestVote = 6 "request vote",
+    Vote = 7 "vote",
+    Append = 8 "append",
+    AppendReply = 9 "append reply",
+    Snapshot = 10 "snapshot",
+    Alive = 11 "alive",
+});
+
 impl MessageInfo for RaftMsg {
-    fn kind(&self) -> u8 {
-        match self {
-            RaftMsg::Write { .. } => 3,
-            RaftMsg::WriteOk { .. } => 4,
-            RaftMsg::Redirect { .. } => 5,
-            RaftMsg::RequestVote { .. } => 6,
-            RaftMsg::Vote { .. } => 7,
-            RaftMsg::Append { .. } => 8,
-            RaftMsg::AppendReply { .. } => 9,
-            RaftMsg::Snapshot { .. } => 10,
-            RaftMsg::Alive { .. } => 11,
-        }
-    }
-    fn kind_name(&self) -> &'static str {
-        match self {
-            RaftMsg::Write { .. } => "write",
-            RaftMsg::WriteOk { .. } => "write ok",
-            RaftMsg::Redirect { .. } => "redirect",
-            RaftMsg::RequestVote { .. } => "request vote",
-            RaftMsg::Vote { .. } => "vote",
-            RaftMsg::Append { .. } => "append",
-            RaftMsg::AppendReply { .. } => "append reply",
-            RaftMsg::Snapshot { .. } => "snapshot",
-            RaftMsg::Alive { .. } => "alive",
-        }
-    }
     fn digest(&self) -> u64 {
         let payload = match *self {
             RaftMsg::Write { op, write } => (op as u64) ^ write.rotate_left(8),
@@ -340,38 +324,6 @@ impl MessageInfo for RaftMsg {
     }
     fn is_work(&self) -> bool {
         matches!(self, RaftMsg::Write { .. })
-    }
-    fn equivocate(&self, to: NodeId) -> Self {
-        // Tells each follower a different story about the entries it appends.
-        let mut msg = *self;
-        if let RaftMsg::Append { entries, .. } = &mut msg {
-            let len = entries.len as usize;
-            for e in &mut entries.items[..len] {
-                e.write ^= (to as u64 + 1) << 24;
-            }
-        }
-        msg
-    }
-    fn corrupt(&self, noise: u64) -> Self {
-        let mut msg = *self;
-        if let RaftMsg::Append { entries, .. } = &mut msg {
-            if entries.len > 0 {
-                entries.items[0].write ^= 1 << (noise % 32);
-            }
-        }
-        msg
-    }
-    fn lie(&self) -> Self {
-        match *self {
-            // Claims a log far longer than it has: it wins every vote it asks for.
-            RaftMsg::RequestVote { term, last_index, .. } => RaftMsg::RequestVote {
-                term,
-                last_index: last_index + (1 << 20),
-                last_term: term,
-            },
-            RaftMsg::Vote { term, .. } => RaftMsg::Vote { term, granted: true },
-            other => other,
-        }
     }
 }
 
@@ -1242,19 +1194,7 @@ impl Protocol for Raft {
     type Msg = RaftMsg;
     type Durable = RaftDurable;
     type Obs = RaftObs;
-    type Checks = RaftChecks;
     const NAME: &'static str = "raft";
-    const MESSAGE_KINDS: &'static [(u8, &'static str)] = &[
-        (3, "write"),
-        (4, "write ok"),
-        (5, "redirect"),
-        (6, "request vote"),
-        (7, "vote"),
-        (8, "append"),
-        (9, "append reply"),
-        (10, "snapshot"),
-        (11, "alive"),
-    ];
 
     fn boot(
         config: &RaftConfig,
@@ -1352,174 +1292,5 @@ impl Protocol for Raft {
 
     fn durable(&self) -> RaftDurable {
         self.d.clone()
-    }
-
-    fn view(&self, now_local_us: Micros) -> ProtocolView {
-        let fact = |label, value: String| Fact { label, value };
-        let name = |w: u64| {
-            if w == 0 {
-                "none".to_string()
-            } else {
-                format!("node {} op {}", w >> 32, w & 0xFFFF_FFFF)
-            }
-        };
-        let mut facts = Vec::new();
-        let mut peers = Vec::new();
-        let mut log = Vec::new();
-        if self.is_server() {
-            let role = match self.role {
-                Role::Follower => "follower",
-                Role::Candidate => "candidate",
-                Role::Leader => "leader",
-            };
-            facts.push(fact("role", role.into()));
-            let election = match self.config.election {
-                Election::Raft => "Raft (majority votes)",
-                Election::Naive => "naive (highest id heard)",
-            };
-            facts.push(fact("election", election.into()));
-            facts.push(fact("term", self.d.term.to_string()));
-            if !self.naive() {
-                facts.push(fact(
-                    "voted for",
-                    self.d.voted_for.map_or("nobody".into(), |v| v.to_string()),
-                ));
-            }
-            facts.push(fact("leader", self.leader.map_or("unknown".into(), |l| l.to_string())));
-            if self.role == Role::Candidate {
-                facts.push(fact(
-                    "votes",
-                    format!("{} of {} needed", self.votes.count_ones(), self.majority()),
-                ));
-            }
-            facts.push(fact("last index", self.last_index().to_string()));
-            facts.push(fact("committed", self.commit.to_string()));
-            facts.push(fact("applied", self.applied.to_string()));
-            if self.d.snap_index > 0 {
-                facts.push(fact(
-                    "snapshot",
-                    format!("up to {} (term {})", self.d.snap_index, self.d.snap_term),
-                ));
-            }
-            facts.push(fact("register", name(self.value)));
-            if self.role == Role::Leader && !self.naive() {
-                let progress: Vec<String> = (0..self.config.servers)
-                    .filter(|&s| s != self.id)
-                    .map(|s| format!("{s}:{}", self.matched[s as usize]))
-                    .collect();
-                facts.push(fact("followers' match", progress.join(" ")));
-                facts.push(fact("writes awaiting commit", self.waiting.len().to_string()));
-            }
-            let from = self
-                .last_index()
-                .saturating_sub(LOG_VIEW_MAX as u64)
-                .max(self.d.snap_index)
-                + 1;
-            for i in from..=self.last_index() {
-                let e = self.entry(i).expect("within the log");
-                let text = if e.write == 0 {
-                    "no-op".into()
-                } else {
-                    format!("{}.{}", e.write >> 32, e.write & 0xFFFF_FFFF)
-                };
-                log.push(LogCell {
-                    index: i,
-                    term: e.term,
-                    committed: i <= self.commit,
-                    text,
-                });
-            }
-            if self.naive() {
-                for s in 0..self.config.servers {
-                    if s == self.id {
-                        continue;
-                    }
-                    let heard = self.heard[s as usize];
-                    let alive = heard.is_some_and(|t| now_local_us < t + self.config.election_min_us);
-                    peers.push(PeerView {
-                        id: s,
-                        state: if alive { "alive" } else { "suspected" },
-                        since_heard_ms: heard.map(|t| us_to_ms(now_local_us.saturating_sub(t))),
-                        claims: None,
-                        probes_ok: None,
-                        probes_failed: None,
-                        phi: None,
-                        rtt_ms: None,
-                    });
-                }
-            }
-        } else {
-            facts.push(fact("role", "client".into()));
-            facts.push(fact("sends to", format!("server {}", self.target)));
-            let pending = self
-                .pending
-                .map_or("none".into(), |a| format!("{} (try {})", name(a.write), a.tries + 1));
-            facts.push(fact("write in flight", pending));
-            facts.push(fact("acknowledged", self.ok.to_string()));
-            facts.push(fact("redirected", self.redirects.to_string()));
-            facts.push(fact("timed out", self.timeouts.to_string()));
-            facts.push(fact("gave up", self.gave_up.to_string()));
-        }
-        ProtocolView {
-            peers,
-            facts,
-            log,
-            ..ProtocolView::default()
-        }
-    }
-
-    fn suspects(&self, peer: NodeId) -> bool {
-        self.naive()
-            && self.is_server()
-            && peer < self.config.servers
-            && peer != self.id
-            && self.heard[peer as usize].is_none()
-    }
-
-    fn render(&self) -> NodeRender {
-        if self.is_server() {
-            let role = match self.role {
-                Role::Follower => 1,
-                Role::Candidate => 2,
-                Role::Leader => 3,
-            };
-            NodeRender {
-                role,
-                term: self.d.term.min(u32::MAX as u64) as u32,
-                log_len: self.last_index().min(u32::MAX as u64) as u32,
-                commit: self.commit.min(u32::MAX as u64) as u32,
-                ..NodeRender::none()
-            }
-        } else {
-            NodeRender {
-                role: 4,
-                value: NO_VALUE,
-                ..NodeRender::none()
-            }
-        }
-    }
-
-    fn layout(config: &RaftConfig, nodes: u32) -> Vec<f32> {
-        // Servers on a circle in the upper part; clients in a row beneath them.
-        let s = config.servers;
-        let tau = 2.0 * core::f32::consts::PI;
-        let mut xy = Vec::with_capacity(2 * nodes as usize);
-        for i in 0..s {
-            let a = -core::f32::consts::FRAC_PI_2 + tau * i as f32 / s as f32;
-            let r = if s == 1 { 0.0 } else { 0.55 };
-            xy.push(r * libm::cosf(a));
-            xy.push(r * libm::sinf(a) - 0.2);
-        }
-        let clients = nodes - s;
-        for c in 0..clients {
-            let t = if clients == 1 {
-                0.5
-            } else {
-                c as f32 / (clients - 1) as f32
-            };
-            xy.push(-0.75 + 1.5 * t);
-            xy.push(0.9);
-        }
-        xy
     }
 }

@@ -79,6 +79,11 @@ pub struct ArrivalWindow {
 }
 
 impl ArrivalWindow {
+    /// Heap bytes kept by the window.
+    pub fn approx_bytes(&self) -> usize {
+        crate::budget::vec_bytes(&self.intervals_us)
+    }
+
     pub fn push(&mut self, interval_us: Micros, capacity: usize) {
         let v = interval_us.min(u32::MAX as u64) as u32;
         if self.intervals_us.len() < capacity {

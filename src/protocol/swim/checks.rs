@@ -16,9 +16,8 @@
 
 use std::collections::BTreeMap;
 
-use crate::checks::{CheckView, Checks, Sampler, SeriesView, Violation, WorldView};
-use crate::network::NodeId;
-use crate::protocol::swim::{Swim, SwimConfig, SwimObs, ALIVE, DEAD};
+use super::*;
+use crate::checks::{CheckView, Checked, Checks, Sampler, SeriesView, Violation, WorldView};
 use crate::time::{us_to_ms, Micros};
 
 /// Nodes checked per event for crashes (all of them in clusters up to `SWEEP_ALL`). Each
@@ -420,4 +419,8 @@ impl Checks<Swim> for SwimChecks {
                 .series(2, "gray_flagged", "members flagged gray by most", "members"),
         ]
     }
+}
+
+impl Checked for Swim {
+    type Checks = SwimChecks;
 }

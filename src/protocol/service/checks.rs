@@ -10,9 +10,8 @@
 //! answers in the window, requests queued over all replicas, replicas up, open breakers.
 //! Memory is bounded by the sampler and by one window of latencies.
 
-use crate::checks::{CheckView, Checks, Sampler, SeriesView, Violation, WorldView};
-use crate::network::NodeId;
-use crate::protocol::service::{Service, ServiceConfig, ServiceObs};
+use super::*;
+use crate::checks::{CheckView, Checked, Checks, Sampler, SeriesView, Violation, WorldView};
 use crate::time::{us_to_ms, Micros};
 
 const SAMPLE_US: Micros = 250_000;
@@ -295,4 +294,8 @@ impl Checks<Service> for ServiceChecks {
             format!("gave up: {}", self.gave_up),
         ]
     }
+}
+
+impl Checked for Service {
+    type Checks = ServiceChecks;
 }

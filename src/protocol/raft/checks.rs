@@ -18,9 +18,8 @@
 
 use std::collections::BTreeMap;
 
-use crate::checks::{CheckView, Checks, Sampler, SeriesView, Violation, WorldView};
-use crate::network::NodeId;
-use crate::protocol::raft::{Entry, Raft, RaftConfig, RaftObs};
+use super::*;
+use crate::checks::{CheckView, Checked, Checks, Sampler, SeriesView, Violation, WorldView};
 use crate::time::{us_to_ms, Micros};
 
 /// Indexes of history the registries keep behind the highest index applied.
@@ -401,4 +400,8 @@ impl Checks<Raft> for RaftChecks {
             format!("gave up: {}", self.gave_up),
         ]
     }
+}
+
+impl Checked for Raft {
+    type Checks = RaftChecks;
 }

@@ -1,0 +1,91 @@
+//! What lease shows: the inspector's view of a node, its drawing on the canvas, where
+//! nodes sit.
+
+use super::*;
+use crate::view::{Fact, Inspect, NodeRender, ProtocolView, NO_VALUE};
+
+impl Inspect for Lease {
+    fn view(&self, now_local_us: Micros) -> ProtocolView {
+        let fact = |label, value: String| Fact { label, value };
+        let ms = |us: Micros| format!("{:.0} ms", us_to_ms(us));
+        let mut facts = Vec::new();
+        match self.id {
+            SERVER => {
+                facts.push(fact("role", "lock server".into()));
+                match self.server.lease {
+                    Some((holder, token, exp)) if now_local_us < exp => {
+                        facts.push(fact("holder", format!("node {holder}")));
+                        facts.push(fact("token", token.to_string()));
+                        facts.push(fact("expires in", ms(exp - now_local_us)));
+                    }
+                    _ => facts.push(fact("holder", "none".into())),
+                }
+                facts.push(fact("last token (durable)", self.durable.last_token.to_string()));
+                if let Some((c, _, _)) = self.server.fencing {
+                    facts.push(fact("fencing for", format!("node {c}")));
+                }
+            }
+            STORAGE => {
+                facts.push(fact("role", "storage".into()));
+                facts.push(fact("highest token", self.durable.highest_token.to_string()));
+                facts.push(fact("fencing", if self.config.fencing { "on" } else { "off" }.into()));
+                if self.config.stonith {
+                    let admitted = self.durable.admitted.map_or("nobody".into(), |c| format!("node {c}"));
+                    facts.push(fact("admitted writer", admitted));
+                }
+                let last = self
+                    .last_write
+                    .map_or("none".into(), |(c, t, s)| format!("node {c} #{s}, token {t}"));
+                facts.push(fact("last accepted write", last));
+                facts.push(fact("writes accepted", self.durable.writes.to_string()));
+            }
+            _ => {
+                facts.push(fact("role", "client".into()));
+                match self.client.holding {
+                    Some((token, until)) => {
+                        facts.push(fact("believes it holds", format!("token {token}")));
+                        facts.push(fact("expiry (own clock)", ms(until.saturating_sub(now_local_us))));
+                    }
+                    None => facts.push(fact("believes it holds", "nothing".into())),
+                }
+                facts.push(fact("writes accepted", self.client.accepted.to_string()));
+                facts.push(fact("writes rejected", self.client.rejected.to_string()));
+            }
+        }
+        ProtocolView {
+            facts,
+            ..ProtocolView::default()
+        }
+    }
+
+    fn render(&self) -> NodeRender {
+        let token = match self.id {
+            SERVER => self.server.lease.map(|(_, t, _)| t),
+            STORAGE => Some(self.durable.highest_token).filter(|&t| t > 0),
+            _ => self.believes(),
+        };
+        NodeRender {
+            role: self.role(),
+            term: token.unwrap_or(0) as u32,
+            value: token.map_or(NO_VALUE, |t| t as f64),
+            ..NodeRender::none()
+        }
+    }
+
+    fn layout(_config: &LeaseConfig, nodes: u32) -> Vec<f32> {
+        // Server top left, storage top right, clients on an arc below.
+        let mut xy = vec![-0.6, -0.6, 0.6, -0.6];
+        let clients = nodes - 2;
+        for i in 0..clients {
+            let f = if clients == 1 {
+                0.5
+            } else {
+                i as f32 / (clients - 1) as f32
+            };
+            let angle = std::f32::consts::PI * (0.15 + 0.7 * f);
+            xy.push(-0.8 * libm::cosf(angle));
+            xy.push(0.1 + 0.6 * libm::sinf(angle));
+        }
+        xy
+    }
+}

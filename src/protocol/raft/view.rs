@@ -1,0 +1,176 @@
+//! What raft shows: the inspector's view of a node, its drawing on the canvas, where
+//! nodes sit.
+
+use super::*;
+use crate::view::{Fact, Inspect, LogCell, NodeRender, PeerView, ProtocolView, LOG_VIEW_MAX, NO_VALUE};
+
+impl Inspect for Raft {
+    fn view(&self, now_local_us: Micros) -> ProtocolView {
+        let fact = |label, value: String| Fact { label, value };
+        let name = |w: u64| {
+            if w == 0 {
+                "none".to_string()
+            } else {
+                format!("node {} op {}", w >> 32, w & 0xFFFF_FFFF)
+            }
+        };
+        let mut facts = Vec::new();
+        let mut peers = Vec::new();
+        let mut log = Vec::new();
+        if self.is_server() {
+            let role = match self.role {
+                Role::Follower => "follower",
+                Role::Candidate => "candidate",
+                Role::Leader => "leader",
+            };
+            facts.push(fact("role", role.into()));
+            let election = match self.config.election {
+                Election::Raft => "Raft (majority votes)",
+                Election::Naive => "naive (highest id heard)",
+            };
+            facts.push(fact("election", election.into()));
+            facts.push(fact("term", self.d.term.to_string()));
+            if !self.naive() {
+                facts.push(fact(
+                    "voted for",
+                    self.d.voted_for.map_or("nobody".into(), |v| v.to_string()),
+                ));
+            }
+            facts.push(fact("leader", self.leader.map_or("unknown".into(), |l| l.to_string())));
+            if self.role == Role::Candidate {
+                facts.push(fact(
+                    "votes",
+                    format!("{} of {} needed", self.votes.count_ones(), self.majority()),
+                ));
+            }
+            facts.push(fact("last index", self.last_index().to_string()));
+            facts.push(fact("committed", self.commit.to_string()));
+            facts.push(fact("applied", self.applied.to_string()));
+            if self.d.snap_index > 0 {
+                facts.push(fact(
+                    "snapshot",
+                    format!("up to {} (term {})", self.d.snap_index, self.d.snap_term),
+                ));
+            }
+            facts.push(fact("register", name(self.value)));
+            if self.role == Role::Leader && !self.naive() {
+                let progress: Vec<String> = (0..self.config.servers)
+                    .filter(|&s| s != self.id)
+                    .map(|s| format!("{s}:{}", self.matched[s as usize]))
+                    .collect();
+                facts.push(fact("followers' match", progress.join(" ")));
+                facts.push(fact("writes awaiting commit", self.waiting.len().to_string()));
+            }
+            let from = self
+                .last_index()
+                .saturating_sub(LOG_VIEW_MAX as u64)
+                .max(self.d.snap_index)
+                + 1;
+            for i in from..=self.last_index() {
+                let e = self.entry(i).expect("within the log");
+                let text = if e.write == 0 {
+                    "no-op".into()
+                } else {
+                    format!("{}.{}", e.write >> 32, e.write & 0xFFFF_FFFF)
+                };
+                log.push(LogCell {
+                    index: i,
+                    term: e.term,
+                    committed: i <= self.commit,
+                    text,
+                });
+            }
+            if self.naive() {
+                for s in 0..self.config.servers {
+                    if s == self.id {
+                        continue;
+                    }
+                    let heard = self.heard[s as usize];
+                    let alive = heard.is_some_and(|t| now_local_us < t + self.config.election_min_us);
+                    peers.push(PeerView {
+                        id: s,
+                        state: if alive { "alive" } else { "suspected" },
+                        since_heard_ms: heard.map(|t| us_to_ms(now_local_us.saturating_sub(t))),
+                        claims: None,
+                        probes_ok: None,
+                        probes_failed: None,
+                        phi: None,
+                        rtt_ms: None,
+                    });
+                }
+            }
+        } else {
+            facts.push(fact("role", "client".into()));
+            facts.push(fact("sends to", format!("server {}", self.target)));
+            let pending = self
+                .pending
+                .map_or("none".into(), |a| format!("{} (try {})", name(a.write), a.tries + 1));
+            facts.push(fact("write in flight", pending));
+            facts.push(fact("acknowledged", self.ok.to_string()));
+            facts.push(fact("redirected", self.redirects.to_string()));
+            facts.push(fact("timed out", self.timeouts.to_string()));
+            facts.push(fact("gave up", self.gave_up.to_string()));
+        }
+        ProtocolView {
+            peers,
+            facts,
+            log,
+            ..ProtocolView::default()
+        }
+    }
+
+    fn suspects(&self, peer: NodeId) -> bool {
+        self.naive()
+            && self.is_server()
+            && peer < self.config.servers
+            && peer != self.id
+            && self.heard[peer as usize].is_none()
+    }
+
+    fn render(&self) -> NodeRender {
+        if self.is_server() {
+            let role = match self.role {
+                Role::Follower => 1,
+                Role::Candidate => 2,
+                Role::Leader => 3,
+            };
+            NodeRender {
+                role,
+                term: self.d.term.min(u32::MAX as u64) as u32,
+                log_len: self.last_index().min(u32::MAX as u64) as u32,
+                commit: self.commit.min(u32::MAX as u64) as u32,
+                ..NodeRender::none()
+            }
+        } else {
+            NodeRender {
+                role: 4,
+                value: NO_VALUE,
+                ..NodeRender::none()
+            }
+        }
+    }
+
+    fn layout(config: &RaftConfig, nodes: u32) -> Vec<f32> {
+        // Servers on a circle in the upper part; clients in a row beneath them.
+        let s = config.servers;
+        let tau = 2.0 * core::f32::consts::PI;
+        let mut xy = Vec::with_capacity(2 * nodes as usize);
+        for i in 0..s {
+            let a = -core::f32::consts::FRAC_PI_2 + tau * i as f32 / s as f32;
+            let r = if s == 1 { 0.0 } else { 0.55 };
+            xy.push(r * libm::cosf(a));
+            xy.push(r * libm::sinf(a) - 0.2);
+        }
+        let clients = nodes - s;
+        for c in 0..clients {
+            let t = if clients == 1 {
+                0.5
+            } else {
+                c as f32 / (clients - 1) as f32
+            };
+            xy.push(-0.75 + 1.5 * t);
+            xy.push(0.9);
+        }
+        xy
+    }
+}

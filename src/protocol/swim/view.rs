@@ -1,0 +1,100 @@
+//! What swim shows: the inspector's view of a node, its drawing on the canvas, where
+//! nodes sit.
+
+use super::*;
+use crate::view::{Fact, Inspect, NodeRender, PeerView, ProtocolView};
+
+impl Inspect for Swim {
+    fn view(&self, _now_local_us: Micros) -> ProtocolView {
+        let stats = self.gray.as_ref().map(|g| &g.stats);
+        let peers = (0..self.n)
+            .filter(|&p| p != self.id)
+            .map(|p| {
+                let e = self.table[p as usize];
+                let s = stats.map(|s| s[p as usize]);
+                PeerView {
+                    id: p,
+                    state: state_name(state_of(e)),
+                    since_heard_ms: None,
+                    claims: Some(incarnation_of(e) as u64),
+                    probes_ok: s.map(|s| s.ok as u64),
+                    probes_failed: s.map(|s| s.failed as u64),
+                    phi: None,
+                    rtt_ms: s.filter(|s| s.ok > 0).map(|s| us_to_ms(s.lat_us as u64)),
+                }
+            })
+            .collect();
+        let mut notes = self.notes.clone();
+        notes.push(format!("incarnation {} (durable)", self.durable.incarnation));
+        let gray = self.gray_list();
+        if !gray.is_empty() {
+            let list: Vec<String> = gray.iter().map(|m| format!("n{m}")).collect();
+            notes.push(format!(
+                "gray: {} answer pings but fail real work for several observers",
+                list.join(", ")
+            ));
+        }
+        let mut facts = vec![
+            Fact {
+                label: "role",
+                value: "member".into(),
+            },
+            Fact {
+                label: "incarnation",
+                value: self.durable.incarnation.to_string(),
+            },
+            Fact {
+                label: "alive / suspect / dead",
+                value: format!("{} / {} / {}", self.counts[0], self.counts[1], self.counts[2]),
+            },
+            Fact {
+                label: "pending gossip",
+                value: self.gossip.len.to_string(),
+            },
+            Fact {
+                label: "refutations",
+                value: self.refutations.to_string(),
+            },
+        ];
+        if let Some(p) = self.probe {
+            facts.push(Fact {
+                label: "probing",
+                value: format!("n{}{}", p.target, if p.acked { " (acked)" } else { "" }),
+            });
+        }
+        if self.gray.is_some() {
+            let value = if gray.is_empty() {
+                "none".to_string()
+            } else {
+                gray.iter().map(|m| format!("n{m}")).collect::<Vec<_>>().join(", ")
+            };
+            facts.push(Fact {
+                label: "gray suspected",
+                value,
+            });
+        }
+        ProtocolView {
+            peers,
+            notes,
+            facts,
+            log: Vec::new(),
+        }
+    }
+
+    fn suspects(&self, peer: NodeId) -> bool {
+        state_of(self.table[peer as usize]) != ALIVE
+    }
+
+    fn declares_failed(&self, peer: NodeId) -> bool {
+        state_of(self.table[peer as usize]) == DEAD
+    }
+
+    fn render(&self) -> NodeRender {
+        NodeRender {
+            role: 11,
+            term: self.durable.incarnation,
+            queue: self.gossip.len.min(u32::MAX as usize) as u32,
+            ..NodeRender::none()
+        }
+    }
+}

@@ -1,0 +1,179 @@
+//! What a protocol shows: the `Inspect` trait (its state as the inspector lists it, what
+//! the canvas draws of each node, where nodes sit, whom a node suspects) and the plain
+//! view types it returns.
+//!
+//! Layer: beside the protocols, above the pure `Protocol` trait. A protocol implements
+//! `Inspect` in its own folder's `view.rs`; its state machine never imports this module,
+//! so nothing about pixels or panels can reach a handler.
+
+use serde::Serialize;
+
+use crate::protocol::Protocol;
+use crate::time::Micros;
+use crate::vocab::NodeId;
+
+/// A peer as one node sees it, for the inspector.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct PeerView {
+    pub id: NodeId,
+    /// "alive" or "suspected".
+    pub state: &'static str,
+    /// Local time since this node last heard from the peer, in ms (null if never).
+    pub since_heard_ms: Option<f64>,
+    /// What the peer last claimed about itself (its boot count, for heartbeats).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub claims: Option<u64>,
+    /// End-to-end probes of real work sent to this peer: answered, and failed (timed out).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub probes_ok: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub probes_failed: Option<u64>,
+    /// Current suspicion level, for a phi accrual detector.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phi: Option<f64>,
+    /// Round trip of the last answered probe, in ms.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rtt_ms: Option<f64>,
+}
+
+/// One labelled fact about a node's state, for the inspector ("role": "leader").
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct Fact {
+    pub label: &'static str,
+    pub value: String,
+}
+
+/// One entry of a replicated log, for the inspector's log strip.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct LogCell {
+    pub index: u64,
+    pub term: u64,
+    pub committed: bool,
+    /// What the entry holds, in a few characters ("x=3").
+    pub text: String,
+}
+
+/// A protocol's view of its own state, for the inspector.
+#[derive(Clone, Debug, Serialize, PartialEq, Default)]
+pub struct ProtocolView {
+    pub peers: Vec<PeerView>,
+    /// Notes about the node's own state (e.g. "durable state corrupt: checksum mismatch").
+    pub notes: Vec<String>,
+    /// Labelled facts (role, term, lease, register value, queue…), in display order.
+    pub facts: Vec<Fact>,
+    /// The node's log, when it keeps one (the last entries, at most `LOG_VIEW_MAX`).
+    pub log: Vec<LogCell>,
+}
+
+/// Most log entries a view shows.
+pub const LOG_VIEW_MAX: usize = 64;
+
+/// What the canvas draws of a node's protocol state (all optional: zero means none).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct NodeRender {
+    /// A role code (see `docs/js-api.md`, "node_role"): 0 none, 1 follower, 2 candidate,
+    /// 3 leader, 4 client, 5 lock/lease server, 6 storage, 7 balancer, 8 replica,
+    /// 9 backend, 10 replica (CP register), 11 member (SWIM).
+    pub role: u8,
+    /// The term, epoch or incarnation the node is in.
+    pub term: u32,
+    /// Load in [0, 1] for a fill ring; negative for none.
+    pub load: f32,
+    /// Queue length (requests waiting), for a bar.
+    pub queue: u32,
+    /// Log length and how much of it is committed.
+    pub log_len: u32,
+    pub commit: u32,
+    /// A value to print beside the node (a register value, a lease token); `NO_VALUE` for none.
+    pub value: f64,
+}
+
+/// The page's name for each `NodeRender::role` code, indexed by code (exported to the
+/// page by `src/wasm.rs`, so JavaScript never copies the numbers).
+pub const ROLE_NAMES: [&str; 12] = [
+    "none",
+    "follower",
+    "candidate",
+    "leader",
+    "client",
+    "lockServer",
+    "storage",
+    "balancer",
+    "replica",
+    "backend",
+    "register",
+    "member",
+];
+
+/// `NodeRender::value` when there is nothing to print.
+pub const NO_VALUE: f64 = f64::NAN;
+
+impl NodeRender {
+    pub fn none() -> NodeRender {
+        NodeRender {
+            load: -1.0,
+            value: NO_VALUE,
+            ..NodeRender::default()
+        }
+    }
+}
+
+/// A protocol's face to the inspector and the canvas.
+pub trait Inspect: Protocol {
+    fn view(&self, now_local_us: Micros) -> ProtocolView;
+    /// Whether this node currently suspects `peer` of having failed.
+    fn suspects(&self, _peer: NodeId) -> bool {
+        false
+    }
+    /// Whether this node has declared `peer` failed (acted on it), not merely suspects
+    /// it: the same for timeout detectors; SWIM's "dead" after a suspicion expires.
+    fn declares_failed(&self, peer: NodeId) -> bool {
+        self.suspects(peer)
+    }
+    /// What the canvas draws of this node's state.
+    fn render(&self) -> NodeRender {
+        NodeRender::none()
+    }
+    /// Where each node sits, in [−1, 1]² as `x0, y0, x1, y1, …` (default: a circle, or a
+    /// sunflower for large clusters). Protocols with roles place them apart.
+    fn layout(_config: &Self::Config, nodes: u32) -> Vec<f32> {
+        layout(nodes)
+    }
+}
+
+/// Where node `i` of `n` sits, in [−1, 1]²: a circle for small clusters, a sunflower
+/// (Vogel's spiral) for large ones, so a thousand nodes fill the disc evenly.
+pub fn layout(n: u32) -> Vec<f32> {
+    let mut xy = Vec::with_capacity(2 * n as usize);
+    if n == 1 {
+        return vec![0.0, 0.0];
+    }
+    let golden = core::f64::consts::PI * (3.0 - libm::sqrt(5.0));
+    for i in 0..n {
+        let (r, theta) = if n <= 48 {
+            (
+                0.8,
+                2.0 * core::f64::consts::PI * i as f64 / n as f64 - core::f64::consts::FRAC_PI_2,
+            )
+        } else {
+            (0.92 * libm::sqrt((i as f64 + 0.5) / n as f64), i as f64 * golden)
+        };
+        xy.push((r * libm::cos(theta)) as f32);
+        xy.push((r * libm::sin(theta)) as f32);
+    }
+    xy
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn layout_stays_in_the_unit_square() {
+        for n in [1, 2, 5, 48, 49, 1000] {
+            let xy = layout(n);
+            assert_eq!(xy.len(), 2 * n as usize);
+            assert!(xy.iter().all(|v| (-1.0..=1.0).contains(v)));
+        }
+    }
+}

@@ -60,7 +60,8 @@ export class Player {
   /** A new run: its pace is learnt afresh. */
   reset() { this.pace = new Pace(); this.effectiveSpeed = this.speed; }
 
-  /** Starts or stops the frame loop: frames only while playing and visible. */
+  /** Starts or stops the frame loop: frames only while playing and visible. A loop that
+   * starts again (play, the tab shown again) does not count the time it was stopped. */
   schedule() {
     const want = this.playing && this.host.visible() && this.host.sim() !== null;
     if (want && this.rafId === null) {
@@ -74,7 +75,7 @@ export class Player {
 
   frame(now) {
     this.rafId = null;
-    if (!this.playing || !this.host.visible() || !this.host.sim()) return;
+    if (!this.playing || !this.host.visible() || !this.host.sim()) return this.schedule();
     const wallMs = this.lastWall === null ? 16 : Math.min(MAX_FRAME_WALL_MS, now - this.lastWall);
     this.lastWall = now;
     const from = this.host.timeMs();
@@ -90,7 +91,8 @@ export class Player {
     this.host.moved(reached);
     this.adjust(reached < want, (reached - from) / wallMs);
     this.host.draw();
-    this.schedule();
+    // The next frame continues the loop: its wall step is measured from this one.
+    if (this.playing) this.rafId = requestAnimationFrame((t) => this.frame(t));
   }
 
   /** Too slow for the requested speed: run at what was achieved; else recover gently. */

@@ -9,8 +9,10 @@ import { Pace } from './player.js';
 
 /** Wall time one frame's slices may take, ms. */
 export const SLICE_BUDGET_MS = 8;
-/** While travelling, the views redraw at most this often, ms (the bar moves every slice). */
+/** While travelling, the views redraw at most this often, ms (the bar moves every slice)... */
 const REDRAW_MS = 100;
+/** ...and take at most this share of the wall time (a large run's frame is costly). */
+const REDRAW_SHARE = 0.2;
 /** Work shorter than this shows no progress bar, ms. */
 export const SHOW_AFTER_MS = 500;
 
@@ -68,9 +70,11 @@ export class Travel {
       job.moved(job.t);
       return this.finish(job, false);
     }
-    if (performance.now() - (job.drawn ?? 0) > REDRAW_MS) {
-      job.drawn = performance.now();
+    if (performance.now() >= (job.redrawAt ?? 0)) {
+      const start = performance.now();
       job.moved(job.t);
+      const cost = performance.now() - start;
+      job.redrawAt = performance.now() + Math.max(REDRAW_MS, cost / REDRAW_SHARE);
     }
     if (performance.now() - job.started > SHOW_AFTER_MS) {
       const fraction = (job.t - job.fromMs) / Math.max(1e-9, job.toMs - job.fromMs);

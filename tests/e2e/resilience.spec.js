@@ -77,6 +77,7 @@ test('Restart on a replica that died of overload never kills the page', async ({
   // Either the engine restarts it, or (while the engine bug stands) the trap banner offers
   // a restart from the last good moment; the page goes on either way.
   const trapped = await page.locator('#trap').isVisible();
+  console.log(`Restart on an overload-killed replica: ${trapped ? 'the engine trapped; restarted from the last good moment' : 'the engine restarted it'}`);
   if (trapped) {
     await page.locator('#trap .restart').click();
     await expect(page.locator('#trap')).toBeHidden();
@@ -122,5 +123,33 @@ test('a scenario whose name is an HTML payload shows as text everywhere', async 
   await expect(page.locator('faultline-sim .title')).toHaveText(payload);
   expect(await page.locator('#pwned, #bold').count()).toBe(0);
   expect(await page.evaluate(() => window.__pwned)).toBeUndefined();
+  expect(errors).toEqual([]);
+});
+
+test('the budget notice says when time travel is coarser or off for a large run, and the budget is a setting', async ({ page }) => {
+  test.setTimeout(90_000);
+  const errors = await openPage(page);
+  await expect(page.locator('#memory-note')).toBeHidden(); // 5 nodes: far under any budget
+  await page.click('#settings-panel summary');
+  await page.selectOption('#memory-budget', '64');
+  await page.fill('#nodes', '1000');
+  await page.locator('#nodes').dispatchEvent('change');
+  await expect.poll(() => page.evaluate(() => window.faultline.sim.inspect().nodes)).toBe(1000);
+  await page.evaluate(() => window.faultline.step(400));
+  const report = await page.evaluate(() => window.faultline.sim.memory());
+  expect(report.budget_bytes).toBe(64 * 2 ** 20);
+  expect(report.used_bytes).toBeLessThanOrEqual(report.budget_bytes);
+  expect(['coarse', 'off']).toContain(report.time_travel);
+  const note = page.locator('#memory-note');
+  await expect(note).toBeVisible();
+  await expect(note).toHaveText(report.time_travel === 'off'
+    ? /^memory \d+ MiB of 64 MiB · time travel off for runs this large$/
+    : /^memory \d+ MiB of 64 MiB · time travel is coarser for runs this large$/);
+  await screenshot(page, 'budget-notice-1000-nodes');
+  // The setting outlives the page: a reload keeps 64 MiB.
+  await page.reload();
+  await page.waitForSelector('body[data-ready="1"]');
+  await expect(page.locator('#memory-budget')).toHaveValue('64');
+  expect((await page.evaluate(() => window.faultline.sim.memory())).budget_bytes).toBe(64 * 2 ** 20);
   expect(errors).toEqual([]);
 });

@@ -67,7 +67,8 @@ export class Announcer {
         const sim = this.sim;
         this.checksLater = setTimeout(() => {
           this.checksLater = null;
-          if (sim !== this.sim) return;
+          // Another run since, or this run's engine trapped (the trap banner says so).
+          if (sim !== this.sim || sim.engine?.dead) return;
           const later = [];
           this.observeChecks(false, later);
           this.tell(later);

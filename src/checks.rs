@@ -48,6 +48,24 @@ pub struct SeriesView {
     pub values: Vec<f64>,
 }
 
+/// One line of a run's headless summary with the figure it reports, so programs (tests, the
+/// CLI's `--json`) read the number and never parse it back out of the words.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct Figure {
+    /// A stable identifier ("acked_writes_lost", "split_brain_ms", …).
+    pub id: &'static str,
+    /// The number the line reports: a count, a rate or a duration, as the id says.
+    pub value: f64,
+    /// The line as printed (`acked writes lost: 3`).
+    pub line: String,
+}
+
+impl Figure {
+    pub fn new(id: &'static str, value: f64, line: String) -> Figure {
+        Figure { id, value, line }
+    }
+}
+
 /// The state of the world a checker may read after each event.
 pub struct WorldView<'a, P> {
     pub now_us: Micros,
@@ -72,8 +90,8 @@ pub trait Checks<P: Protocol>: Clone {
     fn report(&self, _now_us: Micros) -> Vec<CheckView> {
         Vec::new()
     }
-    /// Lines for the headless summary (e.g. `split brain: 0 ms`).
-    fn summary(&self, _now_us: Micros) -> Vec<String> {
+    /// The headless summary, a figure a line (e.g. `split_brain_ms`: `split brain: 0 ms`).
+    fn summary(&self, _now_us: Micros) -> Vec<Figure> {
         Vec::new()
     }
     /// Time series for the charts.

@@ -51,3 +51,41 @@ pub const fn checkpoint_budget(nodes: u32) -> usize {
 /// Simulated time between checkpoints at the start of a run, in µs; it doubles each time
 /// the budget fills and every other checkpoint is dropped.
 pub const CHECKPOINT_INTERVAL_US: u64 = 1_000_000;
+
+/// Most messages per simulated second an all-to-all protocol may plan: n·(n−1) per round.
+/// A thousand nodes heartbeating every 100 ms is 9.99 million.
+pub const MAX_ALL_TO_ALL_MSGS_PER_S: u64 = 10_000_000;
+/// Most ordered node pairs an all-to-all protocol may track (every node keeps state per
+/// peer, so memory grows with n²): 4 million, about 2 000 nodes.
+pub const MAX_ALL_TO_ALL_PAIRS: u64 = 4_000_000;
+
+/// The node cap of a protocol where every node messages every other once per `round_us`:
+/// the pairs it tracks and the messages per simulated second it costs. The error names
+/// `nodes`, the cost, and the largest cluster allowed at this round.
+pub fn check_all_to_all(nodes: u32, round_us: u64) -> Result<(), crate::error::InputError> {
+    let pairs = |n: u64| n * n.saturating_sub(1);
+    let rate = |n: u64| pairs(n).saturating_mul(1_000_000) / round_us.max(1);
+    let n = nodes as u64;
+    let largest = |fits: &dyn Fn(u64) -> bool| (1..=n).rev().find(|&m| fits(m)).unwrap_or(1);
+    if pairs(n) > MAX_ALL_TO_ALL_PAIRS {
+        let cap = largest(&|m| pairs(m) <= MAX_ALL_TO_ALL_PAIRS);
+        let problem = format!(
+            "{n} nodes that each track every peer make {} pairs; the limit is {MAX_ALL_TO_ALL_PAIRS} \
+             (memory grows with nodes²): at most {cap} nodes",
+            pairs(n)
+        );
+        return Err(crate::error::InputError::new("nodes", problem));
+    }
+    if rate(n) > MAX_ALL_TO_ALL_MSGS_PER_S {
+        let cap = largest(&|m| rate(m) <= MAX_ALL_TO_ALL_MSGS_PER_S);
+        let problem = format!(
+            "{n} nodes messaging every peer every {} ms send {} messages per simulated second; \
+             the limit is {MAX_ALL_TO_ALL_MSGS_PER_S} (nodes² / interval): at most {cap} nodes at this \
+             interval, or a longer interval",
+            round_us as f64 / 1000.0,
+            rate(n)
+        );
+        return Err(crate::error::InputError::new("nodes", problem));
+    }
+    Ok(())
+}

@@ -4,7 +4,9 @@
 //! `faultline run --preset NAME …`, `faultline run --scenario-url LINK …`,
 //! `faultline link …`, `faultline presets`. A headless run prints a summary;
 //! with `--trace-hash` its last line is the trace hash, which equals the hash the wasm
-//! build computes in the browser for the same scenario.
+//! build computes in the browser for the same scenario. With `--json` it prints the same
+//! run as one JSON object instead (no wall-clock figures, so the output is reproducible):
+//! what programs and tests read.
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -31,6 +33,9 @@ OPTIONS (run):
     --seed N           override the scenario's seed (0 … 2^53 − 1)
     --trace FILE       write every event as JSON lines to FILE
     --trace-hash       print the trace hash as the last line
+    --json             print the summary as one JSON object instead: the snapshot
+                       (counters, trace_hash, …), the checks, the checkers' figures
+                       ({id, value, line}) and the faults skipped
 ";
 
 /// Simulated time per chunk when streaming a trace file, in µs.
@@ -42,6 +47,7 @@ struct RunArgs {
     seed: Option<u64>,
     trace: Option<String>,
     trace_hash: bool,
+    json: bool,
 }
 
 enum Source {
@@ -84,6 +90,7 @@ fn parse_run(args: &[String]) -> Result<RunArgs, String> {
     let mut seed = None;
     let mut trace = None;
     let mut trace_hash = false;
+    let mut json = false;
     let mut it = args.iter();
     while let Some(arg) = it.next() {
         let mut value = |name: &str| it.next().cloned().ok_or_else(|| format!("{name} needs a value"));
@@ -101,6 +108,7 @@ fn parse_run(args: &[String]) -> Result<RunArgs, String> {
             }
             "--trace" => trace = Some(value("--trace")?),
             "--trace-hash" => trace_hash = true,
+            "--json" => json = true,
             "--preset" => source = Some(Source::Preset(value("--preset")?)),
             "--scenario-url" => source = Some(Source::Link(value("--scenario-url")?)),
             flag if flag.starts_with('-') => return Err(format!("unknown option `{flag}`\n\n{USAGE}")),
@@ -116,6 +124,7 @@ fn parse_run(args: &[String]) -> Result<RunArgs, String> {
         seed,
         trace,
         trace_hash,
+        json,
     })
 }
 
@@ -149,7 +158,7 @@ fn load(source: &Source) -> Result<(Scenario, Micros), String> {
 fn run(args: RunArgs) -> Result<(), String> {
     let (mut scenario, link_us) = load(&args.source)?;
     if let Source::Link(text) = &args.source {
-        check_epoch(text);
+        check_epoch(text, args.json);
     }
     let until_us = match (&args.source, args.until_us) {
         (_, Some(until)) => until,
@@ -171,6 +180,10 @@ fn run(args: RunArgs) -> Result<(), String> {
             sim.advance_to(until_us);
         }
     }
+    if args.json {
+        println!("{}", summary_json(&sim));
+        return Ok(());
+    }
     print_summary(&sim, wall.seconds());
     if args.trace_hash {
         println!("{}", sim.trace_hash_hex());
@@ -178,12 +191,14 @@ fn run(args: RunArgs) -> Result<(), String> {
     Ok(())
 }
 
-/// Prints the engine epoch a link was made with, and warns when this engine differs.
-fn check_epoch(link: &str) {
+/// Prints the engine epoch a link was made with (to stderr under `--json`, whose stdout is
+/// the JSON alone), and warns when this engine differs.
+fn check_epoch(link: &str, json: bool) {
     let Ok(shared) = faultline::share::decode(link) else {
         return;
     };
     match faultline::epoch::replay_note(shared.epoch) {
+        Ok(note) if json => eprintln!("{note}"),
         Ok(note) => println!("{note}"),
         Err(warning) => eprintln!("faultline: warning: {warning}"),
     }
@@ -203,6 +218,18 @@ fn run_with_trace(sim: &mut Simulation, until_us: Micros, path: &str) -> Result<
         }
         sim.advance_to((sim.now_us() + TRACE_CHUNK_US).min(until_us));
     }
+}
+
+/// The run's end state as JSON: everything the text summary says but the wall clock.
+fn summary_json(sim: &Simulation) -> String {
+    serde_json::json!({
+        "scenario": sim.scenario().name,
+        "snapshot": sim.snapshot(),
+        "checks": sim.checks(),
+        "figures": sim.figures(),
+        "skipped_faults": sim.skipped_faults(),
+    })
+    .to_string()
 }
 
 fn print_summary(sim: &Simulation, wall_s: f64) {

@@ -9,7 +9,7 @@
 use crate::action::Planned;
 use crate::budget::MemoryUse;
 use crate::checkpoints::Checkpoints;
-use crate::checks::{CheckView, SeriesView};
+use crate::checks::{CheckView, Figure, SeriesView};
 use crate::engine::Engine;
 use crate::error::InputError;
 use crate::fault::Fault;
@@ -291,6 +291,11 @@ impl Simulation {
 
     /// The checkers' lines for a headless summary (`split brain: 0 ms`, …).
     pub fn check_summary(&self) -> Vec<String> {
+        self.engine.check_summary().into_iter().map(|f| f.line).collect()
+    }
+
+    /// The same summary as figures (`split_brain_ms`: 0, …): what programs and tests read.
+    pub fn figures(&self) -> Vec<Figure> {
         self.engine.check_summary()
     }
 

@@ -69,10 +69,7 @@ pub fn constants() -> Result<JsValue, JsError> {
         drop_reasons: Vec<&'static str>,
         limits: BTreeMap<&'static str, f64>,
     }
-    let role = crate::view::ROLE_NAMES
-        .iter()
-        .enumerate()
-        .map(|(code, &name)| (name, code as u8));
+    let role = crate::view::RenderRole::ALL.iter().map(|r| (r.name(), r.code()));
     let mut drop_reasons = vec![""];
     drop_reasons.extend(crate::network::DropReason::ALL.iter().map(|r| r.name()));
     let flag = [
@@ -146,16 +143,6 @@ fn node_id(id: f64) -> Result<u32, JsError> {
     }
 }
 
-#[derive(Serialize)]
-struct PresetInfo {
-    name: &'static str,
-    title: &'static str,
-    class: &'static str,
-    summary: &'static str,
-    watch: &'static str,
-    try_next: &'static str,
-}
-
 /// A running simulation.
 #[wasm_bindgen]
 pub struct Simulation {
@@ -179,17 +166,7 @@ impl Simulation {
 
     /// `[{ name, title, class, summary, watch, try_next }]` for every built-in scenario.
     pub fn presets() -> Result<JsValue, JsError> {
-        let list: Vec<PresetInfo> = PRESETS
-            .iter()
-            .map(|p| PresetInfo {
-                name: p.name,
-                title: p.title,
-                class: p.class,
-                summary: p.summary,
-                watch: p.watch,
-                try_next: p.try_next,
-            })
-            .collect();
+        let list: Vec<presets::PresetInfo> = PRESETS.iter().map(|p| p.info()).collect();
         to_js(&list)
     }
 

@@ -35,6 +35,30 @@ fn run_prints_a_summary_and_the_hash_last() {
     assert_eq!(out.lines().last().unwrap(), "4d7da68991a3eaf8");
 }
 
+/// `faultline ARGS… --json`, parsed.
+fn faultline_json(args: &[&str]) -> serde_json::Value {
+    let (ok, out, err) = faultline(&[args, &["--json"]].concat());
+    assert!(ok, "{err}");
+    serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"))
+}
+
+#[test]
+fn json_summary_carries_the_numbers_and_the_hash_and_is_reproducible() {
+    let args = ["run", "--preset", "crash-recovery", "--until", "10s"];
+    let run = faultline_json(&args);
+    assert_eq!(run["scenario"], "Crash and recovery");
+    let snap = &run["snapshot"];
+    assert_eq!(snap["time_ms"], 10_000.0);
+    assert_eq!((snap["nodes"].as_u64(), snap["seed"].as_u64()), (Some(5), Some(1)));
+    assert_eq!(snap["trace_hash"], "4d7da68991a3eaf8");
+    let counters = &snap["counters"];
+    assert!(counters["delivered"].as_u64().unwrap() > 1_000, "{counters}");
+    assert!(counters["dropped"]["crashed"].as_u64().unwrap() > 0, "{counters}");
+    assert!(run["checks"].is_array() && run["skipped_faults"].is_array());
+    // No wall-clock figure in it: the same run prints the same bytes.
+    assert_eq!(faultline_json(&args), run);
+}
+
 #[test]
 fn seed_override_changes_the_hash() {
     let hash = |seed: &str| {
@@ -98,11 +122,10 @@ fn a_link_from_the_playground_runs_headless_to_its_moment() {
     assert!(ok, "{err}");
     assert!(link.starts_with("#s=F1."), "{link}");
     let url = format!("https://example.org/faultline/{}", link.trim());
-    let (ok, out, err) = faultline(&["run", "--scenario-url", &url, "--trace-hash"]);
-    assert!(ok, "{err}");
-    assert!(out.contains("ran to 3000 ms"), "{out}");
-    let (_, direct, _) = faultline(&["run", "--preset", "partition", "--until", "3s", "--trace-hash"]);
-    assert_eq!(out.lines().last(), direct.lines().last());
+    let linked = faultline_json(&["run", "--scenario-url", &url]);
+    assert_eq!(linked["snapshot"]["time_ms"], 3_000.0);
+    let direct = faultline_json(&["run", "--preset", "partition", "--until", "3s"]);
+    assert_eq!(linked["snapshot"]["trace_hash"], direct["snapshot"]["trace_hash"]);
     let (ok, _, err) = faultline(&["run", "--scenario-url", "#s=F1.bm90IGEgbGluaw"]);
     assert!(!ok && err.contains("--scenario-url: link:"), "{err}");
 }

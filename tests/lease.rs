@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{check, preset, summary_count};
+use common::{check, figure_count, preset};
 
 use faultline::protocol::lease::LeaseSpec;
 use faultline::scenario::{NetworkSpec, ProtocolSpec, ScheduledFault};
@@ -67,7 +67,7 @@ fn without_fencing_the_stale_write_lands_when_the_pause_ends_and_is_caught() {
         "caught at {first} ms, just after the wake-up"
     );
     assert!(stale.nodes.contains(&2), "{stale:?}");
-    assert_eq!(summary_count(&sim, "stale writes landed: "), 1);
+    assert_eq!(figure_count(&sim, "stale_writes_landed"), 1);
     // Token 1 landed after token 2: the storage went back in time.
     let back = tokens.windows(2).any(|w| w[1] < w[0]);
     assert!(back, "accepted tokens {tokens:?}");
@@ -94,7 +94,7 @@ fn fencing_rejects_the_stale_token_and_accepted_tokens_never_go_back() {
     assert!(tokens.contains(&1) && tokens.contains(&2), "{tokens:?}");
     assert!(tokens.windows(2).all(|w| w[0] <= w[1]), "tokens went back: {tokens:?}");
     assert!(check(&sim, "stale_write_landed").holds);
-    assert_eq!(summary_count(&sim, "stale writes rejected: "), 1);
+    assert_eq!(figure_count(&sim, "stale_writes_rejected"), 1);
     assert_eq!(fact(&sim, 2, "writes rejected"), "1");
     // Fencing does not restore mutual exclusion of beliefs: it makes it harmless.
     assert!(check(&sim, "mutual_exclusion").first_violation_ms.is_some());
@@ -105,7 +105,7 @@ fn stonith_fences_the_old_holder_out_without_token_checks() {
     let mut sim = Simulation::new(preset("stonith")).unwrap();
     sim.run_until_ms(8_000.0).unwrap();
     assert!(check(&sim, "stale_write_landed").holds, "{:?}", sim.check_summary());
-    assert_eq!(summary_count(&sim, "stale writes rejected: "), 1);
+    assert_eq!(figure_count(&sim, "stale_writes_rejected"), 1);
     assert_eq!(fact(&sim, 1, "admitted writer"), "node 3");
     assert_eq!(fact(&sim, 1, "highest token"), "2");
 }

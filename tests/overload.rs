@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{check, preset, summary_number};
+use common::{check, figure, preset};
 
 use faultline::protocol::service::{Pattern, RetryPolicy, ServiceSpec};
 use faultline::scenario::ProtocolSpec;
@@ -58,7 +58,7 @@ fn without_defences_one_crash_takes_every_replica_down_and_goodput_collapses() {
     // Replica 1 crashes at 2 s; the other four run out of memory within 6 s.
     assert!(down < 8_000.0, "all down only at {down} ms");
     let sim = run(s, 12_000.0);
-    assert!(summary_number(&sim, "overload crashes: ") >= 4.0);
+    assert!(figure(&sim, "overload_crashes") >= 4.0);
     let before = mean_of(&sim, "goodput", 1_000.0, 2_000.0);
     let after = mean_of(&sim, "goodput", 8_000.0, 12_000.0);
     assert!(before > 800.0, "goodput before {before}");
@@ -70,7 +70,7 @@ fn without_defences_one_crash_takes_every_replica_down_and_goodput_collapses() {
 fn with_shedding_and_breakers_the_same_crash_stays_contained() {
     for name in ["circuit-breakers", "load-shedding"] {
         let sim = run(preset(name), 12_000.0);
-        assert_eq!(summary_number(&sim, "overload crashes: "), 0.0, "{name}");
+        assert_eq!(figure(&sim, "overload_crashes"), 0.0, "{name}");
         assert!(check(&sim, "overload_crashes").holds);
         // Four warm replicas serve about 4 × 200 = 800/s: goodput keeps 85% of that.
         let capacity = 4.0 * 4.0 * 1_000.0 / 20.0;
@@ -86,9 +86,9 @@ fn with_shedding_and_breakers_the_same_crash_stays_contained() {
 #[test]
 fn naive_retries_amplify_load_and_a_budget_with_backoff_does_not() {
     let naive = run(preset("retry-storm"), 10_000.0);
-    let amplification = summary_number(&naive, "retry amplification: ");
+    let amplification = figure(&naive, "retry_amplification");
     assert!(amplification > 2.0, "naive amplification {amplification}");
-    let naive_crashes = summary_number(&naive, "overload crashes: ");
+    let naive_crashes = figure(&naive, "overload_crashes");
     assert!(naive_crashes >= 5.0, "{naive_crashes} crashes");
     assert!(
         mean_of(&naive, "goodput", 6_000.0, 10_000.0) < 200.0,
@@ -100,10 +100,10 @@ fn naive_retries_amplify_load_and_a_budget_with_backoff_does_not() {
     spec.retry = RetryPolicy::Backoff;
     spec.budget = Some(0.1);
     let budget = run(s, 10_000.0);
-    let amplification = summary_number(&budget, "retry amplification: ");
+    let amplification = figure(&budget, "retry_amplification");
     assert!(amplification < 1.15, "budgeted amplification {amplification}");
     // The stalled replicas may still choke on the backlog they wake to, but no storm follows.
-    let crashes = summary_number(&budget, "overload crashes: ");
+    let crashes = figure(&budget, "overload_crashes");
     assert!(crashes * 3.0 < naive_crashes, "{crashes} crashes vs {naive_crashes}");
     // It finds its feet once the pause is over.
     assert!(mean_of(&budget, "goodput", 6_000.0, 10_000.0) > 550.0);
@@ -115,14 +115,14 @@ fn bulkheads_keep_the_quiet_tenant_served() {
     let quiet_before = mean_of(&with, "goodput_tenant_0", 1_000.0, 2_000.0);
     let quiet_during = mean_of(&with, "goodput_tenant_0", 3_000.0, 8_000.0);
     assert!(quiet_during > 0.9 * quiet_before, "{quiet_during} vs {quiet_before}");
-    assert_eq!(summary_number(&with, "overload crashes: "), 0.0);
+    assert_eq!(figure(&with, "overload_crashes"), 0.0);
 
     let mut s = preset("bulkheads");
     spec_of(&mut s).bulkheads = false;
     let without = run(s, 8_000.0);
     let quiet_without = mean_of(&without, "goodput_tenant_0", 4_000.0, 8_000.0);
     assert!(quiet_without < 0.5 * quiet_before, "{quiet_without} vs {quiet_before}");
-    assert!(summary_number(&without, "overload crashes: ") > 0.0);
+    assert!(figure(&without, "overload_crashes") > 0.0);
 }
 
 #[test]
@@ -273,7 +273,7 @@ fn capacity_headroom_absorbs_the_crash_that_cascades_without_it() {
     s.nodes += 1;
     spec_of(&mut s).replicas = 6;
     let sim = run(s, 12_000.0);
-    assert_eq!(summary_number(&sim, "overload crashes: "), 0.0);
+    assert_eq!(figure(&sim, "overload_crashes"), 0.0);
     assert!(mean_of(&sim, "goodput", 4_000.0, 12_000.0) > 850.0);
 }
 
@@ -284,7 +284,7 @@ fn backpressure_at_the_balancer_refuses_instead_of_queueing() {
     let mut s = preset("cascading-failure");
     spec_of(&mut s).max_outstanding = Some(80);
     let sim = run(s, 12_000.0);
-    assert_eq!(summary_number(&sim, "overload crashes: "), 0.0);
+    assert_eq!(figure(&sim, "overload_crashes"), 0.0);
     assert!(mean_of(&sim, "queued", 4_000.0, 12_000.0) < 80.0);
     assert!(
         mean_of(&sim, "errors", 4_000.0, 12_000.0) > 10.0,

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{check, preset, summary_number};
+use common::{check, figure, preset};
 
 use faultline::protocol::raft::{Election, RaftSpec};
 use faultline::rng::Rng;
@@ -103,9 +103,9 @@ fn raft_keeps_one_leader_through_the_partition_and_reconciles_on_heal() {
         let c = check(&sim, id);
         assert!(c.holds && c.first_violation_ms.is_none(), "{id}: {}", c.detail);
     }
-    assert_eq!(summary_number(&sim, "split brain: "), 0.0);
-    assert_eq!(summary_number(&sim, "acked writes lost: "), 0.0);
-    assert!(summary_number(&sim, "acked writes: ") > 20.0);
+    assert_eq!(figure(&sim, "split_brain_ms"), 0.0);
+    assert_eq!(figure(&sim, "acked_writes_lost"), 0.0);
+    assert!(figure(&sim, "acked_writes") > 20.0);
 }
 
 #[test]
@@ -118,7 +118,7 @@ fn naive_election_splits_the_brain_and_loses_acknowledged_writes_on_heal() {
     assert!(!two.is_empty(), "never two leaders");
     assert!(two[0] > 2_000.0 && two[0] < 2_700.0, "split at {}", two[0]);
     assert!(two.len() > 100, "two leaders for {} samples", two.len());
-    let split_ms = summary_number(&sim, "split brain: ");
+    let split_ms = figure(&sim, "split_brain_ms");
     assert!((5_000.0..6_500.0).contains(&split_ms), "split brain {split_ms} ms");
     let lost = check(&sim, "acked_writes_lost");
     let first = lost.first_violation_ms.expect("writes lost");
@@ -126,32 +126,42 @@ fn naive_election_splits_the_brain_and_loses_acknowledged_writes_on_heal() {
         (8_000.0..9_000.0).contains(&first),
         "lost at {first} ms, not at the heal"
     );
-    assert!(summary_number(&sim, "acked writes lost: ") >= 3.0);
+    assert!(figure(&sim, "acked_writes_lost") >= 3.0);
     assert!(check(&sim, "state_machine_safety").first_violation_ms.is_some());
     // After the heal one leader again.
     assert_eq!(leaders(&line.last().unwrap().1, &[0, 1, 2, 3, 4]).len(), 1);
 }
 
 #[test]
-fn the_cli_prints_the_split_brain_line() {
-    let run = |name: &str| {
+fn the_cli_reports_split_brain() {
+    let run = |name: &str, json: bool| {
+        let mut args = vec!["run", "--preset", name, "--until", "10s"];
+        args.extend(json.then_some("--json"));
         let out = std::process::Command::new(env!("CARGO_BIN_EXE_faultline"))
-            .args(["run", "--preset", name, "--until", "10s"])
+            .args(args)
             .output()
             .unwrap();
         assert!(out.status.success());
         String::from_utf8(out.stdout).unwrap()
     };
-    let naive = run("split-brain");
-    let line = naive
-        .lines()
-        .find(|l| l.starts_with("split brain: "))
-        .expect("a split brain line");
-    let ms: f64 = line["split brain: ".len()..].trim_end_matches(" ms").parse().unwrap();
-    assert!(ms > 4_000.0, "{line}");
-    assert!(naive.contains("check split_brain: "));
-    let raft = run("raft-one-leader");
-    assert!(raft.lines().any(|l| l == "split brain: 0 ms"), "{raft}");
+    let split_ms = |name: &str| {
+        let json: serde_json::Value = serde_json::from_str(&run(name, true)).unwrap();
+        let figures = json["figures"].as_array().unwrap().clone();
+        let split = figures.iter().find(|f| f["id"] == "split_brain_ms").unwrap();
+        (
+            split["value"].as_f64().unwrap(),
+            split["line"].as_str().unwrap().to_string(),
+        )
+    };
+    let (naive_ms, naive_line) = split_ms("split-brain");
+    assert!(naive_ms > 4_000.0, "{naive_line}");
+    // The text summary prints the same line, and the checker's verdict.
+    let text = run("split-brain", false);
+    assert!(
+        text.lines().any(|l| l == naive_line) && text.contains("check split_brain: "),
+        "{text}"
+    );
+    assert_eq!(split_ms("raft-one-leader"), (0.0, "split brain: 0 ms".to_string()));
 }
 
 /// Servers and clients with random partitions, crashes with restarts, pauses and loss.
@@ -239,16 +249,16 @@ fn raft_is_safe_and_naive_splits_over_a_thousand_random_schedules() {
                 c.detail
             );
         }
-        acked += summary_number(&sim, "acked writes: ");
-        elections += summary_number(&sim, "elections: ");
-        raft_split_ms += summary_number(&sim, "split brain: ");
+        acked += figure(&sim, "acked_writes");
+        elections += figure(&sim, "elections");
+        raft_split_ms += figure(&sim, "split_brain_ms");
 
         let mut naive = Simulation::new(random_schedule(seed, Election::Naive)).unwrap();
         naive.run_until_ms(15_000.0).unwrap();
-        if summary_number(&naive, "split brain: ") > 0.0 {
+        if figure(&naive, "split_brain_ms") > 0.0 {
             naive_split += 1;
         }
-        naive_lost += summary_number(&naive, "acked writes lost: ");
+        naive_lost += figure(&naive, "acked_writes_lost");
         if SAFETY.iter().any(|id| check(&naive, id).first_violation_ms.is_some()) {
             naive_unsafe += 1;
         }
@@ -285,7 +295,7 @@ fn a_stale_leader_without_check_quorum_keeps_its_crown_but_commits_nothing() {
     let (first, last) = (&during[0].1[3], &during.last().unwrap().1[3]);
     assert_eq!(first.3, last.3, "the stale leader committed");
     assert!(last.2 > first.2, "the stale leader kept appending");
-    assert!(summary_number(&sim, "split brain: ") > 3_000.0);
+    assert!(figure(&sim, "split_brain_ms") > 3_000.0);
     for id in SAFETY {
         assert!(check(&sim, id).first_violation_ms.is_none(), "{id}");
     }
@@ -342,5 +352,5 @@ fn same_seed_same_trace_and_a_lone_server_leads_itself() {
     let mut sim = Simulation::new(s).unwrap();
     sim.run_until_ms(5_000.0).unwrap();
     assert_eq!(sim.columns().node_role[0], LEADER);
-    assert!(summary_number(&sim, "acked writes: ") > 10.0);
+    assert!(figure(&sim, "acked_writes") > 10.0);
 }

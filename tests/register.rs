@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{check, full_trace, preset, summary_count};
+use common::{check, figure_count, full_trace, preset};
 use faultline::protocol::register::{Mode, RegisterSpec};
 use faultline::rng::Rng;
 use faultline::scenario::{ProtocolSpec, ScheduledFault};
@@ -42,9 +42,9 @@ fn cp_refuses_on_the_minority_side_and_serves_the_majority() {
     // After the heal, the minority side answers again.
     let (healed_ok, _) = answers(&trace, &[8, 9], 8_500.0, 12_000.0);
     assert!(healed_ok > 0);
-    assert_eq!(summary_count(&sim, "acked writes lost: "), 0);
-    assert_eq!(summary_count(&sim, "stale reads: "), 0);
-    assert!(summary_count(&sim, "refused: ") >= 4);
+    assert_eq!(figure_count(&sim, "acked_writes_lost"), 0);
+    assert_eq!(figure_count(&sim, "stale_reads"), 0);
+    assert!(figure_count(&sim, "refused") >= 4);
     assert!(check(&sim, "acked_writes_lost").holds && check(&sim, "stale_reads").holds);
     // The minority replicas fall behind; they never hold a conflicting value.
     assert!(check(&sim, "diverged_replicas").first_violation_ms.is_none());
@@ -64,12 +64,12 @@ fn ap_accepts_on_both_sides_and_loses_writes_at_reconcile() {
         "lost at the heal, not at {first} ms"
     );
     assert!(
-        summary_count(&sim, "acked writes lost: ") >= 3,
+        figure_count(&sim, "acked_writes_lost") >= 3,
         "{:?}",
         sim.check_summary()
     );
-    assert!(summary_count(&sim, "stale reads: ") > 0);
-    assert_eq!(summary_count(&sim, "refused: "), 0);
+    assert!(figure_count(&sim, "stale_reads") > 0);
+    assert_eq!(figure_count(&sim, "refused"), 0);
     let diverged = check(&sim, "diverged_replicas");
     let since = diverged.first_violation_ms.unwrap();
     assert!((2_000.0..3_500.0).contains(&since), "diverged at {since} ms");
@@ -145,14 +145,10 @@ fn cp_never_loses_an_acknowledged_write_nor_reads_stale_over_many_seeds() {
         let mut sim = Simulation::new(s).unwrap_or_else(|e| panic!("seed {seed}: {e}"));
         sim.run_until_ms(15_000.0).unwrap();
         let summary = sim.check_summary();
-        assert_eq!(
-            summary_count(&sim, "acked writes lost: "),
-            0,
-            "seed {seed}: {summary:?}"
-        );
-        assert_eq!(summary_count(&sim, "stale reads: "), 0, "seed {seed}: {summary:?}");
-        settled += summary_count(&sim, "acked writes: ");
-        refused += summary_count(&sim, "refused: ");
+        assert_eq!(figure_count(&sim, "acked_writes_lost"), 0, "seed {seed}: {summary:?}");
+        assert_eq!(figure_count(&sim, "stale_reads"), 0, "seed {seed}: {summary:?}");
+        settled += figure_count(&sim, "acked_writes");
+        refused += figure_count(&sim, "refused");
     }
     eprintln!("CP over 200 seeds: {settled} acknowledged writes checked, {refused} refusals");
     // Not vacuous: thousands of acknowledged writes were checked, and partitions bit.
@@ -168,9 +164,9 @@ fn ap_under_the_same_faults_loses_writes_and_reads_stale() {
         random_faults(&mut s, 3, seed);
         let mut sim = Simulation::new(s).unwrap();
         sim.run_until_ms(15_000.0).unwrap();
-        lost += summary_count(&sim, "acked writes lost: ");
-        stale += summary_count(&sim, "stale reads: ");
-        assert_eq!(summary_count(&sim, "refused: "), 0, "AP never refuses");
+        lost += figure_count(&sim, "acked_writes_lost");
+        stale += figure_count(&sim, "stale_reads");
+        assert_eq!(figure_count(&sim, "refused"), 0, "AP never refuses");
     }
     eprintln!("AP over 20 seeds: {lost} acknowledged writes lost, {stale} stale reads");
     assert!(lost > 20 && stale > 20, "lost {lost}, stale {stale}");
@@ -183,7 +179,7 @@ fn ap_clock_skew_makes_later_writes_lose() {
         s.faults = vec![ScheduledFault::at(0.0, Fault::ClockOffset { node: 0, offset_ms })];
         let mut sim = Simulation::new(s).unwrap();
         sim.run_until_ms(20_000.0).unwrap();
-        summary_count(&sim, "acked writes lost: ")
+        figure_count(&sim, "acked_writes_lost")
     };
     let (calm, skewed) = (lost_with(0.0), lost_with(3_000.0));
     eprintln!("AP, 20 s, no partition: {calm} lost with true clocks, {skewed} with replica 0 3 s ahead");

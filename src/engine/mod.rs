@@ -20,7 +20,7 @@ use std::collections::{BTreeMap, VecDeque};
 use crate::action::Planned;
 use crate::byzantine::Byzantine;
 use crate::checks::Checked;
-use crate::checks::{CheckView, Checks, SeriesView, WorldView};
+use crate::checks::{CheckView, Checks, Figure, SeriesView, WorldView};
 use crate::error::InputError;
 use crate::fault::Behaviour;
 use crate::inspect::{self, Columns, CounterView, Counters, DropMark, NodeView, Snapshot};
@@ -77,8 +77,8 @@ pub trait Engine {
     fn runtime(&self, node: NodeId) -> &NodeRuntime;
     /// Every checker's property at this moment.
     fn checks(&self) -> Vec<CheckView>;
-    /// The checkers' lines for a headless summary.
-    fn check_summary(&self) -> Vec<String>;
+    /// The checkers' headless summary, a figure a line.
+    fn check_summary(&self) -> Vec<Figure>;
     /// The checkers' time series, for charts.
     fn series(&self) -> Vec<SeriesView>;
     /// Each message kind code with its name, for the legend.
@@ -672,7 +672,7 @@ impl<P: Runnable> Engine for World<P> {
         self.checks.report(self.now_us)
     }
 
-    fn check_summary(&self) -> Vec<String> {
+    fn check_summary(&self) -> Vec<Figure> {
         self.checks.summary(self.now_us)
     }
 

@@ -63,16 +63,16 @@ pub fn check(sim: &Simulation, id: &str) -> faultline::checks::CheckView {
     sim.checks().into_iter().find(|c| c.id == id).unwrap()
 }
 
-/// The number in the summary line starting with `prefix`.
-pub fn summary_number(sim: &Simulation, prefix: &str) -> f64 {
-    let lines = sim.check_summary();
-    let line = lines.iter().find(|l| l.starts_with(prefix)).unwrap();
-    line[prefix.len()..].split_whitespace().next().unwrap().parse().unwrap()
+/// The checkers' summary figure `id` (`"acked_writes_lost"`, `"split_brain_ms"`, …).
+pub fn figure(sim: &Simulation, id: &str) -> f64 {
+    let figures = sim.figures();
+    let found = figures.iter().find(|f| f.id == id);
+    found.unwrap_or_else(|| panic!("no figure `{id}` in {figures:?}")).value
 }
 
-/// The count in the summary line starting with `prefix`.
-pub fn summary_count(sim: &Simulation, prefix: &str) -> u64 {
-    let n = summary_number(sim, prefix);
-    assert!(n >= 0.0 && n.fract() == 0.0, "{prefix}{n} is not a count");
+/// The summary figure `id`, which is a count.
+pub fn figure_count(sim: &Simulation, id: &str) -> u64 {
+    let n = figure(sim, id);
+    assert!(n >= 0.0 && n.fract() == 0.0, "{id} = {n} is not a count");
     n as u64
 }

@@ -24,7 +24,7 @@ async function openPanels(page) {
 }
 
 test('the playground has no axe violations with any preset loaded', async ({ page }) => {
-  test.setTimeout(240_000);
+  test.setTimeout(360_000);
   const errors = await openPage(page);
   await openPanels(page);
   const names = await page.locator('#preset option').evaluateAll((os) => os.map((o) => o.value).filter(Boolean));
@@ -33,8 +33,8 @@ test('the playground has no axe violations with any preset loaded', async ({ pag
   for (const name of names) {
     await page.selectOption('#preset', name);
     // Into the run, so faults, leaders, violations and charts are on screen.
-    await page.evaluate(() => window.faultline.seek(6_000));
-    await expect(page.locator('#time')).toHaveText('6.00 s', { timeout: 30_000 });
+    await page.evaluate(() => window.faultline.seek(4_000));
+    await expect(page.locator('#time')).toHaveText('4.00 s', { timeout: 90_000 });
     for (const v of await axeViolations(page)) found.push(`${name}: ${v}`);
   }
   expect(found).toEqual([]);
@@ -84,6 +84,10 @@ test('the embed and the course page have no axe violations', async ({ page }) =>
   await page.goto('/examples/course-page.html');
   await expect(page.locator('faultline-sim[data-ready="1"]')).toHaveCount(3);
   expect(await axeViolations(page)).toEqual([]);
+  // The element speaks too: the autoplaying split-brain run announces its partition.
+  const first = page.locator('faultline-sim').first();
+  await expect(first.locator('[role=status]')).toHaveText(/partition began/i, { timeout: 15_000 });
+  await expect(first.locator('#summary')).toHaveText(/of 8 nodes up/);
 });
 
 test('keyboard only: pick a node on the canvas, open its menu, act, and come back', async ({ page }) => {

@@ -20,6 +20,7 @@ import { Renderer } from '../render/canvas.js';
 import { Player } from '../player.js';
 import { Travel } from '../travel.js';
 import { formatClock } from '../format.js';
+import { Announcer } from '../ui/announce.js';
 
 const SPEEDS = [0.25, 0.5, 1, 2, 5, 10, 25];
 const APP_URL = new URL('../../index.html', import.meta.url).href;
@@ -29,6 +30,7 @@ const STYLE = `
   background: #0f1420; color: #e8ecf3; border-radius: 8px; overflow: hidden;
   font: 13px/1.4 system-ui, -apple-system, "Segoe UI", sans-serif; }
 .wrap { display: flex; flex-direction: column; height: 100%; }
+.sr { position: absolute; width: 1px; height: 1px; margin: 0; overflow: hidden; clip: rect(0 0 0 0); }
 canvas { flex: 1; width: 100%; min-height: 0; display: block; }
 .bar { display: flex; align-items: center; gap: 6px; padding: 4px 8px; background: #141b28; border-top: 1px solid #2a3550; }
 button, select { font: inherit; color: inherit; background: #1b2436; border: 1px solid #2a3550; border-radius: 5px; padding: 2px 8px; cursor: pointer; }
@@ -67,7 +69,8 @@ class FaultlineSim extends HTMLElement {
     root.adoptedStyleSheets = [sheet()];
     root.innerHTML = `
       <div class="wrap">
-        <canvas part="canvas" role="img" aria-label="A simulated cluster"></canvas>
+        <canvas part="canvas" role="img" aria-label="A simulated cluster" aria-describedby="summary"></canvas>
+        <p class="sr" id="summary"></p><p class="sr" role="status" aria-live="polite"></p>
         <div class="bar" part="controls">
           <button type="button" data-act="play" aria-pressed="false">▶ Play</button>
           <button type="button" data-act="step" title="Advance 10 ms">Step</button>
@@ -80,6 +83,7 @@ class FaultlineSim extends HTMLElement {
       </div>`;
     this.$ = (sel) => root.querySelector(sel);
     this.renderer = new Renderer(this.$('canvas'));
+    this.announcer = new Announcer(this.$('[role=status]'), this.$('#summary'));
     this.$('[data-act=play]').addEventListener('click', () => this.toggle());
     this.$('[data-act=step]').addEventListener('click', () => { this.pause(); this.advance(10); this.draw(); });
     this.$('[data-act=reset]').addEventListener('click', () => { this.load(); });
@@ -123,8 +127,13 @@ class FaultlineSim extends HTMLElement {
   }
 
   attributeChangedCallback(name) {
-    if (!this.sim) return;
-    if (name === 'scenario') { this.acceptedEngine = null; this.load(); }
+    if (!this.dataset.ready) return;
+    if (name === 'scenario') {
+      this.acceptedEngine = null;
+      this.shadowRoot.querySelector('.offer')?.remove();
+      delete this.dataset.epochWarning;
+      this.load();
+    }
     if (name === 'speed') this.player.setSpeed(clampSpeed(Number(this.getAttribute('speed'))));
   }
 
@@ -163,7 +172,10 @@ class FaultlineSim extends HTMLElement {
   /** A quiet line naming the engine a link replayed on; it fades after a few seconds. */
   showEngineNote(note) {
     this.$('.engine-note')?.remove();
-    if (!note) return delete this.dataset.engineNote;
+    if (!note) {
+      delete this.dataset.engineNote;
+      return;
+    }
     this.dataset.engineNote = note;
     const el = document.createElement('div');
     el.className = 'engine-note';
@@ -253,7 +265,9 @@ class FaultlineSim extends HTMLElement {
 
   draw() {
     if (!this.sim) return;
-    this.renderer.draw({ cols: this.sim.columns(), timeMs: this.timeMs, selected: null, speed: this.player.effectiveSpeed });
+    const cols = this.sim.columns();
+    this.renderer.draw({ cols, timeMs: this.timeMs, selected: null, speed: this.player.effectiveSpeed });
+    this.announcer.observe(this.sim, cols); // the canvas in words, for screen readers
     this.$('.t').textContent = formatClock(this.timeMs);
   }
 

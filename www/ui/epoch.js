@@ -17,7 +17,7 @@ export class EpochBanner {
 
   show(shared, accept) {
     this.accept = accept;
-    this.el.querySelector('.text').textContent = shared.warning;
+    this.el.querySelector('.text').textContent = `${shared.warning} Until you choose, the default scenario is shown.`;
     this.button.textContent = `Replay with engine ${epochLabel(shared.offer.epoch)}`;
     this.el.hidden = false;
   }

@@ -38,7 +38,8 @@ export class Export {
   baseName() {
     const s = this.state.sim.inspect();
     const name = (this.state.presetName ?? 'shared').replace(/[^a-z0-9-]+/gi, '-');
-    return `faultline-${name}-seed${s.seed}-${Math.round(s.time_ms)}ms`;
+    // The engine epoch too: a picture or trace of epoch e1 is of that engine's run.
+    return `faultline-${name}-seed${s.seed}-${Math.round(s.time_ms)}ms-e${this.state.sim.epoch}`;
   }
 
   trace() {

@@ -75,6 +75,7 @@ impl HeartbeatSpec {
         if probe_us.is_some_and(|us| us < 1_000) {
             return Err(InputError::new("probe_ms", "must be at least 1 ms"));
         }
+        crate::limits::check_all_to_all(nodes, interval_us)?;
         let detector = detector.to_detector(nodes, interval_us, &mut timeout_us)?;
         Ok(HeartbeatConfig {
             interval_us,

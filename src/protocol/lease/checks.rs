@@ -2,7 +2,7 @@
 //! and the believers/stale-write series.
 
 use super::*;
-use crate::checks::{CheckView, Checked, Checks, Sampler, SeriesView, Violation, WorldView};
+use crate::checks::{CheckView, Checked, Checks, Figure, Sampler, SeriesView, Violation, WorldView};
 
 /// How often the checkers sample their series, and how many samples they keep.
 const SAMPLE_US: Micros = 100_000;
@@ -135,18 +135,28 @@ impl Checks<Lease> for LeaseChecks {
         ]
     }
 
-    fn summary(&self, now_us: Micros) -> Vec<String> {
+    fn summary(&self, now_us: Micros) -> Vec<Figure> {
         let first = self
             .stale
             .first_us()
             .map_or(String::new(), |t| format!(" (first at {} ms)", us_to_ms(t)));
+        let believers = self.exclusion.count();
+        let believers_ms = us_to_ms(self.exclusion.total_us(now_us)).round();
         vec![
-            format!("stale writes landed: {}{first}", self.stale_landed),
-            format!("stale writes rejected: {}", self.rejected),
-            format!(
-                "two lease believers: {} times, {} ms",
-                self.exclusion.count(),
-                us_to_ms(self.exclusion.total_us(now_us)).round()
+            Figure::new(
+                "stale_writes_landed",
+                self.stale_landed as f64,
+                format!("stale writes landed: {}{first}", self.stale_landed),
+            ),
+            Figure::new(
+                "stale_writes_rejected",
+                self.rejected as f64,
+                format!("stale writes rejected: {}", self.rejected),
+            ),
+            Figure::new(
+                "two_believers",
+                believers as f64,
+                format!("two lease believers: {believers} times, {believers_ms} ms"),
             ),
         ]
     }

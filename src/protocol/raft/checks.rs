@@ -19,7 +19,7 @@
 use std::collections::BTreeMap;
 
 use super::*;
-use crate::checks::{CheckView, Checked, Checks, Sampler, SeriesView, Violation, WorldView};
+use crate::checks::{CheckView, Checked, Checks, Figure, Sampler, SeriesView, Violation, WorldView};
 use crate::time::{us_to_ms, Micros};
 
 /// Indexes of history the registries keep behind the highest index applied.
@@ -389,15 +389,21 @@ impl Checks<Raft> for RaftChecks {
         ]
     }
 
-    fn summary(&self, now_us: Micros) -> Vec<String> {
+    fn summary(&self, now_us: Micros) -> Vec<Figure> {
         let last_term = self.leaders_by_term.last_key_value().map_or(0, |(&t, _)| t);
+        let count = |id, n: u64, words| Figure::new(id, n as f64, format!("{words}: {n}"));
+        let split_ms = us_to_ms(self.split.total_us(now_us)).round();
         vec![
-            format!("split brain: {} ms", us_to_ms(self.split.total_us(now_us)).round()),
-            format!("elections: {} (last term {last_term})", self.elections),
-            format!("acked writes: {}", self.acked_count),
-            format!("acked writes lost: {}", self.lost_count),
-            format!("redirected: {}", self.redirected),
-            format!("gave up: {}", self.gave_up),
+            Figure::new("split_brain_ms", split_ms, format!("split brain: {split_ms} ms")),
+            Figure::new(
+                "elections",
+                self.elections as f64,
+                format!("elections: {} (last term {last_term})", self.elections),
+            ),
+            count("acked_writes", self.acked_count, "acked writes"),
+            count("acked_writes_lost", self.lost_count, "acked writes lost"),
+            count("redirected", self.redirected, "redirected"),
+            count("gave_up", self.gave_up, "gave up"),
         ]
     }
 }

@@ -2,7 +2,7 @@
 //! replicas, over a tree of which write each write superseded.
 
 use super::*;
-use crate::checks::{CheckView, Checked, Checks, Sampler, SeriesView, Violation, WorldView};
+use crate::checks::{CheckView, Checked, Checks, Figure, Sampler, SeriesView, Violation, WorldView};
 
 /// What the checker knows of one write.
 #[derive(Clone, Copy, Debug)]
@@ -426,16 +426,19 @@ impl Checks<Register> for RegisterChecks {
         ]
     }
 
-    fn summary(&self, now_us: Micros) -> Vec<String> {
+    fn summary(&self, now_us: Micros) -> Vec<Figure> {
+        let count = |id, n: u64, words| Figure::new(id, n as f64, format!("{words}: {n}"));
+        let diverged_ms = us_to_ms(self.diverged.total_us(now_us)).round();
         vec![
-            format!("acked writes: {}", self.acked),
-            format!("acked writes lost: {}", self.lost_count),
-            format!("stale reads: {}", self.stale_count),
-            format!("refused: {}", self.refused),
-            format!("timed out: {}", self.timed_out),
-            format!(
-                "replicas diverged: {} ms",
-                us_to_ms(self.diverged.total_us(now_us)).round()
+            count("acked_writes", self.acked, "acked writes"),
+            count("acked_writes_lost", self.lost_count, "acked writes lost"),
+            count("stale_reads", self.stale_count, "stale reads"),
+            count("refused", self.refused, "refused"),
+            count("timed_out", self.timed_out, "timed out"),
+            Figure::new(
+                "diverged_ms",
+                diverged_ms,
+                format!("replicas diverged: {diverged_ms} ms"),
             ),
         ]
     }

@@ -11,7 +11,7 @@
 //! Memory is bounded by the sampler and by one window of latencies.
 
 use super::*;
-use crate::checks::{CheckView, Checked, Checks, Sampler, SeriesView, Violation, WorldView};
+use crate::checks::{CheckView, Checked, Checks, Figure, Sampler, SeriesView, Violation, WorldView};
 use crate::time::{us_to_ms, Micros};
 
 const SAMPLE_US: Micros = 250_000;
@@ -271,27 +271,39 @@ impl Checks<Service> for ServiceChecks {
         ]
     }
 
-    fn summary(&self, now_us: Micros) -> Vec<String> {
+    fn summary(&self, now_us: Micros) -> Vec<Figure> {
         let secs = (now_us as f64 / 1e6).max(1e-9);
         let mean_ms = if self.successes == 0 {
             f64::NAN
         } else {
             self.latency_sum_us as f64 / self.successes as f64 / 1_000.0
         };
+        let (offered, goodput) = (self.offered as f64 / secs, self.successes as f64 / secs);
+        let answered = 100.0 * self.successes as f64 / self.offered.max(1) as f64;
+        let amplification = self.amplification();
+        let count = |id, n: u64, words| Figure::new(id, n as f64, format!("{words}: {n}"));
         vec![
-            format!("offered: {:.0} req/s", self.offered as f64 / secs),
-            format!(
-                "goodput: {:.0} req/s ({:.0}% of requests answered)",
-                self.successes as f64 / secs,
-                100.0 * self.successes as f64 / self.offered.max(1) as f64
+            Figure::new("offered_per_s", offered, format!("offered: {offered:.0} req/s")),
+            Figure::new(
+                "goodput_per_s",
+                goodput,
+                format!("goodput: {goodput:.0} req/s ({answered:.0}% of requests answered)"),
             ),
-            format!("overload crashes: {}", self.ooms),
-            format!("retry amplification: {:.2}", self.amplification()),
-            format!("mean latency: {mean_ms:.1} ms"),
-            format!("p99 latency (last window): {:.1} ms", self.last_p99_ms),
-            format!("shed: {}", self.shed),
-            format!("timed out: {}", self.timeouts),
-            format!("gave up: {}", self.gave_up),
+            count("overload_crashes", self.ooms, "overload crashes"),
+            Figure::new(
+                "retry_amplification",
+                amplification,
+                format!("retry amplification: {amplification:.2}"),
+            ),
+            Figure::new("mean_latency_ms", mean_ms, format!("mean latency: {mean_ms:.1} ms")),
+            Figure::new(
+                "p99_latency_ms",
+                self.last_p99_ms,
+                format!("p99 latency (last window): {:.1} ms", self.last_p99_ms),
+            ),
+            count("shed", self.shed, "shed"),
+            count("timed_out", self.timeouts, "timed out"),
+            count("gave_up", self.gave_up, "gave up"),
         ]
     }
 }

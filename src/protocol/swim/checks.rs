@@ -17,7 +17,7 @@
 use std::collections::BTreeMap;
 
 use super::*;
-use crate::checks::{CheckView, Checked, Checks, Sampler, SeriesView, Violation, WorldView};
+use crate::checks::{CheckView, Checked, Checks, Figure, Sampler, SeriesView, Violation, WorldView};
 use crate::time::{us_to_ms, Micros};
 
 /// Nodes checked per event for crashes (all of them in clusters up to `SWEEP_ALL`). Each
@@ -391,20 +391,34 @@ impl Checks<Swim> for SwimChecks {
         ]
     }
 
-    fn summary(&self, _now_us: Micros) -> Vec<String> {
-        let mut lines: Vec<String> = (self.episodes.iter().rev().take(8).rev())
-            .map(|e| format!("detection: {}", self.episode_line(e)))
+    fn summary(&self, _now_us: Micros) -> Vec<Figure> {
+        // A detection's figure: ms until every live member declared the crash dead (NaN,
+        // `null` in JSON, until they all have).
+        let mut lines: Vec<Figure> = (self.episodes.iter().rev().take(8).rev())
+            .map(|e| {
+                let all_ms = e.all_us.map_or(f64::NAN, |a| us_to_ms(a - e.at_us));
+                Figure::new("detection_ms", all_ms, format!("detection: {}", self.episode_line(e)))
+            })
             .collect();
-        lines.push(format!("false deaths: {}", self.false_deaths));
-        lines.push(format!(
-            "membership: {} live members hold a wrong view ({} entries)",
-            self.wrong_members, self.wrong_total
+        lines.push(Figure::new(
+            "false_deaths",
+            self.false_deaths as f64,
+            format!("false deaths: {}", self.false_deaths),
+        ));
+        lines.push(Figure::new(
+            "wrong_members",
+            self.wrong_members as f64,
+            format!(
+                "membership: {} live members hold a wrong view ({} entries)",
+                self.wrong_members, self.wrong_total
+            ),
         ));
         for x in self.gray_majority() {
-            lines.push(format!(
-                "gray: n{x} flagged by {}/{} live members",
-                self.gray_by[x as usize],
-                self.live - 1
+            let by = self.gray_by[x as usize];
+            lines.push(Figure::new(
+                "gray_flaggers",
+                by as f64,
+                format!("gray: n{x} flagged by {by}/{} live members", self.live - 1),
             ));
         }
         lines

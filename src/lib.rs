@@ -14,6 +14,8 @@
 //!    the vocabulary and the contract; `view.rs`, `byzantine.rs` and `checks.rs` beside it
 //!    implement the traits of layer 3; no protocol imports another;
 //! 5. `engine` — the world of any protocol: time, queue, sends, faults applied;
+//!    `registry` — one line per protocol: the scenario's `ProtocolSpec`, validation and
+//!    world dispatch follow from it;
 //! 6. runs — `scenario`, `schedule`, `sim`, `sweep`, `presets`, `share`;
 //! 7. boundaries — `wasm` for the browser, the `faultline` binary for the command line.
 //!

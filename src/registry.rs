@@ -98,6 +98,8 @@ protocols! {
     Raft(RaftSpec) => Raft;
     /// A service under load: clients, a balancer, replicas, defences (`protocol::service`).
     Service(ServiceSpec) => Service;
+    /// The smallest protocol, the example of adding one: pings answered by echoes.
+    Echo(crate::protocol::echo::EchoSpec) => crate::protocol::echo::Echo;
 }
 
 impl Default for ProtocolSpec {

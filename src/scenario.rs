@@ -49,12 +49,26 @@ impl NetworkSpec {
     }
 }
 
+/// What a scenario shows, for its readers (the preset picker, a course page): the failure
+/// class, what happens, what to watch, what to try next. It never changes the run.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct About {
+    pub class: String,
+    pub summary: String,
+    pub watch: String,
+    pub try_next: String,
+}
+
 /// The whole input of a run.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Scenario {
     #[serde(default = "default_name")]
     pub name: String,
+    /// Texts for readers (presets carry them); no part of the run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub about: Option<About>,
     #[serde(default)]
     pub seed: u64,
     pub nodes: u32,
@@ -75,6 +89,7 @@ impl Scenario {
     pub fn basic(nodes: u32, seed: u64) -> Scenario {
         Scenario {
             name: "Heartbeats".to_string(),
+            about: None,
             seed,
             nodes,
             protocol: ProtocolSpec::default(),

@@ -106,6 +106,7 @@ pub fn mixed_links(protocol: ProtocolSpec, seed: u64, victim: u32, crash_at_ms: 
     faults.push(ScheduledFault::at(crash_at_ms, Fault::Crash { node: victim }));
     Scenario {
         name: "Detector trial".to_string(),
+        about: None,
         seed,
         nodes: NODES,
         protocol,

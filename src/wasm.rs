@@ -67,16 +67,6 @@ fn node_id(id: f64) -> Result<u32, JsError> {
     }
 }
 
-#[derive(Serialize)]
-struct PresetInfo {
-    name: &'static str,
-    title: &'static str,
-    class: &'static str,
-    summary: &'static str,
-    watch: &'static str,
-    try_next: &'static str,
-}
-
 /// A running simulation.
 #[wasm_bindgen]
 pub struct Simulation {
@@ -97,17 +87,7 @@ impl Simulation {
 
     /// `[{ name, title, class, summary, watch, try_next }]` for every built-in scenario.
     pub fn presets() -> Result<JsValue, JsError> {
-        let list: Vec<PresetInfo> = PRESETS
-            .iter()
-            .map(|p| PresetInfo {
-                name: p.name,
-                title: p.title,
-                class: p.class,
-                summary: p.summary,
-                watch: p.watch,
-                try_next: p.try_next,
-            })
-            .collect();
+        let list: Vec<presets::PresetInfo> = PRESETS.iter().map(|p| p.info()).collect();
         to_js(&list)
     }
 
@@ -220,6 +200,13 @@ impl Simulation {
             )));
         }
         self.sim.set_memory_budget(bytes as u64).map_err(js_error)
+    }
+
+    /// Scheduled faults the run itself made moot (a crash of a replica already dead of
+    /// overload), each with why it was skipped.
+    #[wasm_bindgen(js_name = skippedFaults)]
+    pub fn skipped_faults(&self) -> Result<JsValue, JsError> {
+        to_js(&self.sim.skipped_faults())
     }
 
     /// The time of the latest checkpoint at or before `ms` (0 when none is held).

@@ -6,6 +6,9 @@ use std::sync::atomic::{AtomicIsize, Ordering::Relaxed};
 use std::sync::Mutex;
 
 use faultline::budget::{TimeTravel, MAX_MEMORY_BUDGET_BYTES, MEMORY_BUDGET_BYTES, MIN_MEMORY_BUDGET_BYTES};
+#[path = "support/soak.rs"]
+mod soak;
+
 use faultline::presets::PRESETS;
 use faultline::Simulation;
 
@@ -165,4 +168,25 @@ fn an_all_to_all_cluster_too_costly_is_refused_when_it_loads() {
     Simulation::new(large_cluster()).unwrap();
     // Protocols that do not talk all-to-all are not capped by it.
     faultline::Scenario::from_json(r#"{"nodes": 10000, "protocol": {"kind": "swim"}}"#).unwrap();
+}
+
+fn live_i64() -> i64 {
+    live() as i64
+}
+
+#[test]
+fn short_soaks_stay_under_the_budget_and_flat() {
+    // The long versions are `cargo xtask soak` (60 simulated s; 24 simulated hours).
+    let _one = ONE_AT_A_TIME.lock().unwrap();
+    let before = live_i64();
+    let large = soak::soak(soak::large_cluster(), 3_000.0, 500.0, live_i64);
+    assert!(large.used_high_water <= large.budget_bytes, "{large:?}");
+    let measured = (large.measured_high_water - before) as u64;
+    assert!(measured <= large.budget_bytes, "measured {measured} B");
+    let five = soak::soak(soak::five_nodes_for(2), 7_200_000.0, 300_000.0, live_i64);
+    assert!(soak::is_flat(&five, 1.25), "{:?}", five.samples);
+    assert!(five
+        .samples
+        .iter()
+        .all(|s| s.3 <= faultline::limits::checkpoint_budget(5)));
 }

@@ -108,7 +108,7 @@ export class App {
   offerCurrentEngine(shared) {
     const el = this.root.querySelector('#epoch-warning');
     const now = epochLabel(shared.offer.epoch);
-    el.querySelector('.text').textContent = shared.warning;
+    el.querySelector('.text').textContent = `${shared.warning} Until you choose, the default scenario is shown.`;
     const button = el.querySelector('.replay');
     button.textContent = `Replay with engine ${now}`;
     button.onclick = () => {

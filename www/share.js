@@ -9,16 +9,7 @@ export function fragmentFor(sim) {
   return `s=${sim.shareLink()}`;
 }
 
-/** Reads `location.hash`: null when there is no shared run, else { scenario, tMs, epoch };
- * throws an Error saying what is wrong with a mangled link. */
-export function decodeShare(hash) {
-  const fragment = hash.startsWith('#') ? hash.slice(1) : hash;
-  if (!fragment.startsWith('s=')) return null;
-  const decoded = decodeLink(fragment);
-  return { scenario: decoded.scenario, tMs: decoded.t_ms, epoch: decoded.epoch };
-}
-
-/** Like `decodeShare`, then `openLink`: null when the hash holds no shared run. */
+/** Reads `location.hash`: null when it holds no shared run, else what `openLink` gives. */
 export async function openShare(hash) {
   const fragment = hash.startsWith('#') ? hash.slice(1) : hash;
   return fragment.startsWith('s=') ? openLink(fragment) : null;

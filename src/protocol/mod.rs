@@ -12,6 +12,7 @@
 //! protocol's own folder (`view.rs`, `byzantine.rs`, `checks.rs`); a protocol's state
 //! machine imports none of them (checked by `tests/tidy.rs`).
 
+pub mod echo;
 pub mod heartbeat;
 pub mod lease;
 pub mod raft;

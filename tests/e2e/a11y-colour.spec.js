@@ -130,3 +130,45 @@ test('with reduced motion, messages, bursts and shockwaves stand still', async (
   expect(control.second).not.toBe(control.first);
   await moving.close();
 });
+
+/** Pixels (of 24×24, drawn at size 4) by which two kinds' silhouettes must differ. */
+const MIN_SILHOUETTE_PIXELS = 8;
+
+test("each protocol's message kinds differ by shape, not only by colour", async ({ page }) => {
+  await openPage(page);
+  const names = await page.locator('#preset option').evaluateAll((os) => os.map((o) => o.value).filter(Boolean));
+  const same = [];
+  const seen = new Set();
+  for (const name of names) {
+    await page.selectOption('#preset', name);
+    const result = await page.evaluate(async () => {
+      const { drawMessage } = await import('/www/render/canvas.js');
+      const kinds = window.faultline.sim.messageKinds();
+      const canvas = document.createElement('canvas');
+      canvas.width = canvas.height = 24;
+      const ctx = canvas.getContext('2d', { willReadFrequently: true });
+      // The silhouette: which pixels are lit, whatever their colour (a dark core is unlit).
+      const silhouette = (kind) => {
+        ctx.clearRect(0, 0, 24, 24);
+        drawMessage(ctx, 12, 12, kind, false, 4);
+        const d = ctx.getImageData(0, 0, 24, 24).data;
+        let bits = '';
+        for (let i = 0; i < d.length; i += 4) bits += d[i + 3] > 128 && d[i] + d[i + 1] + d[i + 2] > 150 ? '1' : '0';
+        return bits;
+      };
+      return { protocol: window.faultline.sim.inspect().protocol, kinds: kinds.map((k) => ({ name: k.name, shape: silhouette(k.kind) })) };
+    });
+    if (seen.has(result.protocol)) continue;
+    seen.add(result.protocol);
+    for (let i = 0; i < result.kinds.length; i++) {
+      for (let j = i + 1; j < result.kinds.length; j++) {
+        const [a, b] = [result.kinds[i].shape, result.kinds[j].shape];
+        let differ = 0;
+        for (let k = 0; k < a.length; k++) if (a[k] !== b[k]) differ++;
+        if (differ < MIN_SILHOUETTE_PIXELS) same.push(`${result.protocol}: ${result.kinds[i].name} and ${result.kinds[j].name} differ by ${differ} px`);
+      }
+    }
+  }
+  expect(seen.size).toBeGreaterThan(3);
+  expect(same).toEqual([]);
+});

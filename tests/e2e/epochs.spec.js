@@ -1,4 +1,5 @@
-// Old links replay as they were, on a published site under a sub-path.
+// Old links replay as they were, on a published site under a sub-path, also embedded from
+// a page on another origin.
 //
 // `cargo xtask dist` writes a site into target/e2e-sites/site/course/faultline/, served by
 // `cargo xtask serve` on a free port at http://127.0.0.1:PORT/course/faultline/. It keeps an engine of a deliberately different
@@ -8,6 +9,7 @@
 // dev server ships only the current engine): a plain warning and an offer of the current one.
 import { test } from '@playwright/test';
 import { execFileSync, spawn } from 'node:child_process';
+import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
 import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { expect, screenshot } from './helpers.js';
@@ -117,6 +119,9 @@ test('an old-epoch link replays on its own engine, bit for bit, in the page and 
   expect(await page.evaluate(() => window.faultline.sim.epoch)).toBe(0);
   expect(await page.evaluate(() => window.faultline.sim.traceHash())).toBe(E0_HASH);
   await screenshot(page, 'epoch-shipped-page');
+  await page.click('#export-menu > summary');
+  const [png] = await Promise.all([page.waitForEvent('download'), page.click('#export-png')]);
+  expect(png.suggestedFilename()).toMatch(/-3000ms-e0\.png$/);
 
   const cli = process.env.FAULTLINE_CLI || 'target/release/faultline';
   const out = execFileSync(cli, ['run', '--scenario-url', E0_LINK, '--trace-hash'], { encoding: 'utf8', stdio: 'pipe' });
@@ -160,4 +165,27 @@ test('where the epoch is not shipped, the page and the element say so and offer 
   await old.locator('.offer button').click();
   await expect(old).not.toHaveAttribute('data-epoch-warning', /.*/);
   expect(await old.evaluate((e) => e.traceHash())).toBe(E0_HASH);
+});
+
+test('a course page on another origin embeds the published site, old link and all', async ({ page }) => {
+  const course = createHttpServer((req, res) => {
+    res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' });
+    res.end(`<!doctype html><meta charset="utf-8"><title>Week 7</title>
+<script type="module" src="${ORIGIN}${BASE}www/embed/faultline-sim.js"></script>
+<faultline-sim id="now" scenario="raft-one-leader" autoplay height="240px"></faultline-sim>
+<faultline-sim id="old" scenario="${E0_TEXT}" height="240px"></faultline-sim>`);
+  });
+  await new Promise((done) => course.listen(0, '127.0.0.1', done));
+  try {
+    const errors = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(`http://127.0.0.1:${course.address().port}/week7.html`);
+    const [now, old] = [page.locator('#now'), page.locator('#old')];
+    await expect(old).toHaveAttribute('data-engine-note', 'made with engine e0; replayed with e0');
+    expect(await old.evaluate((e) => e.traceHash())).toBe(E0_HASH);
+    await expect.poll(() => now.evaluate((e) => e.timeMs)).toBeGreaterThan(300);
+    expect(errors).toEqual([]);
+  } finally {
+    await new Promise((done) => course.close(done));
+  }
 });

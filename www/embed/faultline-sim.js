@@ -112,8 +112,13 @@ class FaultlineSim extends HTMLElement {
   }
 
   attributeChangedCallback(name) {
-    if (!this.sim) return;
-    if (name === 'scenario') { this.acceptedEngine = null; this.load(); }
+    if (!this.dataset.ready) return;
+    if (name === 'scenario') {
+      this.acceptedEngine = null;
+      this.shadowRoot.querySelector('.offer')?.remove();
+      delete this.dataset.epochWarning;
+      this.load();
+    }
     if (name === 'speed') this.speed = clampSpeed(Number(this.getAttribute('speed')));
   }
 
@@ -150,7 +155,10 @@ class FaultlineSim extends HTMLElement {
   /** A quiet line naming the engine a link replayed on; it fades after a few seconds. */
   showEngineNote(note) {
     this.$('.engine-note')?.remove();
-    if (!note) return delete this.dataset.engineNote;
+    if (!note) {
+      delete this.dataset.engineNote;
+      return;
+    }
     this.dataset.engineNote = note;
     const el = document.createElement('div');
     el.className = 'engine-note';

@@ -75,11 +75,12 @@ export function drawNode(ctx, x, y, r, n) {
   const gray = (n.flags & FLAG.gray) !== 0;
   ctx.save();
   if (n.partitioned) {
+    // Thinner on small nodes, so a thousand rims do not bury the nodes.
     ctx.beginPath();
-    ctx.arc(x, y, r + 4, 0, Math.PI * 2);
+    ctx.arc(x, y, r + (r < SMALL_R ? 2.5 : 4), 0, Math.PI * 2);
     ctx.strokeStyle = GROUP_COLORS[n.group % GROUP_COLORS.length];
     ctx.setLineDash(GROUP_DASHES[n.group % GROUP_DASHES.length]);
-    ctx.lineWidth = 3;
+    ctx.lineWidth = r < SMALL_R ? 1.5 : 3;
     ctx.stroke();
     ctx.setLineDash([]);
   }
@@ -466,14 +467,25 @@ export function drawCut(ctx, ax, ay, bx, by, oneWay) {
 export const KIND_COLORS = ['#ff9f5a', '#7bdcb5', '#5aa9ff', '#ffd166', '#c49bff', '#ff6fa8', '#9bd45a', '#5fd3c6', '#f2d15f', '#ff8a5b'];
 
 /** A message in flight. Shape tells the kind: heartbeat dot, probe square, answer diamond;
- * other protocols' kinds are coloured dots, odd kinds (requests) with a dark core; a
- * Byzantine message gets a purple ring. */
+ * other protocols' kinds are coloured, and each request/reply pair (kinds 3–4, 5–6, …) has
+ * its own shape — triangle, triangle down, plus, bar, then the same in a thin ring — with a dark
+ * core on the request (odd kind), so kinds differ without colour; a Byzantine message gets
+ * a violet ring. */
 export function drawMessage(ctx, x, y, kind, byzantine, size = 3) {
   ctx.beginPath();
   if (kind >= 3) {
-    ctx.arc(x, y, size + 0.5, 0, Math.PI * 2);
+    const pair = Math.floor((kind - 3) / 2);
+    kindShape(ctx, x, y, size + 0.5, pair % 4);
     ctx.fillStyle = KIND_COLORS[(kind - 3) % KIND_COLORS.length];
     ctx.fill();
+    if (pair % 8 >= 4 && size >= 2.5) {
+      // Pairs past the fourth: the same four shapes, each inside a thin ring.
+      ctx.beginPath();
+      ctx.arc(x, y, size * 1.25 + 3, 0, Math.PI * 2);
+      ctx.strokeStyle = ctx.fillStyle;
+      ctx.lineWidth = 1;
+      ctx.stroke();
+    }
     if (kind % 2 === 1 && size >= 2.5) {
       ctx.beginPath();
       ctx.arc(x, y, size * 0.4, 0, Math.PI * 2);
@@ -498,6 +510,24 @@ export function drawMessage(ctx, x, y, kind, byzantine, size = 3) {
     ctx.lineWidth = 1.5;
     ctx.stroke();
   }
+}
+
+/** The outline of a protocol's message, unlike the heartbeat family's dot, square and
+ * diamond: 0 triangle, 1 triangle pointing down, 2 plus, 3 wide bar. */
+function kindShape(ctx, x, y, s, shape) {
+  if (shape === 0) {
+    ctx.moveTo(x, y - s * 1.3); ctx.lineTo(x + s * 1.2, y + s * 0.9); ctx.lineTo(x - s * 1.2, y + s * 0.9);
+  } else if (shape === 1) {
+    ctx.moveTo(x, y + s * 1.3); ctx.lineTo(x + s * 1.2, y - s * 0.9); ctx.lineTo(x - s * 1.2, y - s * 0.9);
+  } else if (shape === 2) {
+    const a = s * 1.25, b = s * 0.5;
+    ctx.moveTo(x - b, y - a); ctx.lineTo(x + b, y - a); ctx.lineTo(x + b, y - b); ctx.lineTo(x + a, y - b);
+    ctx.lineTo(x + a, y + b); ctx.lineTo(x + b, y + b); ctx.lineTo(x + b, y + a); ctx.lineTo(x - b, y + a);
+    ctx.lineTo(x - b, y + b); ctx.lineTo(x - a, y + b); ctx.lineTo(x - a, y - b); ctx.lineTo(x - b, y - b);
+  } else {
+    ctx.rect(x - s * 1.4, y - s * 0.6, s * 2.8, s * 1.2);
+  }
+  ctx.closePath();
 }
 
 /** Where a message died: a red cross in an expanding, fading ring. `age` in 0…1. */

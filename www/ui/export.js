@@ -35,7 +35,8 @@ export class Export {
   baseName() {
     const s = this.app.sim.inspect();
     const name = (this.app.presetName ?? 'shared').replace(/[^a-z0-9-]+/gi, '-');
-    return `faultline-${name}-seed${s.seed}-${Math.round(s.time_ms)}ms`;
+    // The engine epoch too: a picture or trace of epoch e1 is of that engine's run.
+    return `faultline-${name}-seed${s.seed}-${Math.round(s.time_ms)}ms-e${this.app.sim.epoch}`;
   }
 
   trace() {

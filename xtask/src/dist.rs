@@ -188,6 +188,26 @@ mod tests {
     use super::*;
 
     #[test]
+    fn earlier_epochs_are_kept_and_the_current_one_is_rebuilt() {
+        let dir = std::env::temp_dir().join(format!("faultline-kept-{}", std::process::id()));
+        for (epoch, bytes) in [(0, "old"), (1, "current")] {
+            write_file(&dir.join(format!("e{epoch}/g.js")), bytes.as_bytes()).unwrap();
+            write_file(&dir.join(format!("e{epoch}/w.wasm")), bytes.as_bytes()).unwrap();
+        }
+        let engine = |epoch: u32| Engine {
+            epoch,
+            glue: format!("e{epoch}/g.js"),
+            wasm: format!("e{epoch}/w.wasm"),
+        };
+        engines::write(&dir, 1, &[engine(1), engine(0)]).unwrap();
+        let kept = read_kept(&dir, 1).unwrap();
+        assert_eq!(kept.len(), 1, "only the earlier epoch is kept");
+        assert_eq!((&kept[0].engine, kept[0].wasm.as_slice()), (&engine(0), &b"old"[..]));
+        assert!(read_kept(&dir.join("nothing-here"), 1).unwrap().is_empty());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
     fn content_hashes_follow_the_bytes() {
         assert_eq!(content_hash(b"glue"), content_hash(b"glue"));
         assert_ne!(content_hash(b"glue v1"), content_hash(b"glue v2"));

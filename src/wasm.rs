@@ -284,6 +284,13 @@ impl Simulation {
         self.sim.set_memory_budget(bytes as u64).map_err(js_error)
     }
 
+    /// Scheduled faults the run itself made moot (a crash of a replica already dead of
+    /// overload), each with why it was skipped.
+    #[wasm_bindgen(js_name = skippedFaults)]
+    pub fn skipped_faults(&self) -> Result<JsValue, JsError> {
+        to_js(&self.sim.skipped_faults())
+    }
+
     /// The time of the latest checkpoint at or before `ms` (0 when none is held).
     #[wasm_bindgen(js_name = checkpointBeforeMs)]
     pub fn checkpoint_before_ms(&self, ms: f64) -> Result<f64, JsError> {

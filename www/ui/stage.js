@@ -24,10 +24,13 @@ export class Stage {
     // Banners and bars above the canvas change its box: refit whenever it changes.
     new ResizeObserver(() => this.resize()).observe(canvas);
     state.on('frame', () => this.draw());
+    state.on('run', () => this.resize());
   }
 
   /** Fits the canvas to its box (after layout changes) and redraws. */
   resize() {
+    // With no live engine (after a trap) the last frame stays on screen, untouched.
+    if (!this.state.sim) return;
     this.renderer.resize();
     this.draw();
   }

@@ -7,12 +7,11 @@
 // earlier epoch exists yet), and tests/fixtures/links-e0.tsv holds a link stamped e0.
 // Shipped: the link replays on e0's engine, bit for bit, with a quiet note. Not shipped (the
 // dev server ships only the current engine): a plain warning and an offer of the current one.
-import { test } from '@playwright/test';
 import { execFileSync, spawn } from 'node:child_process';
 import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
 import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { expect, screenshot } from './helpers.js';
+import { expect, screenshot, test } from './helpers.js';
 
 const SITES = 'target/e2e-sites';
 const BASE = '/course/faultline/';

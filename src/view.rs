@@ -68,12 +68,71 @@ pub struct ProtocolView {
 /// Most log entries a view shows.
 pub const LOG_VIEW_MAX: usize = 64;
 
+/// What a node is, for the canvas (its shape) and the legend: the codes of the renderer's
+/// `node_role` column, listed once here (`ALL`, with the names the front end uses).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum RenderRole {
+    None = 0,
+    Follower = 1,
+    Candidate = 2,
+    Leader = 3,
+    Client = 4,
+    /// A lock (lease) server.
+    LockServer = 5,
+    Storage = 6,
+    Balancer = 7,
+    Replica = 8,
+    Backend = 9,
+    /// A replica of the CP/AP register.
+    Register = 10,
+    /// A SWIM member.
+    Member = 11,
+}
+
+impl RenderRole {
+    pub const ALL: [RenderRole; 12] = [
+        RenderRole::None,
+        RenderRole::Follower,
+        RenderRole::Candidate,
+        RenderRole::Leader,
+        RenderRole::Client,
+        RenderRole::LockServer,
+        RenderRole::Storage,
+        RenderRole::Balancer,
+        RenderRole::Replica,
+        RenderRole::Backend,
+        RenderRole::Register,
+        RenderRole::Member,
+    ];
+
+    pub fn code(self) -> u8 {
+        self as u8
+    }
+
+    /// The role's name in the front end's `ROLE` table.
+    pub fn name(self) -> &'static str {
+        match self {
+            RenderRole::None => "none",
+            RenderRole::Follower => "follower",
+            RenderRole::Candidate => "candidate",
+            RenderRole::Leader => "leader",
+            RenderRole::Client => "client",
+            RenderRole::LockServer => "lockServer",
+            RenderRole::Storage => "storage",
+            RenderRole::Balancer => "balancer",
+            RenderRole::Replica => "replica",
+            RenderRole::Backend => "backend",
+            RenderRole::Register => "register",
+            RenderRole::Member => "member",
+        }
+    }
+}
+
 /// What the canvas draws of a node's protocol state (all optional: zero means none).
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct NodeRender {
-    /// A role code (see `docs/js-api.md`, "node_role"): 0 none, 1 follower, 2 candidate,
-    /// 3 leader, 4 client, 5 lock/lease server, 6 storage, 7 balancer, 8 replica,
-    /// 9 backend, 10 replica (CP register), 11 member (SWIM).
+    /// A `RenderRole` code (see `docs/js-api.md`, "node_role").
     pub role: u8,
     /// The term, epoch or incarnation the node is in.
     pub term: u32,
@@ -150,6 +209,13 @@ pub fn layout(n: u32) -> Vec<f32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn role_codes_are_their_index() {
+        for (i, role) in RenderRole::ALL.iter().enumerate() {
+            assert_eq!(role.code() as usize, i, "{}", role.name());
+        }
+    }
 
     #[test]
     fn layout_stays_in_the_unit_square() {

@@ -22,14 +22,90 @@ extern "C" {
     fn console_error(message: &str);
 }
 
-/// Engine bugs (broken invariants) still panic; this makes the message visible.
+thread_local! {
+    /// The page's `onPanic` handler: told the panic message before the wasm traps.
+    static PANIC_HANDLER: std::cell::RefCell<Option<js_sys::Function>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Engine bugs (broken invariants) still panic; this makes the message visible in the
+/// console and hands it to the page (see `onPanic`), which shows it in its trap banner.
 #[wasm_bindgen(start)]
 pub fn start() {
     std::panic::set_hook(Box::new(|info| {
+        let message = info.to_string();
         console_error(&format!(
-            "Faultline engine invariant broken (please report with the share link): {info}"
+            "Faultline engine invariant broken (please report with the share link): {message}"
         ));
+        PANIC_HANDLER.with(|handler| {
+            if let Ok(handler) = handler.try_borrow() {
+                if let Some(f) = handler.as_ref() {
+                    let _ = f.call1(&JsValue::NULL, &JsValue::from_str(&message));
+                }
+            }
+        });
     }));
+}
+
+/// Registers `handler(message)`, called with the panic message when the engine panics
+/// (the call that panicked then throws a `WebAssembly.RuntimeError`; this instance is dead).
+#[wasm_bindgen(js_name = onPanic)]
+pub fn on_panic(handler: js_sys::Function) {
+    PANIC_HANDLER.with(|h| *h.borrow_mut() = Some(handler));
+}
+
+/// The engine's codes that the page reads from the columns, so JavaScript never copies
+/// them: `{ role: { name: code }, flag: { name: bit }, msg: { kind_mask, byzantine,
+/// doomed }, drop_reasons: [name by code], limits: { page_max_nodes, max_nodes,
+/// max_time_ms, max_faults } }`.
+#[wasm_bindgen]
+pub fn constants() -> Result<JsValue, JsError> {
+    use crate::engine::columns as col;
+    use std::collections::BTreeMap;
+    #[derive(Serialize)]
+    struct Constants {
+        role: BTreeMap<&'static str, u8>,
+        flag: BTreeMap<&'static str, u8>,
+        msg: BTreeMap<&'static str, u8>,
+        drop_reasons: Vec<&'static str>,
+        limits: BTreeMap<&'static str, f64>,
+    }
+    let role = crate::view::RenderRole::ALL.iter().map(|r| (r.name(), r.code()));
+    let mut drop_reasons = vec![""];
+    drop_reasons.extend(crate::network::DropReason::ALL.iter().map(|r| r.name()));
+    let flag = [
+        ("gray", col::FLAG_GRAY),
+        ("byzantine", col::FLAG_BYZANTINE),
+        ("slow", col::FLAG_SLOW),
+        ("omission", col::FLAG_OMISSION),
+        ("clock", col::FLAG_CLOCK),
+        ("strobe", col::FLAG_STROBE),
+        ("selfCrashed", col::FLAG_SELF_CRASHED),
+    ];
+    let msg = [
+        ("kindMask", !(col::MSG_BYZANTINE | col::MSG_DOOMED)),
+        ("byzantine", col::MSG_BYZANTINE),
+        ("doomed", col::MSG_DOOMED),
+    ];
+    let limits = [
+        ("page_max_nodes", crate::limits::PAGE_MAX_NODES as f64),
+        ("max_nodes", crate::limits::MAX_NODES as f64),
+        ("max_time_ms", crate::time::us_to_ms(crate::limits::MAX_TIME_US)),
+        ("max_faults", crate::limits::MAX_FAULTS as f64),
+    ];
+    to_js(&Constants {
+        role: role.collect(),
+        flag: flag.into_iter().collect(),
+        msg: msg.into_iter().collect(),
+        drop_reasons,
+        limits: limits.into_iter().collect(),
+    })
+}
+
+/// A trap armed for tests (`armTrapForTest`): nothing traps unless a caller arms it.
+#[derive(Clone, Copy)]
+enum TestTrap {
+    Panic,
+    OutOfMemory,
 }
 
 fn js_error(e: InputError) -> JsError {
@@ -71,6 +147,8 @@ fn node_id(id: f64) -> Result<u32, JsError> {
 #[wasm_bindgen]
 pub struct Simulation {
     sim: Engine,
+    /// Armed by `armTrapForTest`: the simulated time (µs) and the kind of trap to spring.
+    test_trap: Option<(u64, TestTrap)>,
 }
 
 #[wasm_bindgen]
@@ -82,6 +160,7 @@ impl Simulation {
         let scenario = Scenario::from_json(&text).map_err(js_error)?;
         Ok(Simulation {
             sim: Engine::new(scenario).map_err(js_error)?,
+            test_trap: None,
         })
     }
 
@@ -108,12 +187,14 @@ impl Simulation {
 
     /// Advances simulated time by `ms`. Returns the number of events processed.
     pub fn step(&mut self, ms: f64) -> Result<f64, JsError> {
+        self.spring_test_trap(crate::time::us_to_ms(self.sim.now_us()) + ms);
         self.sim.step_ms(ms).map(|n| n as f64).map_err(js_error)
     }
 
     /// Advances simulated time to `ms`. Returns the number of events processed.
     #[wasm_bindgen(js_name = runUntil)]
     pub fn run_until(&mut self, ms: f64) -> Result<f64, JsError> {
+        self.spring_test_trap(ms);
         self.sim.run_until_ms(ms).map(|n| n as f64).map_err(js_error)
     }
 
@@ -153,6 +234,7 @@ impl Simulation {
     /// Moves to absolute simulated time `ms`, backwards too: the state is exactly the one
     /// the run had then (restored from a checkpoint and replayed). Returns events replayed.
     pub fn seek(&mut self, ms: f64) -> Result<f64, JsError> {
+        self.spring_test_trap(ms);
         self.sim.seek_ms(ms).map(|n| n as f64).map_err(js_error)
     }
 
@@ -202,6 +284,13 @@ impl Simulation {
         self.sim.set_memory_budget(bytes as u64).map_err(js_error)
     }
 
+    /// Scheduled faults the run itself made moot (a crash of a replica already dead of
+    /// overload), each with why it was skipped.
+    #[wasm_bindgen(js_name = skippedFaults)]
+    pub fn skipped_faults(&self) -> Result<JsValue, JsError> {
+        to_js(&self.sim.skipped_faults())
+    }
+
     /// The time of the latest checkpoint at or before `ms` (0 when none is held).
     #[wasm_bindgen(js_name = checkpointBeforeMs)]
     pub fn checkpoint_before_ms(&self, ms: f64) -> Result<f64, JsError> {
@@ -234,6 +323,26 @@ impl Simulation {
             }
             replay.advance_to((replay.now_us() + 100_000).min(end_us));
         }
+    }
+
+    /// For tests of the page's trap recovery: the first call that would run past `at_ms`
+    /// runs to `at_ms`, then traps — `kind` "panic" panics (the panic hook forwards the
+    /// message), "oom" fails an allocation as running out of memory does. Only a caller
+    /// that arms it can spring it; the page never does on user input.
+    #[wasm_bindgen(js_name = armTrapForTest)]
+    pub fn arm_trap_for_test(&mut self, at_ms: f64, kind: &str) -> Result<(), JsError> {
+        let trap = match kind {
+            "panic" => TestTrap::Panic,
+            "oom" => TestTrap::OutOfMemory,
+            other => {
+                return Err(JsError::new(&format!(
+                    "kind: no test trap named `{other}` (panic, oom)"
+                )))
+            }
+        };
+        let at_us = crate::time::ms_to_us(at_ms, "at_ms").map_err(js_error)?;
+        self.test_trap = Some((at_us, trap));
+        Ok(())
     }
 
     /// The global state: time, counters, trace hash (see `docs/js-api.md`).
@@ -286,6 +395,16 @@ impl Simulation {
     #[wasm_bindgen(js_name = shareLink)]
     pub fn share_link(&self) -> String {
         crate::share::encode(self.sim.scenario(), self.sim.now_us())
+    }
+
+    /// Share-link text for `scenario` (object or JSON text) at `t_ms`, without running
+    /// it: the page keeps the last good link of a run whose engine has trapped.
+    #[wasm_bindgen(js_name = encodeLink)]
+    pub fn encode_link(scenario: JsValue, t_ms: f64) -> Result<String, JsError> {
+        let text = json_text(&scenario, "the scenario")?;
+        let scenario = Scenario::from_json(&text).map_err(js_error)?;
+        let t_us = crate::time::ms_to_us(t_ms, "t_ms").map_err(js_error)?;
+        Ok(crate::share::encode(&scenario, t_us))
     }
 
     /// Reads share-link text (a URL, a fragment or the bare payload) into
@@ -442,5 +561,26 @@ impl SeedSweep {
     /// The checkers that count, in the order the scenario reports them.
     pub fn checks(&self) -> Vec<String> {
         self.plan.checks.clone()
+    }
+}
+
+impl Simulation {
+    /// Springs the armed test trap when a run to `target_ms` would pass it.
+    fn spring_test_trap(&mut self, target_ms: f64) {
+        let Some((at_us, trap)) = self.test_trap else { return };
+        if target_ms.is_nan() || target_ms < crate::time::us_to_ms(at_us) {
+            return;
+        }
+        self.sim.advance_to(at_us.max(self.sim.now_us()));
+        match trap {
+            TestTrap::Panic => panic!(
+                "test trap armed at {} ms (armTrapForTest)",
+                crate::time::us_to_ms(at_us)
+            ),
+            TestTrap::OutOfMemory => {
+                let layout = std::alloc::Layout::from_size_align(1 << 30, 8).expect("a valid layout");
+                std::alloc::handle_alloc_error(layout)
+            }
+        }
     }
 }

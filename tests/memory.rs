@@ -6,6 +6,9 @@ use std::sync::atomic::{AtomicIsize, Ordering::Relaxed};
 use std::sync::Mutex;
 
 use faultline::budget::{TimeTravel, MAX_MEMORY_BUDGET_BYTES, MEMORY_BUDGET_BYTES, MIN_MEMORY_BUDGET_BYTES};
+#[path = "support/soak.rs"]
+mod soak;
+
 use faultline::presets::PRESETS;
 use faultline::Simulation;
 
@@ -13,7 +16,7 @@ use faultline::Simulation;
 struct Counting;
 
 static LIVE: AtomicIsize = AtomicIsize::new(0);
-/// Tests that measure run one at a time (the counter is global).
+/// Tests run one at a time (the counter is global).
 static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 
 unsafe impl GlobalAlloc for Counting {
@@ -34,6 +37,12 @@ unsafe impl GlobalAlloc for Counting {
 #[global_allocator]
 static ALLOCATOR: Counting = Counting;
 
+/// Every test here takes this: allocations on another test's thread would count too. A
+/// failed test does not poison the others.
+fn lock() -> std::sync::MutexGuard<'static, ()> {
+    ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 fn live() -> isize {
     LIVE.load(Relaxed)
 }
@@ -47,7 +56,7 @@ fn within_factor(estimate: f64, measured: f64) -> bool {
 
 #[test]
 fn estimates_are_within_a_factor_of_measured_bytes_for_every_preset() {
-    let _one = ONE_AT_A_TIME.lock().unwrap();
+    let _one = lock();
     for preset in PRESETS {
         let scenario = (preset.build)();
         let t_ms = if scenario.nodes > 256 { 1_000.0 } else { 10_000.0 };
@@ -90,7 +99,7 @@ fn fresh_hash(scenario: &faultline::Scenario, t_ms: f64) -> String {
 
 #[test]
 fn past_the_budget_checkpoints_thin_out_and_seeking_stays_exact() {
-    let _one = ONE_AT_A_TIME.lock().unwrap();
+    let _one = lock();
     let scenario = large_cluster();
     let mut sim = Simulation::new(scenario.clone()).unwrap();
     sim.set_memory_budget(48 << 20).unwrap();
@@ -113,7 +122,7 @@ fn past_the_budget_checkpoints_thin_out_and_seeking_stays_exact() {
 
 #[test]
 fn when_not_even_one_checkpoint_fits_time_travel_is_off_and_still_exact() {
-    let _one = ONE_AT_A_TIME.lock().unwrap();
+    let _one = lock();
     let scenario = large_cluster();
     let mut sim = Simulation::new(scenario.clone()).unwrap();
     sim.run_until_ms(1_200.0).unwrap();
@@ -135,6 +144,7 @@ fn when_not_even_one_checkpoint_fits_time_travel_is_off_and_still_exact() {
 
 #[test]
 fn a_budget_out_of_range_is_refused_and_changes_nothing() {
+    let _one = lock();
     let mut sim = Simulation::new(faultline::Scenario::basic(5, 1)).unwrap();
     let before = sim.memory();
     for bytes in [0, MIN_MEMORY_BUDGET_BYTES - 1, MAX_MEMORY_BUDGET_BYTES + 1] {
@@ -147,6 +157,7 @@ fn a_budget_out_of_range_is_refused_and_changes_nothing() {
 
 #[test]
 fn an_all_to_all_cluster_too_costly_is_refused_when_it_loads() {
+    let _one = lock();
     // Was: 7.7 s and 2.55 GB to reach 1 ms, dropping 98.8 M heartbeats as overflow.
     let e = faultline::Scenario::from_json(r#"{"seed": 1, "nodes": 10000}"#).unwrap_err();
     assert_eq!(e.field, "nodes");
@@ -165,4 +176,25 @@ fn an_all_to_all_cluster_too_costly_is_refused_when_it_loads() {
     Simulation::new(large_cluster()).unwrap();
     // Protocols that do not talk all-to-all are not capped by it.
     faultline::Scenario::from_json(r#"{"nodes": 10000, "protocol": {"kind": "swim"}}"#).unwrap();
+}
+
+fn live_i64() -> i64 {
+    live() as i64
+}
+
+#[test]
+fn short_soaks_stay_under_the_budget_and_flat() {
+    // The long versions are `cargo xtask soak` (60 simulated s; 24 simulated hours).
+    let _one = lock();
+    let before = live_i64();
+    let large = soak::soak(soak::large_cluster(), 3_000.0, 500.0, live_i64);
+    assert!(large.used_high_water <= large.budget_bytes, "{large:?}");
+    let measured = (large.measured_high_water - before) as u64;
+    assert!(measured <= large.budget_bytes, "measured {measured} B");
+    let five = soak::soak(soak::five_nodes_for(2), 7_200_000.0, 300_000.0, live_i64);
+    assert!(soak::is_flat(&five, 1.25), "{:?}", five.samples);
+    assert!(five
+        .samples
+        .iter()
+        .all(|s| s.3 <= faultline::limits::checkpoint_budget(5)));
 }

@@ -247,12 +247,18 @@ fn lossy(loss: f64, suspicion_max_mult: f64, seeds: u64) -> (u64, f64) {
         sim.run_until_ms(25_000.0).unwrap();
         let false_dead = sim.checks().into_iter().find(|c| c.id == "false_dead").unwrap();
         deaths += false_dead.violations;
-        let (_, detail) = check_detail(&sim, "dead_detected");
-        let times = detail
-            .strip_prefix("first/last member declared n5 dead after ")
-            .and_then(|t| t.strip_suffix(" ms"))
-            .unwrap_or_else(|| panic!("seed {seed}: {detail}"));
-        last_sum += times.split('/').nth(1).unwrap().parse::<f64>().unwrap();
+        // The one crash's figure: ms until every live member declared n5 dead.
+        let figures = sim.figures();
+        let detections: Vec<f64> = figures
+            .iter()
+            .filter(|f| f.id == "detection_ms")
+            .map(|f| f.value)
+            .collect();
+        assert!(
+            detections.len() == 1 && detections[0].is_finite(),
+            "seed {seed}: {figures:?}"
+        );
+        last_sum += detections[0];
     }
     (deaths, last_sum / seeds as f64)
 }

@@ -6,15 +6,33 @@
 // Engines are found through `pkg/manifest.json` (written by `cargo xtask build` and `dist`),
 // resolved against this module's own URL, so a site under a sub-path or embedded from
 // another origin finds them. Each engine's module is imported and compiled once per page.
+//
+// A trap (a panic, running out of memory) kills the wasm instance that trapped: every
+// object it holds is gone. This module notices the first trap of an instance, remembers
+// the panic message the engine's hook handed over, and refuses further calls into it
+// (they throw `EngineDead`), so one trap never turns into a cascade of confusing errors.
+// `reloadEngine(engine)` gives a fresh instance of the same build (a fresh module record:
+// wasm-bindgen's glue caches its instance per record); simulations on the old one stay dead.
+import { fillConstants } from './constants.js';
 
 const PKG = new URL('../pkg/', import.meta.url);
 /** Used when a site has no manifest (a `pkg/` built before manifests existed). */
 const FALLBACK = { glue: 'faultline.js', wasm: 'faultline_bg.wasm' };
 
 let manifest = null; // { current, engines: [{ epoch, glue, wasm }] } or null
-let current = null; // the current engine: { epoch, Simulation, memory }
+let current = null; // the current engine (see `instantiate`)
 let currentLoad = null;
 const loads = new Map(); // epoch → Promise of an engine
+let instances = 0; // fresh instances made after traps, for unique module URLs
+const trapListeners = new Set();
+
+/** Thrown by calls into an instance that has trapped. */
+export class EngineDead extends Error {
+  constructor(trap) {
+    super(`the engine stopped: ${trap.message}`);
+    this.trap = trap;
+  }
+}
 
 /** How people see an epoch: e1, e2, … */
 export const epochLabel = (epoch) => `e${epoch}`;
@@ -34,12 +52,18 @@ async function readManifest() {
   return value;
 }
 
-/** Imports an engine's glue, compiles its wasm and returns { epoch, Simulation, memory }. */
-async function instantiate(entry) {
-  const glue = await import(new URL(entry.glue, PKG).href);
+/** Imports an engine's glue (a fresh module record when `instance` > 0), compiles its wasm
+ * and returns { epoch, entry, Simulation, glue, memory, dead, trap, lastPanic }. */
+async function instantiate(entry, instance = 0) {
+  const url = new URL(entry.glue, PKG);
+  if (instance > 0) url.searchParams.set('instance', String(instance));
+  const glue = await import(url.href);
   const exports = await glue.default({ module_or_path: new URL(entry.wasm, PKG) });
   const epoch = entry.epoch ?? glue.Simulation.epoch?.() ?? 1;
-  return { epoch, Simulation: glue.Simulation, memory: exports.memory };
+  const engine = { epoch, entry, Simulation: glue.Simulation, glue, memory: exports.memory, dead: false, trap: null, lastPanic: null };
+  // Engines of earlier epochs may predate the panic hook and the constants export.
+  glue.onPanic?.((message) => { engine.lastPanic = message; });
+  return engine;
 }
 
 /** Loads and compiles the current engine (once per page) and returns it. */
@@ -49,6 +73,7 @@ export function loadEngine() {
     const entry = manifest ? manifest.engines.find((e) => e.epoch === manifest.current) : FALLBACK;
     if (!entry) throw new Error(`pkg/manifest.json lists no engine for its current epoch ${manifest.current}`);
     current = await instantiate(entry);
+    fillConstants(current.glue.constants());
     loads.set(current.epoch, Promise.resolve(current));
     return current;
   })();
@@ -69,6 +94,43 @@ export async function engineFor(epoch) {
   return loads.get(epoch);
 }
 
+/** A fresh instance of `engine`'s build after a trap; it replaces the dead one. */
+export async function reloadEngine(engine = current) {
+  instances += 1;
+  const fresh = await instantiate(engine.entry, instances);
+  if (engine === current) current = fresh;
+  loads.set(fresh.epoch, Promise.resolve(fresh));
+  return fresh;
+}
+
+/** Calls `listener(trap, engine)` when an engine traps; trap = { kind, message, memoryBytes }. */
+export function onTrap(listener) {
+  trapListeners.add(listener);
+  return () => trapListeners.delete(listener);
+}
+
+/** Runs `call` against `engine`; a trap marks it dead and is reported once. */
+function guard(engine, call) {
+  if (engine.dead) throw new EngineDead(engine.trap);
+  try {
+    return call();
+  } catch (e) {
+    if (!(e instanceof WebAssembly.RuntimeError)) throw e;
+    engine.dead = true;
+    engine.trap = describeTrap(engine, e);
+    for (const listener of trapListeners) listener(engine.trap, engine);
+    throw new EngineDead(engine.trap);
+  }
+}
+
+function describeTrap(engine, error) {
+  const memoryBytes = engine.memory?.buffer.byteLength ?? 0;
+  if (engine.lastPanic) return { kind: 'panic', message: engine.lastPanic, memoryBytes };
+  // Running out of memory aborts without a panic: wasm's `unreachable`.
+  const mib = Math.round(memoryBytes / 2 ** 20);
+  return { kind: 'trap', message: `${error.message} (wasm memory ${mib} MiB; most likely out of memory)`, memoryBytes };
+}
+
 /** Bytes of wasm linear memory now (it only grows; a flat figure means no leak). */
 export const wasmMemoryBytes = () => current.memory.buffer.byteLength;
 
@@ -78,17 +140,21 @@ export function messageOf(error) {
   return String(error);
 }
 
-export const presets = () => current.Simulation.presets();
-export const presetScenario = (name) => current.Simulation.preset(name);
-export const freshSeed = () => current.Simulation.freshSeed();
+const statics = (engine, call) => guard(engine, () => call(engine.Simulation));
+export const presets = () => statics(current, (S) => S.presets());
+export const presetScenario = (name) => statics(current, (S) => S.preset(name));
+export const freshSeed = () => statics(current, (S) => S.freshSeed());
 /** One trial of the detector experiment: { false_suspicions, detection_ms }. */
-export const detectorTrial = (kind, parameter, seed) => current.Simulation.detectorTrial(kind, parameter, seed);
+export const detectorTrial = (kind, parameter, seed) => statics(current, (S) => S.detectorTrial(kind, parameter, seed));
 /** A sweep of `scenario` over seeds (src/explore): `.run(seed)` gives one seed's outcome
  * { seed, events, trace_hash, violated: { id: ms }, liveness?, link? }; `.free()` when done. */
 export const seedSweep = (scenario, untilMs, swarm, livenessMs) =>
-  current.Simulation.seedSweep(scenario, untilMs, swarm, livenessMs);
+  statics(current, (S) => S.seedSweep(scenario, untilMs, swarm, livenessMs));
 /** Reads share-link text into { scenario, t_ms, epoch }; throws saying what is wrong. */
-export const decodeLink = (text, engine = current) => engine.Simulation.decodeLink(text);
+export const decodeLink = (text, engine = current) => statics(engine, (S) => S.decodeLink(text));
+/** Share-link text for `scenario` at `tMs` without a running simulation (null when the
+ * engine predates `encodeLink`). */
+export const encodeLink = (scenario, tMs, engine = current) => statics(engine, (S) => S.encodeLink?.(scenario, tMs) ?? null);
 
 /** A running simulation on `engine` (the current one unless a link asks for its own
  * epoch's). Every method that takes input may throw an Error with a message naming the
@@ -96,40 +162,54 @@ export const decodeLink = (text, engine = current) => engine.Simulation.decodeLi
 export class Sim {
   constructor(scenario, engine = current) {
     this.engine = engine;
-    this.inner = new engine.Simulation(scenario);
+    this.inner = guard(engine, () => new engine.Simulation(scenario));
   }
 
   /** The epoch of the engine running this simulation. */
   get epoch() { return this.engine.epoch; }
 
+  /** Calls into the wasm object; a trap marks the instance dead (see `guard`). */
+  call(method, ...args) { return guard(this.engine, () => this.inner[method](...args)); }
+
   free() {
-    this.inner.free();
+    if (!this.engine.dead) this.inner.free();
   }
 
-  runUntil(ms) { return this.inner.runUntil(ms); }
-  step(ms) { return this.inner.step(ms); }
-  inject(fault, durationMs) { return this.inner.inject(fault, durationMs ?? undefined); }
-  inspect() { return this.inner.inspect(); }
-  nodeView(id) { return this.inner.nodeView(id); }
-  scenario() { return this.inner.scenario(); }
-  traceHash() { return this.inner.traceHash(); }
-  shareLink() { return this.inner.shareLink(); }
-  recentTrace(n) { return this.inner.recentTrace(n); }
+  runUntil(ms) { return this.call('runUntil', ms); }
+  step(ms) { return this.call('step', ms); }
+  inject(fault, durationMs) { return this.call('inject', fault, durationMs ?? undefined); }
+  inspect() { return this.call('inspect'); }
+  nodeView(id) { return this.call('nodeView', id); }
+  scenario() { return this.call('scenario'); }
+  traceHash() { return this.call('traceHash'); }
+  shareLink() { return this.call('shareLink'); }
+  recentTrace(n) { return this.call('recentTrace', n); }
   /** Moves to absolute time `ms`, backwards too (exact: checkpoint + replay). */
-  seek(ms) { return this.inner.seek(ms); }
-  checkpoints() { return this.inner.checkpoints(); }
+  seek(ms) { return this.call('seek', ms); }
+  checkpoints() { return this.call('checkpoints'); }
+  /** The latest checkpoint at or before `ms` (seeking there replays nothing), or 0 when
+   * the engine does not say. */
+  checkpointBeforeMs(ms) {
+    return typeof this.inner.checkpointBeforeMs === 'function' ? this.call('checkpointBeforeMs', ms) : 0;
+  }
+  /** { used_bytes, budget_bytes, checkpoints, interval_ms, time_travel } or null when the
+   * engine does not report its memory. */
+  memory() { return typeof this.inner.memory === 'function' ? this.call('memory') : null; }
+  setMemoryBudget(bytes) { if (typeof this.inner.setMemoryBudget === 'function') this.call('setMemoryBudget', bytes); }
   /** The whole trace from time 0 as JSON lines (replayed; at most `max` lines). */
-  traceJsonl(max) { return this.inner.traceJsonl(max); }
+  traceJsonl(max) { return this.call('traceJsonl', max); }
   /** Every checker's property now: [{ id, name, holds, violated_since_ms, … }]. */
-  checks() { return this.inner.checks(); }
+  checks() { return this.call('checks'); }
   /** The checkers' time series: [{ id, name, unit, t_ms, values }]. */
-  series() { return this.inner.series(); }
+  series() { return this.call('series'); }
   /** [{ kind, name }]: the message kinds of this run's protocol, for the legend. */
-  messageKinds() { return this.inner.messageKinds(); }
+  messageKinds() { return this.call('messageKinds'); }
+  /** Tests only: the first run past `ms` traps ("panic" or "oom"). */
+  armTrapForTest(ms, kind) { return this.call('armTrapForTest', ms, kind); }
 
   /** Typed-array views of the render columns, valid until the next call into wasm. */
   columns() {
-    const c = this.inner.columns();
+    const c = this.call('columns');
     const buf = this.engine.memory.buffer;
     const u8 = (ptr, len) => new Uint8Array(buf, ptr, len);
     const u32 = (ptr, len) => new Uint32Array(buf, ptr, len);

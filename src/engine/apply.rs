@@ -436,3 +436,38 @@ impl<P: Runnable> World<P> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::action::Planned;
+    use crate::engine::{Engine, World};
+    use crate::fault::Fault;
+    use crate::protocol::service::Service;
+    use crate::registry::ProtocolSpec;
+
+    #[test]
+    fn the_revert_table_holds_only_pending_reverts() {
+        // Replicas die of overload again and again, each with a pending restart: the table
+        // once grew by one per self-crash, forever.
+        let scenario = (crate::presets::find("cascading-failure").unwrap().build)();
+        let ProtocolSpec::Service(spec) = &scenario.protocol else {
+            panic!("a service preset")
+        };
+        let link = scenario.network.to_link().unwrap();
+        let config = spec.config(scenario.nodes).unwrap();
+        let mut world = World::<Service>::new(config, scenario.nodes, link, 1, false);
+        let crash = Planned::parse(&Fault::Crash { node: 1 }, Some(500.0), scenario.nodes).unwrap();
+        world.apply(&crash).unwrap();
+        let mut most = 0;
+        for second in 1..=120 {
+            world.run_until(second * 1_000_000);
+            most = most.max(world.reverts.len());
+        }
+        assert!(
+            world.next_revert_id > 20,
+            "only {} reverts queued",
+            world.next_revert_id
+        );
+        assert!(most <= scenario.nodes as usize, "{most} pending at once");
+    }
+}

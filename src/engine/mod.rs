@@ -11,7 +11,7 @@
 //! - nothing crosses a blocked link (partition, partial partition, ring, cut, flap).
 
 mod apply;
-mod columns;
+pub mod columns;
 mod footprint;
 mod queue;
 

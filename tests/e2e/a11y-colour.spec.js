@@ -3,8 +3,7 @@
 // simulated protanopia and deuteranopia (Machado, Oliveira & Fernandes 2009, severity 1)
 // and every pair of states a learner must tell apart keeps a CIELAB distance of at least
 // MIN_DELTA_E. With `prefers-reduced-motion` messages, bursts and shockwaves stand still.
-import { test } from '@playwright/test';
-import { expect, nodePixel, openPage } from './helpers.js';
+import { expect, nodePixel, openPage, test } from './helpers.js';
 
 /** CIE76 ΔE: about 2.3 is a just-noticeable difference; 30 is plainly another colour. */
 const MIN_DELTA_E = 30;

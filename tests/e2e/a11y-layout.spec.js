@@ -2,8 +2,7 @@
 // are in view together; on phones and tablets nothing overflows sideways, the header wraps,
 // touch targets are at least 44 px, a tap opens a node's menu and a finger scrubs the
 // timeline. Screenshots at each viewport, with 5 and with 1,000 nodes, for a person to look at.
-import { test } from '@playwright/test';
-import { expect, openPage } from './helpers.js';
+import { expect, openPage, test } from './helpers.js';
 
 const LAPTOPS = [[1280, 720], [1366, 768]];
 const TOUCH = [[390, 844], [844, 390], [768, 1024], [1024, 768]];

@@ -1,10 +1,9 @@
 // Accessibility: axe-core (from npm, injected by the test) finds nothing on the playground
 // with every preset loaded, on panels, on `?embed`, on <faultline-sim> and on the course
 // page. The rest of issue 21's guarantees are tested in a11y-*.spec.js.
-import { test } from '@playwright/test';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { expect, openPage } from './helpers.js';
+import { expect, openPage, test } from './helpers.js';
 
 const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
@@ -60,7 +59,7 @@ test('panels, menus and dialogs have no axe violations either', async ({ page })
   await check('keyboard hint');
   // φ over time for a chosen pair.
   await page.selectOption('#preset', 'phi-accrual');
-  await page.evaluate(() => { window.faultline.seek(9500); window.faultline.select(0); });
+  await page.evaluate(async () => { await window.faultline.seek(9500); window.faultline.select(0); });
   await expect(page.locator('#phi-chart')).toBeVisible();
   await check('phi chart');
   // The export menu and the embed dialog.

@@ -1,7 +1,6 @@
 // Benchmarks in the browser, reported, not asserted on timing: the engine on wasm (the
 // cargo bench cases, bench/index.html) and the page's frame times while playing.
-import { test } from '@playwright/test';
-import { expect, openPage } from './helpers.js';
+import { expect, openPage, test } from './helpers.js';
 
 test('engine benchmark on wasm', async ({ page }) => {
   test.setTimeout(120_000);
@@ -25,8 +24,9 @@ test('frame times while playing (5, 100 and 1,000 nodes; an overloaded service)'
       app.load(scenario, { presetName: preset });
       app.setSpeed(1);
       const frameWork = [];
-      const original = app.frame.bind(app);
-      app.frame = (t) => { const t0 = performance.now(); original(t); frameWork.push(performance.now() - t0); };
+      const player = app.session.player;
+      const original = player.frame.bind(player);
+      player.frame = (t) => { const t0 = performance.now(); original(t); frameWork.push(performance.now() - t0); };
       const stamps = [];
       await new Promise((resolve) => {
         const tick = (t) => { stamps.push(t); if (stamps.length < 150) requestAnimationFrame(tick); else resolve(); };
@@ -34,7 +34,7 @@ test('frame times while playing (5, 100 and 1,000 nodes; an overloaded service)'
         requestAnimationFrame(tick);
       });
       app.pause();
-      app.frame = original;
+      player.frame = original;
       const q = (xs, p) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor(p * s.length))]; };
       const gaps = stamps.slice(1).map((t, i) => t - stamps[i]);
       return { interval50: q(gaps, 0.5), interval95: q(gaps, 0.95), work50: q(frameWork, 0.5), work95: q(frameWork, 0.95), simMs: app.timeMs, speed: app.effectiveSpeed };

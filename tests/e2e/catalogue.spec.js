@@ -1,7 +1,6 @@
 // The failure catalogue on the page: every preset loads and runs; faults applied from the
 // palette and the node menu land on the timeline and replay from a shared link.
-import { test } from '@playwright/test';
-import { clickNode, expect, inspect, openPage, screenshot } from './helpers.js';
+import { clickNode, expect, inspect, openPage, screenshot, test } from './helpers.js';
 
 test('every preset loads, runs and shows its explanation', async ({ page }) => {
   const errors = await openPage(page);

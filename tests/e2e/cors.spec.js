@@ -2,9 +2,8 @@
 // a tiny Node server on another 127.0.0.1 port) loads the embed script, the modules and the
 // wasm from the Faultline server, with two <faultline-sim> elements and an iframe embed.
 // Module scripts and fetched wasm across origins need CORS; without it nothing draws.
-import { test } from '@playwright/test';
 import { createServer } from 'node:http';
-import { expect, screenshot } from './helpers.js';
+import { expect, screenshot, test } from './helpers.js';
 
 let SITE; // the Faultline server: playwright.config.js's baseURL
 let course; // the second origin

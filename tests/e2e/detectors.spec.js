@@ -1,11 +1,10 @@
 // Failure detectors on the page: φ over time for a chosen pair, and the sweep that draws
 // detection time against false positives for each detector.
-import { test } from '@playwright/test';
-import { expect, openPage } from './helpers.js';
+import { expect, openPage, test } from './helpers.js';
 
 test('the phi chart follows a pair and shows the threshold being crossed', async ({ page }) => {
   const errors = await openPage(page);
-  await page.evaluate(() => { window.faultline.loadPreset('phi-accrual'); window.faultline.seek(9500); window.faultline.select(0); });
+  await page.evaluate(async () => { window.faultline.loadPreset('phi-accrual'); await window.faultline.seek(9500); window.faultline.select(0); });
   await expect(page.locator('#phi-chart')).toBeVisible();
   // Step through the crash of node 1 at 10 s: φ of n1 rises past 8.
   for (let i = 0; i < 20; i++) await page.evaluate(() => window.faultline.step(60));

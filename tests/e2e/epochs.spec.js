@@ -1,4 +1,5 @@
-// Old links replay as they were, on a published site under a sub-path.
+// Old links replay as they were, on a published site under a sub-path, also embedded from
+// a page on another origin.
 //
 // `cargo xtask dist` writes a site into target/e2e-sites/site/course/faultline/, served by
 // `cargo xtask serve` on a free port at http://127.0.0.1:PORT/course/faultline/. It keeps an engine of a deliberately different
@@ -6,11 +7,11 @@
 // earlier epoch exists yet), and tests/fixtures/links-e0.tsv holds a link stamped e0.
 // Shipped: the link replays on e0's engine, bit for bit, with a quiet note. Not shipped (the
 // dev server ships only the current engine): a plain warning and an offer of the current one.
-import { test } from '@playwright/test';
 import { execFileSync, spawn } from 'node:child_process';
+import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
 import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { expect, screenshot } from './helpers.js';
+import { expect, screenshot, test } from './helpers.js';
 
 const SITES = 'target/e2e-sites';
 const BASE = '/course/faultline/';
@@ -163,4 +164,27 @@ test('where the epoch is not shipped, the page and the element say so and offer 
   await old.locator('.offer button').click();
   await expect(old).not.toHaveAttribute('data-epoch-warning', /.*/);
   expect(await old.evaluate((e) => e.traceHash())).toBe(E0_HASH);
+});
+
+test('a course page on another origin embeds the published site, old link and all', async ({ page }) => {
+  const course = createHttpServer((req, res) => {
+    res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' });
+    res.end(`<!doctype html><meta charset="utf-8"><title>Week 7</title>
+<script type="module" src="${ORIGIN}${BASE}www/embed/faultline-sim.js"></script>
+<faultline-sim id="now" scenario="raft-one-leader" autoplay height="240px"></faultline-sim>
+<faultline-sim id="old" scenario="${E0_TEXT}" height="240px"></faultline-sim>`);
+  });
+  await new Promise((done) => course.listen(0, '127.0.0.1', done));
+  try {
+    const errors = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(`http://127.0.0.1:${course.address().port}/week7.html`);
+    const [now, old] = [page.locator('#now'), page.locator('#old')];
+    await expect(old).toHaveAttribute('data-engine-note', 'made with engine e0; replayed with e0');
+    expect(await old.evaluate((e) => e.traceHash())).toBe(E0_HASH);
+    await expect.poll(() => now.evaluate((e) => e.timeMs)).toBeGreaterThan(300);
+    expect(errors).toEqual([]);
+  } finally {
+    await new Promise((done) => course.close(done));
+  }
 });

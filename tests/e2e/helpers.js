@@ -1,5 +1,22 @@
-// Shared helpers for the browser tests.
-import { expect } from '@playwright/test';
+// Shared helpers for the browser tests, and `test` itself: every test fails if the page
+// reports a Content-Security-Policy violation (the page must run under its strict policy).
+import { test as base, expect } from '@playwright/test';
+
+export const test = base.extend({
+  cspGuard: [async ({ page }, use) => {
+    const violations = [];
+    await page.addInitScript(() => {
+      document.addEventListener('securitypolicyviolation', (e) => {
+        console.error(`CSP violation: ${e.violatedDirective} blocked ${e.blockedURI || 'inline'} in ${e.sourceFile}:${e.lineNumber}`);
+      });
+    });
+    page.on('console', (m) => {
+      if (m.type() === 'error' && /Content Security Policy|CSP violation/i.test(m.text())) violations.push(m.text());
+    });
+    await use();
+    expect(violations, 'Content-Security-Policy violations').toEqual([]);
+  }, { auto: true }],
+});
 
 export async function openPage(page, url = '/') {
   const errors = [];

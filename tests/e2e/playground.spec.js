@@ -1,8 +1,7 @@
 // The playground as a person uses it: load, see the cluster, break a node by clicking,
 // read the inspector, share the run and reopen it elsewhere.
-import { test } from '@playwright/test';
 import { deflateRawSync } from 'node:zlib';
-import { clickNode, expect, inspect, nodePixel, openPage, screenshot } from './helpers.js';
+import { clickNode, expect, inspect, nodePixel, openPage, screenshot, test } from './helpers.js';
 
 test('the page loads and draws five heartbeating nodes', async ({ page }) => {
   const errors = await openPage(page);

@@ -1,8 +1,7 @@
 // The protocol presets make their point on the page: the checker panel says which property
 // broke and when, the offending nodes are outlined, roles and values are drawn, and a
 // violation raises a banner while playing. Screenshots of each are kept for review.
-import { test } from '@playwright/test';
-import { expect, openPage, screenshot } from './helpers.js';
+import { expect, openPage, screenshot, test } from './helpers.js';
 
 /** Loads a preset and travels to `ms` (in slices, over several frames, for heavy runs). */
 async function travel(page, preset, ms) {
@@ -107,7 +106,7 @@ for (const [preset, ms, broken, holding] of CASES) {
 
 test('a property that breaks while playing raises a banner at that moment', async ({ page }) => {
   await openPage(page);
-  await page.evaluate(() => { window.faultline.loadPreset('expired-lease'); window.faultline.seek(4000); });
+  await page.evaluate(() => { window.faultline.loadPreset('expired-lease'); return window.faultline.seek(4000); });
   await expect(page.locator('#violation')).toBeHidden();
   await page.evaluate(() => window.faultline.setSpeed(5));
   await page.click('#play');

@@ -1,10 +1,9 @@
 // Time travel, embedding and export as a person uses them: drag the timeline back, fork a
 // new future, open the run in ?embed mode, put three <faultline-sim> elements on a course
 // page, and take the run away as a trace, a picture and a CLI command.
-import { test } from '@playwright/test';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { expect, inspect, openPage, screenshot } from './helpers.js';
+import { expect, inspect, openPage, screenshot, test } from './helpers.js';
 
 /** A fresh run of `preset` to `t` ms in the page, for comparison. */
 const freshHash = (page, preset, t) => page.evaluate(async ([name, ms]) => {

@@ -9,14 +9,19 @@
 // (a quiet note says so); otherwise the element says the run may differ and offers the
 // current engine. Every URL is resolved against this script's own, so the element works
 // from any page, on any origin (the host sends CORS headers: docs/publishing.md), and for
-// a site under a sub-path. A loop runs only while its element is playing, on screen and the tab visible.
+// a site under a sub-path. Each element plays with the page's player loop (player.js: the
+// same slicing and speed back-off), only while it is playing, on screen and the tab
+// visible; a link with a far moment is replayed in slices (travel.js), its progress shown in
+// the time label. Styles are a constructed stylesheet (no inline <style>: a strict CSP holds).
 // Attributes: autoplay, speed (0.1–100), controls="minimal" | "none", height (CSS length).
 import { loadEngine, Sim, messageOf, presetScenario, epochLabel } from '../sim.js';
 import { openLink } from '../share.js';
 import { Renderer } from '../render/canvas.js';
+import { Player } from '../player.js';
+import { Travel } from '../travel.js';
+import { formatClock } from '../format.js';
 import { Announcer } from '../ui/announce.js';
 
-const MAX_FRAME_WALL_MS = 100;
 const SPEEDS = [0.25, 0.5, 1, 2, 5, 10, 25];
 const APP_URL = new URL('../../index.html', import.meta.url).href;
 
@@ -46,13 +51,23 @@ class FaultlineSim extends HTMLElement {
   constructor() {
     super();
     this.sim = null;
-    this.playing = false;
     this.visible = true;
     this.timeMs = 0;
-    this.rafId = null;
-    this.lastWall = null;
+    this.player = new Player({
+      sim: () => this.sim,
+      timeMs: () => this.timeMs,
+      moved: (ms) => { this.timeMs = ms; },
+      draw: () => this.draw(),
+      visible: () => this.visible && document.visibilityState === 'visible',
+      failed: (e) => this.fail(messageOf(e)),
+    });
+    this.travel = new Travel({
+      show: (label, fraction) => { this.$('.t').textContent = `replaying… ${Math.floor(100 * fraction)}%`; },
+      hide: () => {},
+    });
     const root = this.attachShadow({ mode: 'open' });
-    root.innerHTML = `<style>${STYLE}</style>
+    root.adoptedStyleSheets = [sheet()];
+    root.innerHTML = `
       <div class="wrap">
         <canvas part="canvas" role="img" aria-label="A simulated cluster" aria-describedby="summary"></canvas>
         <p class="sr" id="summary"></p><p class="sr" role="status" aria-live="polite"></p>
@@ -72,7 +87,7 @@ class FaultlineSim extends HTMLElement {
     this.$('[data-act=play]').addEventListener('click', () => this.toggle());
     this.$('[data-act=step]').addEventListener('click', () => { this.pause(); this.advance(10); this.draw(); });
     this.$('[data-act=reset]').addEventListener('click', () => { this.load(); });
-    this.$('[data-act=speed]').addEventListener('change', (ev) => { this.speed = Number(ev.target.value); });
+    this.$('[data-act=speed]').addEventListener('change', (ev) => this.player.setSpeed(Number(ev.target.value)));
     this.$('a').addEventListener('pointerdown', () => this.refreshLink());
     this.$('a').addEventListener('focus', () => this.refreshLink());
   }
@@ -81,8 +96,8 @@ class FaultlineSim extends HTMLElement {
     const height = this.getAttribute('height');
     if (height) this.style.setProperty('--faultline-height', height);
     if (this.getAttribute('controls') === 'none') this.$('.bar').hidden = true;
-    this.speed = clampSpeed(Number(this.getAttribute('speed') ?? 1));
-    this.$('[data-act=speed]').value = String(SPEEDS.find((s) => s >= this.speed) ?? 1);
+    this.player.setSpeed(clampSpeed(Number(this.getAttribute('speed') ?? 1)));
+    this.$('[data-act=speed]').value = String(SPEEDS.find((s) => s >= this.player.speed) ?? 1);
     this.resizeObserver = new ResizeObserver(() => { this.renderer.resize(); this.draw(); });
     this.resizeObserver.observe(this);
     this.visibility = new IntersectionObserver((entries) => {
@@ -119,7 +134,7 @@ class FaultlineSim extends HTMLElement {
       delete this.dataset.epochWarning;
       this.load();
     }
-    if (name === 'speed') this.speed = clampSpeed(Number(this.getAttribute('speed')));
+    if (name === 'speed') this.player.setSpeed(clampSpeed(Number(this.getAttribute('speed'))));
   }
 
   /** (Re)starts the scenario named by the `scenario` attribute; a link on its epoch's engine. */
@@ -137,13 +152,15 @@ class FaultlineSim extends HTMLElement {
         scenario = presetScenario(wanted);
       }
       const sim = new Sim(scenario, engine);
-      if (tMs > 0) sim.runUntil(tMs);
+      this.travel.cancel();
       this.sim?.free();
       this.sim = sim;
     } catch (e) {
       return this.fail(`This scenario cannot run: ${messageOf(e)}`);
     }
-    this.timeMs = tMs;
+    this.timeMs = 0;
+    this.player.reset();
+    if (tMs > 0) this.replayTo(tMs);
     this.$('.title').textContent = scenario.name ?? '';
     this.$('canvas').setAttribute('aria-label', `Simulated cluster: ${scenario.name ?? 'scenario'}`);
     this.showEngineNote(note);
@@ -191,6 +208,18 @@ class FaultlineSim extends HTMLElement {
     this.dataset.epochWarning = shared.warning;
   }
 
+  /** Replays a link's moment in slices; playing waits until it is reached. */
+  replayTo(tMs) {
+    const wasPlaying = this.player.playing;
+    this.pause();
+    this.travel.go({
+      sim: this.sim, fromMs: 0, toMs: tMs, label: '',
+      moved: (ms) => { this.timeMs = ms; },
+      done: (ms) => { this.timeMs = ms; this.draw(); if (wasPlaying || this.hasAttribute('autoplay')) this.play(); },
+      failed: (e) => this.fail(`This scenario cannot run: ${messageOf(e)}`),
+    });
+  }
+
   refreshLink() {
     if (this.sim) this.$('a').href = `${APP_URL}#s=${this.sim.shareLink()}`;
   }
@@ -208,37 +237,24 @@ class FaultlineSim extends HTMLElement {
     this.dataset.error = message;
   }
 
-  play() { this.playing = true; this.syncPlay(); this.schedule(); }
-  pause() { this.playing = false; this.syncPlay(); this.schedule(); }
-  toggle() { this.playing ? this.pause() : this.play(); }
+  play() {
+    if (this.travel.busy) return;
+    this.player.play();
+    this.syncPlay();
+  }
+
+  pause() { this.player.pause(); this.syncPlay(); }
+  toggle() { this.player.playing ? this.pause() : this.play(); }
+  schedule() { this.player.schedule(); }
 
   syncPlay() {
     const b = this.$('[data-act=play]');
-    b.textContent = this.playing ? '❚❚ Pause' : '▶ Play';
-    b.setAttribute('aria-pressed', String(this.playing));
-  }
-
-  schedule() {
-    const want = this.playing && this.visible && document.visibilityState === 'visible' && this.sim;
-    if (want && this.rafId === null) {
-      this.lastWall = null;
-      this.rafId = requestAnimationFrame((t) => this.frame(t));
-    } else if (!want && this.rafId !== null) {
-      cancelAnimationFrame(this.rafId);
-      this.rafId = null;
-    }
-  }
-
-  frame(now) {
-    this.rafId = null;
-    const wall = this.lastWall === null ? 16 : Math.min(MAX_FRAME_WALL_MS, now - this.lastWall);
-    this.lastWall = now;
-    this.advance(wall * this.speed);
-    this.draw();
-    this.schedule();
+    b.textContent = this.player.playing ? '❚❚ Pause' : '▶ Play';
+    b.setAttribute('aria-pressed', String(this.player.playing));
   }
 
   advance(ms) {
+    if (!this.sim || this.travel.busy) return;
     try {
       this.sim.runUntil(this.timeMs + ms);
       this.timeMs += ms;
@@ -250,13 +266,23 @@ class FaultlineSim extends HTMLElement {
   draw() {
     if (!this.sim) return;
     const cols = this.sim.columns();
-    this.renderer.draw({ cols, timeMs: this.timeMs, selected: null, speed: this.speed });
+    this.renderer.draw({ cols, timeMs: this.timeMs, selected: null, speed: this.player.effectiveSpeed });
     this.announcer.observe(this.sim, cols); // the canvas in words, for screen readers
-    this.$('.t').textContent = this.timeMs < 1000 ? `${Math.round(this.timeMs)} ms` : `${(this.timeMs / 1000).toFixed(1)} s`;
+    this.$('.t').textContent = formatClock(this.timeMs);
   }
 
   /** For tests: the run's trace hash. */
   traceHash() { return this.sim?.traceHash(); }
+}
+
+let sharedSheet = null;
+/** One constructed stylesheet shared by every element. */
+function sheet() {
+  if (!sharedSheet) {
+    sharedSheet = new CSSStyleSheet();
+    sharedSheet.replaceSync(STYLE);
+  }
+  return sharedSheet;
 }
 
 function clampSpeed(v) {

@@ -5,6 +5,8 @@
 // The palette is chosen to stay apart under protanopia and deuteranopia (the a11y tests
 // simulate both on `COLORS`); with `prefers-reduced-motion` messages stand still and
 // bursts and shockwaves do not spread.
+// Role, flag and message codes come from the engine (constants.js), never copied here.
+import { ROLE, FLAG, MSG } from '../constants.js';
 
 export const COLORS = {
   bg: '#0f1420',
@@ -29,20 +31,11 @@ export const COLORS = {
   uncommitted: '#51607a',
 };
 
-/** Role codes from the engine's `node_role` column (see docs/js-api.md). */
-export const ROLE = {
-  none: 0, follower: 1, candidate: 2, leader: 3, client: 4, lockServer: 5, storage: 6,
-  balancer: 7, replica: 8, backend: 9, register: 10, member: 11,
-};
-
 const GROUP_COLORS = ['#5aa9ff', '#ff8a5b', '#c49bff', '#5fd3c6', '#f2d15f', '#ff6fa8', '#9bd45a'];
 /** Each partition group's rim also has its own dash pattern, so groups differ without colour. */
 const GROUP_DASHES = [[], [7, 3], [2, 3], [9, 3, 2, 3], [4, 4], [1, 2], [12, 2, 2, 2, 2, 2]];
 /** Below this radius a node is a bare glyph: crashed a cross, paused a hollow ring. */
 const SMALL_R = 6;
-export const FLAG = { gray: 1, byzantine: 2, slow: 4, omission: 8, clock: 16, strobe: 32, selfCrashed: 64 };
-const MSG = { kindMask: 0x3f, byzantine: 0x40 };
-const DROP_NAMES = ['', 'loss', 'partition', 'cut', 'crashed', 'overflow', 'omission', 'gray'];
 
 /** The outline of a node by role: clients are squares, the balancer a diamond, storage
  * and databases cylinders, the rest circles. */
@@ -722,5 +715,3 @@ export class Renderer {
     }
   }
 }
-
-export { DROP_NAMES };

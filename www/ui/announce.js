@@ -7,6 +7,7 @@
 // time, the news gathered in between joined into one sentence of at most `MAX_ITEMS`
 // items — so a busy run never floods a screen reader. A new run is observed silently (its
 // first state is not news). Text is set with `textContent` only.
+import { DROP_NAMES } from '../constants.js';
 
 /** Shortest wall time between two announcements, ms. */
 export const THROTTLE_MS = 2000;
@@ -16,8 +17,6 @@ const MAX_ITEMS = 4;
 const MAX_IDS = 5;
 /** Wall time between two looks at the checkers, ms (they cost a call into the engine). */
 const CHECKS_EVERY_MS = 250;
-/** `link_blocked` reason for a link blocked by a partition into groups (docs/js-api.md). */
-const DROP_PARTITION = 2;
 
 export class Announcer {
   /** `region`: the live region; `summary`: the element describing the canvas. */
@@ -68,7 +67,8 @@ export class Announcer {
         const sim = this.sim;
         this.checksLater = setTimeout(() => {
           this.checksLater = null;
-          if (sim !== this.sim) return;
+          // Another run since, or this run's engine trapped (the trap banner says so).
+          if (sim !== this.sim || sim.engine?.dead) return;
           const later = [];
           this.observeChecks(false, later);
           this.tell(later);
@@ -150,7 +150,7 @@ function readState(cols) {
   }
   s.groups = groups.size;
   // Blocked by a cut or a partial partition; a whole partition is told by its groups.
-  if (cols.links > 0) for (let i = 0; i < cols.linkBlocked.length; i++) if (cols.linkBlocked[i] && cols.linkBlocked[i] !== DROP_PARTITION) s.cut++;
+  if (cols.links > 0) for (let i = 0; i < cols.linkBlocked.length; i++) if (cols.linkBlocked[i] && cols.linkBlocked[i] !== DROP_NAMES.indexOf('partition')) s.cut++;
   return s;
 }
 

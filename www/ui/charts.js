@@ -4,18 +4,20 @@
 // and retries in req/s; latency p50 and p99 in ms), each line named in the caption. Redrawn a few times a second, from series the engine keeps
 // bounded, so they stay smooth while the simulation runs.
 import { fitCanvas } from '../render/fit.js';
-import { formatMs } from '../app.js';
+import { formatMs } from '../format.js';
 
 const REDRAW_MS = 250;
 const COLORS = ['#5fd38a', '#ff5c5c', '#5aa9ff', '#ffd24a', '#c49bff', '#5fd3c6', '#ff8a5b', '#9bd45a'];
 
 export class Charts {
-  constructor(app) {
-    this.app = app;
-    this.el = app.root.querySelector('#charts');
+  constructor({ root, state }) {
+    this.state = state;
+    this.el = root.querySelector('#charts');
     this.grid = this.el.querySelector('.chart-grid');
     this.canvases = new Map();
     this.lastDraw = 0;
+    state.on('seeked', () => this.update(true));
+    state.on('frame', ({ playing, travelling }) => this.update(!playing && !travelling));
   }
 
   /** Redraws when due (or when `force`). */
@@ -23,7 +25,7 @@ export class Charts {
     const now = performance.now();
     if (!force && now - this.lastDraw < REDRAW_MS) return;
     this.lastDraw = now;
-    const series = this.app.sim.series();
+    const series = this.state.sim.series();
     this.el.hidden = series.length === 0;
     if (series.length === 0) return;
     const groups = groupByUnit(series);
@@ -44,8 +46,8 @@ export class Charts {
         return fig;
       }));
     }
-    const faults = (this.app.sim.scenario().faults ?? []).map((f) => f.at_ms);
-    const endMs = Math.max(this.app.timeMs, 1000);
+    const faults = (this.state.sim.scenario().faults ?? []).map((f) => f.at_ms);
+    const endMs = Math.max(this.state.timeMs, 1000);
     let colour = 0;
     for (const g of groups) {
       const { canvas, cap } = this.canvases.get(g[0].id);
@@ -59,7 +61,7 @@ export class Charts {
         span.append(swatch, `${s.name}${last === null ? '' : `: ${fmt(last)}${s.unit ? ` ${s.unit}` : ''}`}`);
         return span;
       }));
-      drawChart(canvas, g, colours, faults, endMs, this.app.timeMs);
+      drawChart(canvas, g, colours, faults, endMs, this.state.timeMs);
     }
   }
 }

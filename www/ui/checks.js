@@ -1,17 +1,28 @@
 // The checker panel: every property the engine's checkers watch, with its state at this
 // moment — holding, or violated since t — so a learner sees which properties hold as they
 // break things. A property that breaks raises a banner naming the moment, and the nodes it
-// names are outlined on the canvas (the app reads `violating`).
-import { formatMs } from '../app.js';
+// names are outlined on the canvas (`state.violating`, read by the stage).
+import { formatMs } from '../format.js';
+
+/** How often the panel refreshes while playing, ms. */
+const UPDATE_MS = 100;
 
 export class ChecksPanel {
-  constructor(app) {
-    this.app = app;
-    this.panel = app.root.querySelector('#checks-panel');
-    this.list = app.root.querySelector('#checks-list');
-    this.violating = new Set();
+  constructor({ root, state, notify }) {
+    this.state = state;
+    this.notify = notify;
+    this.panel = root.querySelector('#checks-panel');
+    this.list = root.querySelector('#checks-list');
     this.seen = new Map(); // id → violated_since_ms last shown
     this.last = '';
+    this.lastUpdate = 0;
+    state.on('run', () => this.reset());
+    state.on('seeked', () => this.reset());
+    // While travelling (a link's moment, a seek) the page jumps: nothing is announced.
+    state.on('frame', ({ playing, travelling }) => {
+      const now = performance.now();
+      if ((!playing && !travelling) || now - this.lastUpdate > UPDATE_MS) this.update(travelling);
+    });
   }
 
   /** Forgets what was announced (a new run, or a seek). */
@@ -22,10 +33,12 @@ export class ChecksPanel {
   }
 
   update(quiet = false) {
-    const checks = this.app.sim.checks();
+    this.lastUpdate = performance.now();
+    const checks = this.state.sim.checks();
     this.panel.hidden = checks.length === 0;
-    this.violating = new Set();
-    for (const c of checks) if (!c.holds) for (const n of c.nodes) this.violating.add(n);
+    const violating = new Set();
+    for (const c of checks) if (!c.holds) for (const n of c.nodes) violating.add(n);
+    this.state.violating = violating;
     const key = JSON.stringify(checks);
     if (key === this.last) return;
     this.last = key;
@@ -34,7 +47,7 @@ export class ChecksPanel {
       const before = this.seen.get(c.id);
       if (!c.holds && before !== c.violated_since_ms) {
         if (!quiet && before === undefined) {
-          this.app.showViolation(`${c.name} — violated at t = ${formatMs(c.violated_since_ms)}: ${c.detail}`);
+          this.notify.violation(`${c.name} — violated at t = ${formatMs(c.violated_since_ms)}: ${c.detail}`);
         }
         this.seen.set(c.id, c.violated_since_ms);
       } else if (c.holds && before !== undefined) {

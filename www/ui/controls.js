@@ -1,16 +1,21 @@
 // The toolbar and the preset panel: play/pause, step, speed, reset, seed, cluster size,
 // share, the preset picker and its explanation. Keyboard: Space plays or pauses, "."
 // steps, "r" resets, Escape closes menus and clears the selection.
-import { freshSeed } from '../sim.js';
-import { PAGE_MAX_NODES, formatMs } from '../app.js';
+import { freshSeed, messageOf } from '../sim.js';
+import { LIMITS } from '../constants.js';
+import { formatMs } from '../format.js';
 import { rememberFold } from './fold.js';
 
 const STEP_MS = 10;
 
 export class Controls {
-  constructor(app) {
-    this.app = app;
-    const $ = (sel) => app.root.querySelector(sel);
+  /** presetList: the engine's presets ([{ name, title, class, … }]). */
+  constructor({ root, state, session, notify, presetList }) {
+    this.state = state;
+    this.session = session;
+    this.notify = notify;
+    this.presetList = presetList;
+    const $ = (sel) => root.querySelector(sel);
     this.el = {
       play: $('#play'), step: $('#step'), speed: $('#speed'), reset: $('#reset'),
       seed: $('#seed'), randomSeed: $('#random-seed'), nodes: $('#nodes'), share: $('#share'),
@@ -22,6 +27,9 @@ export class Controls {
     this.fillPresets();
     this.wire();
     rememberFold(this.el.panel, 'faultline.explanation');
+    state.on('run', () => this.syncScenario());
+    state.on('play', () => this.syncPlay());
+    state.on('frame', () => this.syncTime());
   }
 
   fillPresets() {
@@ -30,7 +38,7 @@ export class Controls {
     custom.value = '';
     custom.textContent = 'Shared or custom scenario';
     sel.append(custom);
-    for (const p of this.app.presetList) {
+    for (const p of this.presetList) {
       const opt = document.createElement('option');
       opt.value = p.name;
       opt.textContent = `${p.title} — ${p.class}`;
@@ -39,41 +47,45 @@ export class Controls {
   }
 
   wire() {
-    const { el, app } = this;
-    el.play.addEventListener('click', () => app.toggle());
-    el.step.addEventListener('click', () => { app.pause(); app.step(STEP_MS); });
-    el.speed.addEventListener('change', () => app.setSpeed(Number(el.speed.value)));
+    const { el, session } = this;
+    el.play.addEventListener('click', () => session.toggle());
+    el.step.addEventListener('click', () => { session.pause(); session.step(STEP_MS); });
+    el.speed.addEventListener('change', () => session.setSpeed(Number(el.speed.value)));
     el.reset.addEventListener('click', () => this.reset());
-    el.randomSeed.addEventListener('click', () => { el.seed.value = String(freshSeed()); this.reset(); });
+    el.randomSeed.addEventListener('click', () => {
+      try {
+        el.seed.value = String(freshSeed());
+      } catch (e) {
+        return this.notify.error(messageOf(e));
+      }
+      this.reset();
+    });
     el.seed.addEventListener('change', () => this.reset());
     el.nodes.addEventListener('change', () => this.reset());
-    el.share.addEventListener('click', () => app.share());
+    el.share.addEventListener('click', () => session.share());
     el.preset.addEventListener('change', () => {
       if (el.preset.value) {
         history.replaceState(null, '', location.pathname + location.search);
-        app.loadPreset(el.preset.value);
+        session.loadPreset(el.preset.value);
       }
     });
     document.addEventListener('keydown', (ev) => this.key(ev));
-    for (const banner of app.root.querySelectorAll('.banner')) {
-      banner.querySelector('.dismiss').addEventListener('click', () => { banner.hidden = true; });
-    }
   }
 
   key(ev) {
     const typing = ev.target.closest?.('input, select, textarea');
     if (ev.key === 'Escape') {
-      this.app.menu.close();
-      if (!typing) this.app.select(null);
+      this.state.emit('escape');
+      if (!typing) this.session.select(null);
       return;
     }
     if (typing || ev.ctrlKey || ev.metaKey || ev.altKey) return;
     if (ev.key === ' ' && !ev.target.closest?.('button')) {
       ev.preventDefault();
-      this.app.toggle();
+      this.session.toggle();
     } else if (ev.key === '.') {
-      this.app.pause();
-      this.app.step(STEP_MS);
+      this.session.pause();
+      this.session.step(STEP_MS);
     } else if (ev.key === 'r' || ev.key === 'R') {
       this.reset();
     }
@@ -83,26 +95,28 @@ export class Controls {
   reset() {
     const seed = Number(this.el.seed.value);
     if (!Number.isSafeInteger(seed) || seed < 0) {
-      this.app.showError(`seed: must be a whole number from 0 to 2^53 − 1, got "${this.el.seed.value}"`);
+      this.notify.error(`seed: must be a whole number from 0 to 2^53 − 1, got "${this.el.seed.value}"`);
       return;
     }
     const nodes = Number(this.el.nodes.value);
-    if (!Number.isInteger(nodes) || nodes < 1 || nodes > PAGE_MAX_NODES) {
-      this.app.showError(`nodes: must be a whole number from 1 to ${PAGE_MAX_NODES}, got "${this.el.nodes.value}"`);
+    const max = LIMITS.page_max_nodes;
+    if (!Number.isInteger(nodes) || nodes < 1 || nodes > max) {
+      this.notify.error(`nodes: must be a whole number from 1 to ${max}, got "${this.el.nodes.value}"`);
       return;
     }
-    this.app.reset({ seed, nodes });
+    this.session.reset({ seed, nodes });
   }
 
   /** Shows the loaded scenario: title, seed, size and the preset's explanation. */
   syncScenario() {
-    const { el, app } = this;
-    const s = app.sim.scenario();
+    const { el, state } = this;
+    const s = state.sim.scenario();
     el.title.textContent = s.name;
     el.seed.value = String(s.seed);
     el.nodes.value = String(s.nodes);
-    el.preset.value = app.presetName ?? '';
-    const preset = app.presetList.find((p) => p.name === app.presetName);
+    el.nodes.max = String(LIMITS.page_max_nodes);
+    el.preset.value = state.presetName ?? '';
+    const preset = this.presetList.find((p) => p.name === state.presetName);
     el.panel.hidden = !preset;
     if (preset) {
       el.klass.textContent = preset.class;
@@ -115,17 +129,19 @@ export class Controls {
 
   syncPlay() {
     const { play } = this.el;
-    play.setAttribute('aria-pressed', String(this.app.playing));
-    play.textContent = this.app.playing ? '❚❚ Pause' : '▶ Play';
+    play.setAttribute('aria-pressed', String(this.state.playing));
+    play.textContent = this.state.playing ? '❚❚ Pause' : '▶ Play';
   }
 
-  syncTime(msgsTotal, drawn) {
-    this.el.time.textContent = formatMs(this.app.timeMs);
-    this.el.msgs.textContent = drawn.shown < msgsTotal
-      ? `showing ${drawn.shown.toLocaleString()} of ${msgsTotal.toLocaleString()} messages`
+  syncTime() {
+    const s = this.state;
+    const { msgsTotal, shown } = s.drawn ?? { msgsTotal: 0, shown: 0 };
+    this.el.time.textContent = formatMs(s.timeMs);
+    this.el.msgs.textContent = shown < msgsTotal
+      ? `showing ${shown.toLocaleString()} of ${msgsTotal.toLocaleString()} messages`
       : `${msgsTotal.toLocaleString()} messages in flight`;
-    const slow = this.app.playing && this.app.effectiveSpeed < this.app.speed * 0.9;
+    const slow = s.playing && s.effectiveSpeed < s.speed * 0.9;
     this.el.slow.hidden = !slow;
-    if (slow) this.el.slow.textContent = `running slower than requested (${this.app.effectiveSpeed.toPrecision(2)}×)`;
+    if (slow) this.el.slow.textContent = `running slower than requested (${s.effectiveSpeed.toPrecision(2)}×)`;
   }
 }

@@ -2,15 +2,18 @@
 // run headless, and the embed code (an iframe and a <faultline-sim> element) for a course
 // page. Every file is made in the page; nothing leaves the machine.
 import { messageOf } from '../sim.js';
-import { formatMs } from '../app.js';
+import { formatMs } from '../format.js';
 
 /** Most trace lines a download holds (about 100 MB of text); longer runs are cut there. */
 const MAX_TRACE_LINES = 1_000_000;
 
 export class Export {
-  constructor(app) {
-    this.app = app;
-    const $ = (sel) => app.root.querySelector(sel);
+  /** canvas: the stage's canvas (for the PNG). */
+  constructor({ root, state, notify, canvas }) {
+    this.state = state;
+    this.notify = notify;
+    this.canvas = canvas;
+    const $ = (sel) => root.querySelector(sel);
     this.menu = $('#export-menu');
     $('#export-trace').addEventListener('click', () => this.run(() => this.trace()));
     $('#export-png').addEventListener('click', () => this.run(() => this.png()));
@@ -19,60 +22,60 @@ export class Export {
     this.dialog = $('#embed-dialog');
     $('#embed-close').addEventListener('click', () => this.dialog.close());
     for (const b of this.dialog.querySelectorAll('[data-copy]')) {
-      b.addEventListener('click', () => copy(this.dialog.querySelector(`#${b.dataset.copy}`).value, this.app, 'Copied.'));
+      b.addEventListener('click', () => copy(this.dialog.querySelector(`#${b.dataset.copy}`).value, this.notify, 'Copied.'));
     }
   }
 
   run(action) {
     this.menu.open = false;
     try {
-      action();
+      if (this.state.sim) action();
     } catch (e) {
-      this.app.showError(messageOf(e));
+      this.notify.error(messageOf(e));
     }
   }
 
   baseName() {
-    const s = this.app.sim.inspect();
-    const name = (this.app.presetName ?? 'shared').replace(/[^a-z0-9-]+/gi, '-');
+    const s = this.state.sim.inspect();
+    const name = (this.state.presetName ?? 'shared').replace(/[^a-z0-9-]+/gi, '-');
     // The engine epoch too: a picture or trace of epoch e1 is of that engine's run.
-    return `faultline-${name}-seed${s.seed}-${Math.round(s.time_ms)}ms-e${this.app.sim.epoch}`;
+    return `faultline-${name}-seed${s.seed}-${Math.round(s.time_ms)}ms-e${this.state.sim.epoch}`;
   }
 
   trace() {
-    this.app.showNote(`Replaying the run from time 0 to ${formatMs(this.app.timeMs)} to write its trace…`);
+    this.notify.note(`Replaying the run from time 0 to ${formatMs(this.state.timeMs)} to write its trace…`);
     // Let the note paint before the replay blocks the page.
     requestAnimationFrame(() => setTimeout(() => {
       try {
-        const text = this.app.sim.traceJsonl(MAX_TRACE_LINES);
+        const text = this.state.sim.traceJsonl(MAX_TRACE_LINES);
         const lines = text.length ? text.split('\n').length - 1 : 0;
         download(new Blob([text], { type: 'application/x-ndjson' }), `${this.baseName()}.jsonl`);
         const cut = text.includes('"truncated":true') ? ` (cut at ${MAX_TRACE_LINES.toLocaleString('en')} events)` : '';
-        this.app.showNote(`Trace saved: ${lines.toLocaleString('en')} events${cut}, the same lines as faultline run --trace.`);
+        this.notify.note(`Trace saved: ${lines.toLocaleString('en')} events${cut}, the same lines as faultline run --trace.`);
       } catch (e) {
-        this.app.showError(messageOf(e));
+        this.notify.error(messageOf(e));
       }
     }, 0));
   }
 
   png() {
-    this.app.renderer.canvas.toBlob((blob) => {
-      if (!blob) return this.app.showError('The canvas could not be saved as a picture.');
+    this.canvas.toBlob((blob) => {
+      if (!blob) return this.notify.error('The canvas could not be saved as a picture.');
       download(blob, `${this.baseName()}.png`);
-      this.app.showNote('Picture saved.');
+      this.notify.note('Picture saved.');
     }, 'image/png');
   }
 
   cli() {
-    const command = cliCommand(this.app.sim.shareLink());
-    copy(command, this.app, `Copied: ${command.slice(0, 60)}… — it prints the same trace hash as this page.`);
+    const command = cliCommand(this.state.sim.shareLink());
+    copy(command, this.notify, `Copied: ${command.slice(0, 60)}… — it prints the same trace hash as this page.`);
     return command;
   }
 
   embed() {
-    const link = this.app.sim.shareLink();
+    const link = this.state.sim.shareLink();
     const base = new URL('.', location.href.split('#')[0].split('?')[0]).href;
-    const title = this.app.sim.scenario().name;
+    const title = this.state.sim.scenario().name;
     this.dialog.querySelector('#embed-iframe').value = iframeSnippet(base, link, title);
     this.dialog.querySelector('#embed-element').value = elementSnippet(base, link);
     this.dialog.showModal();
@@ -102,10 +105,10 @@ function download(blob, name) {
   setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
 }
 
-function copy(text, app, done) {
+function copy(text, notify, done) {
   if (navigator.clipboard?.writeText) {
-    navigator.clipboard.writeText(text).then(() => app.showNote(done), () => app.showNote(`Copy this: ${text}`));
+    navigator.clipboard.writeText(text).then(() => notify.note(done), () => notify.note(`Copy this: ${text}`));
   } else {
-    app.showNote(`Copy this: ${text}`);
+    notify.note(`Copy this: ${text}`);
   }
 }

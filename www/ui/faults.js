@@ -1,6 +1,6 @@
 // Breaking things: the fault palette (every fault, its target and parameters, an optional
 // duration) and the menu that opens on a clicked node. Both build a fault object as in
-// docs/js-api.md and hand it to app.inject, which shows the engine's message on error.
+// docs/js-api.md and hand it to the session's inject, which shows the engine's message on error.
 // The node menu is reachable without a mouse: on the focused canvas the arrow keys pick a
 // node and Enter (or the context-menu key, or Shift+F10) opens its menu; in the menu the arrow
 // keys move between actions and Escape closes it, returning focus where it came from.
@@ -86,9 +86,12 @@ export function buildFault(kind, v) {
 
 /** The palette in the side panel. */
 export class FaultPalette {
-  constructor(app) {
-    this.app = app;
-    this.form = app.root.querySelector('#palette');
+  constructor({ root, state, session, notify }) {
+    this.root = root;
+    this.state = state;
+    this.session = session;
+    this.notify = notify;
+    this.form = root.querySelector('#palette');
     this.kind = this.form.querySelector('#fault-kind');
     this.fields = this.form.querySelector('#fault-fields');
     this.hint = this.form.querySelector('#fault-hint');
@@ -105,9 +108,10 @@ export class FaultPalette {
     }
     this.kind.addEventListener('change', () => this.showFields());
     this.form.addEventListener('submit', (ev) => { ev.preventDefault(); this.apply(); });
-    for (const b of app.root.querySelectorAll('[data-quick]')) {
+    for (const b of root.querySelectorAll('[data-quick]')) {
       b.addEventListener('click', () => this.quick(b.dataset.quick));
     }
+    state.on('palette', ({ kind, node }) => this.openWith(kind, node));
     this.showFields();
   }
 
@@ -139,7 +143,7 @@ export class FaultPalette {
       if (f.hint) input.placeholder = f.hint;
     }
     input.name = f.name;
-    const value = prefill[f.name] ?? f.value ?? (f.type === 'node' ? (this.app.selected ?? 0) : undefined);
+    const value = prefill[f.name] ?? f.value ?? (f.type === 'node' ? (this.state.selected ?? 0) : undefined);
     if (f.type === 'checkbox') input.checked = Boolean(value);
     else if (value !== undefined) input.value = String(value);
     label.append(span, input);
@@ -165,56 +169,64 @@ export class FaultPalette {
         if (!Number.isFinite(duration)) throw new Error(`duration_ms: "${d}" is not a number`);
       }
     } catch (e) {
-      this.app.showError(e.message);
+      this.notify.error(e.message);
       return false;
     }
-    return this.app.inject(fault, duration);
+    return this.session.inject(fault, duration);
   }
 
   /** Opens the palette on a fault kind with a node filled in (from the node menu). */
   openWith(kind, nodeId) {
     this.kind.value = kind;
     this.showFields({ node: nodeId, from: nodeId });
-    this.app.root.querySelector('#faults-panel').open = true;
+    this.root.querySelector('#faults-panel').open = true;
     this.kind.focus();
   }
 
   quick(action) {
-    const app = this.app;
-    const n = app.sim.inspect().nodes;
+    const { session, state } = this;
     switch (action) {
-      case 'halves': return app.inject({ kind: 'shape', shape: 'halves' });
-      case 'third': return app.inject({ kind: 'shape', shape: 'minority_third' });
-      case 'ring': return app.inject({ kind: 'shape', shape: 'ring' });
-      case 'bridge': return app.inject({ kind: 'shape', shape: 'bridge' });
+      case 'halves': return session.inject({ kind: 'shape', shape: 'halves' });
+      case 'third': return session.inject({ kind: 'shape', shape: 'minority_third' });
+      case 'ring': return session.inject({ kind: 'shape', shape: 'ring' });
+      case 'bridge': return session.inject({ kind: 'shape', shape: 'bridge' });
       case 'isolate':
-        if (app.selected === null) return app.showError('Select a node first (click it on the canvas).');
-        return app.inject({ kind: 'isolate', node: app.selected });
-      case 'heal': return app.inject({ kind: 'heal' });
-      default: return n;
+        if (state.selected === null) return this.notify.error('Select a node first (click it on the canvas).');
+        return session.inject({ kind: 'isolate', node: state.selected });
+      case 'heal': return session.inject({ kind: 'heal' });
+      default: return false;
     }
   }
 }
 
 /** The small menu that opens on a clicked node. */
 export class NodeMenu {
-  constructor(app) {
-    this.app = app;
-    this.el = app.root.querySelector('#node-menu');
+  /** canvas: the stage's canvas; positionOf(id) → { x, y } on the page; announcer: the
+   * live region ({ say(text) }). Opens on the stage's 'node-menu' event. */
+  constructor({ root, state, session, canvas, positionOf, announcer }) {
+    this.root = root;
+    this.state = state;
+    this.session = session;
+    this.positionOf = positionOf;
+    this.announcer = announcer;
+    this.el = root.querySelector('#node-menu');
     this.title = this.el.querySelector('.menu-title');
     this.body = this.el.querySelector('.menu-actions');
     this.returnTo = null;
     this.el.addEventListener('keydown', (ev) => this.menuKey(ev));
-    app.renderer.canvas.addEventListener('keydown', (ev) => this.stageKey(ev));
+    canvas.addEventListener('keydown', (ev) => this.stageKey(ev));
+    state.on('escape', () => this.close());
+    state.on('run', () => this.close());
+    state.on('node-menu', ({ id, x, y }) => (id === null ? this.close() : this.open(id, x, y)));
   }
 
   /** Keys on the focused canvas: arrows, Home and End pick a node; Enter, the context-menu
    * key or Shift+F10 open the menu of the selected node (Space still plays and pauses). */
   stageKey(ev) {
-    if (ev.ctrlKey || ev.metaKey || ev.altKey) return;
-    const app = this.app;
-    const n = app.sim.columns().nodes;
-    const at = app.selected;
+    const { state, session } = this;
+    if (ev.ctrlKey || ev.metaKey || ev.altKey || !state.sim) return;
+    const n = state.sim.columns().nodes;
+    const at = state.selected;
     let next = null;
     if (ev.key === 'ArrowRight' || ev.key === 'ArrowDown') next = at === null ? 0 : (at + 1) % n;
     else if (ev.key === 'ArrowLeft' || ev.key === 'ArrowUp') next = at === null ? n - 1 : (at + n - 1) % n;
@@ -222,15 +234,15 @@ export class NodeMenu {
     else if (ev.key === 'End') next = n - 1;
     if (next !== null) {
       ev.preventDefault();
-      app.select(next);
-      app.announcer?.say(`Node ${next}: ${app.sim.nodeView(next).status}. Enter opens its actions.`);
+      session.select(next);
+      this.announcer?.say(`Node ${next}: ${state.sim.nodeView(next).status}. Enter opens its actions.`);
       return;
     }
     if (ev.key === 'Enter' || ev.key === 'ContextMenu' || (ev.key === 'F10' && ev.shiftKey)) {
       ev.preventDefault();
       const id = at ?? 0;
-      if (at === null) app.select(id);
-      const p = app.nodeScreenPosition(id);
+      if (at === null) session.select(id);
+      const p = this.positionOf(id);
       this.open(id, p.x, p.y);
     }
   }
@@ -256,8 +268,9 @@ export class NodeMenu {
   }
 
   open(id, clientX, clientY) {
+    if (!this.state.sim) return;
     if (this.el.hidden) this.returnTo = document.activeElement;
-    const status = this.app.sim.nodeView(id).status;
+    const status = this.state.sim.nodeView(id).status;
     this.title.textContent = `Node ${id} · ${status}`;
     const actions = status === 'crashed'
       ? [['Restart', () => ({ kind: 'restart', node: id })], ['Damage storage (torn write)', () => ({ kind: 'storage', node: id, damage: 'torn' })]]
@@ -279,7 +292,7 @@ export class NodeMenu {
       b.addEventListener('click', () => {
         const made = make();
         const [fault, duration] = Array.isArray(made) ? made : [made, undefined];
-        if (this.app.inject(fault, duration)) this.close();
+        if (this.session.inject(fault, duration)) this.close();
       });
       return b;
     });
@@ -287,10 +300,10 @@ export class NodeMenu {
     more.type = 'button';
     more.className = 'more';
     more.textContent = 'More faults…';
-    more.addEventListener('click', () => { this.close(); this.app.palette.openWith('crash', id); });
+    more.addEventListener('click', () => { this.close(); this.state.emit('palette', { kind: 'crash', node: id }); });
     this.body.replaceChildren(...buttons, more);
     this.el.hidden = false;
-    const stage = this.app.root.querySelector('.stage-wrap').getBoundingClientRect();
+    const stage = this.root.querySelector('.stage-wrap').getBoundingClientRect();
     const w = 230, h = this.el.offsetHeight;
     this.el.style.left = `${Math.min(clientX - stage.left + 12, stage.width - w - 8)}px`;
     this.el.style.top = `${Math.max(8, Math.min(clientY - stage.top - 20, stage.height - h - 8))}px`;

@@ -1,15 +1,17 @@
 // The inspector panel: global counters and the selected node's state and local view of
 // its peers. Text from the engine and the URL is set with textContent only.
-import { formatMs } from '../app.js';
+import { formatMs } from '../format.js';
 import { PhiChart } from './phichart.js';
 
 /** Most peer rows shown for one node (large clusters say "and N more"). */
 const MAX_PEER_ROWS = 50;
+/** How often the panel refreshes while playing, ms. */
+const UPDATE_MS = 100;
 
 export class Inspector {
-  constructor(app) {
-    this.app = app;
-    const $ = (sel) => app.root.querySelector(sel);
+  constructor({ root, state, session }) {
+    this.state = state;
+    const $ = (sel) => root.querySelector(sel);
     this.el = {
       counters: $('#counters'), nodeSelect: $('#node-select'), node: $('#node-detail'),
       status: $('#node-status'), facts: $('#node-facts'), afflictions: $('#node-afflictions'),
@@ -17,10 +19,15 @@ export class Inspector {
       seed: $('#seed-shown'), hash: $('#hash-shown'), log: $('#node-log'),
     };
     this.nodeCount = -1;
-    this.phi = new PhiChart(app);
+    this.phi = new PhiChart({ root, state });
+    this.lastUpdate = 0;
     this.el.nodeSelect.addEventListener('change', () => {
       const v = this.el.nodeSelect.value;
-      app.select(v === '' ? null : Number(v));
+      session.select(v === '' ? null : Number(v));
+    });
+    state.on('select', () => this.update());
+    state.on('frame', ({ playing, travelling }) => {
+      if ((!playing && !travelling) || performance.now() - this.lastUpdate > UPDATE_MS) this.update();
     });
   }
 
@@ -33,8 +40,9 @@ export class Inspector {
   }
 
   update() {
-    const { app, el } = this;
-    const snap = app.sim.inspect();
+    this.lastUpdate = performance.now();
+    const { state, el } = this;
+    const snap = state.sim.inspect();
     this.syncNodeOptions(snap.nodes);
     const c = snap.counters;
     const d = c.dropped;
@@ -59,12 +67,12 @@ export class Inspector {
   }
 
   updateNode() {
-    const { app, el } = this;
-    const id = app.selected;
+    const { state, el } = this;
+    const id = state.selected;
     el.nodeSelect.value = id === null ? '' : String(id);
     el.node.hidden = id === null;
     if (id === null) return;
-    const v = app.sim.nodeView(id);
+    const v = state.sim.nodeView(id);
     this.phi.sample(v);
     el.status.textContent = v.status === 'paused' ? `paused until ${formatMs(v.paused_until_ms)}` : v.status;
     el.status.dataset.status = v.status;

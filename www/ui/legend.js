@@ -1,5 +1,6 @@
 // The legend: each visual drawn by the same functions the renderer uses, with its meaning.
-import { COLORS, FLAG, ROLE, drawBurst, drawCut, drawMessage, drawNode, drawShockwave } from '../render/canvas.js';
+import { FLAG, ROLE } from '../constants.js';
+import { COLORS, drawBurst, drawCut, drawMessage, drawNode, drawShockwave } from '../render/canvas.js';
 
 const base = { status: 0, flags: 0, suspectedBy: 0, group: 0, skewMs: 0, label: '3', partitioned: false };
 
@@ -21,26 +22,35 @@ const ENTRIES = [
 
 /** Drawn only for protocols whose nodes have these roles. */
 const ROLE_ENTRIES = [
-  [[ROLE.leader], 'Leader: crown with its term', (c) => drawNode(c, 12, 20, 8, { ...base, label: undefined, role: ROLE.leader, term: 3 })],
-  [[ROLE.leader], 'Two leaders at once: doubled pink crowns, "split brain"', (c) => drawNode(c, 20, 20, 8, { ...base, label: undefined, role: ROLE.leader, splitBrain: true })],
-  [[ROLE.candidate], 'Candidate: dotted ring', (c) => drawNode(c, 20, 16, 9, { ...base, label: undefined, role: ROLE.candidate })],
-  [[ROLE.follower, ROLE.leader], 'Log: committed filled, uncommitted hollow', (c) => drawNode(c, 24, 6, 10, { ...base, label: undefined, role: ROLE.follower, logLen: 4, commit: 2 })],
-  [[ROLE.client], 'Client: square', (c) => drawNode(c, 20, 16, 10, { ...base, label: undefined, role: ROLE.client })],
-  [[ROLE.storage, ROLE.backend], 'Storage or database: cylinder', (c) => drawNode(c, 20, 16, 10, { ...base, label: undefined, role: ROLE.storage })],
-  [[ROLE.balancer], 'Load balancer: diamond', (c) => drawNode(c, 20, 16, 10, { ...base, label: undefined, role: ROLE.balancer })],
-  [[ROLE.replica], 'Load: ring filling clockwise · queue: bar', (c) => drawNode(c, 14, 16, 9, { ...base, label: undefined, role: ROLE.replica, load: 0.7, queue: 30 })],
-  [[ROLE.replica], 'Just went down: red ring spreading; "out of memory" when it died of its load', (c) => { drawNode(c, 20, 16, 8, { ...base, label: undefined, status: 1 }); drawShockwave(c, 20, 16, 8, 0.35); }],
-  [[ROLE.balancer], 'Breakers open at the balancer: box above', (c) => drawNode(c, 24, 26, 5, { ...base, label: undefined, role: ROLE.balancer, value: 1, valuePrefix: '' })],
-  [[ROLE.register, ROLE.lockServer, ROLE.client], 'Value or lease token: box above', (c) => drawNode(c, 24, 26, 5, { ...base, label: undefined, role: ROLE.register, value: 7 })],
-  [[ROLE.follower, ROLE.leader, ROLE.register, ROLE.lockServer, ROLE.storage, ROLE.replica, ROLE.client, ROLE.member], 'A checker names it: dashed pink outline', (c) => drawNode(c, 20, 16, 8, { ...base, label: undefined, violating: true })],
+  [['leader'], 'Leader: crown with its term', (c) => drawNode(c, 12, 20, 8, { ...base, label: undefined, role: ROLE.leader, term: 3 })],
+  [['leader'], 'Two leaders at once: doubled pink crowns, "split brain"', (c) => drawNode(c, 20, 20, 8, { ...base, label: undefined, role: ROLE.leader, splitBrain: true })],
+  [['candidate'], 'Candidate: dotted ring', (c) => drawNode(c, 20, 16, 9, { ...base, label: undefined, role: ROLE.candidate })],
+  [['follower', 'leader'], 'Log: committed filled, uncommitted hollow', (c) => drawNode(c, 24, 6, 10, { ...base, label: undefined, role: ROLE.follower, logLen: 4, commit: 2 })],
+  [['client'], 'Client: square', (c) => drawNode(c, 20, 16, 10, { ...base, label: undefined, role: ROLE.client })],
+  [['storage', 'backend'], 'Storage or database: cylinder', (c) => drawNode(c, 20, 16, 10, { ...base, label: undefined, role: ROLE.storage })],
+  [['balancer'], 'Load balancer: diamond', (c) => drawNode(c, 20, 16, 10, { ...base, label: undefined, role: ROLE.balancer })],
+  [['replica'], 'Load: ring filling clockwise · queue: bar', (c) => drawNode(c, 14, 16, 9, { ...base, label: undefined, role: ROLE.replica, load: 0.7, queue: 30 })],
+  [['replica'], 'Just went down: red ring spreading; "out of memory" when it died of its load', (c) => { drawNode(c, 20, 16, 8, { ...base, label: undefined, status: 1 }); drawShockwave(c, 20, 16, 8, 0.35); }],
+  [['balancer'], 'Breakers open at the balancer: box above', (c) => drawNode(c, 24, 26, 5, { ...base, label: undefined, role: ROLE.balancer, value: 1, valuePrefix: '' })],
+  [['register', 'lockServer', 'client'], 'Value or lease token: box above', (c) => drawNode(c, 24, 26, 5, { ...base, label: undefined, role: ROLE.register, value: 7 })],
+  [['follower', 'leader', 'register', 'lockServer', 'storage', 'replica', 'client', 'member'], 'A checker names it: dashed pink outline', (c) => drawNode(c, 20, 16, 8, { ...base, label: undefined, violating: true })],
 ];
+
+/** Keeps the legend following the run: its protocol's roles and message kinds. */
+export function followRuns({ root, state }) {
+  const list = root.querySelector('#legend-list');
+  state.on('run', () => {
+    const roles = new Set(state.sim.columns().nodeRole);
+    drawLegend(list, state.sim.messageKinds(), roles);
+  });
+}
 
 /** Fills the legend for a run: `kinds` are its protocol's message kinds, `roles` the role
  * codes its nodes have. */
 export function drawLegend(list, kinds = [], roles = new Set()) {
   const dpr = window.devicePixelRatio || 1;
   const messages = kinds.map(({ kind, name }) => [`Message: ${name}`, (c) => drawMessage(c, 20, 16, kind, false, 4)]);
-  const roleEntries = ROLE_ENTRIES.filter(([rs]) => rs.some((r) => roles.has(r))).map(([, label, draw]) => [label, draw]);
+  const roleEntries = ROLE_ENTRIES.filter(([rs]) => rs.some((r) => roles.has(ROLE[r]))).map(([, label, draw]) => [label, draw]);
   list.replaceChildren(...[...ENTRIES, ...roleEntries, ...messages].map(([label, draw]) => {
     const li = document.createElement('li');
     const canvas = document.createElement('canvas');

@@ -6,9 +6,9 @@ import { fitCanvas } from '../render/fit.js';
 const MAX_SAMPLES = 600;
 
 export class PhiChart {
-  constructor(app) {
-    this.app = app;
-    this.fig = app.root.querySelector('#phi-chart');
+  constructor({ root, state }) {
+    this.state = state;
+    this.fig = root.querySelector('#phi-chart');
     this.canvas = this.fig.querySelector('canvas');
     this.caption = this.fig.querySelector('figcaption');
     this.pair = null;
@@ -30,7 +30,7 @@ export class PhiChart {
     if (!this.pair || view.id !== this.pair[0]) this.follow(view.id, first.id);
     const peer = view.peers.find((p) => p.id === this.pair[1]);
     if (!peer || peer.phi === undefined) return;
-    const t = this.app.timeMs;
+    const t = this.state.timeMs;
     const last = this.samples[this.samples.length - 1];
     if (last && t < last.t) this.samples = []; // travelled back
     if (!last || t > last.t) this.samples.push({ t, phi: Math.min(peer.phi, 50) });
@@ -39,7 +39,7 @@ export class PhiChart {
   }
 
   threshold() {
-    const d = this.app.sim.scenario().protocol?.detector;
+    const d = this.state.sim.scenario().protocol?.detector;
     return d?.kind === 'phi' ? (d.threshold ?? 8) : null;
   }
 

@@ -4,14 +4,15 @@
 // in time too: the engine restores a checkpoint and replays, so the moment is exact);
 // arrow keys step a second (Shift: ten), Home goes to 0, End to the furthest moment
 // reached. Clicking (or Enter on) a mark selects its target node in the inspector.
-import { formatMs } from '../app.js';
+import { formatMs } from '../format.js';
 
 const MIN_SPAN_MS = 10_000;
 
 export class Timeline {
-  constructor(app) {
-    this.app = app;
-    this.el = app.root.querySelector('#timeline');
+  constructor({ root, state, session }) {
+    this.state = state;
+    this.session = session;
+    this.el = root.querySelector('#timeline');
     this.track = this.el.querySelector('.track');
     this.cursor = this.el.querySelector('.cursor');
     this.endLabel = this.el.querySelector('.end');
@@ -21,6 +22,9 @@ export class Timeline {
     this.spanMs = MIN_SPAN_MS;
     this.reachedMs = 0;
     this.wireScrub();
+    state.on('run', () => this.restart());
+    state.on('schedule', () => this.refresh(true));
+    state.on('frame', () => this.tick());
   }
 
   /** Forgets how far the run went (a new run). */
@@ -40,15 +44,15 @@ export class Timeline {
       if (ev.target.closest('.mark')) return;
       dragging = true;
       this.wrap.setPointerCapture?.(ev.pointerId);
-      this.app.seek(msAt(ev));
+      this.session.seek(msAt(ev));
     });
-    this.wrap.addEventListener('pointermove', (ev) => { if (dragging) this.app.seek(msAt(ev)); });
+    this.wrap.addEventListener('pointermove', (ev) => { if (dragging) this.session.seek(msAt(ev)); });
     const stop = () => { dragging = false; };
     this.wrap.addEventListener('pointerup', stop);
     this.wrap.addEventListener('pointercancel', stop);
     this.wrap.addEventListener('keydown', (ev) => {
       const step = ev.shiftKey ? 10_000 : 1_000;
-      const t = this.app.timeMs;
+      const t = this.state.timeMs;
       let to = null;
       if (ev.key === 'ArrowLeft') to = Math.max(0, t - step);
       else if (ev.key === 'ArrowRight') to = t + step;
@@ -57,15 +61,15 @@ export class Timeline {
       if (to === null) return;
       ev.preventDefault();
       ev.stopPropagation();
-      this.app.seek(to);
+      this.session.seek(to);
     });
   }
 
   /** Rebuilds the marks when the schedule changed (or when `force`). */
   refresh(force = false) {
-    const faults = this.app.sim.scenario().faults ?? [];
+    const faults = this.state.sim.scenario().faults ?? [];
     const lastEnd = faults.reduce((m, f) => Math.max(m, f.at_ms + (f.duration_ms ?? 0)), 0);
-    const span = niceSpan(Math.max(MIN_SPAN_MS, lastEnd * 1.15, this.app.timeMs * 1.1, this.reachedMs * 1.05));
+    const span = niceSpan(Math.max(MIN_SPAN_MS, lastEnd * 1.15, this.state.timeMs * 1.1, this.reachedMs * 1.05));
     if (!force && faults.length === this.count && span === this.spanMs) return;
     this.count = faults.length;
     this.spanMs = span;
@@ -85,18 +89,18 @@ export class Timeline {
     b.title = label;
     b.setAttribute('aria-label', label);
     b.dataset.index = String(i);
-    b.dataset.past = String(entry.at_ms <= this.app.timeMs);
+    b.dataset.past = String(entry.at_ms <= this.state.timeMs);
     b.addEventListener('pointerdown', (ev) => ev.stopPropagation());
     b.addEventListener('click', () => {
       const target = f.node ?? f.from;
-      if (target !== undefined) this.app.select(target);
+      if (target !== undefined) this.session.select(target);
     });
     return b;
   }
 
   /** Moves the cursor; grows the span when time passes its end. */
   tick() {
-    const t = this.app.timeMs;
+    const t = this.state.timeMs;
     this.reachedMs = Math.max(this.reachedMs, t);
     if (t > this.spanMs * 0.98 || this.reachedMs > this.spanMs) this.refresh(true);
     else this.refresh();
@@ -106,7 +110,7 @@ export class Timeline {
     this.wrap.setAttribute('aria-valuenow', String(Math.round(t)));
     this.wrap.setAttribute('aria-valuetext', formatMs(t));
     for (const m of this.track.children) {
-      const past = String(Number(m.style.left.replace('%', '')) * this.spanMs / 100 <= this.app.timeMs);
+      const past = String(Number(m.style.left.replace('%', '')) * this.spanMs / 100 <= t);
       if (m.dataset.past !== past) m.dataset.past = past;
     }
   }

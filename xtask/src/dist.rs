@@ -85,7 +85,12 @@ pub fn run(options: Options) -> sh::Result {
         shipped.push(k.engine.clone());
     }
     engines::write(&pkg, current, &shipped)?;
-    write_file(&dist.join("_headers"), HOST_HEADERS.as_bytes())?;
+    // The page's Content-Security-Policy as a header too (the pages also carry it in a <meta>).
+    let headers = format!(
+        "{HOST_HEADERS}  Content-Security-Policy: {}\n",
+        crate::http::CONTENT_SECURITY_POLICY
+    );
+    write_file(&dist.join("_headers"), headers.as_bytes())?;
     let epochs: Vec<String> = shipped.iter().map(|e| format!("e{}", e.epoch)).collect();
     println!(
         "wrote {} ({} files; engines {})",

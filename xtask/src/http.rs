@@ -14,6 +14,13 @@ use std::time::Duration;
 const HEAD_BYTES_MAX: u64 = 16 * 1024;
 const READ_TIMEOUT: Duration = Duration::from_secs(10);
 const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
+/// The page's Content-Security-Policy, sent on every response: scripts and styles from
+/// files of this origin only (no inline script, style or handler, no `eval`), WebAssembly
+/// compiled by the page (`'wasm-unsafe-eval'`). `index.html`, `bench/index.html` and
+/// `examples/course-page.html` carry the same policy in a `<meta>` for static hosts.
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; \
+    style-src 'self'; img-src 'self' data: blob:; connect-src 'self'; object-src 'none'; base-uri 'none'; \
+    form-action 'none'";
 
 struct Response {
     status: u16,
@@ -234,6 +241,7 @@ fn head_of(response: &Response) -> String {
     head += &format!("Content-Type: {}\r\nContent-Length: {len}\r\n", response.content_type);
     head += "Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\nConnection: close\r\n";
     head += CROSS_ORIGIN;
+    head += &format!("Content-Security-Policy: {CONTENT_SECURITY_POLICY}\r\n");
     if let Some(location) = &response.location {
         head += &format!("Location: {location}\r\n");
     }
@@ -324,5 +332,18 @@ mod tests {
         assert_eq!(respond("POST", "/Cargo.toml", root).status, 405);
         assert_eq!(respond("GET", "/Cargo.toml", root).status, 200);
         assert_eq!(respond("HEAD", "/Cargo.toml?x=1", root).status, 200);
+    }
+
+    #[test]
+    fn the_pages_carry_the_same_policy_the_server_sends() {
+        let repo = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+        let meta = format!("<meta http-equiv=\"Content-Security-Policy\" content=\"{CONTENT_SECURITY_POLICY}\">");
+        for page in ["index.html", "bench/index.html", "examples/course-page.html"] {
+            let text = std::fs::read_to_string(repo.join(page)).unwrap();
+            assert!(text.contains(&meta), "{page} lacks the <meta> policy {meta}");
+        }
+        assert!(
+            !CONTENT_SECURITY_POLICY.contains("unsafe-inline") && !CONTENT_SECURITY_POLICY.contains("'unsafe-eval'")
+        );
     }
 }

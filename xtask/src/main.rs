@@ -6,9 +6,11 @@
 mod dist;
 mod e2e;
 mod engines;
+mod fuzz;
 mod http;
 mod serve;
 mod sh;
+mod soak;
 mod test;
 mod wasm;
 
@@ -31,6 +33,11 @@ TASKS:
     bench                      run the engine benchmarks (cargo bench -p faultline)
     test [--no-browser]        run every check and test: fmt, clippy, cargo test,
                                the wasm build and the browser end-to-end tests
+    fuzz [--inputs N] [--seed S]
+                               fuzz the wasm boundary's functions with N inputs
+                               (default 10 000 000) and report every panic
+    soak [--short]             memory soaks with time travel on: 1 000 nodes for
+                               60 simulated s, 5 nodes for 24 simulated h
     help                       print this message
 ";
 
@@ -57,6 +64,8 @@ fn dispatch(args: &[String]) -> sh::Result {
         "dist" => dist::Options::parse(rest).and_then(dist::run),
         "bench" => no_options(task, rest).and_then(|()| bench()),
         "test" => test::Options::parse(rest).and_then(test::run),
+        "fuzz" => fuzz::run(rest),
+        "soak" => soak::run(rest),
         "help" | "--help" | "-h" => {
             print!("{USAGE}");
             Ok(())

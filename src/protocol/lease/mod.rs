@@ -582,14 +582,6 @@ impl Lease {
             _ => {}
         }
     }
-
-    fn role(&self) -> u8 {
-        match self.id {
-            SERVER => 5,
-            STORAGE => 6,
-            _ => 4,
-        }
-    }
 }
 
 impl Protocol for Lease {

@@ -2,7 +2,7 @@
 //! nodes sit.
 
 use super::*;
-use crate::view::{Fact, Inspect, NodeRender, ProtocolView, NO_VALUE};
+use crate::view::{Fact, Inspect, NodeRender, ProtocolView, RenderRole, NO_VALUE};
 
 impl Inspect for Lease {
     fn view(&self, now_local_us: Micros) -> ProtocolView {
@@ -65,7 +65,12 @@ impl Inspect for Lease {
             _ => self.believes(),
         };
         NodeRender {
-            role: self.role(),
+            role: match self.id {
+                SERVER => RenderRole::LockServer,
+                STORAGE => RenderRole::Storage,
+                _ => RenderRole::Client,
+            }
+            .code(),
             term: token.unwrap_or(0) as u32,
             value: token.map_or(NO_VALUE, |t| t as f64),
             ..NodeRender::none()

@@ -2,7 +2,7 @@
 //! nodes sit.
 
 use super::*;
-use crate::view::{Fact, Inspect, LogCell, NodeRender, PeerView, ProtocolView, LOG_VIEW_MAX, NO_VALUE};
+use crate::view::{Fact, Inspect, LogCell, NodeRender, PeerView, ProtocolView, RenderRole, LOG_VIEW_MAX, NO_VALUE};
 
 impl Inspect for Raft {
     fn view(&self, now_local_us: Micros) -> ProtocolView {
@@ -130,12 +130,12 @@ impl Inspect for Raft {
     fn render(&self) -> NodeRender {
         if self.is_server() {
             let role = match self.role {
-                Role::Follower => 1,
-                Role::Candidate => 2,
-                Role::Leader => 3,
+                Role::Follower => RenderRole::Follower,
+                Role::Candidate => RenderRole::Candidate,
+                Role::Leader => RenderRole::Leader,
             };
             NodeRender {
-                role,
+                role: role.code(),
                 term: self.d.term.min(u32::MAX as u64) as u32,
                 log_len: self.last_index().min(u32::MAX as u64) as u32,
                 commit: self.commit.min(u32::MAX as u64) as u32,
@@ -143,7 +143,7 @@ impl Inspect for Raft {
             }
         } else {
             NodeRender {
-                role: 4,
+                role: RenderRole::Client.code(),
                 value: NO_VALUE,
                 ..NodeRender::none()
             }

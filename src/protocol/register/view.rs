@@ -2,7 +2,7 @@
 //! nodes sit.
 
 use super::*;
-use crate::view::{Fact, Inspect, NodeRender, ProtocolView, NO_VALUE};
+use crate::view::{Fact, Inspect, NodeRender, ProtocolView, RenderRole, NO_VALUE};
 
 impl Inspect for Register {
     fn view(&self, _now_local_us: Micros) -> ProtocolView {
@@ -51,7 +51,7 @@ impl Inspect for Register {
         if self.is_replica() {
             let c = self.durable.cell;
             NodeRender {
-                role: 10,
+                role: RenderRole::Register.code(),
                 term: c.version.0.min(u32::MAX as u64) as u32,
                 value: c.value as f64,
                 queue: self.coordinating.len() as u32,
@@ -59,7 +59,7 @@ impl Inspect for Register {
             }
         } else {
             NodeRender {
-                role: 4,
+                role: RenderRole::Client.code(),
                 value: self.last_seen.map_or(NO_VALUE, |v| v as f64),
                 ..NodeRender::none()
             }

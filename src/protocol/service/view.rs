@@ -2,7 +2,7 @@
 //! nodes sit.
 
 use super::*;
-use crate::view::{Fact, Inspect, NodeRender, ProtocolView, NO_VALUE};
+use crate::view::{Fact, Inspect, NodeRender, ProtocolView, RenderRole, NO_VALUE};
 
 impl Inspect for Service {
     fn view(&self, now_local_us: Micros) -> ProtocolView {
@@ -67,13 +67,13 @@ impl Inspect for Service {
     fn render(&self) -> NodeRender {
         if self.is_client() {
             NodeRender {
-                role: 4,
+                role: RenderRole::Client.code(),
                 queue: self.inflight.len() as u32,
                 ..NodeRender::none()
             }
         } else if self.is_balancer() {
             NodeRender {
-                role: 7,
+                role: RenderRole::Balancer.code(),
                 queue: self.forwarded.len() as u32,
                 value: if self.config.breaker.is_some() {
                     self.open_breakers() as f64
@@ -84,7 +84,12 @@ impl Inspect for Service {
             }
         } else {
             NodeRender {
-                role: if self.is_backend() { 9 } else { 8 },
+                role: if self.is_backend() {
+                    RenderRole::Backend
+                } else {
+                    RenderRole::Replica
+                }
+                .code(),
                 term: self.durable.boots,
                 load: self.busy() as f32 / self.workers.len().max(1) as f32,
                 queue: self.queued() as u32,

@@ -2,7 +2,7 @@
 //! nodes sit.
 
 use super::*;
-use crate::view::{Fact, Inspect, NodeRender, PeerView, ProtocolView};
+use crate::view::{Fact, Inspect, NodeRender, PeerView, ProtocolView, RenderRole};
 
 impl Inspect for Swim {
     fn view(&self, _now_local_us: Micros) -> ProtocolView {
@@ -91,7 +91,7 @@ impl Inspect for Swim {
 
     fn render(&self) -> NodeRender {
         NodeRender {
-            role: 11,
+            role: RenderRole::Member.code(),
             term: self.durable.incarnation,
             queue: self.gossip.len.min(u32::MAX as usize) as u32,
             ..NodeRender::none()

@@ -1,0 +1,103 @@
+// The one player loop, shared by the page and <faultline-sim>: maps wall time to simulated
+// time at the chosen speed and asks the engine to run there, in slices bounded by a frame
+// budget so a frame never blocks the page however heavy the run. When the engine cannot
+// keep up, the effective speed drops to what it achieved (shown as "running slower");
+// it recovers gently when there is room. Frames run only while playing and visible
+// (requestAnimationFrame; nothing when paused or hidden).
+
+/** Longest wall-time step one frame may take, ms (a background tab must not jump). */
+const MAX_FRAME_WALL_MS = 100;
+/** Wall time the engine may use per frame, ms. */
+export const FRAME_BUDGET_MS = 12;
+/** Smallest simulated slice, ms (1 µs: the engine's unit). */
+const MIN_SLICE_MS = 0.001;
+
+/** How much simulated time a wall millisecond buys for one run, learnt as it runs. */
+export class Pace {
+  constructor() { this.simPerWallMs = 0.5; }
+
+  /** A slice that should take about half of `wallLeftMs`. */
+  sliceMs(wallLeftMs) { return Math.max(MIN_SLICE_MS, this.simPerWallMs * wallLeftMs * 0.5); }
+
+  /** Learns from a slice: falls at once, at most doubles per slice. */
+  learn(simMs, wallMs) {
+    const rate = simMs / Math.max(wallMs, 0.05);
+    this.simPerWallMs = Math.max(MIN_SLICE_MS, Math.min(this.simPerWallMs * 2, rate));
+  }
+}
+
+/** Runs `sim` from `fromMs` toward `targetMs` in slices until the wall clock passes
+ * `deadline` (a `performance.now()` value). Returns the simulated time reached. */
+export function runWithin(sim, fromMs, targetMs, deadline, pace) {
+  let t = fromMs;
+  while (t < targetMs) {
+    const start = performance.now();
+    if (start >= deadline) break;
+    const next = Math.min(targetMs, t + pace.sliceMs(deadline - start));
+    sim.runUntil(next);
+    pace.learn(next - t, performance.now() - start);
+    t = next;
+  }
+  return t;
+}
+
+export class Player {
+  /** host: { sim() → Sim | null, timeMs() → ms, moved(ms) after the engine advanced,
+   * draw(), visible() → bool, failed(error) when the engine threw (the player pauses) }. */
+  constructor(host) {
+    this.host = host;
+    this.playing = false;
+    this.speed = 1;
+    this.effectiveSpeed = 1;
+    this.rafId = null;
+    this.lastWall = null;
+    this.pace = new Pace();
+  }
+
+  play() { this.playing = true; this.lastWall = null; this.schedule(); }
+  pause() { this.playing = false; this.schedule(); }
+  setSpeed(speed) { this.speed = speed; this.effectiveSpeed = speed; }
+  /** A new run: its pace is learnt afresh. */
+  reset() { this.pace = new Pace(); this.effectiveSpeed = this.speed; }
+
+  /** Starts or stops the frame loop: frames only while playing and visible. A loop that
+   * starts again (play, the tab shown again) does not count the time it was stopped. */
+  schedule() {
+    const want = this.playing && this.host.visible() && this.host.sim() !== null;
+    if (want && this.rafId === null) {
+      this.lastWall = null;
+      this.rafId = requestAnimationFrame((t) => this.frame(t));
+    } else if (!want && this.rafId !== null) {
+      cancelAnimationFrame(this.rafId);
+      this.rafId = null;
+    }
+  }
+
+  frame(now) {
+    this.rafId = null;
+    if (!this.playing || !this.host.visible() || !this.host.sim()) return this.schedule();
+    const wallMs = this.lastWall === null ? 16 : Math.min(MAX_FRAME_WALL_MS, now - this.lastWall);
+    this.lastWall = now;
+    const from = this.host.timeMs();
+    const want = from + wallMs * this.effectiveSpeed;
+    let reached;
+    try {
+      reached = runWithin(this.host.sim(), from, want, performance.now() + FRAME_BUDGET_MS, this.pace);
+    } catch (e) {
+      this.pause();
+      this.host.failed(e);
+      return;
+    }
+    this.host.moved(reached);
+    this.adjust(reached < want, (reached - from) / wallMs);
+    this.host.draw();
+    // The next frame continues the loop: its wall step is measured from this one.
+    if (this.playing) this.rafId = requestAnimationFrame((t) => this.frame(t));
+  }
+
+  /** Too slow for the requested speed: run at what was achieved; else recover gently. */
+  adjust(behind, achieved) {
+    if (behind) this.effectiveSpeed = Math.max(this.speed / 100_000, Math.min(this.effectiveSpeed, achieved));
+    else if (this.effectiveSpeed < this.speed) this.effectiveSpeed = Math.min(this.speed, this.effectiveSpeed * 1.1);
+  }
+}

@@ -1,0 +1,68 @@
+// The stage: the canvas view of the run. Draws a frame on every 'frame' event, refits the
+// canvas when its box changes, tells the live region what it drew, and turns a click on it
+// into a selection and a 'node-menu' event.
+import { Renderer } from '../render/canvas.js';
+
+/** Most paused nodes whose "paused until" is looked up per frame. */
+const PAUSED_LOOKUPS_MAX = 64;
+
+export class Stage {
+  /** announcer: the live region that puts the canvas in words (ui/announce.js). */
+  constructor({ root, state, session, announcer }) {
+    this.state = state;
+    this.announcer = announcer;
+    this.renderer = new Renderer(root.querySelector('#stage'));
+    const canvas = this.renderer.canvas;
+    canvas.addEventListener('click', (ev) => {
+      if (!state.sim) return;
+      const rect = canvas.getBoundingClientRect();
+      // A fingertip gets a 44 px target however small the node is drawn.
+      const id = this.renderer.nodeAt(ev.clientX - rect.left, ev.clientY - rect.top, ev.pointerType === 'touch' ? 22 : 0);
+      session.select(id);
+      state.emit('node-menu', { id, x: ev.clientX, y: ev.clientY });
+    });
+    // Banners and bars above the canvas change its box: refit whenever it changes.
+    new ResizeObserver(() => this.resize()).observe(canvas);
+    state.on('frame', () => this.draw());
+    state.on('run', () => this.resize());
+  }
+
+  /** Fits the canvas to its box (after layout changes) and redraws. */
+  resize() {
+    // With no live engine (after a trap) the last frame stays on screen, untouched.
+    if (!this.state.sim) return;
+    this.renderer.resize();
+    this.draw();
+  }
+
+  draw() {
+    const { sim } = this.state;
+    if (!sim) return;
+    const cols = sim.columns();
+    const paused = [];
+    for (let i = 0; i < cols.nodes && paused.length < PAUSED_LOOKUPS_MAX; i++) if (cols.nodeStatus[i] === 2) paused.push(i);
+    const pausedUntil = new Map(paused.map((id) => [id, sim.nodeView(id).paused_until_ms]));
+    const fresh = sim.columns(); // nodeView may have grown memory: views are rebuilt
+    const s = this.state;
+    this.renderer.draw({
+      cols: fresh, timeMs: s.timeMs, selected: s.selected, speed: s.effectiveSpeed, pausedUntil,
+      violating: s.violating, valuePrefix: valuePrefix(sim),
+    });
+    this.announcer.observe(sim, fresh);
+    s.drawn = { msgsTotal: fresh.msgsTotal ?? fresh.msgs, shown: this.renderer.lastDrawn.shown };
+  }
+
+  /** Where node `id` is drawn, in page coordinates (tests and the legend use it). */
+  nodeScreenPosition(id) {
+    const p = this.renderer.nodeScreenPosition(id);
+    const rect = this.renderer.canvas.getBoundingClientRect();
+    return { x: rect.left + p.x, y: rect.top + p.y };
+  }
+}
+
+const PREFIX = { lease: 'tok ', service: 'breakers open: ' };
+const prefixes = new WeakMap();
+function valuePrefix(sim) {
+  if (!prefixes.has(sim)) prefixes.set(sim, PREFIX[sim.inspect().protocol] ?? 'v=');
+  return prefixes.get(sim);
+}

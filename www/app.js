@@ -62,7 +62,7 @@ function compose(root, state, session, notify) {
     charts: new Charts(deps),
     palette: new FaultPalette(deps),
     exporter: new Export({ ...deps, canvas }),
-    sweep: new Sweep({ root, showError: (m) => notify.error(m) }),
+    sweep: new Sweep({ root, showError: (m) => notify.error(m), scenario: () => state.sim.scenario() }),
     trap: new TrapBanner(deps),
     budget: new Budget(deps),
     epoch: new EpochBanner(deps),

@@ -13,6 +13,7 @@ const LIVENESS_MS = 4000;
 const LISTED = 12;
 
 export class SeedSweepView {
+  /** `app`: `root`, `showError(message)` and `scenario()` (the scenario on screen). */
   constructor(app) {
     this.app = app;
     const $ = (sel) => app.root.querySelector(sel);
@@ -40,7 +41,7 @@ export class SeedSweepView {
     }
     const swarm = this.el.swarm.checked;
     try {
-      this.plan = seedSweep(this.app.sim.scenario(), untilS * 1000, swarm, LIVENESS_MS);
+      this.plan = seedSweep(this.app.scenario(), untilS * 1000, swarm, LIVENESS_MS);
     } catch (e) {
       this.app.showError(`Seed sweep: ${messageOf(e)}`);
       return;

@@ -564,6 +564,33 @@ impl SeedSweep {
     }
 }
 
+#[wasm_bindgen]
+impl Simulation {
+    /// Shrinks `scenario`, which must violate the checker `check` within `until_ms`, to the
+    /// faults, durations and nodes it needs (delta debugging, `explore::shrink`), spending at
+    /// most `max_runs` candidate runs; `progress(runs)` hears each run. Long: the page calls
+    /// it from a worker (`www/shrink-worker.js`). Returns `{ check, link, violated_at_ms,
+    /// removed, faults_before, faults_after, nodes_before, nodes_after, runs, budget_hit }`.
+    pub fn shrink(
+        scenario: JsValue,
+        check: &str,
+        until_ms: f64,
+        max_runs: u32,
+        progress: &js_sys::Function,
+    ) -> Result<JsValue, JsError> {
+        let text = json_text(&scenario, "the scenario")?;
+        let scenario = Scenario::from_json(&text).map_err(js_error)?;
+        let until_us = crate::time::ms_to_us(until_ms, "until_ms").map_err(js_error)?;
+        let mut tell = |runs: u32| {
+            // A throwing progress callback only loses progress, never the search.
+            let _ = progress.call1(&JsValue::NULL, &JsValue::from(runs));
+        };
+        let shrunk =
+            crate::explore::shrink::shrink(&scenario, check, until_us, max_runs, &mut tell).map_err(js_error)?;
+        to_js(&crate::explore::shrink::Summary::of(&scenario, check, &shrunk))
+    }
+}
+
 impl Simulation {
     /// Springs the armed test trap when a run to `target_ms` would pass it.
     fn spring_test_trap(&mut self, target_ms: f64) {

@@ -198,6 +198,15 @@ fn shrink_keeps_the_failure_with_fewer_faults_each_of_them_needed() {
     });
     assert_eq!(kept.faults.len(), s.faults.len());
     assert!(shrink::violation_us(&kept, check, until_us).is_some());
+    // The page's summary: its link opens the shrunk run at its violation.
+    let summary = shrink::Summary::of(&original, check, &shrunk);
+    let opened = faultline::share::decode(&summary.link).unwrap();
+    assert_eq!(&opened.scenario, s);
+    assert_eq!(opened.t_us, shrunk.violated_at_us);
+    assert_eq!(
+        (summary.faults_before, summary.faults_after, summary.nodes_after),
+        (original.faults.len(), s.faults.len(), s.nodes)
+    );
 }
 
 fn faultline(args: &[&str]) -> (bool, String, String) {

@@ -20,6 +20,7 @@ import { ChecksPanel } from './ui/checks.js';
 import { Charts } from './ui/charts.js';
 import { Export } from './ui/export.js';
 import { Sweep } from './ui/sweep.js';
+import { ShrinkView } from './ui/shrink.js';
 import { TrapBanner } from './ui/trap.js';
 import { Budget } from './ui/budget.js';
 import { EpochBanner } from './ui/epoch.js';
@@ -63,6 +64,7 @@ function compose(root, state, session, notify) {
     palette: new FaultPalette(deps),
     exporter: new Export({ ...deps, canvas }),
     sweep: new Sweep({ root, showError: (m) => notify.error(m), scenario: () => state.sim.scenario() }),
+    shrink: new ShrinkView(deps),
     trap: new TrapBanner(deps),
     budget: new Budget(deps),
     epoch: new EpochBanner(deps),

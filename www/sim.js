@@ -150,6 +150,10 @@ export const detectorTrial = (kind, parameter, seed) => statics(current, (S) => 
  * { seed, events, trace_hash, violated: { id: ms }, liveness?, link? }; `.free()` when done. */
 export const seedSweep = (scenario, untilMs, swarm, livenessMs) =>
   statics(current, (S) => S.seedSweep(scenario, untilMs, swarm, livenessMs));
+/** Shrinks a run that violates `check` within `untilMs` (src/explore/shrink.rs); long, so
+ * the page calls it in a worker (shrink-worker.js). `onProgress(runs)` hears each run. */
+export const shrinkRun = (scenario, check, untilMs, maxRuns, onProgress) =>
+  statics(current, (S) => S.shrink(scenario, check, untilMs, maxRuns, onProgress));
 /** Reads share-link text into { scenario, t_ms, epoch }; throws saying what is wrong. */
 export const decodeLink = (text, engine = current) => statics(engine, (S) => S.decodeLink(text));
 /** Share-link text for `scenario` at `tMs` without a running simulation (null when the

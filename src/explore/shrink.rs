@@ -11,6 +11,8 @@
 //! fault time than the input, and — when the budget was not hit — removing any one of its
 //! faults makes the checker hold.
 
+use serde::Serialize;
+
 use crate::error::InputError;
 use crate::fault::Fault;
 use crate::scenario::{Scenario, ScheduledFault};
@@ -34,6 +36,40 @@ pub struct Shrunk {
     pub runs: u32,
     /// The run budget ran out before the search was done.
     pub budget_hit: bool,
+}
+
+/// What a shrink did, for people and scripts: the checker, the shrunk run's share link
+/// (opening at the violation), and the sizes before and after.
+#[derive(Clone, Debug, Serialize)]
+pub struct Summary {
+    pub check: String,
+    pub link: String,
+    pub violated_at_ms: f64,
+    pub removed: Vec<String>,
+    pub faults_before: usize,
+    pub faults_after: usize,
+    pub nodes_before: u32,
+    pub nodes_after: u32,
+    pub runs: u32,
+    pub budget_hit: bool,
+}
+
+impl Summary {
+    /// The summary of shrinking `original` (for `check`) to `shrunk`.
+    pub fn of(original: &Scenario, check: &str, shrunk: &Shrunk) -> Summary {
+        Summary {
+            check: check.to_string(),
+            link: crate::share::encode(&shrunk.scenario, shrunk.violated_at_us),
+            violated_at_ms: us_to_ms(shrunk.violated_at_us),
+            removed: shrunk.removed.clone(),
+            faults_before: original.faults.len(),
+            faults_after: shrunk.scenario.faults.len(),
+            nodes_before: original.nodes,
+            nodes_after: shrunk.scenario.nodes,
+            runs: shrunk.runs,
+            budget_hit: shrunk.budget_hit,
+        }
+    }
 }
 
 struct Search<'a> {

@@ -72,3 +72,48 @@ test('a swarm seed draws the same run in the browser as on the command line', as
   expect(JSON.parse(browser.drawn).name).toContain('swarm seed 3');
   expect(errors).toEqual([]);
 });
+
+test('Shrink beside a violation cuts the run down in a worker and links the shrunk run', async ({ page }) => {
+  test.setTimeout(90_000);
+  const errors = await openPage(page);
+  await page.evaluate(async () => { await window.faultline.loadPreset('split-brain'); window.faultline.advanceTo(9000); window.faultline.render(); });
+  const before = await page.evaluate(() => ({ faults: window.faultline.sim.scenario().faults.length, nodes: window.faultline.sim.scenario().nodes }));
+  await expect(page.locator('#violation')).toBeVisible({ timeout: 10_000 });
+  const check = await page.locator('#violation').getAttribute('data-check');
+  const name = await page.evaluate((id) => window.faultline.sim.checks().find((c) => c.id === id).name, check);
+  await page.click('#violation .shrink');
+  await expect(page.locator('#violation .shrink-text')).toContainText('Shrinking');
+  // The page answers while the worker searches.
+  const t0 = Date.now();
+  await page.evaluate(() => window.faultline.timeMs);
+  expect(Date.now() - t0).toBeLessThan(1000);
+  // It shrinks the checker the banner names.
+  await expect(page.locator('#violation .shrink-text')).toContainText(`Shrunk “${name}”`, { timeout: 80_000 });
+  await expect(page.locator('#violation .shrink-text')).toContainText(`${before.faults} → `);
+  await page.locator('#violation').screenshot({ path: 'tests/e2e/screenshots/shrink-banner.png' });
+  const link = page.locator('#violation .shrink-link');
+  await expect(link).toBeVisible();
+  expect(await link.getAttribute('href')).toMatch(/^#s=F1\./);
+  await link.click();
+  // The shrunk run opens at its violation: the same checker is red, with no more faults or nodes.
+  await expect.poll(() => page.evaluate(() => window.faultline.sim.checks().filter((c) => c.first_violation_ms != null).map((c) => c.id)))
+    .toContain(check);
+  const after = await page.evaluate(() => ({ faults: window.faultline.sim.scenario().faults.length, nodes: window.faultline.sim.scenario().nodes }));
+  expect(after.faults).toBeLessThanOrEqual(before.faults);
+  expect(after.nodes).toBeLessThanOrEqual(before.nodes);
+  expect(errors).toEqual([]);
+});
+
+test('a shrink can be cancelled, and with no violation there is nothing to shrink', async ({ page }) => {
+  const errors = await openPage(page);
+  await page.evaluate(async () => { await window.faultline.loadPreset('split-brain'); window.faultline.advanceTo(9000); window.faultline.render(); });
+  await expect(page.locator('#violation')).toBeVisible({ timeout: 10_000 });
+  await page.click('#violation .shrink');
+  await page.click('#violation .shrink-cancel');
+  await expect(page.locator('#violation .shrink-text')).toHaveText('Shrink cancelled.');
+  await expect(page.locator('#violation .shrink')).toBeEnabled();
+  await page.evaluate(() => window.faultline.seek(0));
+  await page.click('#violation .shrink');
+  await expect(page.locator('#error .text')).toContainText('Nothing to shrink');
+  expect(errors).toEqual([]);
+});

@@ -13,7 +13,11 @@ export class Banners {
   }
 
   error(message) { this.show('error', message); }
-  violation(message) { this.show('violation', message); }
+  /** A checker's violation; `check` (its id) is what the banner's Shrink shrinks. */
+  violation(message, check) {
+    this.root.querySelector('#violation').dataset.check = check ?? '';
+    this.show('violation', message);
+  }
   note(message) { this.show('note', message); }
   hideNote() { this.root.querySelector('#note').hidden = true; }
 

@@ -47,7 +47,7 @@ export class ChecksPanel {
       const before = this.seen.get(c.id);
       if (!c.holds && before !== c.violated_since_ms) {
         if (!quiet && before === undefined) {
-          this.notify.violation(`${c.name} — violated at t = ${formatMs(c.violated_since_ms)}: ${c.detail}`);
+          this.notify.violation(`${c.name} — violated at t = ${formatMs(c.violated_since_ms)}: ${c.detail}`, c.id);
         }
         this.seen.set(c.id, c.violated_since_ms);
       } else if (c.holds && before !== undefined) {

@@ -87,6 +87,7 @@ pub enum Action {
         b: Vec<NodeId>,
     },
     Heal,
+    Stabilise,
     Cut {
         from: NodeId,
         to: NodeId,
@@ -219,6 +220,7 @@ impl Fault {
             Fault::Byzantine { node, behaviour } => byzantine(*node, behaviour, nodes),
             Fault::Isolate { node } => Ok(Action::Isolate { node: *node }),
             Fault::Heal => Ok(Action::Heal),
+            Fault::Stabilise => Ok(Action::Stabilise),
             Fault::Shape { shape } => shape.check(nodes).map(|()| Action::Shape { shape: *shape }),
             Fault::Partition { groups } => {
                 check_groups(groups, nodes).map(|()| Action::Partition { groups: groups.clone() })
@@ -452,4 +454,17 @@ fn check_groups(groups: &[Vec<NodeId>], nodes: u32) -> Result<(), InputError> {
         }
     }
     Ok(())
+}
+
+/// Refuses "the network stabilises now" on a network without a GST: only the partially
+/// synchronous model has one to reach.
+pub fn check_stabilise(timing: &crate::timing::Timing) -> Result<(), InputError> {
+    match timing {
+        crate::timing::Timing::PartiallySynchronous { .. } => Ok(()),
+        _ => Err(InputError::new(
+            "kind",
+            "stabilise: only a partially synchronous network has a global stabilisation time \
+             (set network.timing to partially_synchronous)",
+        )),
+    }
 }

@@ -170,6 +170,9 @@ pub enum Fault {
     },
     /// Removes every partition, cut and flapping link.
     Heal,
+    /// "The network stabilises now": a partially synchronous network reaches its global
+    /// stabilisation time (GST) at this moment, if it had not already.
+    Stabilise,
     /// Cuts the directed link `from → to` (an asymmetric partition).
     Cut {
         #[serde(deserialize_with = "read_from")]
@@ -248,6 +251,7 @@ impl Fault {
             Fault::Shape { shape } => format!("partition {}", shape.name()),
             Fault::PartialPartition { a, b } => format!("partial {} ✕ {}", ids(a), ids(b)),
             Fault::Heal => "heal".to_string(),
+            Fault::Stabilise => "stabilise (GST)".to_string(),
             Fault::Cut { from, to } => format!("cut n{from}→n{to}"),
             Fault::Uncut { from, to } => format!("uncut n{from}→n{to}"),
             Fault::Flap {
@@ -281,6 +285,7 @@ impl Fault {
             Fault::Shape { .. } => 19,
             Fault::PartialPartition { .. } => 20,
             Fault::Flap { .. } => 21,
+            Fault::Stabilise => 22,
         }
     }
 
@@ -304,7 +309,11 @@ impl Fault {
             | Fault::Uncut { from, .. }
             | Fault::Flap { from, .. }
             | Fault::Link { from, .. } => Some(from),
-            Fault::Partition { .. } | Fault::Shape { .. } | Fault::PartialPartition { .. } | Fault::Heal => None,
+            Fault::Partition { .. }
+            | Fault::Shape { .. }
+            | Fault::PartialPartition { .. }
+            | Fault::Heal
+            | Fault::Stabilise => None,
         }
     }
 
@@ -315,6 +324,7 @@ impl Fault {
             Fault::Restart { .. }
                 | Fault::Pause { .. }
                 | Fault::Heal
+                | Fault::Stabilise
                 | Fault::Uncut { .. }
                 | Fault::ClockJump { .. }
                 | Fault::Storage { .. }

@@ -48,6 +48,7 @@ pub mod share;
 pub mod sim;
 pub mod sweep;
 pub mod time;
+pub mod timing;
 pub mod trace;
 pub mod view;
 pub mod vocab;

@@ -11,6 +11,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::rng::Rng;
 use crate::time::Micros;
+use crate::timing::Timing;
+use crate::vocab::TimingRole;
 
 pub use crate::latency::Latency;
 pub use crate::vocab::NodeId;
@@ -93,10 +95,12 @@ pub struct Network {
     /// Bumped by every partition, so a timed partition heals only its own split.
     generation: u32,
     rng: Rng,
+    /// The timing model: what it promises about delays, and its adversary.
+    timing: Timing,
 }
 
 impl Network {
-    pub fn new(nodes: u32, default_link: LinkConfig, rng: Rng) -> Network {
+    pub fn new(nodes: u32, default_link: LinkConfig, timing: Timing, rng: Rng) -> Network {
         Network {
             default_link,
             overrides: BTreeMap::new(),
@@ -107,6 +111,7 @@ impl Network {
             flapping_down: BTreeSet::new(),
             generation: 0,
             rng,
+            timing,
         }
     }
 
@@ -151,20 +156,22 @@ impl Network {
         None
     }
 
-    /// Decides the fate of one send, and whether the network also duplicates it.
-    pub fn route(&mut self, from: NodeId, to: NodeId) -> (Fate, Option<Micros>) {
+    /// Decides the fate of one send at `now_us`, and whether the network also duplicates
+    /// it; the timing model shapes each delay (`role` is all its adversary sees).
+    pub fn route(&mut self, from: NodeId, to: NodeId, now_us: Micros, role: TimingRole) -> (Fate, Option<Micros>) {
         if let Some(reason) = self.blocked(from, to) {
             return (Fate::Blocked(reason), None);
         }
         let link = self.link(from, to).clone();
-        let latency_us = link.latency.sample(&mut self.rng);
+        let timing = self.timing;
+        let latency_us = timing.delay(link.latency.sample(&mut self.rng), now_us, from, role);
         let fate = if self.rng.chance_ppm(link.loss_ppm) {
             Fate::Lost { latency_us }
         } else {
             Fate::Arrive { latency_us }
         };
         let duplicate = if link.duplicate_ppm > 0 && self.rng.chance_ppm(link.duplicate_ppm) {
-            Some(link.latency.sample(&mut self.rng))
+            Some(timing.delay(link.latency.sample(&mut self.rng), now_us, from, role))
         } else {
             None
         };
@@ -254,6 +261,16 @@ impl Network {
         self.overrides.insert((from, to), link);
     }
 
+    /// The timing model now (GST may have moved).
+    pub fn timing(&self) -> &Timing {
+        &self.timing
+    }
+
+    /// "The network stabilises now" (see `Timing::stabilise`).
+    pub fn stabilise(&mut self, now_us: Micros) -> bool {
+        self.timing.stabilise(now_us)
+    }
+
     pub fn group_of(&self) -> &[u32] {
         &self.group_of
     }
@@ -286,7 +303,7 @@ mod tests {
             loss_ppm: 0,
             duplicate_ppm: 0,
         };
-        Network::new(nodes, link, Rng::from_seed(1))
+        Network::new(nodes, link, Timing::Probabilistic, Rng::from_seed(1))
     }
 
     #[test]

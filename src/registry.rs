@@ -21,6 +21,7 @@ use crate::protocol::register::{Register, RegisterSpec};
 use crate::protocol::service::{Service, ServiceSpec};
 use crate::protocol::swim::{Swim, SwimSpec};
 use crate::protocol::{MessageKinds, Protocol};
+use crate::timing::Timing;
 
 /// A registered protocol: its name and each message kind's code and name.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -58,10 +59,10 @@ macro_rules! protocols {
             }
 
             /// Boots a world of this protocol (every node at time 0).
-            pub fn world(&self, nodes: u32, link: LinkConfig, seed: u64, full_trace: bool) -> Result<Box<dyn Engine>, InputError> {
+            pub fn world(&self, nodes: u32, link: LinkConfig, timing: Timing, seed: u64, full_trace: bool) -> Result<Box<dyn Engine>, InputError> {
                 Ok(match self {
                     $(ProtocolSpec::$variant(spec) => {
-                        Box::new(World::<$proto>::new(spec.config(nodes)?, nodes, link, seed, full_trace))
+                        Box::new(World::<$proto>::new(spec.config(nodes)?, nodes, link, timing, seed, full_trace))
                     })+
                 })
             }

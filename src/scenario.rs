@@ -15,6 +15,8 @@ pub use crate::fault::ScheduledFault;
 pub use crate::latency::LatencySpec;
 pub use crate::protocol::heartbeat::{DetectorSpec, HeartbeatSpec};
 pub use crate::registry::ProtocolSpec;
+use crate::timing::Timing;
+pub use crate::timing::TimingSpec;
 pub use crate::vocab::probability_ppm;
 
 /// The network every link starts with.
@@ -24,6 +26,10 @@ pub struct NetworkSpec {
     pub latency: LatencySpec,
     pub loss: f64,
     pub duplicate: f64,
+    /// The timing model (`crate::timing`); left out when probabilistic, so scenarios and
+    /// links written before timing models read and write exactly as they did.
+    #[serde(skip_serializing_if = "TimingSpec::is_probabilistic")]
+    pub timing: TimingSpec,
 }
 
 impl Default for NetworkSpec {
@@ -35,6 +41,7 @@ impl Default for NetworkSpec {
             },
             loss: 0.0,
             duplicate: 0.0,
+            timing: TimingSpec::Probabilistic,
         }
     }
 }
@@ -46,6 +53,12 @@ impl NetworkSpec {
             loss_ppm: probability_ppm(self.loss, "loss")?,
             duplicate_ppm: probability_ppm(self.duplicate, "duplicate")?,
         })
+    }
+
+    /// The timing model in engine units for `nodes` nodes, checked against the latency.
+    pub fn to_timing(&self, nodes: u32) -> Result<Timing, InputError> {
+        let latency = self.latency.to_latency().map_err(|e| e.within("latency"))?;
+        (self.timing.to_timing(nodes, latency.max_us())).map_err(|e| e.within("timing"))
     }
 }
 
@@ -152,6 +165,12 @@ impl Scenario {
             .check(self.nodes)
             .map_err(|e| if e.field == "nodes" { e } else { e.within("protocol") })?;
         self.network.to_link().map_err(|e| e.within("network"))?;
+        let timing = self.network.to_timing(self.nodes).map_err(|e| e.within("network"))?;
+        for (i, f) in self.faults.iter().enumerate() {
+            if f.fault == crate::fault::Fault::Stabilise {
+                crate::action::check_stabilise(&timing).map_err(|e| e.within(&format!("faults[{i}]")))?;
+            }
+        }
         if self.faults.len() > MAX_FAULTS {
             return Err(InputError::new(
                 "faults",

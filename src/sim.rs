@@ -39,8 +39,9 @@ pub struct Simulation {
 /// Boots the world a validated scenario describes, at time 0.
 fn boot_world(scenario: &Scenario, full_trace: bool) -> Box<dyn Engine> {
     let link = scenario.network.to_link().expect("validated");
+    let timing = scenario.network.to_timing(scenario.nodes).expect("validated");
     (scenario.protocol)
-        .world(scenario.nodes, link, scenario.seed, full_trace)
+        .world(scenario.nodes, link, timing, scenario.seed, full_trace)
         .expect("validated")
 }
 

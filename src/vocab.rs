@@ -103,3 +103,19 @@ pub fn probability_ppm(p: f64, field: &str) -> Result<u32, InputError> {
     }
     Ok((p * 1_000_000.0).round() as u32)
 }
+
+/// What a message means to a scheduler that wants to stop progress (the adversary of the
+/// asynchronous and partially synchronous timing models, `crate::timing`). A protocol says
+/// it per message (`MessageInfo::timing_role`); the adversary sees nothing else of it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum TimingRole {
+    /// Nothing the adversary singles out.
+    #[default]
+    Ordinary,
+    /// A message that lets a decision be taken if it comes in time (a granted vote): the
+    /// adversary holds it as long as it may, past any timeout.
+    Decisive,
+    /// A sign of life (a heartbeat, an ack): the adversary releases the slowed node's in
+    /// bursts, with silences between them.
+    Liveness,
+}

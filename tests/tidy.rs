@@ -95,7 +95,9 @@ mod layers;
 const LAYERS: &[(&str, &[&str])] = &[
     (
         "vocabulary",
-        &["error", "limits", "time", "rng", "vocab", "latency", "epoch", "budget"],
+        &[
+            "error", "limits", "time", "rng", "vocab", "latency", "timing", "epoch", "budget",
+        ],
     ),
     (
         "machine and protocol contract",

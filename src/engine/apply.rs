@@ -185,6 +185,11 @@ impl<P: Runnable> World<P> {
                     generation: self.network.generation(),
                 })
             }
+            Action::Stabilise => {
+                // `World::apply` refused it unless the network has a GST.
+                self.network.stabilise(self.now_us);
+                None
+            }
             Action::Heal => {
                 self.network.heal();
                 self.flaps.iter_mut().for_each(|f| f.active = false);
@@ -455,7 +460,14 @@ mod tests {
         };
         let link = scenario.network.to_link().unwrap();
         let config = spec.config(scenario.nodes).unwrap();
-        let mut world = World::<Service>::new(config, scenario.nodes, link, 1, false);
+        let mut world = World::<Service>::new(
+            config,
+            scenario.nodes,
+            link,
+            crate::timing::Timing::Probabilistic,
+            1,
+            false,
+        );
         let crash = Planned::parse(&Fault::Crash { node: 1 }, Some(500.0), scenario.nodes).unwrap();
         world.apply(&crash).unwrap();
         let mut most = 0;

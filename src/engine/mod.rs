@@ -30,6 +30,7 @@ use crate::node::{NodeRuntime, Status};
 use crate::protocol::{Ctx, MessageInfo, MessageKinds, Protocol};
 use crate::rng::{Rng, Stream};
 use crate::time::Micros;
+use crate::timing::Timing;
 use crate::trace::{Trace, TraceEvent, TraceKind, NO_NODE};
 use crate::view::Inspect;
 
@@ -131,7 +132,14 @@ pub struct World<P: Runnable> {
 impl<P: Runnable> World<P> {
     /// Builds the world and boots every node at time 0, in id order. With `full_trace`,
     /// every trace event is also kept for `Trace::take_spill`.
-    pub fn new(config: P::Config, nodes: u32, link: LinkConfig, seed: u64, full_trace: bool) -> World<P> {
+    pub fn new(
+        config: P::Config,
+        nodes: u32,
+        link: LinkConfig,
+        timing: Timing,
+        seed: u64,
+        full_trace: bool,
+    ) -> World<P> {
         assert!(nodes > 0, "a world has at least one node");
         let checks = P::Checks::new(&config, nodes);
         let node_xy = P::layout(&config, nodes);
@@ -147,7 +155,7 @@ impl<P: Runnable> World<P> {
             durable: vec![P::Durable::default(); nodes as usize],
             runtime: vec![NodeRuntime::new(); nodes as usize],
             held: vec![Vec::new(); nodes as usize],
-            network: Network::new(nodes, link, Rng::stream(seed, Stream::Network)),
+            network: Network::new(nodes, link, timing, Rng::stream(seed, Stream::Network)),
             in_flight: 0,
             counters: Counters::default(),
             trace: Trace::new(),
@@ -403,7 +411,7 @@ impl<P: Runnable> World<P> {
         if omission_ppm > 0 && self.fault_rng.chance_ppm(omission_ppm) {
             return self.record_drop(from, to, 0.0, DropReason::Omission, msg.kind_name(), msg.digest());
         }
-        let (fate, duplicate) = self.network.route(from, to);
+        let (fate, duplicate) = self.network.route(from, to, self.now_us, msg.timing_role());
         let now_us = self.now_us;
         let flight = |msg, deliver_us| Flight {
             from,
@@ -577,6 +585,9 @@ impl<P: Runnable> Engine for World<P> {
 
     fn apply(&mut self, planned: &Planned) -> Result<(), InputError> {
         planned.action.check_status(|node| self.runtime[node as usize].status)?;
+        if matches!(planned.action, crate::action::Action::Stabilise) {
+            crate::action::check_stabilise(self.network.timing())?;
+        }
         self.trace_event(
             TraceKind::Fault,
             planned.target.unwrap_or(NO_NODE),

@@ -23,7 +23,7 @@ pub mod swim;
 use crate::limits::MAX_TIMERS_PER_HANDLER;
 use crate::rng::Rng;
 use crate::time::Micros;
-use crate::vocab::{Damage, NodeId};
+use crate::vocab::{Damage, NodeId, TimingRole};
 
 /// A timer's meaning, chosen by the protocol (echoed back to `on_timer`).
 pub type TimerTag = u64;
@@ -71,6 +71,11 @@ pub trait MessageInfo: MessageKinds {
     /// Heap bytes the message owns beyond its own size (a log's entries, gossip).
     fn heap_bytes(&self) -> usize {
         0
+    }
+    /// What this message means to an adversarial scheduler (`crate::timing`): the one
+    /// thing about a message a timing model's adversary may see beyond its endpoints.
+    fn timing_role(&self) -> TimingRole {
+        TimingRole::Ordinary
     }
 }
 

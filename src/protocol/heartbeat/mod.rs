@@ -21,7 +21,7 @@ pub use spec::{DetectorSpec, HeartbeatSpec};
 use crate::protocol::{message_kinds, Ctx, Durable, MessageInfo, Protocol, TimerTag};
 use crate::rng::Rng;
 use crate::time::{us_to_ms, Micros};
-use crate::vocab::{Damage, NodeId};
+use crate::vocab::{Damage, NodeId, TimingRole};
 use phi::{ArrivalWindow, PhiConfig};
 
 /// How a node decides that a silent peer has failed.
@@ -71,6 +71,13 @@ impl MessageInfo for HeartbeatMsg {
     }
     fn is_work(&self) -> bool {
         matches!(self, HeartbeatMsg::Probe { .. })
+    }
+    /// A heartbeat is the sign of life an adversary bunches.
+    fn timing_role(&self) -> TimingRole {
+        match self {
+            HeartbeatMsg::Beat { .. } => TimingRole::Liveness,
+            _ => TimingRole::Ordinary,
+        }
     }
 }
 

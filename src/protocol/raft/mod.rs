@@ -46,7 +46,7 @@ use crate::error::InputError;
 use crate::protocol::{message_kinds, Ctx, Durable, MessageInfo, MessageKinds, Protocol, TimerTag};
 use crate::rng::Rng;
 use crate::time::{ms_to_us, us_to_ms, Micros};
-use crate::vocab::{Damage, NodeId};
+use crate::vocab::{Damage, NodeId, TimingRole};
 
 /// Most servers (vote sets are bitmasks).
 pub const MAX_SERVERS: u32 = 9;
@@ -280,6 +280,13 @@ message_kinds!(RaftMsg {
 });
 
 impl MessageInfo for RaftMsg {
+    /// A granted vote decides an election if it comes in time: an adversary holds it.
+    fn timing_role(&self) -> TimingRole {
+        match self {
+            RaftMsg::Vote { granted: true, .. } => TimingRole::Decisive,
+            _ => TimingRole::Ordinary,
+        }
+    }
     fn digest(&self) -> u64 {
         let payload = match *self {
             RaftMsg::Write { op, write } => (op as u64) ^ write.rotate_left(8),

@@ -70,7 +70,7 @@ use crate::limits::PAGE_MAX_NODES;
 use crate::protocol::{message_kinds, Ctx, Durable, MessageInfo, Protocol, TimerTag};
 use crate::rng::Rng;
 use crate::time::{ms_to_us, us_to_ms, Micros};
-use crate::vocab::{Damage, NodeId};
+use crate::vocab::{Damage, NodeId, TimingRole};
 
 /// Member states in the low two bits of an entry.
 pub const ALIVE: u8 = 0;
@@ -405,6 +405,13 @@ message_kinds!(SwimMsg {
 });
 
 impl MessageInfo for SwimMsg {
+    /// An ack is the sign of life an adversary bunches (refutations ride on pings too).
+    fn timing_role(&self) -> TimingRole {
+        match self {
+            SwimMsg::Ack { .. } => TimingRole::Liveness,
+            _ => TimingRole::Ordinary,
+        }
+    }
     fn digest(&self) -> u64 {
         let (mut h, gossip) = match self {
             SwimMsg::Ping { seq, gossip } => (fold(8, *seq as u64), &gossip[..]),

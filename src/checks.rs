@@ -17,6 +17,18 @@ use crate::protocol::Protocol;
 use crate::time::Micros;
 use crate::vocab::{NodeId, Status};
 
+/// What kind of property a check is. *Safety*: nothing bad happens — a violation happens
+/// at a finite moment and can be shown there (a bounded "within N ms" promise is safety
+/// too). *Liveness*: something good eventually happens — never violated at any finite
+/// moment, only satisfied or still pending. *Measure*: a figure, not a promise.
+#[derive(Clone, Copy, Debug, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Property {
+    Safety,
+    Liveness,
+    Measure,
+}
+
 /// One property as the checker panel shows it.
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct CheckView {
@@ -24,6 +36,16 @@ pub struct CheckView {
     pub id: &'static str,
     /// What the property says, in words.
     pub name: &'static str,
+    /// Safety, liveness or a measure. A liveness property always `holds` (it cannot be
+    /// violated at a finite moment); its state is `satisfied_since_ms` / `pending_since_ms`.
+    pub property: Property,
+    /// Liveness: satisfied since this moment (null while pending).
+    pub satisfied_since_ms: Option<f64>,
+    /// Liveness: pending since this moment, the last progress (null while satisfied).
+    pub pending_since_ms: Option<f64>,
+    /// Liveness: whether the timing model promises it at all at this moment (false in an
+    /// asynchronous network, and before GST in a partially synchronous one: FLP).
+    pub guaranteed: bool,
     /// Whether it holds at this moment.
     pub holds: bool,
     /// When the current violation began (null while it holds).
@@ -185,12 +207,91 @@ impl Violation {
         CheckView {
             id,
             name,
+            property: Property::Safety,
+            satisfied_since_ms: None,
+            pending_since_ms: None,
+            guaranteed: true,
             holds: self.holds(),
             violated_since_ms: self.since_us.map(ms),
             first_violation_ms: self.first_us.map(ms),
             violations: self.count,
             detail,
             nodes: if self.holds() { Vec::new() } else { nodes },
+        }
+    }
+}
+
+impl CheckView {
+    /// A measure: a figure shown with the properties, never violated.
+    pub fn measure(id: &'static str, name: &'static str, detail: String, nodes: Vec<NodeId>) -> CheckView {
+        CheckView {
+            id,
+            name,
+            property: Property::Measure,
+            satisfied_since_ms: None,
+            pending_since_ms: None,
+            guaranteed: true,
+            holds: true,
+            violated_since_ms: None,
+            first_violation_ms: None,
+            violations: 0,
+            detail,
+            nodes,
+        }
+    }
+}
+
+/// Tracks a liveness property ("eventually …"): satisfied since some moment, or pending
+/// since the last progress. Invariant: exactly one of the two is set once updated.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Eventually {
+    satisfied_since_us: Option<Micros>,
+    pending_since_us: Option<Micros>,
+}
+
+impl Eventually {
+    /// A property pending from `since_us` (the start of the run, say).
+    pub fn pending_from(since_us: Micros) -> Eventually {
+        Eventually {
+            satisfied_since_us: None,
+            pending_since_us: Some(since_us),
+        }
+    }
+
+    /// Records whether the good thing holds at `now_us`.
+    pub fn update(&mut self, now_us: Micros, satisfied: bool) {
+        match (satisfied, self.satisfied_since_us) {
+            (true, None) => {
+                self.satisfied_since_us = Some(now_us);
+                self.pending_since_us = None;
+            }
+            (false, Some(_)) => {
+                self.satisfied_since_us = None;
+                self.pending_since_us = Some(now_us);
+            }
+            (false, None) => {
+                self.pending_since_us.get_or_insert(now_us);
+            }
+            (true, Some(_)) => {}
+        }
+    }
+
+    pub fn satisfied_since_us(&self) -> Option<Micros> {
+        self.satisfied_since_us
+    }
+
+    pub fn pending_since_us(&self) -> Option<Micros> {
+        self.pending_since_us
+    }
+
+    /// The panel's view of this property.
+    pub fn view(&self, id: &'static str, name: &'static str, detail: String, nodes: Vec<NodeId>) -> CheckView {
+        let ms = crate::time::us_to_ms;
+        CheckView {
+            property: Property::Liveness,
+            satisfied_since_ms: self.satisfied_since_us.map(ms),
+            pending_since_ms: self.pending_since_us.map(ms),
+            ..CheckView::measure(id, name, detail, nodes)
         }
     }
 }

@@ -19,6 +19,10 @@ pub struct Counters {
     pub delivered: u64,
     /// Indexed by `DropReason::index()`.
     pub dropped: [u64; DropReason::ALL.len()],
+    /// The longest delay of a delivered message that was sent while the timing model
+    /// bounded delays (synchronous; partially synchronous after GST), in µs: the model's
+    /// promise, measured.
+    pub max_bounded_delay_us: u64,
 }
 
 impl Counters {

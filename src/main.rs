@@ -248,6 +248,7 @@ fn print_summary(sim: &Simulation, wall_s: f64) {
         "scenario: {} ({} nodes, {}, seed {})",
         s.name, s.nodes, snap.protocol, s.seed
     );
+    println!("timing: {}", s.network.timing.describe());
     println!(
         "ran to {} ms: {} events in {:.3} s wall ({:.0}x real time, {:.2} M events/s)",
         snap.time_ms,
@@ -294,15 +295,38 @@ fn print_summary(sim: &Simulation, wall_s: f64) {
         println!("fault {note}");
     }
     for check in sim.checks() {
-        let state = match (check.violated_since_ms, check.first_violation_ms) {
-            (Some(since), _) => format!("VIOLATED since {since} ms"),
-            (None, Some(first)) => format!("held again, first violated at {first} ms"),
-            (None, None) => "holds".to_string(),
-        };
-        println!("check {}: {state} ({})", check.id, check.detail);
+        println!(
+            "check {}: {} ({})",
+            check.id,
+            verdict(&check, snap.time_ms),
+            check.detail
+        );
     }
     for line in sim.check_summary() {
         println!("{line}");
+    }
+}
+
+/// A check's verdict in words, led by its kind: `safety: holds`, `liveness: pending
+/// for 1200 ms, not guaranteed here`, `measure`.
+fn verdict(check: &faultline::checks::CheckView, now_ms: f64) -> String {
+    use faultline::checks::Property;
+    match check.property {
+        Property::Safety => match (check.violated_since_ms, check.first_violation_ms) {
+            (Some(since), _) => format!("safety: VIOLATED since {since} ms"),
+            (None, Some(first)) => format!("safety: held again, first violated at {first} ms"),
+            (None, None) => "safety: holds".to_string(),
+        },
+        Property::Liveness => {
+            let state = match (check.satisfied_since_ms, check.pending_since_ms) {
+                (Some(since), _) => format!("satisfied since {since} ms"),
+                (None, Some(since)) => format!("pending for {} ms", (now_ms - since).round()),
+                (None, None) => "pending".to_string(),
+            };
+            let promise = if check.guaranteed { "" } else { ", not guaranteed here" };
+            format!("liveness: {state}{promise}")
+        }
+        Property::Measure => "measure".to_string(),
     }
 }
 

@@ -107,6 +107,9 @@ presets![
     "load-shedding",
     "bulkheads",
     "gray-health-check",
+    "flp-in-action",
+    "synchronous-detection",
+    "adversary-vs-detector",
 ];
 
 pub fn find(name: &str) -> Option<&'static Preset> {

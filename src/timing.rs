@@ -15,9 +15,10 @@
 //! The adversary is deterministic (no draws of its own) and sees only what a scheduler may:
 //! the sender, the time and the message's `TimingRole`, which the protocol declares. It
 //! holds `Decisive` messages (a vote granted) for the whole cap, past any sane timeout; it
-//! releases the slowed node's `Liveness` messages (its heartbeats) in bursts, once a cap,
-//! so the node falls silent for a whole cap between bursts; everything else travels as the
-//! link says, within the cap.
+//! releases the slowed node's `Liveness` messages (its heartbeats) in bursts separated by
+//! silences that double (0.1 s, 0.2 s, 0.4 s, …) up to the cap, so a detector that learns
+//! the rhythm is always one silence behind; everything else travels as the link says,
+//! within the cap.
 //!
 //! Invariant: a delay is always at least 1 µs and at most `MAX_LATENCY_US`.
 
@@ -171,14 +172,32 @@ pub struct Adversary {
     pub slowed: NodeId,
 }
 
+/// The slowed node's first silence; each next one is twice as long, up to the cap.
+const FIRST_SILENCE_US: Micros = 100_000;
+
 impl Adversary {
+    /// When the slowed node's held messages next go out: releases at 0.1 s, 0.2 s, 0.4 s,
+    /// … (each silence twice the last, so a detector that learns the rhythm is always one
+    /// silence behind), then every cap once a silence would exceed it. Always after `now_us`.
+    fn next_release_us(&self, now_us: Micros) -> Micros {
+        let mut release = FIRST_SILENCE_US;
+        while release <= now_us {
+            if release >= self.cap_us {
+                // From here on a release every cap.
+                let behind = (now_us - release) / self.cap_us + 1;
+                return release + behind * self.cap_us;
+            }
+            release *= 2;
+        }
+        release
+    }
+
     /// The delay it picks for a message from `from` sent at `now_us`, which the link would
     /// have delivered after `sampled_us`.
     fn delay(&self, sampled_us: Micros, now_us: Micros, from: NodeId, role: TimingRole) -> Micros {
         match role {
             TimingRole::Decisive => self.cap_us,
-            // Held to the next multiple of the cap: a burst, then a cap of silence.
-            TimingRole::Liveness if from == self.slowed => self.cap_us - now_us % self.cap_us,
+            TimingRole::Liveness if from == self.slowed => self.next_release_us(now_us) - now_us,
             _ => sampled_us.min(self.cap_us),
         }
     }
@@ -235,6 +254,16 @@ impl Timing {
         }
     }
 
+    /// Whether the model lets a protocol promise progress from `now_us` on: not in an
+    /// asynchronous network, nor before GST in a partially synchronous one (FLP).
+    pub fn promises_progress(&self, now_us: Micros) -> bool {
+        match *self {
+            Timing::Probabilistic | Timing::Synchronous { .. } => true,
+            Timing::PartiallySynchronous { gst_us, .. } => now_us >= gst_us,
+            Timing::Asynchronous { .. } => false,
+        }
+    }
+
     /// The bound every delivery keeps at `now_us`, if there is one now.
     pub fn bound_us(&self, now_us: Micros) -> Option<Micros> {
         match *self {
@@ -271,9 +300,13 @@ mod tests {
     fn the_adversary_holds_decisive_messages_and_bunches_the_slowed_node() {
         let t = Timing::Asynchronous { adversary: ADV };
         assert_eq!(t.delay(5_000, 123, 1, TimingRole::Decisive), 1_000_000);
-        // The slowed node's heartbeats arrive together at the next whole second.
-        assert_eq!(t.delay(5_000, 2_300_000, 4, TimingRole::Liveness), 700_000);
-        assert_eq!(t.delay(5_000, 2_900_000, 4, TimingRole::Liveness), 100_000);
+        // The slowed node's heartbeats go out in bursts at 0.1, 0.2, 0.4, 0.8, 1.6 s, then
+        // every cap (2.6, 3.6, …): silences that double until they reach the cap.
+        assert_eq!(t.delay(5_000, 50_000, 4, TimingRole::Liveness), 50_000);
+        assert_eq!(t.delay(5_000, 500_000, 4, TimingRole::Liveness), 300_000);
+        assert_eq!(t.delay(5_000, 1_000_000, 4, TimingRole::Liveness), 600_000);
+        assert_eq!(t.delay(5_000, 1_600_000, 4, TimingRole::Liveness), 1_000_000);
+        assert_eq!(t.delay(5_000, 2_300_000, 4, TimingRole::Liveness), 300_000);
         // Other nodes' heartbeats travel as the link says.
         assert_eq!(t.delay(5_000, 2_300_000, 3, TimingRole::Liveness), 5_000);
     }

@@ -46,6 +46,9 @@ fn golden_trace_hashes_of_presets() {
         ("load-shedding", "396351417db9f813"),
         ("bulkheads", "5f417305886d500d"),
         ("gray-health-check", "e335543c9cd1bb54"),
+        ("flp-in-action", "13302ac4ee47b0fe"),
+        ("synchronous-detection", "8a837d7a0ed7a7bf"),
+        ("adversary-vs-detector", "53eb3e2d824f7cc4"),
     ];
     for (name, hash) in golden {
         let mut sim = Simulation::new((presets::find(name).unwrap().build)()).unwrap();

@@ -261,7 +261,6 @@ const LONG_FUNCTIONS: &[(&str, &str, usize)] = &[
     ("protocol/raft/mod.rs", "server_message", 101),
     ("protocol/raft/view.rs", "view", 113),
     ("protocol/raft/checks.rs", "observe", 94),
-    ("protocol/raft/checks.rs", "report", 78),
     ("protocol/service/mod.rs", "config", 169),
     ("protocol/swim/mod.rs", "boot", 71),
     ("protocol/swim/view.rs", "view", 75),

@@ -20,7 +20,7 @@ use std::collections::{BTreeMap, VecDeque};
 use crate::action::Planned;
 use crate::byzantine::Byzantine;
 use crate::checks::Checked;
-use crate::checks::{CheckView, Checks, Figure, SeriesView, WorldView};
+use crate::checks::{CheckView, Checks, Figure, Property, SeriesView, WorldView};
 use crate::error::InputError;
 use crate::fault::Behaviour;
 use crate::inspect::{self, Columns, CounterView, Counters, DropMark, NodeView, Snapshot};
@@ -258,6 +258,10 @@ impl<P: Runnable> World<P> {
         }
         self.in_flight -= 1;
         self.counters.delivered += 1;
+        if self.network.timing().bound_us(f.sent_us).is_some() {
+            let delay = self.now_us - f.sent_us;
+            self.counters.max_bounded_delay_us = self.counters.max_bounded_delay_us.max(delay);
+        }
         self.runtime[to as usize].received += 1;
         let detail = if f.byzantine {
             TRACE_BYZANTINE | f.claimed_from as u64
@@ -680,7 +684,13 @@ impl<P: Runnable> Engine for World<P> {
     }
 
     fn checks(&self) -> Vec<CheckView> {
-        self.checks.report(self.now_us)
+        let mut views = self.checks.report(self.now_us);
+        // FLP: without a bound on delays nothing promises that the good thing happens.
+        let promised = self.network.timing().promises_progress(self.now_us);
+        for v in views.iter_mut().filter(|v| v.property == Property::Liveness) {
+            v.guaranteed = promised;
+        }
+        views
     }
 
     fn check_summary(&self) -> Vec<Figure> {

@@ -81,6 +81,12 @@ impl MessageInfo for HeartbeatMsg {
     }
 }
 
+/// What a node reports to the checkers: it began to suspect `peer`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HeartbeatObs {
+    Suspected { peer: NodeId },
+}
+
 /// The boot count, its previous value (for torn writes) and a checksum.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct HeartbeatDurable {
@@ -189,7 +195,7 @@ pub struct Heartbeat {
 }
 
 impl Heartbeat {
-    fn beat_all(&self, ctx: &mut Ctx<HeartbeatMsg>) {
+    fn beat_all(&self, ctx: &mut Ctx<HeartbeatMsg, HeartbeatObs>) {
         let beat = HeartbeatMsg::Beat {
             boots: self.durable.boots,
         };
@@ -201,7 +207,7 @@ impl Heartbeat {
     }
 
     /// Suspects every peer whose deadline has passed, then arms the timer for the next one.
-    fn check_deadlines(&mut self, ctx: &mut Ctx<HeartbeatMsg>) {
+    fn check_deadlines(&mut self, ctx: &mut Ctx<HeartbeatMsg, HeartbeatObs>) {
         let now = ctx.now_local_us;
         let mut next: Option<Micros> = None;
         for (peer, state) in self.peers.iter_mut().enumerate() {
@@ -211,6 +217,7 @@ impl Heartbeat {
             let deadline = state.last_heard_us() + Self::timeout_for(&self.config, &self.windows, peer);
             if deadline <= now {
                 state.suspect();
+                ctx.observe(HeartbeatObs::Suspected { peer: peer as NodeId });
             } else {
                 next = Some(next.map_or(deadline, |n| n.min(deadline)));
             }
@@ -218,7 +225,7 @@ impl Heartbeat {
         self.arm_deadline(next, ctx);
     }
 
-    fn arm_deadline(&mut self, at: Option<Micros>, ctx: &mut Ctx<HeartbeatMsg>) {
+    fn arm_deadline(&mut self, at: Option<Micros>, ctx: &mut Ctx<HeartbeatMsg, HeartbeatObs>) {
         match (at, self.deadline_at_us) {
             (None, _) => self.deadline_at_us = None,
             (Some(at), Some(pending)) if pending <= at => {} // the pending timer comes first
@@ -230,7 +237,7 @@ impl Heartbeat {
         }
     }
 
-    fn send_probe(&mut self, ctx: &mut Ctx<HeartbeatMsg>) {
+    fn send_probe(&mut self, ctx: &mut Ctx<HeartbeatMsg, HeartbeatObs>) {
         let n = self.peers.len() as u64;
         let (Some(probes), true) = (self.probes.as_mut(), n > 1) else {
             return;
@@ -291,7 +298,7 @@ impl Protocol for Heartbeat {
     type Config = HeartbeatConfig;
     type Msg = HeartbeatMsg;
     type Durable = HeartbeatDurable;
-    type Obs = ();
+    type Obs = HeartbeatObs;
     const NAME: &'static str = "heartbeat";
 
     fn approx_bytes(&self) -> usize {
@@ -317,7 +324,7 @@ impl Protocol for Heartbeat {
         nodes: u32,
         mut durable: HeartbeatDurable,
         rng: Rng,
-        ctx: &mut Ctx<HeartbeatMsg>,
+        ctx: &mut Ctx<HeartbeatMsg, HeartbeatObs>,
     ) -> Self {
         let n = nodes as usize;
         let mut notes = Vec::new();
@@ -363,7 +370,7 @@ impl Protocol for Heartbeat {
         node
     }
 
-    fn on_message(&mut self, from: NodeId, msg: HeartbeatMsg, ctx: &mut Ctx<HeartbeatMsg>) {
+    fn on_message(&mut self, from: NodeId, msg: HeartbeatMsg, ctx: &mut Ctx<HeartbeatMsg, HeartbeatObs>) {
         match msg {
             HeartbeatMsg::Beat { boots } => {
                 if from == self.id {
@@ -388,7 +395,7 @@ impl Protocol for Heartbeat {
         }
     }
 
-    fn on_timer(&mut self, tag: TimerTag, ctx: &mut Ctx<HeartbeatMsg>) {
+    fn on_timer(&mut self, tag: TimerTag, ctx: &mut Ctx<HeartbeatMsg, HeartbeatObs>) {
         match tag & 0xFF {
             TICK => {
                 self.beat_all(ctx);
@@ -427,7 +434,7 @@ mod tests {
         }
     }
 
-    fn boot(ctx: &mut Ctx<HeartbeatMsg>) -> Heartbeat {
+    fn boot(ctx: &mut Ctx<HeartbeatMsg, HeartbeatObs>) -> Heartbeat {
         Heartbeat::boot(&config(), 0, 3, HeartbeatDurable::default(), Rng::from_seed(1), ctx)
     }
 

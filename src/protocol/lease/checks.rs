@@ -112,7 +112,6 @@ impl Checks<Lease> for LeaseChecks {
                 us_to_ms(self.exclusion.total_us(now_us)).round()
             )
         };
-        let measure = Violation::default();
         vec![
             self.stale.view(
                 "stale_write_landed",
@@ -126,7 +125,7 @@ impl Checks<Lease> for LeaseChecks {
                 excl_detail,
                 self.believers.clone(),
             ),
-            measure.view(
+            CheckView::measure(
                 "fenced_writes",
                 "Stale writes the storage turned away (a measure)",
                 format!("{} stale writes rejected", self.rejected),

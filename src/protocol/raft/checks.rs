@@ -12,6 +12,8 @@
 //!   term (a leader of term T may lack what a later term's leader committed while it was
 //!   paused between its votes and its victory).
 //! - `acked_writes_lost`: an acknowledged write is never undone on a server that applied it.
+//! - `leader_elected` (liveness): eventually some server leads; satisfied while one does,
+//!   pending since the last leader went (or since the start).
 //!
 //! Memory is bounded: registries keep the last `WINDOW` indexes behind the highest one
 //! applied, terms the last `TERMS_KEPT`; older history is not re-checked.
@@ -19,7 +21,7 @@
 use std::collections::BTreeMap;
 
 use super::*;
-use crate::checks::{CheckView, Checked, Checks, Figure, Sampler, SeriesView, Violation, WorldView};
+use crate::checks::{CheckView, Checked, Checks, Eventually, Figure, Sampler, SeriesView, Violation, WorldView};
 use crate::time::{us_to_ms, Micros};
 
 /// Indexes of history the registries keep behind the highest index applied.
@@ -72,9 +74,37 @@ pub struct RaftChecks {
     redirected: u64,
     gave_up: u64,
     sampler: Sampler,
+    // liveness: some server leads
+    leader: Eventually,
 }
 
 impl RaftChecks {
+    /// Who believes they lead, and the split brain so far.
+    fn split_detail(&self, now_us: Micros) -> String {
+        let who = match self.leaders_now.as_slice() {
+            [] => "no leader right now".to_string(),
+            [(n, t)] => format!("one leader: node {n}, term {t}"),
+            many => {
+                let who: Vec<String> = many.iter().map(|(n, t)| format!("node {n} (term {t})")).collect();
+                format!("{} believe they lead: {}", many.len(), who.join(", "))
+            }
+        };
+        let so_far = us_to_ms(self.split.total_us(now_us)).round();
+        format!("{who}; split brain so far {so_far} ms")
+    }
+
+    /// The liveness property: who leads now, or how long there has been no leader.
+    fn leader_view(&self, now_us: Micros) -> CheckView {
+        let detail = match (self.leaders_now.first(), self.leader.pending_since_us()) {
+            (Some(&(node, term)), _) => format!("node {node} leads term {term}"),
+            (None, Some(since)) => format!("no leader for {} ms", us_to_ms(now_us.saturating_sub(since)).round()),
+            (None, None) => "no leader".to_string(),
+        };
+        let leaders = self.leaders_now.iter().map(|&(n, _)| n).collect();
+        self.leader
+            .view("leader_elected", "Eventually a server leads", detail, leaders)
+    }
+
     fn prune(&mut self) {
         let floor = self.max_applied.saturating_sub(WINDOW);
         if self.applied.len() as u64 > 2 * WINDOW {
@@ -163,6 +193,7 @@ impl Checks<Raft> for RaftChecks {
             redirected: 0,
             gave_up: 0,
             sampler: Sampler::new(SAMPLE_US, 3, SAMPLES_MAX),
+            leader: Eventually::pending_from(0),
         }
     }
 
@@ -293,6 +324,7 @@ impl Checks<Raft> for RaftChecks {
         }
         if changed {
             self.split.update(now, count > 1);
+            self.leader.update(now, count > 0);
         }
         if self.sampler.due(now) {
             let row = [count as f64, self.max_applied as f64, self.lost_count as f64];
@@ -312,18 +344,7 @@ impl Checks<Raft> for RaftChecks {
 
     fn report(&self, now_us: Micros) -> Vec<CheckView> {
         let leaders: Vec<NodeId> = self.leaders_now.iter().map(|&(n, _)| n).collect();
-        let split_detail = match self.leaders_now.as_slice() {
-            [] => "no leader right now".to_string(),
-            [(n, t)] => format!("one leader: node {n}, term {t}"),
-            many => {
-                let who: Vec<String> = many.iter().map(|(n, t)| format!("node {n} (term {t})")).collect();
-                format!("{} believe they lead: {}", many.len(), who.join(", "))
-            }
-        };
-        let split_detail = format!(
-            "{split_detail}; split brain so far {} ms",
-            us_to_ms(self.split.total_us(now_us)).round()
-        );
+        let split_detail = self.split_detail(now_us);
         let or = |v: &Violation, w: &Witness, fine: String| {
             if v.count() > 0 {
                 (w.detail.clone(), w.nodes.clone())
@@ -386,6 +407,7 @@ impl Checks<Raft> for RaftChecks {
             ),
             self.lost
                 .view("acked_writes_lost", "No acknowledged write is later undone", ld, ln),
+            self.leader_view(now_us),
         ]
     }
 

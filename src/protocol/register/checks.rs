@@ -397,7 +397,6 @@ impl Checks<Register> for RegisterChecks {
             None if self.lagging > 0 => format!("{} replica(s) behind, none conflicting", self.lagging),
             None => "live replicas agree or are merely behind".into(),
         };
-        let measure = Violation::default();
         vec![
             self.lost.view(
                 "acked_writes_lost",
@@ -417,7 +416,7 @@ impl Checks<Register> for RegisterChecks {
                 diverged_detail,
                 self.conflicting.clone(),
             ),
-            measure.view(
+            CheckView::measure(
                 "minority_refusals",
                 "Requests refused for want of a majority (a measure)",
                 format!("{} refused, {} timed out", self.refused, self.timed_out),

@@ -240,7 +240,6 @@ impl Checks<Service> for ServiceChecks {
             "goodput {:.0} req/s of {:.0} offered in the last window",
             self.last_goodput, self.last_offered
         );
-        let measure = Violation::default();
         vec![
             self.overload.view(
                 "overload_crashes",
@@ -254,7 +253,7 @@ impl Checks<Service> for ServiceChecks {
                 goodput_detail,
                 Vec::new(),
             ),
-            measure.view(
+            CheckView::measure(
                 "retry_amplification",
                 "Attempts sent per request offered (a measure)",
                 format!(

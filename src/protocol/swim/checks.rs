@@ -322,16 +322,7 @@ impl Checks<Swim> for SwimChecks {
     }
 
     fn report(&self, now_us: Micros) -> Vec<CheckView> {
-        let measure = |id, name, detail: String, nodes: Vec<NodeId>| CheckView {
-            id,
-            name,
-            holds: true,
-            violated_since_ms: None,
-            first_violation_ms: None,
-            violations: 0,
-            detail,
-            nodes,
-        };
+        let measure = CheckView::measure;
         let open: Vec<NodeId> = (self.episodes.iter())
             .filter(|e| !e.ended && e.all_us.is_none())
             .map(|e| e.node)

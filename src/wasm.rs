@@ -390,6 +390,13 @@ impl Simulation {
         to_js(self.sim.scenario())
     }
 
+    /// The timing model and its bounds in one line ("synchronous: every message within
+    /// Δ = 30 ms").
+    #[wasm_bindgen(js_name = timingModel)]
+    pub fn timing_model(&self) -> String {
+        self.sim.scenario().network.timing.describe()
+    }
+
     /// This run as share-link text (`F1.…`, without `#s=`): its scenario with every
     /// injection, and the current time.
     #[wasm_bindgen(js_name = shareLink)]

@@ -22,6 +22,7 @@ import { Export } from './ui/export.js';
 import { Sweep } from './ui/sweep.js';
 import { ShrinkView } from './ui/shrink.js';
 import { TrapBanner } from './ui/trap.js';
+import { TimingPanel } from './ui/timing.js';
 import { Budget } from './ui/budget.js';
 import { EpochBanner } from './ui/epoch.js';
 import { Announcer } from './ui/announce.js';
@@ -65,6 +66,7 @@ function compose(root, state, session, notify) {
     exporter: new Export({ ...deps, canvas }),
     sweep: new Sweep({ root, showError: (m) => notify.error(m), scenario: () => state.sim.scenario() }),
     shrink: new ShrinkView(deps),
+    timing: new TimingPanel(deps),
     trap: new TrapBanner(deps),
     budget: new Budget(deps),
     epoch: new EpochBanner(deps),

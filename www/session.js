@@ -180,6 +180,16 @@ export class Session {
     }
   }
 
+  /** Restarts the loaded scenario from time 0 under another timing model (`{ kind, … }`
+   * as `network.timing` writes it); the engine's validation says what is wrong. */
+  withTiming(timing) {
+    if (!this.state.base) return false;
+    const scenario = structuredClone(this.state.base);
+    scenario.network = { ...(scenario.network ?? {}), timing };
+    if (timing.kind === 'probabilistic') delete scenario.network.timing;
+    return this.load(scenario, { presetName: this.state.presetName, engine: this.state.sim?.engine });
+  }
+
   play() {
     if (!this.state.sim) return;
     if (this.travel.busy) {

@@ -185,6 +185,8 @@ export class Sim {
   inspect() { return this.call('inspect'); }
   nodeView(id) { return this.call('nodeView', id); }
   scenario() { return this.call('scenario'); }
+  /** The timing model in one line, with its bounds (older engines: null). */
+  timingModel() { return this.inner.timingModel ? this.call('timingModel') : null; }
   traceHash() { return this.call('traceHash'); }
   shareLink() { return this.call('shareLink'); }
   recentTrace(n) { return this.call('recentTrace', n); }

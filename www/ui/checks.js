@@ -1,6 +1,7 @@
 // The checker panel: every property the engine's checkers watch, with its state at this
-// moment — holding, or violated since t — so a learner sees which properties hold as they
-// break things. A property that breaks raises a banner naming the moment, and the nodes it
+// moment, grouped as the engine classifies them: safety (holding, or violated since t),
+// liveness (satisfied since t, or pending for how long — and whether the timing model
+// promises it at all), measures. A learner sees which properties hold as they break things. A property that breaks raises a banner naming the moment, and the nodes it
 // names are outlined on the canvas (`state.violating`, read by the stage).
 import { formatMs } from '../format.js';
 
@@ -42,7 +43,7 @@ export class ChecksPanel {
     const key = JSON.stringify(checks);
     if (key === this.last) return;
     this.last = key;
-    this.list.replaceChildren(...checks.map((c) => row(c)));
+    this.list.replaceChildren(...groups(checks, this.state.timeMs));
     for (const c of checks) {
       const before = this.seen.get(c.id);
       if (!c.holds && before !== c.violated_since_ms) {
@@ -57,13 +58,66 @@ export class ChecksPanel {
   }
 }
 
+/** The groups, in order: kind (the engine's `property`), title, what it means. */
+const GROUPS = [
+  ['safety', 'Safety', 'nothing bad happens: a violation has a moment'],
+  ['liveness', 'Liveness', 'something good eventually happens: pending or satisfied, never violated'],
+  ['measure', 'Measures', 'figures, not promises'],
+];
+
+/** The checks grouped under Safety, Liveness and Measures (engines before the grouping
+ * report no `property`: their checks are safety properties). */
+function groups(checks, nowMs) {
+  const kindOf = (c) => c.property ?? 'safety';
+  return GROUPS.filter(([kind]) => checks.some((c) => kindOf(c) === kind)).map(([kind, title, hint]) => {
+    const li = document.createElement('li');
+    li.className = 'check-group';
+    li.dataset.group = kind;
+    const head = document.createElement('p');
+    head.className = 'check-group-title';
+    head.textContent = title;
+    const meaning = document.createElement('span');
+    meaning.className = 'meaning';
+    meaning.textContent = ` — ${hint}`;
+    head.append(meaning);
+    const list = document.createElement('ul');
+    list.className = 'checks';
+    list.setAttribute('aria-label', `${title} properties`);
+    list.append(...checks.filter((c) => kindOf(c) === kind).map((c) => (kind === 'liveness' ? livenessRow(c, nowMs) : row(c))));
+    li.append(head, list);
+    return li;
+  });
+}
+
+/** A liveness property: satisfied since t, or pending for how long, and whether the
+ * timing model promises it at all. */
+function livenessRow(c, nowMs) {
+  const satisfied = c.satisfied_since_ms != null;
+  const li = document.createElement('li');
+  li.className = `check liveness ${satisfied ? 'satisfied' : 'pending'}${c.guaranteed ? '' : ' unpromised'}`;
+  li.dataset.check = c.id;
+  const state = document.createElement('span');
+  state.className = 'state';
+  state.textContent = satisfied
+    ? `✓ since ${formatMs(c.satisfied_since_ms)}`
+    : `… pending ${formatMs(Math.max(0, nowMs - (c.pending_since_ms ?? 0)))}`;
+  const name = document.createElement('span');
+  name.className = 'name';
+  name.textContent = c.name;
+  const detail = document.createElement('span');
+  detail.className = 'detail';
+  detail.textContent = c.guaranteed ? c.detail : `${c.detail} · not guaranteed here: without a bound on delays nothing promises it (FLP)`;
+  li.append(state, name, detail);
+  return li;
+}
+
 function row(c) {
   const li = document.createElement('li');
   li.className = `check ${c.holds ? (c.first_violation_ms === null ? 'holds' : 'recovered') : 'violated'}`;
   li.dataset.check = c.id;
   const state = document.createElement('span');
   state.className = 'state';
-  state.textContent = c.holds ? (c.first_violation_ms === null ? '✓ holds' : '✓ holds again') : `✗ since ${formatMs(c.violated_since_ms)}`;
+  state.textContent = c.property === 'measure' ? '·' : c.holds ? (c.first_violation_ms === null ? '✓ holds' : '✓ holds again') : `✗ since ${formatMs(c.violated_since_ms)}`;
   const name = document.createElement('span');
   name.className = 'name';
   name.textContent = c.name;

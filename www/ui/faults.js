@@ -31,6 +31,7 @@ export const FAULTS = [
   { group: 'Network', kind: 'shape', label: 'Partition shape', fields: [choice('shape', 'shape', ['halves', 'minority_third', 'ring', 'bridge'])], timed: true },
   { group: 'Network', kind: 'partial_partition', label: 'Partial partition', fields: [text('a', 'side A', '0,1'), text('b', 'side B', '3,4')], timed: true },
   { group: 'Network', kind: 'heal', label: 'Heal everything', fields: [] },
+  { group: 'Network', kind: 'stabilise', label: 'Network stabilises (GST now; partially synchronous only)', fields: [] },
   { group: 'Link', kind: 'cut', label: 'Cut one way', fields: [node('from', 'from'), node('to', 'to')], timed: true },
   { group: 'Link', kind: 'uncut', label: 'Restore one way', fields: [node('from', 'from'), node('to', 'to')] },
   { group: 'Link', kind: 'flap', label: 'Flapping link', fields: [node('from', 'from'), node('to', 'to'), num('period_ms', 'every (ms)', 500, { min: 1 }), check('both', 'both ways', true)], timed: true },
@@ -71,7 +72,7 @@ export function buildFault(kind, v) {
     case 'partition': return { kind, groups: v.groups.split('|').map((g, i) => ids(g, `groups[${i}]`)) };
     case 'shape': return { kind, shape: v.shape };
     case 'partial_partition': return { kind, a: ids(v.a, 'a'), b: ids(v.b, 'b') };
-    case 'heal': return { kind };
+    case 'heal': case 'stabilise': return { kind };
     case 'cut': case 'uncut': return { kind, from: n('from'), to: n('to') };
     case 'flap': return { kind, from: n('from'), to: n('to'), period_ms: n('period_ms'), both: v.both };
     case 'link': {

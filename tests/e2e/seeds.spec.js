@@ -73,9 +73,20 @@ test('a swarm seed draws the same run in the browser as on the command line', as
   expect(errors).toEqual([]);
 });
 
+
+/** Holds the shrink worker's script for `ms`, so its progress state can be seen (a
+ * shrink of a small run is otherwise over within a frame). */
+async function slowWorker(page, ms) {
+  await page.route('**/shrink-worker.js', async (route) => {
+    await new Promise((resolve) => setTimeout(resolve, ms));
+    await route.continue();
+  });
+}
+
 test('Shrink beside a violation cuts the run down in a worker and links the shrunk run', async ({ page }) => {
   test.setTimeout(90_000);
   const errors = await openPage(page);
+  await slowWorker(page, 800);
   await page.evaluate(async () => { await window.faultline.loadPreset('split-brain'); window.faultline.advanceTo(9000); window.faultline.render(); });
   const before = await page.evaluate(() => ({ faults: window.faultline.sim.scenario().faults.length, nodes: window.faultline.sim.scenario().nodes }));
   await expect(page.locator('#violation')).toBeVisible({ timeout: 10_000 });
@@ -106,9 +117,11 @@ test('Shrink beside a violation cuts the run down in a worker and links the shru
 
 test('a shrink can be cancelled, and with no violation there is nothing to shrink', async ({ page }) => {
   const errors = await openPage(page);
+  await slowWorker(page, 5_000);
   await page.evaluate(async () => { await window.faultline.loadPreset('split-brain'); window.faultline.advanceTo(9000); window.faultline.render(); });
   await expect(page.locator('#violation')).toBeVisible({ timeout: 10_000 });
   await page.click('#violation .shrink');
+  await expect(page.locator('#violation .shrink-text')).toContainText('Shrinking');
   await page.click('#violation .shrink-cancel');
   await expect(page.locator('#violation .shrink-text')).toHaveText('Shrink cancelled.');
   await expect(page.locator('#violation .shrink')).toBeEnabled();

@@ -24,6 +24,7 @@ export class Banners {
   show(kind, message) {
     const el = this.root.querySelector(`#${kind}`);
     el.querySelector('.text').textContent = message;
+    el.querySelector('.text').title = message;
     el.hidden = false;
     if (kind === 'note') {
       clearTimeout(this.noteTimer);

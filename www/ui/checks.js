@@ -76,10 +76,7 @@ function groups(checks, nowMs) {
     const head = document.createElement('p');
     head.className = 'check-group-title';
     head.textContent = title;
-    const meaning = document.createElement('span');
-    meaning.className = 'meaning';
-    meaning.textContent = ` — ${hint}`;
-    head.append(meaning);
+    head.title = hint;
     const list = document.createElement('ul');
     list.className = 'checks';
     list.setAttribute('aria-label', `${title} properties`);

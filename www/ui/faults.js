@@ -31,7 +31,7 @@ export const FAULTS = [
   { group: 'Network', kind: 'shape', label: 'Partition shape', fields: [choice('shape', 'shape', ['halves', 'minority_third', 'ring', 'bridge'])], timed: true },
   { group: 'Network', kind: 'partial_partition', label: 'Partial partition', fields: [text('a', 'side A', '0,1'), text('b', 'side B', '3,4')], timed: true },
   { group: 'Network', kind: 'heal', label: 'Heal everything', fields: [] },
-  { group: 'Network', kind: 'stabilise', label: 'Network stabilises (GST now; partially synchronous only)', fields: [] },
+  { group: 'Network', kind: 'stabilise', label: 'Network stabilises (GST)', fields: [] },
   { group: 'Link', kind: 'cut', label: 'Cut one way', fields: [node('from', 'from'), node('to', 'to')], timed: true },
   { group: 'Link', kind: 'uncut', label: 'Restore one way', fields: [node('from', 'from'), node('to', 'to')] },
   { group: 'Link', kind: 'flap', label: 'Flapping link', fields: [node('from', 'from'), node('to', 'to'), num('period_ms', 'every (ms)', 500, { min: 1 }), check('both', 'both ways', true)], timed: true },

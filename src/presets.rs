@@ -110,6 +110,9 @@ presets![
     "flp-in-action",
     "synchronous-detection",
     "adversary-vs-detector",
+    "pbft-one-liar",
+    "pbft-too-many-liars",
+    "pbft-forgery",
 ];
 
 pub fn find(name: &str) -> Option<&'static Preset> {

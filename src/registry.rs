@@ -101,6 +101,8 @@ protocols! {
     Service(ServiceSpec) => Service;
     /// The smallest protocol, the example of adding one: pings answered by echoes.
     Echo(crate::protocol::echo::EchoSpec) => crate::protocol::echo::Echo;
+    /// Byzantine agreement: PBFT's three phases, view changes, checkpoints (`protocol::pbft`).
+    Pbft(crate::protocol::pbft::PbftSpec) => crate::protocol::pbft::Pbft;
 }
 
 impl Default for ProtocolSpec {

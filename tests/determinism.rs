@@ -49,6 +49,9 @@ fn golden_trace_hashes_of_presets() {
         ("flp-in-action", "13302ac4ee47b0fe"),
         ("synchronous-detection", "8a837d7a0ed7a7bf"),
         ("adversary-vs-detector", "53eb3e2d824f7cc4"),
+        ("pbft-one-liar", "975f1ea6381fb34f"),
+        ("pbft-too-many-liars", "c531cc4476df2413"),
+        ("pbft-forgery", "df17a87330a860bc"),
     ];
     for (name, hash) in golden {
         let mut sim = Simulation::new((presets::find(name).unwrap().build)()).unwrap();

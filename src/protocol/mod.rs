@@ -15,6 +15,7 @@
 pub mod echo;
 pub mod heartbeat;
 pub mod lease;
+pub mod pbft;
 pub mod raft;
 pub mod register;
 pub mod service;

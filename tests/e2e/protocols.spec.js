@@ -36,6 +36,9 @@ const CASES = [
   ['load-shedding', 8000, null, ['overload_crashes', 'goodput']],
   ['bulkheads', 6000, null, ['overload_crashes']],
   ['gray-health-check', 6000, null, ['overload_crashes', 'goodput']],
+  ['pbft-one-liar', 8000, null, ['agreement', 'validity', 'client_results']],
+  ['pbft-too-many-liars', 5000, 'agreement', ['validity']],
+  ['pbft-forgery', 8000, null, ['agreement', 'validity', 'client_results']],
 ];
 
 test('a cascade draws replicas dying of overload and charts goodput collapsing', async ({ page }) => {

@@ -183,6 +183,30 @@ pub trait Inspect: Protocol {
     }
 }
 
+/// A layout for protocols with a cluster and its clients: the first `ring` nodes on a
+/// circle in the upper part, the rest in a row beneath them.
+pub fn ring_over_row(ring: u32, nodes: u32) -> Vec<f32> {
+    let tau = 2.0 * core::f32::consts::PI;
+    let mut xy = Vec::with_capacity(2 * nodes as usize);
+    for i in 0..ring {
+        let a = -core::f32::consts::FRAC_PI_2 + tau * i as f32 / ring as f32;
+        let r = if ring == 1 { 0.0 } else { 0.55 };
+        xy.push(r * libm::cosf(a));
+        xy.push(r * libm::sinf(a) - 0.2);
+    }
+    let clients = nodes - ring;
+    for c in 0..clients {
+        let t = if clients == 1 {
+            0.5
+        } else {
+            c as f32 / (clients - 1) as f32
+        };
+        xy.push(-0.75 + 1.5 * t);
+        xy.push(0.9);
+    }
+    xy
+}
+
 /// Where node `i` of `n` sits, in [−1, 1]²: a circle for small clusters, a sunflower
 /// (Vogel's spiral) for large ones, so a thousand nodes fill the disc evenly.
 pub fn layout(n: u32) -> Vec<f32> {

@@ -55,26 +55,7 @@ impl Inspect for Pbft {
 
     fn layout(config: &PbftConfig, nodes: u32) -> Vec<f32> {
         // Replicas on a circle; clients in a row beneath them.
-        let n = config.replicas;
-        let tau = 2.0 * core::f32::consts::PI;
-        let mut xy = Vec::with_capacity(2 * nodes as usize);
-        for i in 0..n {
-            let a = -core::f32::consts::FRAC_PI_2 + tau * i as f32 / n as f32;
-            let r = if n == 1 { 0.0 } else { 0.55 };
-            xy.push(r * libm::cosf(a));
-            xy.push(r * libm::sinf(a) - 0.2);
-        }
-        let clients = nodes - n;
-        for c in 0..clients {
-            let t = if clients == 1 {
-                0.5
-            } else {
-                c as f32 / (clients - 1) as f32
-            };
-            xy.push(-0.75 + 1.5 * t);
-            xy.push(0.9);
-        }
-        xy
+        crate::view::ring_over_row(config.replicas, nodes)
     }
 }
 

@@ -152,25 +152,6 @@ impl Inspect for Raft {
 
     fn layout(config: &RaftConfig, nodes: u32) -> Vec<f32> {
         // Servers on a circle in the upper part; clients in a row beneath them.
-        let s = config.servers;
-        let tau = 2.0 * core::f32::consts::PI;
-        let mut xy = Vec::with_capacity(2 * nodes as usize);
-        for i in 0..s {
-            let a = -core::f32::consts::FRAC_PI_2 + tau * i as f32 / s as f32;
-            let r = if s == 1 { 0.0 } else { 0.55 };
-            xy.push(r * libm::cosf(a));
-            xy.push(r * libm::sinf(a) - 0.2);
-        }
-        let clients = nodes - s;
-        for c in 0..clients {
-            let t = if clients == 1 {
-                0.5
-            } else {
-                c as f32 / (clients - 1) as f32
-            };
-            xy.push(-0.75 + 1.5 * t);
-            xy.push(0.9);
-        }
-        xy
+        crate::view::ring_over_row(config.servers, nodes)
     }
 }

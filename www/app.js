@@ -23,6 +23,7 @@ import { Sweep } from './ui/sweep.js';
 import { ShrinkView } from './ui/shrink.js';
 import { TrapBanner } from './ui/trap.js';
 import { TimingPanel } from './ui/timing.js';
+import { PbftPanel } from './ui/pbft.js';
 import { Budget } from './ui/budget.js';
 import { EpochBanner } from './ui/epoch.js';
 import { Announcer } from './ui/announce.js';
@@ -67,6 +68,7 @@ function compose(root, state, session, notify) {
     sweep: new Sweep({ root, showError: (m) => notify.error(m), scenario: () => state.sim.scenario() }),
     shrink: new ShrinkView(deps),
     timing: new TimingPanel(deps),
+    pbft: new PbftPanel(deps),
     trap: new TrapBanner(deps),
     budget: new Budget(deps),
     epoch: new EpochBanner(deps),

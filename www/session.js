@@ -183,10 +183,18 @@ export class Session {
   /** Restarts the loaded scenario from time 0 under another timing model (`{ kind, … }`
    * as `network.timing` writes it); the engine's validation says what is wrong. */
   withTiming(timing) {
+    return this.rerun((scenario) => {
+      scenario.network = { ...(scenario.network ?? {}), timing };
+      if (timing.kind === 'probabilistic') delete scenario.network.timing;
+    });
+  }
+
+  /** Restarts the loaded scenario from time 0 after `edit(scenario)` changed a copy of it;
+   * the engine's validation says what is wrong (and the run on screen stays). */
+  rerun(edit) {
     if (!this.state.base) return false;
     const scenario = structuredClone(this.state.base);
-    scenario.network = { ...(scenario.network ?? {}), timing };
-    if (timing.kind === 'probabilistic') delete scenario.network.timing;
+    edit(scenario);
     return this.load(scenario, { presetName: this.state.presetName, engine: this.state.sim?.engine });
   }
 

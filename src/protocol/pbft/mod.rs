@@ -85,6 +85,10 @@ pub struct PbftConfig {
 }
 
 impl PbftConfig {
+    /// Whether n ≥ 3f + 1: the bound under which f liars cannot break agreement.
+    pub fn tolerates_f(&self) -> bool {
+        self.replicas > 3 * self.f
+    }
     /// Matching messages that make a quorum: ⌈(n + f + 1) / 2⌉, which is 2f + 1 when
     /// n = 3f + 1; any two quorums then share at least f + 1 replicas, one of them honest.
     pub fn quorum(&self) -> u32 {
@@ -108,11 +112,11 @@ impl PbftSpec {
             return Err(InputError::new("nodes", problem));
         }
         let f = self.f.unwrap_or((self.replicas - 1) / 3);
-        if (self.replicas + f + 2) / 2 > self.replicas - f {
-            let problem = format!(
-                "with f = {f} of {} replicas faulty no quorum of honest replicas can form",
-                self.replicas
-            );
+        // n < 3f + 1 is allowed (that is the lesson of 'too many liars'), as long as a
+        // quorum can form at all.
+        let quorum = (self.replicas + f + 2) / 2;
+        if quorum > self.replicas {
+            let problem = format!("quorums of {quorum} cannot form among {} replicas", self.replicas);
             return Err(InputError::new("f", problem));
         }
         let positive = |ms: f64, field: &str| -> Result<Micros, InputError> {

@@ -97,6 +97,19 @@ fn replica_view(config: &PbftConfig, id: NodeId, r: &Replica) -> ProtocolView {
             fact("view changes", r.views_changed.to_string()),
         ],
         log,
+        notes: bound_note(config).into_iter().collect(),
         ..ProtocolView::default()
     }
+}
+
+/// A plain warning when the cluster is sized below the bound.
+pub fn bound_note(config: &PbftConfig) -> Option<String> {
+    (!config.tolerates_f()).then(|| {
+        format!(
+            "n = {} < 3f + 1 = {}: {} liars can make honest replicas disagree",
+            config.replicas,
+            3 * config.f + 1,
+            config.f
+        )
+    })
 }

@@ -237,7 +237,7 @@ fn bad_parameters_are_refused_with_the_field_named() {
     assert_eq!(s.validate().unwrap_err().field, "nodes");
     s = cluster(4, 2, 1);
     if let ProtocolSpec::Pbft(spec) = &mut s.protocol {
-        spec.f = Some(3);
+        spec.f = Some(5); // quorums of 5 among 4 replicas
     }
     assert_eq!(s.validate().unwrap_err().field, "protocol.f");
     // n < 3f + 1 runs (to show what it costs) as long as quorums can form.

@@ -113,6 +113,7 @@ presets![
     "pbft-one-liar",
     "pbft-too-many-liars",
     "pbft-forgery",
+    "raft-byzantine-leader",
 ];
 
 pub fn find(name: &str) -> Option<&'static Preset> {

@@ -52,6 +52,7 @@ fn golden_trace_hashes_of_presets() {
         ("pbft-one-liar", "975f1ea6381fb34f"),
         ("pbft-too-many-liars", "c531cc4476df2413"),
         ("pbft-forgery", "df17a87330a860bc"),
+        ("raft-byzantine-leader", "afc0b645df7912e1"),
     ];
     for (name, hash) in golden {
         let mut sim = Simulation::new((presets::find(name).unwrap().build)()).unwrap();

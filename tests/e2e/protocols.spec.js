@@ -39,6 +39,7 @@ const CASES = [
   ['pbft-one-liar', 8000, null, ['agreement', 'validity', 'client_results']],
   ['pbft-too-many-liars', 5000, 'agreement', ['validity']],
   ['pbft-forgery', 8000, null, ['agreement', 'validity', 'client_results']],
+  ['raft-byzantine-leader', 3000, 'state_machine_safety', ['election_safety', 'split_brain']],
 ];
 
 test('a cascade draws replicas dying of overload and charts goodput collapsing', async ({ page }) => {

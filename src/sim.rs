@@ -95,6 +95,26 @@ impl Simulation {
         Ok(self.advance_to(t_us))
     }
 
+    /// Runs toward absolute time `t_ms` until about `max_events` are processed (at least
+    /// one microsecond's worth). Returns the events processed and the time reached, ms.
+    pub fn run_until_within_ms(&mut self, t_ms: f64, max_events: f64) -> Result<(u64, f64), InputError> {
+        if !(max_events.is_finite() && max_events >= 1.0) {
+            return Err(InputError::new(
+                "max_events",
+                format!("must be a number ≥ 1, got {max_events}"),
+            ));
+        }
+        let t_us = ms_to_us(t_ms, "ms")?;
+        if t_us < self.now_us() {
+            return Err(InputError::new(
+                "ms",
+                format!("cannot run back to {t_ms} ms from {} ms", us_to_ms(self.now_us())),
+            ));
+        }
+        let (events, reached) = self.advance_within(t_us, max_events as u64);
+        Ok((events, us_to_ms(reached)))
+    }
+
     /// Runs `dt_ms` further. Returns events processed.
     pub fn step_ms(&mut self, dt_ms: f64) -> Result<u64, InputError> {
         let dt_us = ms_to_us(dt_ms, "ms")?;
@@ -120,6 +140,33 @@ impl Simulation {
             self.timeline.take(due, self.cursor, self.engine.as_ref());
         }
         events + self.advance_plain(t_us)
+    }
+
+    /// Runs toward `t_us` but stops, at a microsecond boundary, once about `max_events`
+    /// are processed: the page's frames stay short however dense the run. Stopping early
+    /// leaves exactly the state `advance_to(reached)` would, so slices never change a
+    /// trace. Returns the events processed and the time reached.
+    pub fn advance_within(&mut self, t_us: Micros, max_events: u64) -> (u64, Micros) {
+        let mut events = 0;
+        loop {
+            // The next moment something besides events happens: a scheduled fault or a
+            // checkpoint; up to it, only the engine's budget can stop the run.
+            let fault_us = self.plan.get(self.cursor).map_or(t_us, |e| e.at_us);
+            let due_us = self.timeline.next_due_us().max(self.now_us());
+            let stop = t_us.min(fault_us).min(due_us).max(self.now_us());
+            let (n, reached) = self
+                .engine
+                .run_until_within(stop, max_events.saturating_sub(events).max(1));
+            events += n;
+            if reached < stop {
+                return (events, reached);
+            }
+            // At `stop` every event is done; apply what is due there as `advance_to` does.
+            events += self.advance_to(stop);
+            if stop >= t_us || events >= max_events {
+                return (events, stop);
+            }
+        }
     }
 
     /// Moves the run to absolute time `t_ms`, backwards as well as forwards: seeking back

@@ -198,6 +198,16 @@ impl Simulation {
         self.sim.run_until_ms(ms).map(|n| n as f64).map_err(js_error)
     }
 
+    /// Advances toward `ms`, stopping at a microsecond boundary once about `max_events`
+    /// are processed (the page's frame budget). Returns `[events, reached_ms]`; the state
+    /// at `reached_ms` is exactly `runUntil(reached_ms)`'s.
+    #[wasm_bindgen(js_name = runUntilWithin)]
+    pub fn run_until_within(&mut self, ms: f64, max_events: f64) -> Result<Vec<f64>, JsError> {
+        self.spring_test_trap(ms);
+        let (events, reached) = self.sim.run_until_within_ms(ms, max_events).map_err(js_error)?;
+        Ok(vec![events as f64, reached])
+    }
+
     /// Applies a fault now (undone after `duration_ms`, if given) and records it in the
     /// scenario at the current time. Returns the labels of scheduled faults that no longer
     /// made sense after it and were removed from the future.

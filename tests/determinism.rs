@@ -80,6 +80,46 @@ fn how_time_is_chunked_does_not_matter() {
     assert_eq!(sim.trace_hash(), whole);
 }
 
+/// The page's frames stop a run after an event budget, mid-way through a slice: every
+/// stop is a moment the run could have been asked for, and the trace is the run's own.
+#[test]
+fn stopping_on_an_event_budget_does_not_matter() {
+    let mut rng = Rng::from_seed(11);
+    for name in [
+        "heartbeat",
+        "crash-recovery",
+        "raft-one-leader",
+        "cascading-failure",
+        "pbft-one-liar",
+        "swim-at-scale",
+        "flapping-link",
+    ] {
+        let scenario = (presets::find(name).unwrap().build)();
+        let whole = hash_of(scenario.clone(), 3_000.0);
+        let mut sim = Simulation::new(scenario.clone()).unwrap();
+        let (mut t, mut stops) = (0.0, 0);
+        while t < 3_000.0 {
+            let budget = 1 + rng.below(40);
+            let (events, reached) = sim.run_until_within_ms(3_000.0, budget as f64).unwrap();
+            assert!(reached >= t && reached <= 3_000.0, "{name}: reached {reached} from {t}");
+            // A budget is kept up to the rest of one microsecond's events.
+            assert!(events >= 1 || reached == 3_000.0, "{name}: no progress at {t}");
+            if reached < 3_000.0 && stops % 97 == 0 {
+                // The stopped state is the state of a run asked to stop there.
+                assert_eq!(
+                    sim.trace_hash(),
+                    hash_of(scenario.clone(), reached),
+                    "{name}: stop at {reached} ms"
+                );
+            }
+            stops += 1;
+            t = reached;
+        }
+        assert!(stops > 20, "{name}: the budget never stopped the run ({stops} slices)");
+        assert_eq!(sim.trace_hash(), whole, "{name}: budgeted slices changed the trace");
+    }
+}
+
 /// A random fault of any kind, which may or may not make sense when it is tried.
 fn random_fault(rng: &mut Rng, nodes: u32) -> Fault {
     let node = rng.below(nodes as u64 + 1) as u32; // sometimes out of range on purpose

@@ -12,14 +12,50 @@ export const FRAME_BUDGET_MS = 12;
 /** Smallest simulated slice, ms (1 µs: the engine's unit). */
 const MIN_SLICE_MS = 0.001;
 
-/** How much simulated time a wall millisecond buys for one run, learnt as it runs. */
-export class Pace {
-  constructor() { this.simPerWallMs = 0.5; }
+/** Fewest events a slice may ask for. */
+const MIN_EVENTS = 16;
+/** Most events a slice may ask for: a wrong guess costs at most a few frames' time. */
+const MAX_EVENTS = 1_000_000;
+/** Longest a slice is planned to take, ms: a guess off by 2× still leaves the frame short. */
+const SLICE_WALL_MS = 4;
+/** Slices shorter than this teach the pace nothing but "more" (the clock is too coarse), ms. */
+const MIN_LEARN_WALL_MS = 0.5;
 
-  /** A slice that should take about half of `wallLeftMs`. */
+/** How many events a wall millisecond buys for one run, learnt as it runs: the budget
+ * that bounds a slice, since simulated time is uneven (a thousand nodes heartbeating at
+ * once) while events cost about the same. Engines of earlier epochs cannot stop on a
+ * budget; for them the pace learns simulated time per wall millisecond instead. */
+export class Pace {
+  constructor() {
+    this.simPerWallMs = 0.5;
+    this.eventsPerWallMs = 500;
+  }
+
+  /** A slice that should take about half of `wallLeftMs` (at most `SLICE_WALL_MS`), in
+   * events... */
+  maxEvents(wallLeftMs) {
+    const wall = Math.min(SLICE_WALL_MS, wallLeftMs * 0.5);
+    return Math.max(MIN_EVENTS, Math.floor(this.eventsPerWallMs * wall));
+  }
+
+  /** ...or in simulated time (engines without a budget). */
   sliceMs(wallLeftMs) { return Math.max(MIN_SLICE_MS, this.simPerWallMs * wallLeftMs * 0.5); }
 
-  /** Learns from a slice: falls at once, at most doubles per slice. */
+  /** Learns from a slice that ran `events` of the `asked` in `wallMs`. A measurable slice
+   * sets the rate (it may rise only if the budget stopped it, and at most doubles); a
+   * whole budget in no measurable time doubles it. */
+  learnEvents(events, wallMs, asked) {
+    const stopped = events >= asked;
+    if (wallMs >= MIN_LEARN_WALL_MS) {
+      const seen = events / wallMs;
+      if (stopped || seen < this.eventsPerWallMs) this.eventsPerWallMs = Math.min(this.eventsPerWallMs * 2, seen);
+    } else if (stopped) {
+      this.eventsPerWallMs *= 2;
+    }
+    this.eventsPerWallMs = Math.min(MAX_EVENTS, Math.max(MIN_EVENTS, this.eventsPerWallMs));
+  }
+
+  /** Learns from a slice of `simMs` that took `wallMs`: falls at once, at most doubles. */
   learn(simMs, wallMs) {
     const rate = simMs / Math.max(wallMs, 0.05);
     this.simPerWallMs = Math.max(MIN_SLICE_MS, Math.min(this.simPerWallMs * 2, rate));
@@ -33,10 +69,19 @@ export function runWithin(sim, fromMs, targetMs, deadline, pace) {
   while (t < targetMs) {
     const start = performance.now();
     if (start >= deadline) break;
-    const next = Math.min(targetMs, t + pace.sliceMs(deadline - start));
-    sim.runUntil(next);
-    pace.learn(next - t, performance.now() - start);
-    t = next;
+    const left = deadline - start;
+    if (sim.canStopOnBudget) {
+      const asked = pace.maxEvents(left);
+      const { events, reached } = sim.runUntilWithin(targetMs, asked);
+      pace.learnEvents(events, performance.now() - start, asked);
+      // Short of the budget, the engine got all the way (to the target's microsecond).
+      t = events < asked ? targetMs : reached;
+    } else {
+      const next = Math.min(targetMs, t + pace.sliceMs(left));
+      sim.runUntil(next);
+      pace.learn(next - t, performance.now() - start);
+      t = next;
+    }
   }
   return t;
 }

@@ -180,6 +180,14 @@ export class Sim {
   }
 
   runUntil(ms) { return this.call('runUntil', ms); }
+  /** Runs toward `ms` until about `maxEvents` are processed (stopping at a microsecond
+   * boundary, a moment `runUntil` could have stopped at). Returns { events, reached }.
+   * Needs `canStopOnBudget` (engines of earlier epochs have no budget). */
+  runUntilWithin(ms, maxEvents) {
+    const [events, reached] = this.call('runUntilWithin', ms, maxEvents);
+    return { events, reached };
+  }
+  get canStopOnBudget() { return typeof this.inner.runUntilWithin === 'function'; }
   step(ms) { return this.call('step', ms); }
   inject(fault, durationMs) { return this.call('inject', fault, durationMs ?? undefined); }
   inspect() { return this.call('inspect'); }

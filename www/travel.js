@@ -5,7 +5,7 @@
 // answers input between slices. Work that lasts more than `SHOW_AFTER_MS` shows a
 // progress bar with Cancel. Cancel stops between slices, so the run is left consistent
 // where it got to.
-import { Pace } from './player.js';
+import { Pace, runWithin } from './player.js';
 
 /** Wall time one frame's slices may take, ms. */
 export const SLICE_BUDGET_MS = 8;
@@ -53,13 +53,7 @@ export class Travel {
     if (this.job !== job) return;
     const deadline = performance.now() + SLICE_BUDGET_MS;
     try {
-      while (job.t < job.toMs && performance.now() < deadline) {
-        const start = performance.now();
-        const next = Math.min(job.toMs, job.t + job.pace.sliceMs(deadline - start));
-        job.sim.runUntil(next);
-        job.pace.learn(next - job.t, performance.now() - start);
-        job.t = next;
-      }
+      job.t = runWithin(job.sim, job.t, job.toMs, deadline, job.pace);
     } catch (e) {
       this.job = null;
       this.progress.hide();

@@ -55,7 +55,14 @@ pub trait Engine {
     fn nodes(&self) -> u32;
     /// Processes every event due at or before `t_us`, then sets the clock to `t_us`.
     /// Returns the number of events processed.
-    fn run_until(&mut self, t_us: Micros) -> u64;
+    fn run_until(&mut self, t_us: Micros) -> u64 {
+        self.run_until_within(t_us, u64::MAX).0
+    }
+    /// Like `run_until`, but once `max_events` are processed it finishes the microsecond
+    /// it is in and stops there: the state is then exactly `run_until(reached)`'s, so a
+    /// frame's work is bounded however dense the run, and slicing never changes a trace.
+    /// Returns the events processed and the time reached (`t_us` unless the budget ran out).
+    fn run_until_within(&mut self, t_us: Micros, max_events: u64) -> (u64, Micros);
     fn status(&self, node: NodeId) -> Status;
     /// Checks the parsed fault against node statuses now, then applies it (or changes
     /// nothing). With a duration, the engine undoes it when the duration ends.
@@ -560,14 +567,15 @@ impl<P: Runnable> Engine for World<P> {
         self.n
     }
 
-    fn run_until(&mut self, t_us: Micros) -> u64 {
+    fn run_until_within(&mut self, t_us: Micros, max_events: u64) -> (u64, Micros) {
         assert!(
             t_us >= self.now_us,
             "time runs forwards: asked for {t_us} µs at {} µs",
             self.now_us
         );
         let before = self.events;
-        while let Some((at_us, event)) = self.queue.pop_due(t_us) {
+        let mut limit = t_us;
+        while let Some((at_us, event)) = self.queue.pop_due(limit) {
             assert!(
                 at_us >= self.now_us,
                 "an event at {at_us} µs is in the past of {} µs",
@@ -577,10 +585,14 @@ impl<P: Runnable> Engine for World<P> {
             self.process(event);
             self.after_event();
             self.events += 1;
+            if self.events - before >= max_events {
+                // Out of budget: only the rest of this microsecond still runs.
+                limit = at_us;
+            }
         }
-        self.now_us = t_us;
+        self.now_us = limit;
         self.assert_conservation();
-        self.events - before
+        (self.events - before, limit)
     }
 
     fn status(&self, node: NodeId) -> Status {

@@ -154,7 +154,13 @@ fn exercise(mut sim: Simulation, rng: &mut Rng) {
             break;
         }
         match rng.below(9) {
-            0..=2 => events += sim.step_ms(faults::ms(rng, 30.0)).unwrap_or(0),
+            0 | 1 => events += sim.step_ms(faults::ms(rng, 30.0)).unwrap_or(0),
+            2 => {
+                // The page's budgeted slices, with any budget a caller could pass.
+                let budget = [f64::NAN, -1.0, 0.0, 1.0, 1e3, 1e300][rng.below(6) as usize];
+                let to = faults::ms(rng, 30.0) + sim.now_us() as f64 / 1000.0;
+                events += sim.run_until_within_ms(to, budget).map_or(0, |(n, _)| n);
+            }
             3 => events += sim.seek_ms(faults::ms(rng, 60.0)).unwrap_or(0),
             4 => {
                 let _ = sim.inject(faults::random_fault(rng, sim.scenario().nodes), faults::duration(rng));

@@ -42,7 +42,8 @@ export class Stage {
     const paused = [];
     for (let i = 0; i < cols.nodes && paused.length < PAUSED_LOOKUPS_MAX; i++) if (cols.nodeStatus[i] === 2) paused.push(i);
     const pausedUntil = new Map(paused.map((id) => [id, sim.nodeView(id).paused_until_ms]));
-    const fresh = sim.columns(); // nodeView may have grown memory: views are rebuilt
+    // nodeView may have grown wasm memory, detaching the views: then they are rebuilt.
+    const fresh = paused.length ? sim.columns() : cols;
     const s = this.state;
     this.renderer.draw({
       cols: fresh, timeMs: s.timeMs, selected: s.selected, speed: s.effectiveSpeed, pausedUntil,

@@ -4,7 +4,8 @@
 //! and rejects any import cycle). Lowest first, each layer imports only from itself and
 //! the layers below it:
 //! 1. vocabulary — `vocab` (node ids, status, Byzantine behaviour, storage damage, ppm),
-//!    `latency`, `time`, `limits`, `rng`, `error`, `epoch`: imports nothing else from the crate;
+//!    `latency`, `time`, `limits`, `rng`, `error`, `epoch`, and `history` (client histories and
+//!    the linearizability checker): imports nothing else from the crate;
 //! 2. the machine and the protocol contract — `network`, `node`, `fault`, `action`, `trace`, and
 //!    `protocol` (the pure `Protocol` trait: boot, on_message, on_timer, durable);
 //! 3. beside the protocols — `view` (`Inspect`: what the inspector and canvas show),
@@ -33,6 +34,7 @@ pub mod epoch;
 pub mod error;
 pub mod explore;
 pub mod fault;
+pub mod history;
 pub mod inspect;
 pub mod latency;
 pub mod limits;

@@ -3,7 +3,7 @@
 //! `faultline run SCENARIO.json --until 30s [--seed N] [--trace FILE] [--trace-hash]`,
 //! `faultline run --preset NAME …`, `faultline run --scenario-url LINK …`,
 //! `faultline link …`, `faultline presets`, and the exploring commands in `cli`
-//! (`faultline sweep`, `faultline sweep merge`, `faultline shrink`). A headless run prints a summary;
+//! (`faultline sweep`, `faultline sweep merge`, `faultline shrink`, `faultline check`). A headless run prints a summary;
 //! with `--trace-hash` its last line is the trace hash, which equals the hash the wasm
 //! build computes in the browser for the same scenario. With `--json` it prints the same
 //! run as one JSON object instead (no wall-clock figures, so the output is reproducible):
@@ -30,6 +30,7 @@ USAGE:
                                                   print the share link (#s=…) of a scenario
     faultline presets
     faultline sweep …   faultline sweep merge …   faultline shrink …   (see below)
+    faultline check HISTORY [--budget N]          is a client history linearizable? (see below)
 
 OPTIONS (run):
     --until DURATION   simulated time to run to, e.g. 30s, 1500ms, 2m (default: the
@@ -67,12 +68,18 @@ fn main() -> ExitCode {
         Some("link") => parse_run(&args[1..]).and_then(link),
         Some("sweep") => cli::sweep::main(&args[1..]),
         Some("shrink") => cli::shrink::main(&args[1..]),
+        Some("check") => cli::check::main(&args[1..]),
         Some("presets") => {
             PRESETS.iter().for_each(|p| println!("{}", p.name));
             Ok(())
         }
         Some("help" | "--help" | "-h") | None => {
-            print!("{USAGE}\n{}\n{}", cli::sweep::USAGE, cli::shrink::USAGE);
+            print!(
+                "{USAGE}\n{}\n{}\n{}",
+                cli::sweep::USAGE,
+                cli::shrink::USAGE,
+                cli::check::USAGE
+            );
             Ok(())
         }
         Some("--version" | "-V") => {

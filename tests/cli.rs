@@ -141,3 +141,71 @@ fn bad_input_exits_2_with_a_message() {
     let (ok, _, err) = faultline(&["frobnicate"]);
     assert!(!ok && err.contains("unknown command"), "{err}");
 }
+
+/// Writes `text` to a fresh file for one test and returns its path.
+fn history_file(name: &str, text: &str) -> String {
+    let dir = std::env::temp_dir().join(format!("faultline-check-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path.display().to_string()
+}
+
+#[test]
+fn check_says_linearizable_for_a_correct_jepsen_log_and_names_the_stale_read_otherwise() {
+    let good = "INFO  jepsen.util - 0\t:invoke\t:write\t1\nINFO  jepsen.util - 0\t:ok\t:write\t1\n\
+                INFO  jepsen.util - 1\t:invoke\t:read\tnil\nINFO  jepsen.util - 1\t:ok\t:read\t1\n";
+    let (ok, out, err) = faultline(&["check", &history_file("good.log", good)]);
+    assert!(ok, "{err}");
+    assert_eq!(out.lines().next(), Some("linearizable"), "{out}");
+    let stale = format!(
+        "{good}INFO  jepsen.util - 2\t:invoke\t:write\t2\nINFO  jepsen.util - 2\t:ok\t:write\t2\n\
+         INFO  jepsen.util - 3\t:invoke\t:read\tnil\nINFO  jepsen.util - 3\t:ok\t:read\t1\n"
+    );
+    let (ok, out, err) = faultline(&["check", &history_file("stale.log", &stale)]);
+    assert!(ok, "a violation is a verdict, not an error: {err}");
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines[0], "not linearizable", "{out}");
+    assert!(
+        lines[1].starts_with("read of key 0 by client 3 returned 1 after write 2 by client 2 had completed"),
+        "{out}"
+    );
+    assert!(out.contains("operations that cannot be ordered (key 0):"), "{out}");
+}
+
+#[test]
+fn check_reads_its_own_json_lines_and_says_unknown_past_its_budget() {
+    let mut text = String::from("{\"history\":\"faultline\",\"version\":1,\"initial\":0}\n");
+    for c in 0..12 {
+        text += &format!(
+            "{{\"client\":{c},\"op\":\"write\",\"value\":{c},\"invoke_us\":0,\"complete_us\":1000,\"result\":\"ok\"}}\n"
+        );
+    }
+    text += "{\"client\":99,\"op\":\"read\",\"value\":5,\"invoke_us\":2000,\"complete_us\":2100,\"result\":\"ok\"}\n";
+    let path = history_file("overlap.jsonl", &text);
+    let (ok, out, _) = faultline(&["check", &path]);
+    assert!(ok);
+    assert_eq!(out.lines().next(), Some("linearizable"), "{out}");
+    let (ok, out, _) = faultline(&["check", &path, "--budget", "5"]);
+    assert!(ok);
+    assert_eq!(
+        out.lines().next(),
+        Some("unknown (budget exhausted after 5 states)"),
+        "{out}"
+    );
+}
+
+#[test]
+fn check_exits_non_zero_only_for_unreadable_input_naming_the_line() {
+    let bad = "INFO jepsen.util - 0 :invoke :read nil\nINFO jepsen.util - 7 :ok :read 1\n";
+    let (ok, out, err) = faultline(&["check", &history_file("bad.log", bad)]);
+    assert!(!ok && out.is_empty(), "{out}");
+    assert!(err.contains("bad.log: line 2: unknown process 7"), "{err}");
+    let (ok, _, err) = faultline(&["check", "/nonexistent/history.jsonl"]);
+    assert!(!ok && err.contains("cannot read /nonexistent/history.jsonl"), "{err}");
+    let (ok, _, err) = faultline(&["check", &history_file("x.log", "hello\n"), "--budget", "0"]);
+    assert!(
+        !ok && err.contains("--budget: `0` is not a positive whole number"),
+        "{err}"
+    );
+}

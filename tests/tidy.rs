@@ -96,7 +96,17 @@ const LAYERS: &[(&str, &[&str])] = &[
     (
         "vocabulary",
         &[
-            "error", "limits", "time", "rng", "vocab", "latency", "timing", "epoch", "budget",
+            "error",
+            "limits",
+            "time",
+            "rng",
+            "vocab",
+            "latency",
+            "timing",
+            "epoch",
+            "budget",
+            "history",
+            "history::*",
         ],
     ),
     (

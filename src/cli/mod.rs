@@ -1,6 +1,8 @@
 //! The command line's exploring commands: `sweep`, `sweep merge` and `shrink` (the
-//! library side is `faultline::explore`); `progress` draws their progress on stderr.
+//! library side is `faultline::explore`); `progress` draws their progress on stderr;
+//! `check`, the linearizability of a client history (`faultline::history`).
 
+pub mod check;
 pub mod progress;
 pub mod shrink;
 pub mod sweep;

@@ -18,6 +18,12 @@ pub const MAX_BACKLOG_US: u64 = 60_000_000;
 pub const MAX_TIMERS_PER_HANDLER: usize = 64;
 /// Trace events kept in memory (a ring buffer) for the page and time-space diagrams.
 pub const TRACE_RING_EVENTS: usize = 1 << 16;
+/// Largest cluster whose nodes keep true vector clocks (`engine::causal`); above it only
+/// Lamport clocks are kept, and the time-space diagram shows no causal cone.
+pub const VECTOR_CLOCK_MAX_NODES: usize = 64;
+/// Most recent trace events that keep their vector clock, for the time-space diagram
+/// (at 64 nodes: 4 MiB).
+pub const CAUSAL_WINDOW_EVENTS: usize = 16_384;
 /// Most in-flight messages put in the render columns per frame (evenly strided).
 pub const RENDER_MSGS_MAX: usize = 16_384;
 /// Recent drops kept for drawing bursts where messages die.

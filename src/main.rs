@@ -223,8 +223,9 @@ fn run_with_trace(sim: &mut Simulation, until_us: Micros, path: &str) -> Result<
     let write_err = |e: std::io::Error| format!("writing {path}: {e}");
     writeln!(out, "{}", faultline::epoch::trace_header_line()).map_err(write_err)?;
     loop {
-        for event in sim.take_trace() {
-            writeln!(out, "{}", event.to_json_line()).map_err(write_err)?;
+        let spill = sim.take_trace();
+        for i in 0..spill.events.len() {
+            writeln!(out, "{}", spill.json_line(i)).map_err(write_err)?;
         }
         if sim.now_us() >= until_us {
             return out.flush().map_err(write_err);

@@ -364,8 +364,13 @@ impl Simulation {
         self.engine.trace().recent(n).copied().collect()
     }
 
+    /// The newest `n` events with their vector clocks, for the time-space diagram.
+    pub fn causal_window(&self, n: usize) -> crate::trace::Spill {
+        self.engine.trace().window(n)
+    }
+
     /// Takes the events kept since the last call (see `with_full_trace`).
-    pub fn take_trace(&mut self) -> Vec<TraceEvent> {
+    pub fn take_trace(&mut self) -> crate::trace::Spill {
         self.engine.trace_mut().take_spill()
     }
 

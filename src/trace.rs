@@ -2,6 +2,11 @@
 //! most recent events (for the page and time-space diagrams), and an optional spill that
 //! a headless run drains to a file.
 //!
+//! Each event also carries its causal stamp (`engine::causal`): the message id pairing a
+//! send with its deliveries or drop, the node's Lamport time and, for the newest
+//! `CAUSAL_WINDOW_EVENTS` (and in the spill), its vector clock. The stamp is derived from
+//! the events, so the hash leaves it out.
+//!
 //! Invariant: the hash covers every event, whatever the ring has forgotten; the hash
 //! function is written here and pinned, so a trace hash means the same on every target.
 
@@ -9,7 +14,7 @@ use std::collections::VecDeque;
 
 use serde::Serialize;
 
-use crate::limits::TRACE_RING_EVENTS;
+use crate::limits::{CAUSAL_WINDOW_EVENTS, TRACE_RING_EVENTS};
 use crate::time::Micros;
 
 /// What happened.
@@ -45,6 +50,55 @@ pub struct TraceEvent {
     /// Message name, or "" for events without a message.
     pub msg: &'static str,
     pub detail: u64,
+    /// The message's id (sends, deliveries, duplicates, drops), or 0.
+    pub msg_id: u64,
+    /// `node`'s Lamport time after the event (0 for events with no node).
+    pub lamport: u64,
+}
+
+/// The causal event kinds: those that tick a node's clocks and have a vector clock.
+pub fn is_causal(kind: TraceKind) -> bool {
+    matches!(
+        kind,
+        TraceKind::Send | TraceKind::Deliver | TraceKind::Timer | TraceKind::Resume | TraceKind::SelfCrash
+    )
+}
+
+/// The events a headless run drained, with their vector clocks when kept.
+#[derive(Clone, Debug, Default)]
+pub struct Spill {
+    pub events: Vec<TraceEvent>,
+    width: usize,
+    vectors: Vec<u32>,
+}
+
+impl Spill {
+    /// Entries per vector clock (0: none kept).
+    pub fn width(&self) -> usize {
+        self.width
+    }
+
+    /// Every event's vector clock slot, `width` entries each (zeros: not causal).
+    pub fn vectors(&self) -> &[u32] {
+        &self.vectors
+    }
+
+    /// Event `i`'s vector clock (causal events, clusters up to `VECTOR_CLOCK_MAX_NODES`).
+    pub fn vc(&self, i: usize) -> Option<&[u32]> {
+        (self.width > 0 && is_causal(self.events[i].kind)).then(|| &self.vectors[i * self.width..(i + 1) * self.width])
+    }
+
+    /// Event `i` as one JSON line (no trailing newline), with `vc` when kept.
+    pub fn json_line(&self, i: usize) -> String {
+        let line = self.events[i].to_json_line();
+        match self.vc(i) {
+            Some(vc) => {
+                let vc = serde_json::to_string(vc).expect("numbers serialize");
+                format!("{},\"vc\":{vc}}}", &line[..line.len() - 1])
+            }
+            None => line,
+        }
+    }
 }
 
 /// Sentinel for "no node" in `node`/`peer`.
@@ -58,7 +112,11 @@ pub struct Trace {
     hash: u64,
     count: u64,
     ring: VecDeque<TraceEvent>,
-    spill: Option<Vec<TraceEvent>>,
+    spill: Option<Spill>,
+    /// Entries per vector clock (0: vectors are not kept).
+    width: usize,
+    /// The newest events' vector clocks, `width` entries each, aligned with the ring's end.
+    vectors: VecDeque<u32>,
 }
 
 impl Default for Trace {
@@ -74,7 +132,14 @@ impl Trace {
             count: 0,
             ring: VecDeque::with_capacity(1024),
             spill: None,
+            width: 0,
+            vectors: VecDeque::new(),
         }
+    }
+
+    /// Keeps vector clocks of `width` entries for the newest events (0: none).
+    pub fn keep_vectors(&mut self, width: usize) {
+        self.width = width;
     }
 
     #[inline]
@@ -82,9 +147,10 @@ impl Trace {
         self.hash = (self.hash.rotate_left(23) ^ word).wrapping_mul(HASH_MUL);
     }
 
-    /// Records an event; `msg_digest` is the payload digest (0 when there is none).
+    /// Records an event; `msg_digest` is the payload digest (0 when there is none); `vc`
+    /// is the node's vector clock for a causal event when vectors are kept.
     #[inline]
-    pub fn record(&mut self, event: TraceEvent, msg_digest: u64) {
+    pub fn record(&mut self, event: TraceEvent, msg_digest: u64, vc: Option<&[u32]>) {
         self.mix(event.t_us);
         self.mix(((event.kind as u64) << 56) ^ ((event.node as u64) << 24) ^ event.peer as u64);
         self.mix(event.detail);
@@ -94,9 +160,63 @@ impl Trace {
             self.ring.pop_front();
         }
         self.ring.push_back(event);
-        if let Some(spill) = self.spill.as_mut() {
-            spill.push(event);
+        if self.width > 0 {
+            if self.vectors.len() == CAUSAL_WINDOW_EVENTS * self.width {
+                self.vectors.drain(..self.width);
+            }
+            match vc {
+                Some(vc) => self.vectors.extend(vc),
+                None => self.vectors.extend(std::iter::repeat_n(0, self.width)),
+            }
         }
+        if let Some(spill) = self.spill.as_mut() {
+            spill.events.push(event);
+            if self.width > 0 {
+                spill
+                    .vectors
+                    .extend(self.vectors.range(self.vectors.len() - self.width..));
+            }
+        }
+    }
+
+    /// The vector clock of the event `back` places before the newest (0: the newest), if
+    /// it is causal and still in the window.
+    pub fn recent_vc(&self, back: usize) -> Option<Vec<u32>> {
+        let w = self.width;
+        let kept = self.vectors.len() / w.max(1);
+        let event = self.ring.get(self.ring.len().checked_sub(back + 1)?)?;
+        if w == 0 || back >= kept || !is_causal(event.kind) {
+            return None;
+        }
+        let start = (kept - 1 - back) * w;
+        Some(self.vectors.range(start..start + w).copied().collect())
+    }
+
+    /// The newest `n` events (at most the vector window's size when vectors are kept),
+    /// oldest first, with their vector clocks: `width` entries per event, zeros for an
+    /// event that is not causal.
+    pub fn window(&self, n: usize) -> Spill {
+        let w = self.width;
+        let n = self.vectors.len().checked_div(w).map_or(n, |kept| n.min(kept));
+        let events: Vec<TraceEvent> = self.recent(n).copied().collect();
+        let vectors = if w > 0 {
+            self.vectors
+                .range(self.vectors.len() - events.len() * w..)
+                .copied()
+                .collect()
+        } else {
+            Vec::new()
+        };
+        Spill {
+            events,
+            width: w,
+            vectors,
+        }
+    }
+
+    /// Entries per vector clock (0: none kept).
+    pub fn vector_width(&self) -> usize {
+        self.width
     }
 
     /// The hash of every event so far, finalized (avalanche) for display.
@@ -121,25 +241,45 @@ impl Trace {
         self.ring.iter().skip(self.ring.len().saturating_sub(n))
     }
 
-    /// Heap bytes kept: the recent-events ring and the spill.
+    /// Heap bytes kept: the recent-events ring, the window's vector clocks and the spill.
     pub fn approx_bytes(&self) -> usize {
-        crate::budget::deque_bytes(&self.ring) + self.spill.as_ref().map_or(0, crate::budget::vec_bytes)
+        let spill = self.spill.as_ref().map_or(0, |s| {
+            crate::budget::vec_bytes(&s.events) + crate::budget::vec_bytes(&s.vectors)
+        });
+        crate::budget::deque_bytes(&self.ring) + crate::budget::deque_bytes(&self.vectors) + spill
     }
 
     /// Forgets the recent events (the hash and count stay): a checkpoint keeps only what
     /// replay needs.
     pub fn forget_recent(&mut self) {
         self.ring = VecDeque::new();
+        self.vectors = VecDeque::new();
     }
 
     /// Starts keeping every event for `take_spill` (headless runs that write a trace file).
     pub fn enable_spill(&mut self) {
-        self.spill.get_or_insert_with(Vec::new);
+        let width = self.width;
+        self.spill.get_or_insert_with(|| Spill {
+            width,
+            ..Spill::default()
+        });
     }
 
     /// Takes the events kept since the last call.
-    pub fn take_spill(&mut self) -> Vec<TraceEvent> {
-        self.spill.as_mut().map(std::mem::take).unwrap_or_default()
+    pub fn take_spill(&mut self) -> Spill {
+        let width = self.width;
+        self.spill
+            .as_mut()
+            .map(|s| {
+                std::mem::replace(
+                    s,
+                    Spill {
+                        width,
+                        ..Spill::default()
+                    },
+                )
+            })
+            .unwrap_or_default()
     }
 }
 
@@ -162,18 +302,20 @@ mod tests {
             peer: 1,
             msg: "heartbeat",
             detail: 0,
+            msg_id: t_us + 1,
+            lamport: t_us + 1,
         }
     }
 
     #[test]
     fn hash_depends_on_every_event_and_order() {
         let (mut a, mut b, mut c) = (Trace::new(), Trace::new(), Trace::new());
-        a.record(ev(1), 0);
-        a.record(ev(2), 0);
-        b.record(ev(1), 0);
-        b.record(ev(2), 0);
-        c.record(ev(2), 0);
-        c.record(ev(1), 0);
+        a.record(ev(1), 0, None);
+        a.record(ev(2), 0, None);
+        b.record(ev(1), 0, None);
+        b.record(ev(2), 0, None);
+        c.record(ev(2), 0, None);
+        c.record(ev(1), 0, None);
         assert_eq!(a.hash(), b.hash());
         assert_ne!(a.hash(), c.hash());
     }
@@ -182,10 +324,27 @@ mod tests {
     fn ring_is_bounded_but_hash_counts_everything() {
         let mut t = Trace::new();
         for i in 0..(TRACE_RING_EVENTS as u64 + 10) {
-            t.record(ev(i), 0);
+            t.record(ev(i), 0, None);
         }
         assert_eq!(t.recent(usize::MAX).count(), TRACE_RING_EVENTS);
         assert_eq!(t.count(), TRACE_RING_EVENTS as u64 + 10);
         assert_eq!(t.recent(1).next().unwrap().t_us, TRACE_RING_EVENTS as u64 + 9);
+    }
+
+    #[test]
+    fn vector_clocks_are_kept_for_a_bounded_window_and_spilled() {
+        let mut t = Trace::new();
+        t.keep_vectors(2);
+        t.enable_spill();
+        for i in 0..(CAUSAL_WINDOW_EVENTS as u32 + 3) {
+            t.record(ev(i as u64), 0, Some(&[i, 7]));
+        }
+        assert_eq!(t.recent_vc(0), Some(vec![CAUSAL_WINDOW_EVENTS as u32 + 2, 7]));
+        assert_eq!(t.recent_vc(CAUSAL_WINDOW_EVENTS - 1), Some(vec![3, 7]));
+        assert_eq!(t.recent_vc(CAUSAL_WINDOW_EVENTS), None, "older than the window");
+        let spill = t.take_spill();
+        assert_eq!(spill.vc(1), Some(&[1, 7][..]));
+        assert!(spill.json_line(1).ends_with(",\"vc\":[1,7]}"), "{}", spill.json_line(1));
+        assert!(spill.json_line(1).contains("\"msg_id\":2,\"lamport\":2"));
     }
 }

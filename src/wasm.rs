@@ -55,7 +55,8 @@ pub fn on_panic(handler: js_sys::Function) {
 
 /// The engine's codes that the page reads from the columns, so JavaScript never copies
 /// them: `{ role: { name: code }, flag: { name: bit }, msg: { kind_mask, byzantine,
-/// doomed }, drop_reasons: [name by code], limits: { page_max_nodes, max_nodes,
+/// doomed }, drop_reasons: [name by code], trace_kinds: { send, … }, fault_codes: { crash,
+/// … }, limits: { page_max_nodes, max_nodes,
 /// max_time_ms, max_faults } }`.
 #[wasm_bindgen]
 pub fn constants() -> Result<JsValue, JsError> {
@@ -68,7 +69,10 @@ pub fn constants() -> Result<JsValue, JsError> {
         msg: BTreeMap<&'static str, u8>,
         drop_reasons: Vec<&'static str>,
         limits: BTreeMap<&'static str, f64>,
+        trace_kinds: BTreeMap<&'static str, u8>,
+        fault_codes: BTreeMap<&'static str, u32>,
     }
+    let (trace_kinds, fault_codes) = trace_codes();
     let role = crate::view::RenderRole::ALL.iter().map(|r| (r.name(), r.code()));
     let mut drop_reasons = vec![""];
     drop_reasons.extend(crate::network::DropReason::ALL.iter().map(|r| r.name()));
@@ -98,7 +102,43 @@ pub fn constants() -> Result<JsValue, JsError> {
         msg: msg.into_iter().collect(),
         drop_reasons,
         limits: limits.into_iter().collect(),
+        trace_kinds: trace_kinds.into_iter().map(|(k, v)| (k, v as u8)).collect(),
+        fault_codes: fault_codes.into_iter().collect(),
     })
+}
+
+/// The trace kinds and the fault codes the time-space diagram reads, by name.
+type Codes = ([(&'static str, crate::trace::TraceKind); 8], [(&'static str, u32); 6]);
+
+fn trace_codes() -> Codes {
+    use crate::trace::TraceKind as K;
+    let trace_kinds = [
+        ("send", K::Send),
+        ("deliver", K::Deliver),
+        ("drop", K::Drop),
+        ("timer", K::Timer),
+        ("fault", K::Fault),
+        ("duplicate", K::Duplicate),
+        ("resume", K::Resume),
+        ("selfCrash", K::SelfCrash),
+    ];
+    use crate::Fault as F;
+    let fault_codes = [
+        ("crash", F::Crash { node: 0 }.code()),
+        ("restart", F::Restart { node: 0 }.code()),
+        (
+            "pause",
+            F::Pause {
+                node: 0,
+                duration_ms: 1.0,
+            }
+            .code(),
+        ),
+        ("partition", F::Partition { groups: Vec::new() }.code()),
+        ("heal", F::Heal.code()),
+        ("isolate", F::Isolate { node: 0 }.code()),
+    ];
+    (trace_kinds, fault_codes)
 }
 
 /// A trap armed for tests (`armTrapForTest`): nothing traps unless a caller arms it.
@@ -319,12 +359,13 @@ impl Simulation {
         let mut out = crate::epoch::trace_header_line() + "\n";
         let mut lines = 0u32;
         loop {
-            for event in replay.take_trace() {
+            let spill = replay.take_trace();
+            for i in 0..spill.events.len() {
                 if lines == max_events {
                     out.push_str("{\"truncated\":true}\n");
                     return Ok(out);
                 }
-                out.push_str(&event.to_json_line());
+                out.push_str(&spill.json_line(i));
                 out.push('\n');
                 lines += 1;
             }
@@ -451,6 +492,60 @@ impl Simulation {
     #[wasm_bindgen(js_name = traceHash)]
     pub fn trace_hash(&self) -> String {
         self.sim.trace_hash_hex()
+    }
+
+    /// The newest `n` events for the time-space diagram (at most the causal window, 16 384
+    /// events, when vector clocks are kept), oldest first, as typed arrays: `t_ms`, `kind`
+    /// (trace kind code), `node`, `peer` (4294967295: none), `msg_id` (0: none), `lamport`,
+    /// `byzantine` (0/1), `msg` (index into `names`, the message kinds' names), `detail` (low
+    /// 32 bits: a fault event's code, a drop's reason), and `vc`:
+    /// `width` entries per event (width 0 above 64 nodes; zeros for a non-causal event).
+    #[wasm_bindgen(js_name = causalWindow)]
+    pub fn causal_window(&self, n: u32) -> Result<JsValue, JsError> {
+        let w = self.sim.causal_window(n as usize);
+        let mut names: Vec<&'static str> = Vec::new();
+        let mut msg = Vec::with_capacity(w.events.len());
+        for e in &w.events {
+            let i = names.iter().position(|m| *m == e.msg).unwrap_or_else(|| {
+                names.push(e.msg);
+                names.len() - 1
+            });
+            msg.push(i.min(255) as u8);
+        }
+        let col_f64 = |f: &dyn Fn(&crate::trace::TraceEvent) -> f64| -> JsValue {
+            js_sys::Float64Array::from(&w.events.iter().map(f).collect::<Vec<f64>>()[..]).into()
+        };
+        let col_u32 = |f: &dyn Fn(&crate::trace::TraceEvent) -> u32| -> JsValue {
+            js_sys::Uint32Array::from(&w.events.iter().map(f).collect::<Vec<u32>>()[..]).into()
+        };
+        let byzantine: Vec<u8> = (w.events.iter())
+            .map(|e| u8::from(e.detail & crate::engine::TRACE_BYZANTINE != 0 && e.msg_id != 0))
+            .collect();
+        let out = js_sys::Object::new();
+        let fields: [(&str, JsValue); 12] = [
+            ("count", JsValue::from_f64(w.events.len() as f64)),
+            ("detail", col_f64(&|e| (e.detail & 0xFFFF_FFFF) as f64)),
+            ("width", JsValue::from_f64(w.width() as f64)),
+            ("t_ms", col_f64(&|e| crate::time::us_to_ms(e.t_us))),
+            (
+                "kind",
+                js_sys::Uint8Array::from(&w.events.iter().map(|e| e.kind as u8).collect::<Vec<u8>>()[..]).into(),
+            ),
+            ("node", col_u32(&|e| e.node)),
+            ("peer", col_u32(&|e| e.peer)),
+            ("msg_id", col_f64(&|e| e.msg_id as f64)),
+            ("lamport", col_f64(&|e| e.lamport as f64)),
+            ("byzantine", js_sys::Uint8Array::from(&byzantine[..]).into()),
+            ("msg", js_sys::Uint8Array::from(&msg[..]).into()),
+            ("vc", js_sys::Uint32Array::from(w.vectors()).into()),
+        ];
+        for (key, value) in fields {
+            js_sys::Reflect::set(&out, &JsValue::from_str(key), &value)
+                .map_err(|_| JsError::new("internal: cannot build the causal window"))?;
+        }
+        js_sys::Reflect::set(&out, &JsValue::from_str("names"), &to_js(&names)?)
+            .map_err(|_| JsError::new("internal: cannot build the causal window"))?;
+        Ok(out.into())
     }
 
     /// The last `n` trace events, oldest first.

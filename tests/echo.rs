@@ -36,7 +36,7 @@ fn pings_are_answered_except_while_the_peer_is_down() {
     assert!((2_400.0..2_700.0).contains(&since), "violated since {since} ms");
     sim.run_until_ms(6_000.0).unwrap();
     assert!(answered(&sim).holds, "node 1 restarted at 4 s and answers again");
-    let events = sim.take_trace();
+    let events = sim.take_trace().events;
     // One ping every 100 ms, each answered within a round trip (5–25 ms each way).
     assert!((18..=20).contains(&echoes_to_0(&events, 0.0, 2_000.0)));
     assert!(

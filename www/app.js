@@ -27,6 +27,7 @@ import { PbftPanel } from './ui/pbft.js';
 import { Budget } from './ui/budget.js';
 import { EpochBanner } from './ui/epoch.js';
 import { Announcer } from './ui/announce.js';
+import { Diagram } from './ui/diagram.js';
 
 async function start(root) {
   const notify = new Banners(root);
@@ -60,6 +61,7 @@ function compose(root, state, session, notify) {
     menu: new NodeMenu({ ...deps, canvas, positionOf: (id) => stage.nodeScreenPosition(id), announcer }),
     controls: new Controls({ ...deps, presetList: presets() }),
     timeline: new Timeline(deps),
+    diagram: new Diagram(deps),
     inspector: new Inspector(deps),
     checks: new ChecksPanel(deps),
     charts: new Charts(deps),

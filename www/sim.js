@@ -198,6 +198,9 @@ export class Sim {
   traceHash() { return this.call('traceHash'); }
   shareLink() { return this.call('shareLink'); }
   recentTrace(n) { return this.call('recentTrace', n); }
+  /** The newest `n` events with message ids, Lamport times and vector clocks, as typed
+   * arrays (see docs/js-api.md); null on engines of earlier epochs. */
+  causalWindow(n) { return typeof this.inner.causalWindow === 'function' ? this.call('causalWindow', n) : null; }
   /** Moves to absolute time `ms`, backwards too (exact: checkpoint + replay). */
   seek(ms) { return this.call('seek', ms); }
   checkpoints() { return this.call('checkpoints'); }

@@ -25,6 +25,8 @@ export class State {
     this.effectiveSpeed = 1;
     /** Node ids some failing checker names (outlined on the canvas). */
     this.violating = new Set();
+    /** A message to ring on the canvas ({ from, to, sentMs }: hovered in the diagram), or null. */
+    this.highlightMessage = null;
     this.listeners = new Map();
   }
 

@@ -11,6 +11,7 @@
 //! - nothing crosses a blocked link (partition, partial partition, ring, cut, flap).
 
 mod apply;
+pub mod causal;
 pub mod columns;
 mod footprint;
 mod queue;
@@ -35,6 +36,7 @@ use crate::trace::{Trace, TraceEvent, TraceKind, NO_NODE};
 use crate::view::Inspect;
 
 use apply::{FlapState, Revert};
+use causal::Causality;
 use queue::EventQueue;
 pub use queue::{Event, Flight, Timer};
 
@@ -132,6 +134,8 @@ pub struct World<P: Runnable> {
     flaps: Vec<FlapState>,
     /// Per node: the current clock strobe's offsets A and B (µs) and period.
     strobe_params: Vec<(i64, i64, Micros)>,
+    /// True causality: Lamport and vector clocks per node (instrumentation only).
+    causal: Causality,
     events: u64,
     limits_hit: u64,
 }
@@ -177,9 +181,11 @@ impl<P: Runnable> World<P> {
             next_revert_id: 0,
             flaps: Vec::new(),
             strobe_params: vec![(0, 0, 0); nodes as usize],
+            causal: Causality::new(nodes),
             events: 0,
             limits_hit: 0,
         };
+        world.trace.keep_vectors(world.causal.vector_width());
         if full_trace {
             world.trace.enable_spill();
         }
@@ -224,7 +230,15 @@ impl<P: Runnable> World<P> {
             Event::Deliver(flight) => self.deliver(flight),
             Event::Lose(f) => {
                 self.in_flight -= 1;
-                self.record_drop(f.from, f.to, 0.5, DropReason::Loss, f.msg.kind_name(), f.msg.digest());
+                self.record_drop(
+                    f.from,
+                    f.to,
+                    0.5,
+                    DropReason::Loss,
+                    f.msg.kind_name(),
+                    f.msg.digest(),
+                    f.stamp.id,
+                );
             }
             Event::Timer(timer) => self.timer(timer),
             Event::Resume { node, pause_id } => self.resume(node, pause_id),
@@ -275,13 +289,14 @@ impl<P: Runnable> World<P> {
         } else {
             0
         };
-        self.trace_event(
+        self.causal.on_deliver(to, &f.stamp);
+        self.trace_message(
             TraceKind::Deliver,
-            to,
-            f.from,
+            (to, f.from),
             f.msg.kind_name(),
             detail,
             f.msg.digest(),
+            f.stamp.id,
         );
         let mut ctx = std::mem::replace(&mut self.ctx, Ctx::new());
         ctx.reset(self.runtime[to as usize].clock.local(self.now_us));
@@ -335,6 +350,7 @@ impl<P: Runnable> World<P> {
                 return self.queue.push(ready_us, Event::Timer(timer));
             }
         }
+        self.causal.on_local(timer.node);
         self.trace_event(TraceKind::Timer, timer.node, NO_NODE, "", timer.tag, 0);
         let node = timer.node as usize;
         let mut ctx = std::mem::replace(&mut self.ctx, Ctx::new());
@@ -352,6 +368,7 @@ impl<P: Runnable> World<P> {
         }
         self.flush_effects(node, ctx);
         if let Some(restart_after_us) = ctx.crash.take() {
+            self.causal.on_local(node);
             self.trace_event(
                 TraceKind::SelfCrash,
                 node,
@@ -413,18 +430,20 @@ impl<P: Runnable> World<P> {
         } else {
             0
         };
-        self.trace_event(TraceKind::Send, from, to, msg.kind_name(), detail, msg.digest());
+        let stamp = self.causal.on_send(from);
+        let id = stamp.id;
+        self.trace_message(TraceKind::Send, (from, to), msg.kind_name(), detail, msg.digest(), id);
         if self.in_flight >= MAX_IN_FLIGHT as u64 {
             self.limits_hit += 1;
-            return self.record_drop(from, to, 0.0, DropReason::Overflow, msg.kind_name(), msg.digest());
+            return self.record_drop(from, to, 0.0, DropReason::Overflow, msg.kind_name(), msg.digest(), id);
         }
         let omission_ppm = self.runtime[from as usize].afflictions.send_omission_ppm;
         if omission_ppm > 0 && self.fault_rng.chance_ppm(omission_ppm) {
-            return self.record_drop(from, to, 0.0, DropReason::Omission, msg.kind_name(), msg.digest());
+            return self.record_drop(from, to, 0.0, DropReason::Omission, msg.kind_name(), msg.digest(), id);
         }
         let (fate, duplicate) = self.network.route(from, to, self.now_us, msg.timing_role());
         let now_us = self.now_us;
-        let flight = |msg, deliver_us| Flight {
+        let flight = |msg, deliver_us, stamp| Flight {
             from,
             claimed_from,
             to,
@@ -433,16 +452,24 @@ impl<P: Runnable> World<P> {
             msg,
             byzantine,
             slowed: false,
+            stamp,
         };
         if let Some(latency_us) = duplicate {
             self.counters.duplicated += 1;
-            self.trace_event(TraceKind::Duplicate, from, to, msg.kind_name(), detail, msg.digest());
-            self.launch(flight(msg.clone(), now_us + latency_us), false);
+            self.trace_message(
+                TraceKind::Duplicate,
+                (from, to),
+                msg.kind_name(),
+                detail,
+                msg.digest(),
+                id,
+            );
+            self.launch(flight(msg.clone(), now_us + latency_us, stamp.clone()), false);
         }
         match fate {
-            Fate::Arrive { latency_us } => self.launch(flight(msg, now_us + latency_us), false),
-            Fate::Lost { latency_us } => self.launch(flight(msg, now_us + latency_us), true),
-            Fate::Blocked(reason) => self.record_drop(from, to, 0.0, reason, msg.kind_name(), msg.digest()),
+            Fate::Arrive { latency_us } => self.launch(flight(msg, now_us + latency_us, stamp), false),
+            Fate::Lost { latency_us } => self.launch(flight(msg, now_us + latency_us, stamp), true),
+            Fate::Blocked(reason) => self.record_drop(from, to, 0.0, reason, msg.kind_name(), msg.digest(), id),
         }
     }
 
@@ -460,12 +487,22 @@ impl<P: Runnable> World<P> {
 
     fn drop_flight(&mut self, f: Flight<P::Msg>, reason: DropReason) {
         self.in_flight -= 1;
-        self.record_drop(f.from, f.to, 1.0, reason, f.msg.kind_name(), f.msg.digest());
+        self.record_drop(f.from, f.to, 1.0, reason, f.msg.kind_name(), f.msg.digest(), f.stamp.id);
     }
 
-    fn record_drop(&mut self, from: NodeId, to: NodeId, frac: f32, reason: DropReason, msg: &'static str, digest: u64) {
+    #[allow(clippy::too_many_arguments)]
+    fn record_drop(
+        &mut self,
+        from: NodeId,
+        to: NodeId,
+        frac: f32,
+        reason: DropReason,
+        msg: &'static str,
+        digest: u64,
+        msg_id: u64,
+    ) {
         self.counters.dropped[reason.index()] += 1;
-        self.trace_event(TraceKind::Drop, from, to, msg, reason as u64, digest);
+        self.trace_message(TraceKind::Drop, (from, to), msg, reason as u64, digest, msg_id);
         if self.drops.len() == RECENT_DROPS_MAX {
             self.drops.pop_front();
         }
@@ -488,6 +525,22 @@ impl<P: Runnable> World<P> {
         detail: u64,
         digest: u64,
     ) {
+        self.trace_message(kind, (node, peer), msg, detail, digest, 0);
+    }
+
+    /// Records an event with its causal stamp: `node`'s clocks as they are now (a causal
+    /// event has ticked them already) and the message id, if any.
+    #[inline]
+    fn trace_message(
+        &mut self,
+        kind: TraceKind,
+        (node, peer): (NodeId, NodeId),
+        msg: &'static str,
+        detail: u64,
+        digest: u64,
+        msg_id: u64,
+    ) {
+        let has_node = node != NO_NODE;
         let event = TraceEvent {
             t_us: self.now_us,
             kind,
@@ -495,8 +548,15 @@ impl<P: Runnable> World<P> {
             peer,
             msg,
             detail,
+            msg_id,
+            lamport: if has_node { self.causal.lamport(node) } else { 0 },
         };
-        self.trace.record(event, digest);
+        let vc = if has_node && crate::trace::is_causal(kind) {
+            self.causal.vector(node)
+        } else {
+            None
+        };
+        self.trace.record(event, digest, vc);
     }
 
     fn resume(&mut self, node: NodeId, pause_id: u32) {
@@ -507,6 +567,7 @@ impl<P: Runnable> World<P> {
         }
         self.runtime[i].status = Status::Up;
         let held = std::mem::take(&mut self.held[i]);
+        self.causal.on_local(node);
         self.trace_event(TraceKind::Resume, node, NO_NODE, "", held.len() as u64, 0);
         // The burst: everything that queued up runs now, in the order it arrived. Held
         // timers were already due; they count in the current clock epoch.

@@ -8,6 +8,7 @@
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 
+use super::causal::Stamp;
 use crate::limits::MAX_QUEUED_EVENTS;
 use crate::network::NodeId;
 use crate::protocol::TimerTag;
@@ -28,6 +29,8 @@ pub struct Flight<M> {
     pub byzantine: bool,
     /// Already waited out the receiver's slowness: process on arrival.
     pub slowed: bool,
+    /// The sender's causal stamp (message id, Lamport time, vector clock).
+    pub stamp: Stamp,
 }
 
 /// A protocol timer. It fires when the node's local clock reads `local_at_us`; the event's

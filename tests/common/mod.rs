@@ -39,7 +39,7 @@ pub fn with_heartbeat(mut s: Scenario, interval_ms: f64, timeout_ms: f64) -> Sce
 pub fn full_trace(s: Scenario, until_ms: f64) -> (Simulation, Vec<TraceEvent>) {
     let mut sim = Simulation::with_full_trace(s).expect("valid scenario");
     sim.run_until_ms(until_ms).unwrap();
-    let events = sim.take_trace();
+    let events = sim.take_trace().events;
     (sim, events)
 }
 

@@ -610,6 +610,7 @@ export class Renderer {
     ctx.fillRect(0, 0, this.width, this.height);
     this.drawCuts(cols);
     this.drawMessages(cols, f.timeMs);
+    if (f.highlight) this.drawHighlight(cols, f.timeMs, f.highlight);
     this.drawDrops(cols, f.timeMs, f.speed);
     const partitioned = cols.nodeGroup.some((g) => g !== 0);
     const big = cols.nodes > 48;
@@ -700,6 +701,24 @@ export class Renderer {
       shown++;
     }
     this.lastDrawn = { msgs: m, shown };
+  }
+
+  /** A ring around one message in flight (the one hovered in the time-space diagram). */
+  drawHighlight(cols, t, { from, to, sentMs }) {
+    for (let i = 0; i < cols.msgs; i++) {
+      if (cols.msgFrom[i] !== from || cols.msgTo[i] !== to || Math.abs(cols.msgSent[i] - sentMs) > 0.0005) continue;
+      const span = cols.msgDeliver[i] - cols.msgSent[i];
+      const frac = span > 0 ? Math.min(1, Math.max(0, (t - cols.msgSent[i]) / span)) : 1;
+      const x = this.positions[2 * from] + (this.positions[2 * to] - this.positions[2 * from]) * frac;
+      const y = this.positions[2 * from + 1] + (this.positions[2 * to + 1] - this.positions[2 * from + 1]) * frac;
+      const { ctx } = this;
+      ctx.beginPath();
+      ctx.arc(x, y, 9, 0, Math.PI * 2);
+      ctx.strokeStyle = COLORS.select;
+      ctx.lineWidth = 2.5;
+      ctx.stroke();
+      return;
+    }
   }
 
   drawDrops(cols, t, speed) {

@@ -47,7 +47,7 @@ export class Stage {
     const s = this.state;
     this.renderer.draw({
       cols: fresh, timeMs: s.timeMs, selected: s.selected, speed: s.effectiveSpeed, pausedUntil,
-      violating: s.violating, valuePrefix: valuePrefix(sim),
+      violating: s.violating, valuePrefix: valuePrefix(sim), highlight: s.highlightMessage,
     });
     this.announcer.observe(sim, fresh);
     s.drawn = { msgsTotal: fresh.msgsTotal ?? fresh.msgs, shown: this.renderer.lastDrawn.shown };

@@ -1,0 +1,74 @@
+// The time-space diagram: lanes, arrows from send to delivery, the causal cone of a picked
+// event from the engine's vector clocks, the cursor following the scrubber, hover linking
+// an arrow to its message on the canvas, and a 1,000-node run that keeps working.
+import { expect, openPage, screenshot, test } from './helpers.js';
+
+async function openDiagram(page) {
+  await page.locator('#diagram-panel > summary').click();
+  await expect(page.locator('#diagram')).toBeVisible();
+}
+
+test('the diagram draws arrows and lights up the causal cone of a clicked event', async ({ page }) => {
+  const errors = await openPage(page);
+  await page.evaluate(() => window.faultline.loadPreset('crash-recovery'));
+  await page.evaluate(() => { window.faultline.advanceTo(3200); window.faultline.render(); });
+  await openDiagram(page);
+  await expect(page.locator('#diagram-caption')).toContainText('Click an event');
+  const picked = await page.evaluate(() => {
+    const d = window.faultline.diagram;
+    // The event in the middle of the drawn window, in page coordinates.
+    const h = d.hits[Math.floor(d.hits.length / 2)];
+    return { x: h.x, y: h.y, arrows: d.arrows.length, hits: d.hits.length };
+  });
+  expect(picked.arrows).toBeGreaterThan(20);
+  await page.locator('#diagram').click({ position: { x: picked.x, y: picked.y } });
+  const caption = page.locator('#diagram-caption');
+  await expect(caption).toContainText('Its causal past');
+  const counts = (await caption.textContent()).match(/past: (\d+) events; its future: (\d+); concurrent with it: (\d+)/).slice(1).map(Number);
+  expect(counts[0]).toBeGreaterThan(0);
+  expect(counts[1]).toBeGreaterThan(0);
+  expect(counts[2]).toBeGreaterThan(0);
+  // Clicking selected the event's node too.
+  const node = await page.evaluate(() => window.faultline.diagram.picked.node);
+  expect(await page.evaluate(() => window.faultline.selected)).toBe(node);
+  await screenshot(page, 'diagram-cone');
+  // Keyboard: the arrow keys walk events, Enter jumps the run to the picked one.
+  await page.locator('#diagram').focus();
+  await page.keyboard.press('ArrowLeft');
+  const t = await page.evaluate(() => window.faultline.diagram.picked.t);
+  await page.keyboard.press('Enter');
+  await expect.poll(() => page.evaluate(() => window.faultline.timeMs)).toBeCloseTo(t, 3);
+  expect(errors).toEqual([]);
+});
+
+test('the diagram cursor follows the scrubber and a crash is shaded on its lane', async ({ page }) => {
+  const errors = await openPage(page);
+  await page.evaluate(() => window.faultline.loadPreset('crash-recovery'));
+  await openDiagram(page);
+  await page.selectOption('#diagram-span', '5000');
+  for (const t of [2500, 4000]) {
+    await page.evaluate((ms) => window.faultline.seek(ms), t);
+    await expect(page.locator('#diagram-caption')).toBeVisible();
+    const right = await page.evaluate(() => window.faultline.diagram.window.t_ms.at(-1));
+    expect(right).toBeLessThanOrEqual(t);
+  }
+  await screenshot(page, 'diagram-crash');
+  expect(errors).toEqual([]);
+});
+
+test('at 1,000 nodes the diagram shows some lanes, says so, and plays on', async ({ page }) => {
+  const errors = await openPage(page);
+  await page.evaluate(() => window.faultline.loadPreset('large-cluster'));
+  await openDiagram(page);
+  await page.evaluate(() => { window.faultline.advanceTo(400); window.faultline.render(); });
+  await expect(page.locator('#diagram-caption')).toContainText('Lanes for 24 of 1000 nodes');
+  await expect(page.locator('#diagram-caption')).toContainText('causal cone is off');
+  await page.click('#play');
+  await page.waitForTimeout(1500);
+  await page.click('#play');
+  const drawMs = await page.evaluate(() => { const s = performance.now(); window.faultline.diagram.draw(); return performance.now() - s; });
+  console.log(`diagram redraw at 1,000 nodes (16,384 events in the window): ${drawMs.toFixed(1)} ms`);
+  await page.locator('#diagram').scrollIntoViewIfNeeded();
+  await screenshot(page, 'diagram-1000');
+  expect(errors).toEqual([]);
+});

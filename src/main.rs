@@ -37,6 +37,8 @@ OPTIONS (run):
                        link's own moment for --scenario-url, else 30s)
     --seed N           override the scenario's seed (0 … 2^53 − 1)
     --trace FILE       write every event as JSON lines to FILE
+    --history FILE     register scenarios: write the clients' operations as a JSON-lines
+                       history to FILE (for `faultline check`; docs/history.md)
     --trace-hash       print the trace hash as the last line
     --json             print the summary as one JSON object instead: the snapshot
                        (counters, trace_hash, …), the checks, the checkers' figures
@@ -51,6 +53,7 @@ struct RunArgs {
     until_us: Option<Micros>,
     seed: Option<u64>,
     trace: Option<String>,
+    history: Option<String>,
     trace_hash: bool,
     json: bool,
 }
@@ -102,6 +105,7 @@ fn parse_run(args: &[String]) -> Result<RunArgs, String> {
     let mut until_us = None;
     let mut seed = None;
     let mut trace = None;
+    let mut history = None;
     let mut trace_hash = false;
     let mut json = false;
     let mut it = args.iter();
@@ -120,6 +124,7 @@ fn parse_run(args: &[String]) -> Result<RunArgs, String> {
                 );
             }
             "--trace" => trace = Some(value("--trace")?),
+            "--history" => history = Some(value("--history")?),
             "--trace-hash" => trace_hash = true,
             "--json" => json = true,
             "--preset" => source = Some(Source::Preset(value("--preset")?)),
@@ -136,6 +141,7 @@ fn parse_run(args: &[String]) -> Result<RunArgs, String> {
         until_us,
         seed,
         trace,
+        history,
         trace_hash,
         json,
     })
@@ -192,6 +198,9 @@ fn run(args: RunArgs) -> Result<(), String> {
         None => {
             sim.advance_to(until_us);
         }
+    }
+    if let Some(path) = &args.history {
+        cli::history::write(sim.scenario(), until_us, sim.trace_hash(), path)?;
     }
     if args.json {
         println!("{}", summary_json(&sim));

@@ -209,3 +209,34 @@ fn check_exits_non_zero_only_for_unreadable_input_naming_the_line() {
         "{err}"
     );
 }
+
+#[test]
+fn run_history_writes_the_register_clients_operations_and_check_judges_them() {
+    // AP: both sides of the partition accept writes; on heal one side's vanish.
+    let ap = history_file("cap-ap.jsonl", "");
+    let (ok, _, err) = faultline(&["run", "--preset", "cap-ap", "--until", "20s", "--history", &ap]);
+    assert!(ok, "{err}");
+    let text = std::fs::read_to_string(&ap).unwrap();
+    assert!(
+        text.starts_with("{\"history\":\"faultline\",\"version\":1,\"initial\":0}\n"),
+        "{text}"
+    );
+    assert!(text.lines().count() > 100, "{} lines", text.lines().count());
+    let (ok, out, err) = faultline(&["check", &ap]);
+    assert!(ok, "{err}");
+    assert_eq!(out.lines().next(), Some("not linearizable"), "{out}");
+    assert!(out.contains(" returned "), "the violation is a read, in words: {out}");
+    // CP: majority quorums keep it linearizable (the minority refuses).
+    let cp = history_file("cap-cp.jsonl", "");
+    let (ok, _, err) = faultline(&["run", "--preset", "cap-cp", "--until", "20s", "--history", &cp]);
+    assert!(ok, "{err}");
+    let (ok, out, err) = faultline(&["check", &cp]);
+    assert!(ok, "{err}");
+    assert_eq!(out.lines().next(), Some("linearizable"), "{out}");
+    // Only a register has such clients.
+    let (ok, _, err) = faultline(&["run", "--preset", "crash-recovery", "--until", "1s", "--history", &cp]);
+    assert!(
+        !ok && err.contains("--history records the clients of a register scenario"),
+        "{err}"
+    );
+}

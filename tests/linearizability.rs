@@ -414,3 +414,36 @@ fn json_lines_read_back_what_they_wrote_and_bad_lines_name_themselves() {
     assert_eq!(json::parse(nil_write).unwrap().ops[0].op, Op::Write(None));
     assert_eq!(history::value_words(None), "nil");
 }
+
+// ---- the register's own check ----
+
+/// The `linearizable` check of a preset run to `t_ms`.
+fn register_check(preset: &str, t_ms: f64) -> faultline::checks::CheckView {
+    let scenario = (faultline::presets::find(preset).unwrap().build)();
+    let mut sim = faultline::Simulation::new(scenario).unwrap();
+    sim.run_until_ms(t_ms).unwrap();
+    sim.checks()
+        .into_iter()
+        .find(|c| c.id == "linearizable")
+        .expect("the register checks linearizability")
+}
+
+#[test]
+fn the_ap_register_under_a_partition_is_not_linearizable_and_the_cp_register_is() {
+    let ap = register_check("cap-ap", 20_000.0);
+    assert!(!ap.holds, "{ap:?}");
+    let since = ap.violated_since_ms.unwrap();
+    assert!(
+        (2_000.0..=20_000.0).contains(&since),
+        "violated from the partition on, not {since} ms"
+    );
+    assert!(ap.detail.contains(" returned "), "{}", ap.detail);
+    assert!(
+        !ap.nodes.is_empty() && ap.nodes.iter().all(|&n| n >= 5),
+        "clients are nodes 5…: {:?}",
+        ap.nodes
+    );
+    let cp = register_check("cap-cp", 20_000.0);
+    assert!(cp.holds, "{cp:?}");
+    assert!(cp.detail.contains("operations, linearizable; "), "{}", cp.detail);
+}

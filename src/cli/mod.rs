@@ -1,8 +1,10 @@
 //! The command line's exploring commands: `sweep`, `sweep merge` and `shrink` (the
 //! library side is `faultline::explore`); `progress` draws their progress on stderr;
-//! `check`, the linearizability of a client history (`faultline::history`).
+//! `check`, the linearizability of a client history (`faultline::history`); `history`,
+//! the register's history that `run --history` writes.
 
 pub mod check;
+pub mod history;
 pub mod progress;
 pub mod shrink;
 pub mod sweep;

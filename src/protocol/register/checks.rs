@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::checks::{CheckView, Checked, Checks, Figure, Sampler, SeriesView, Violation, WorldView};
+use crate::history::{self, History, Op, Operation, Outcome, Verdict};
 
 /// What the checker knows of one write.
 #[derive(Clone, Copy, Debug)]
@@ -28,6 +29,119 @@ const PENDING_MAX: usize = 50_000;
 const RECORDS_MAX: usize = 200_000;
 /// How many lost writes and stale reads the checker names.
 const NAMED_MAX: usize = 16;
+
+/// Most operations recorded in the clients' history; later ones are not recorded (the
+/// check then covers the first ones, and says so).
+pub const HISTORY_OPS_MAX: usize = 2_000;
+/// How often the history is checked (when operations completed since), in simulated µs.
+const LINEARIZABLE_CHECK_US: Micros = 1_000_000;
+/// Search steps per check (`crate::history::check`); past them the check is undecided.
+const LINEARIZABLE_BUDGET: u64 = 200_000;
+
+/// The clients' operations as a history, and whether it is linearizable.
+#[derive(Clone, Debug)]
+struct Linearizability {
+    history: History,
+    /// Per node: the history index of its operation in progress.
+    open: Vec<Option<usize>>,
+    /// Operations not recorded because the history was full.
+    dropped: u64,
+    completed: u64,
+    completed_at_check: u64,
+    next_check_us: Micros,
+    verdict: Violation,
+    detail: String,
+    nodes: Vec<NodeId>,
+    undecided: bool,
+}
+
+impl Linearizability {
+    fn new(nodes: u32) -> Linearizability {
+        Linearizability {
+            // A replica's register starts as the default cell: value 0.
+            history: History::new(Some(0)),
+            open: vec![None; nodes as usize],
+            dropped: 0,
+            completed: 0,
+            completed_at_check: 0,
+            next_check_us: LINEARIZABLE_CHECK_US,
+            verdict: Violation::default(),
+            detail: "no operation completed yet".into(),
+            nodes: Vec::new(),
+            undecided: false,
+        }
+    }
+
+    /// `client` calls `op` (an attempt it made before and never finished stays unknown).
+    fn start(&mut self, now_us: Micros, client: NodeId, op: Op) {
+        let Some(slot) = self.open.get_mut(client as usize) else {
+            return;
+        };
+        *slot = None;
+        if self.history.ops.len() >= HISTORY_OPS_MAX {
+            self.dropped += 1;
+            return;
+        }
+        *slot = Some(self.history.ops.len());
+        self.history.ops.push(Operation {
+            client: client as u64,
+            key: 0,
+            op,
+            invoke_us: now_us,
+            complete_us: None,
+            outcome: Outcome::Unknown,
+        });
+    }
+
+    /// `client`'s operation in progress ended: answered (`Ok`, with a read's value) or
+    /// given up on (`Unknown`: refused or timed out, it may still take effect).
+    fn finish(&mut self, now_us: Micros, client: NodeId, outcome: Outcome, read: Option<u32>) {
+        let Some(i) = self.open.get_mut(client as usize).and_then(Option::take) else {
+            return;
+        };
+        let o = &mut self.history.ops[i];
+        o.complete_us = Some(now_us);
+        o.outcome = outcome;
+        if let (Some(v), Op::Read(_)) = (read, o.op) {
+            o.op = Op::Read(Some(v as i64));
+        }
+        if outcome == Outcome::Ok {
+            self.completed += 1;
+        }
+    }
+
+    /// Checks the history every `LINEARIZABLE_CHECK_US` while it holds and grows; a
+    /// violation latches at the moment the failing operations had all returned.
+    fn after_event(&mut self, now_us: Micros) {
+        if now_us < self.next_check_us || self.completed == self.completed_at_check || !self.verdict.holds() {
+            return;
+        }
+        self.next_check_us = now_us + LINEARIZABLE_CHECK_US;
+        self.completed_at_check = self.completed;
+        let ops = self.history.ops.len();
+        match history::check(&self.history, LINEARIZABLE_BUDGET) {
+            Verdict::Linearizable { states } => {
+                self.undecided = false;
+                self.detail = format!("{ops} operations, linearizable; {states} states searched");
+            }
+            Verdict::Unknown { states } => {
+                self.undecided = true;
+                self.detail = format!("{ops} operations, undecided: the search budget ran out after {states} states");
+            }
+            Verdict::NotLinearizable(c) => {
+                let at = (c.ops.iter().filter_map(|o| o.complete_us).max()).unwrap_or(now_us);
+                self.verdict.latch(at.min(now_us));
+                self.nodes = c.ops.iter().map(|o| o.client as NodeId).collect();
+                self.nodes.sort_unstable();
+                self.nodes.dedup();
+                self.detail = c.explanation;
+            }
+        }
+        if self.dropped > 0 {
+            self.detail += &format!("; history full: only the first {HISTORY_OPS_MAX} operations are recorded");
+        }
+    }
+}
 
 /// The register's checkers.
 #[derive(Clone, Debug)]
@@ -60,6 +174,7 @@ pub struct RegisterChecks {
     sampler: Sampler,
     scratch: Vec<u64>,
     lineage_scratch: Vec<u64>,
+    linearizability: Linearizability,
 }
 
 impl RegisterChecks {
@@ -196,13 +311,32 @@ impl RegisterChecks {
         self.reads.retain(|_, &mut start| start >= horizon);
     }
 
+    /// The clients' operations so far (the first `HISTORY_OPS_MAX`), for
+    /// `faultline run --history` and the checker.
+    pub fn history(&self) -> &History {
+        &self.linearizability.history
+    }
+
+    /// Records a client's operation in the history.
+    fn record(&mut self, now_us: Micros, node: NodeId, obs: &RegisterObs) {
+        let l = &mut self.linearizability;
+        match *obs {
+            RegisterObs::Invoke { value, .. } => l.start(now_us, node, Op::Write(Some(value as i64))),
+            RegisterObs::ReadBegin { .. } => l.start(now_us, node, Op::Read(None)),
+            RegisterObs::Acked { .. } => l.finish(now_us, node, Outcome::Ok, None),
+            RegisterObs::ReadDone { value, .. } => l.finish(now_us, node, Outcome::Ok, Some(value)),
+            RegisterObs::Refused | RegisterObs::TimedOut => l.finish(now_us, node, Outcome::Unknown, None),
+            RegisterObs::Created { .. } => {}
+        }
+    }
+
     pub fn lost(&self) -> u64 {
         self.lost_count
     }
 }
 
 impl Checks<Register> for RegisterChecks {
-    fn new(config: &RegisterConfig, _nodes: u32) -> Self {
+    fn new(config: &RegisterConfig, nodes: u32) -> Self {
         let mut writes = BTreeMap::new();
         writes.insert(
             0,
@@ -238,12 +372,14 @@ impl Checks<Register> for RegisterChecks {
             sampler: Sampler::new(SAMPLE_US, 4, SAMPLES_MAX),
             scratch: Vec::new(),
             lineage_scratch: Vec::new(),
+            linearizability: Linearizability::new(nodes),
         }
     }
 
-    fn observe(&mut self, now_us: Micros, _node: NodeId, obs: &RegisterObs) {
+    fn observe(&mut self, now_us: Micros, node: NodeId, obs: &RegisterObs) {
+        self.record(now_us, node, obs);
         match *obs {
-            RegisterObs::Invoke { write } => {
+            RegisterObs::Invoke { write, .. } => {
                 self.writes.insert(
                     write,
                     WriteRec {
@@ -275,7 +411,7 @@ impl Checks<Register> for RegisterChecks {
             RegisterObs::ReadBegin { read } => {
                 self.reads.insert(read, now_us);
             }
-            RegisterObs::ReadDone { read, write } => {
+            RegisterObs::ReadDone { read, write, .. } => {
                 let Some(start) = self.reads.remove(&read) else { return };
                 // The most recent acknowledged writes that ended before the read began.
                 let before: Vec<u64> = (self.pending.iter().rev().copied())
@@ -320,6 +456,7 @@ impl Checks<Register> for RegisterChecks {
             }
         }
         let now = world.now_us;
+        self.linearizability.after_event(now);
         if changed {
             self.find_conflicts();
             match (self.conflicting.is_empty(), self.conflict_since_us) {
@@ -348,6 +485,26 @@ impl Checks<Register> for RegisterChecks {
             ];
             self.sampler.push(now, &row);
         }
+    }
+
+    fn approx_bytes(&self) -> usize {
+        use crate::budget::{map_bytes, vec_bytes};
+        let l = &self.linearizability;
+        std::mem::size_of_val(self)
+            + map_bytes(&self.writes)
+            + map_bytes(&self.reads)
+            + vec_bytes(&self.pending)
+            + vec_bytes(&self.lost_named)
+            + vec_bytes(&self.stale_named)
+            + vec_bytes(&self.values)
+            + vec_bytes(&self.conflicting)
+            + vec_bytes(&self.scratch)
+            + vec_bytes(&self.lineage_scratch)
+            + self.sampler.approx_bytes()
+            + l.history.approx_bytes()
+            + vec_bytes(&l.open)
+            + l.detail.capacity()
+            + vec_bytes(&l.nodes)
     }
 
     fn series(&self) -> Vec<SeriesView> {
@@ -416,6 +573,12 @@ impl Checks<Register> for RegisterChecks {
                 diverged_detail,
                 self.conflicting.clone(),
             ),
+            self.linearizability.verdict.view(
+                "linearizable",
+                "Every operation appears to take effect at one instant between its call and its return (linearizable)",
+                self.linearizability.detail.clone(),
+                self.linearizability.nodes.clone(),
+            ),
             CheckView::measure(
                 "minority_refusals",
                 "Requests refused for want of a majority (a measure)",
@@ -428,12 +591,26 @@ impl Checks<Register> for RegisterChecks {
     fn summary(&self, now_us: Micros) -> Vec<Figure> {
         let count = |id, n: u64, words| Figure::new(id, n as f64, format!("{words}: {n}"));
         let diverged_ms = us_to_ms(self.diverged.total_us(now_us)).round();
+        let l = &self.linearizability;
         vec![
             count("acked_writes", self.acked, "acked writes"),
             count("acked_writes_lost", self.lost_count, "acked writes lost"),
             count("stale_reads", self.stale_count, "stale reads"),
             count("refused", self.refused, "refused"),
             count("timed_out", self.timed_out, "timed out"),
+            Figure::new(
+                "linearizable",
+                l.verdict.holds() as u8 as f64,
+                format!(
+                    "linearizable: {} ({} operations recorded)",
+                    match (l.verdict.holds(), l.undecided) {
+                        (false, _) => "no",
+                        (true, true) => "undecided",
+                        (true, false) => "yes",
+                    },
+                    l.history.ops.len()
+                ),
+            ),
             Figure::new(
                 "diverged_ms",
                 diverged_ms,

@@ -38,6 +38,10 @@
 //! read began. `diverged_replicas`: live replicas have held conflicting values (neither
 //! descends from the other; a replica merely behind does not count) for longer than two
 //! gossip rounds and 200 ms. `minority_refusals`: a measure of refused requests.
+//! `linearizable`: the clients' operations, recorded as a history (each attempt one
+//! operation; a refused or timed-out one of unknown outcome, since a store may still land),
+//! have an order in which each takes effect between its call and its return
+//! (`crate::history`, checked every simulated second).
 
 mod byzantine;
 mod checks;
@@ -258,9 +262,10 @@ impl Durable for RegisterDurable {
 /// Facts for the checkers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RegisterObs {
-    /// A client sends a write (one attempt).
+    /// A client sends a write (one attempt) of `value`.
     Invoke {
         write: u64,
+        value: u32,
     },
     /// A replica versioned `write` on top of `parent` (the value it supersedes).
     Created {
@@ -274,9 +279,11 @@ pub enum RegisterObs {
     ReadBegin {
         read: u64,
     },
+    /// The client got its read's answer: `value`, written by `write`.
     ReadDone {
         read: u64,
         write: u64,
+        value: u32,
     },
     Refused,
     TimedOut,
@@ -537,7 +544,7 @@ impl Register {
             let clients = self.nodes - self.config.replicas;
             let value = self.writes_made * clients + self.client_index() + 1;
             self.writes_made += 1;
-            ctx.observe(RegisterObs::Invoke { write: id });
+            ctx.observe(RegisterObs::Invoke { write: id, value });
             ctx.send(replica, RegisterMsg::ClientWrite { op, write: id, value });
             Some((id, value))
         };
@@ -573,7 +580,7 @@ impl Register {
                 self.pending = None;
                 self.ok += 1;
                 self.last_seen = Some(value);
-                ctx.observe(RegisterObs::ReadDone { read: id, write });
+                ctx.observe(RegisterObs::ReadDone { read: id, write, value });
             }
             RegisterMsg::Refused { op } if op == a.op => {
                 self.refused += 1;

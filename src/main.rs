@@ -1,6 +1,6 @@
 //! `faultline`: the command-line runner over the same engine the browser uses.
 //!
-//! `faultline run SCENARIO.json --until 30s [--seed N] [--trace FILE] [--trace-hash]`,
+//! `faultline run SCENARIO.json --until 30s [--seed N] [--trace FILE] [--history FILE] [--trace-hash]`,
 //! `faultline run --preset NAME …`, `faultline run --scenario-url LINK …`,
 //! `faultline link …`, `faultline presets`, and the exploring commands in `cli`
 //! (`faultline sweep`, `faultline sweep merge`, `faultline shrink`, `faultline check`). A headless run prints a summary;

@@ -114,6 +114,12 @@ presets![
     "pbft-too-many-liars",
     "pbft-forgery",
     "raft-byzantine-leader",
+    "wall-clocks-lie",
+    "lww-loses-later-write",
+    "hlc-keeps-later-write",
+    "vector-clocks-keep-both",
+    "concurrent-or-ordered",
+    "hlc-stays-close",
 ];
 
 pub fn find(name: &str) -> Option<&'static Preset> {

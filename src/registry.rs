@@ -103,6 +103,7 @@ protocols! {
     Echo(crate::protocol::echo::EchoSpec) => crate::protocol::echo::Echo;
     /// Byzantine agreement: PBFT's three phases, view changes, checkpoints (`protocol::pbft`).
     Pbft(crate::protocol::pbft::PbftSpec) => crate::protocol::pbft::Pbft;
+    Kv(crate::protocol::kv::KvSpec) => crate::protocol::kv::Kv;
 }
 
 impl Default for ProtocolSpec {

@@ -64,6 +64,9 @@ pub fn is_causal(kind: TraceKind) -> bool {
     )
 }
 
+/// The parser regular expression of a ShiViz log, its first line (a blank line follows).
+pub const SHIVIZ_REGEX: &str = r"(?<host>\S+) (?<clock>\{[^}]*\}) (?<event>.*)";
+
 /// The events a headless run drained, with their vector clocks when kept.
 #[derive(Clone, Debug, Default)]
 pub struct Spill {
@@ -86,6 +89,25 @@ impl Spill {
     /// Event `i`'s vector clock (causal events, clusters up to `VECTOR_CLOCK_MAX_NODES`).
     pub fn vc(&self, i: usize) -> Option<&[u32]> {
         (self.width > 0 && is_causal(self.events[i].kind)).then(|| &self.vectors[i * self.width..(i + 1) * self.width])
+    }
+
+    /// Event `i` as one line of a ShiViz log (`SHIVIZ_REGEX`): host, vector clock as JSON
+    /// (non-zero entries), and what happened; `None` for events without a vector clock.
+    pub fn shiviz_line(&self, i: usize) -> Option<String> {
+        let vc = self.vc(i)?;
+        let e = &self.events[i];
+        let clock: Vec<String> = (vc.iter().enumerate())
+            .filter(|(_, &c)| c > 0)
+            .map(|(n, c)| format!("\"n{n}\":{c}"))
+            .collect();
+        let what = match e.kind {
+            TraceKind::Send => format!("sends {} to n{} (message {})", e.msg, e.peer, e.msg_id),
+            TraceKind::Deliver => format!("receives {} from n{} (message {})", e.msg, e.peer, e.msg_id),
+            TraceKind::Timer => "timer".to_string(),
+            TraceKind::Resume => "resumes after a pause".to_string(),
+            _ => "crashes itself".to_string(),
+        };
+        Some(format!("n{} {{{}}} at {} us: {what}", e.node, clock.join(","), e.t_us))
     }
 
     /// Event `i` as one JSON line (no trailing newline), with `vc` when kept.

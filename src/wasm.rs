@@ -494,6 +494,38 @@ impl Simulation {
         self.sim.trace_hash_hex()
     }
 
+    /// The run from time 0 to now as a ShiViz log (the parser regex, a blank line, then one
+    /// line per causal event: host, vector clock, what happened), replayed from the
+    /// scenario; at most `max_events` events. Vector clocks exist up to 64 nodes only.
+    #[wasm_bindgen(js_name = shivizLog)]
+    pub fn shiviz_log(&self, max_events: u32) -> Result<String, JsError> {
+        if self.sim.scenario().nodes as usize > crate::limits::VECTOR_CLOCK_MAX_NODES {
+            let most = crate::limits::VECTOR_CLOCK_MAX_NODES;
+            return Err(JsError::new(&format!(
+                "a ShiViz log needs vector clocks, which runs of up to {most} nodes keep"
+            )));
+        }
+        let mut replay = crate::Simulation::with_full_trace(self.sim.scenario().clone()).map_err(js_error)?;
+        let end_us = self.sim.now_us();
+        let mut out = format!("{}\n\n", crate::trace::SHIVIZ_REGEX);
+        let mut lines = 0u32;
+        loop {
+            let spill = replay.take_trace();
+            for line in (0..spill.events.len()).filter_map(|i| spill.shiviz_line(i)) {
+                if lines == max_events {
+                    return Ok(out);
+                }
+                out.push_str(&line);
+                out.push('\n');
+                lines += 1;
+            }
+            if replay.now_us() >= end_us {
+                return Ok(out);
+            }
+            replay.advance_to((replay.now_us() + 100_000).min(end_us));
+        }
+    }
+
     /// The newest `n` events for the time-space diagram (at most the causal window, 16 384
     /// events, when vector clocks are kept), oldest first, as typed arrays: `t_ms`, `kind`
     /// (trace kind code), `node`, `peer` (4294967295: none), `msg_id` (0: none), `lamport`,

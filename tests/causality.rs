@@ -83,7 +83,8 @@ fn every_delivery_happens_after_its_send_in_every_preset() {
         }
         let spill = run(preset.name, 8_000.0);
         let (delivered, concurrent) = check_happens_before(preset.name, &spill);
-        assert!(delivered > 50, "{}: only {delivered} deliveries", preset.name);
+        // Enough deliveries to check: a two-replica store writing every 400 ms makes about 40.
+        assert!(delivered >= 20, "{}: only {delivered} deliveries", preset.name);
         assert!(
             concurrent > 0,
             "{}: independent nodes never ran concurrently",
@@ -142,4 +143,20 @@ fn the_trace_file_pairs_messages_and_carries_clocks() {
     assert!(line["msg_id"].as_u64().unwrap() >= 1);
     assert!(line["lamport"].as_u64().unwrap() >= 1);
     assert_eq!(line["vc"].as_array().unwrap().len(), 5);
+}
+
+#[test]
+fn shiviz_lines_name_the_host_its_vector_clock_and_the_event() {
+    let spill = run("partition", 1_000.0);
+    let lines: Vec<String> = (0..spill.events.len()).filter_map(|i| spill.shiviz_line(i)).collect();
+    assert!(lines.len() > 100);
+    let re_like = lines.iter().find(|l| l.contains("receives")).unwrap();
+    let (host, rest) = re_like.split_once(' ').unwrap();
+    assert!(host.starts_with('n'));
+    let clock_end = rest.find('}').unwrap();
+    let clock: serde_json::Value = serde_json::from_str(&rest[..=clock_end]).unwrap();
+    assert!(
+        clock[host].as_u64().unwrap() >= 1,
+        "{re_like}: the host's own entry is in its clock"
+    );
 }

@@ -53,6 +53,12 @@ fn golden_trace_hashes_of_presets() {
         ("pbft-too-many-liars", "c531cc4476df2413"),
         ("pbft-forgery", "df17a87330a860bc"),
         ("raft-byzantine-leader", "afc0b645df7912e1"),
+        ("wall-clocks-lie", "bb5812f03a1cdcab"),
+        ("lww-loses-later-write", "68052f8fda154ddd"),
+        ("hlc-keeps-later-write", "68052f8fda154ddd"),
+        ("vector-clocks-keep-both", "68052f8fda154ddd"),
+        ("concurrent-or-ordered", "00140d31a6bda2be"),
+        ("hlc-stays-close", "391f66b2571e5972"),
     ];
     for (name, hash) in golden {
         let mut sim = Simulation::new((presets::find(name).unwrap().build)()).unwrap();

@@ -215,6 +215,11 @@ export class Sim {
   setMemoryBudget(bytes) { if (typeof this.inner.setMemoryBudget === 'function') this.call('setMemoryBudget', bytes); }
   /** The whole trace from time 0 as JSON lines (replayed; at most `max` lines). */
   traceJsonl(max) { return this.call('traceJsonl', max); }
+  /** The run as a ShiViz log (up to 64 nodes); throws on engines of earlier epochs. */
+  shivizLog(max) {
+    if (typeof this.inner.shivizLog !== 'function') throw new Error('This engine version cannot write a ShiViz log; open the run with the current engine.');
+    return this.call('shivizLog', max);
+  }
   /** Every checker's property now: [{ id, name, holds, violated_since_ms, … }]. */
   checks() { return this.call('checks'); }
   /** The checkers' time series: [{ id, name, unit, t_ms, values }]. */

@@ -14,6 +14,7 @@
 
 pub mod echo;
 pub mod heartbeat;
+pub mod kv;
 pub mod lease;
 pub mod pbft;
 pub mod raft;

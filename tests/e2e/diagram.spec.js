@@ -1,6 +1,7 @@
 // The time-space diagram: lanes, arrows from send to delivery, the causal cone of a picked
 // event from the engine's vector clocks, the cursor following the scrubber, hover linking
 // an arrow to its message on the canvas, and a 1,000-node run that keeps working.
+import { readFileSync } from 'node:fs';
 import { expect, openPage, screenshot, test } from './helpers.js';
 
 async function openDiagram(page) {
@@ -70,5 +71,28 @@ test('at 1,000 nodes the diagram shows some lanes, says so, and plays on', async
   console.log(`diagram redraw at 1,000 nodes (16,384 events in the window): ${drawMs.toFixed(1)} ms`);
   await page.locator('#diagram').scrollIntoViewIfNeeded();
   await screenshot(page, 'diagram-1000');
+  expect(errors).toEqual([]);
+});
+
+test('wall clocks lie: the checker catches a write stamped before its cause, and the ShiViz log carries vector clocks', async ({ page }) => {
+  const errors = await openPage(page);
+  await page.selectOption('#preset', 'wall-clocks-lie');
+  await page.evaluate(() => { window.faultline.advanceTo(3000); window.faultline.render(); });
+  await expect(page.locator('#checks-list')).toContainText('stamped before their cause');
+  const broken = await page.evaluate(() => window.faultline.sim.checks().find((c) => c.id === 'timestamp_order').holds);
+  expect(broken).toBe(false);
+  await openDiagram(page);
+  await page.locator('#diagram').scrollIntoViewIfNeeded();
+  await screenshot(page, 'diagram-wall-clocks-lie');
+  await page.click('#export-menu > summary');
+  const [dl] = await Promise.all([page.waitForEvent('download'), page.click('#export-shiviz')]);
+  const lines = readFileSync(await dl.path(), 'utf8').split('\n');
+  expect(lines[0]).toContain('(?<host>');
+  expect(lines[1]).toBe('');
+  const receive = lines.find((l) => l.includes('receives write'));
+  const [, host, clock] = receive.match(/^(n\d+) (\{[^}]*\})/);
+  const vc = JSON.parse(clock);
+  expect(vc[host]).toBeGreaterThan(0);
+  expect(Object.keys(vc).length).toBe(2);
   expect(errors).toEqual([]);
 });

@@ -16,6 +16,7 @@ export class Export {
     const $ = (sel) => root.querySelector(sel);
     this.menu = $('#export-menu');
     $('#export-trace').addEventListener('click', () => this.run(() => this.trace()));
+    $('#export-shiviz').addEventListener('click', () => this.run(() => this.shiviz()));
     $('#export-png').addEventListener('click', () => this.run(() => this.png()));
     $('#export-cli').addEventListener('click', () => this.run(() => this.cli()));
     $('#export-embed').addEventListener('click', () => this.run(() => this.embed()));
@@ -52,6 +53,21 @@ export class Export {
         download(new Blob([text], { type: 'application/x-ndjson' }), `${this.baseName()}.jsonl`);
         const cut = text.includes('"truncated":true') ? ` (cut at ${MAX_TRACE_LINES.toLocaleString('en')} events)` : '';
         this.notify.note(`Trace saved: ${lines.toLocaleString('en')} events${cut}, the same lines as faultline run --trace.`);
+      } catch (e) {
+        this.notify.error(messageOf(e));
+      }
+    }, 0));
+  }
+
+  /** The run as a ShiViz log: open it at the ShiViz site to explore it there. */
+  shiviz() {
+    this.notify.note(`Replaying the run from time 0 to ${formatMs(this.state.timeMs)} to write its ShiViz log…`);
+    requestAnimationFrame(() => setTimeout(() => {
+      try {
+        const text = this.state.sim.shivizLog(MAX_TRACE_LINES);
+        const events = text.split('\n').length - 3;
+        download(new Blob([text], { type: 'text/plain' }), `${this.baseName()}.shiviz.log`);
+        this.notify.note(`ShiViz log saved: ${events.toLocaleString('en')} events with their vector clocks; its first line is the parser regex ShiViz asks for.`);
       } catch (e) {
         this.notify.error(messageOf(e));
       }

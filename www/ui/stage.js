@@ -61,7 +61,7 @@ export class Stage {
   }
 }
 
-const PREFIX = { lease: 'tok ', service: 'breakers open: ' };
+const PREFIX = { lease: 'tok ', service: 'breakers open: ', kv: 'L ' };
 const prefixes = new WeakMap();
 function valuePrefix(sim) {
   if (!prefixes.has(sim)) prefixes.set(sim, PREFIX[sim.inspect().protocol] ?? 'v=');

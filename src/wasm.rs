@@ -354,26 +354,10 @@ impl Simulation {
     /// `{"truncated": true}`.
     #[wasm_bindgen(js_name = traceJsonl)]
     pub fn trace_jsonl(&self, max_events: u32) -> Result<String, JsError> {
-        let mut replay = crate::Simulation::with_full_trace(self.sim.scenario().clone()).map_err(js_error)?;
-        let end_us = self.sim.now_us();
-        let mut out = crate::epoch::trace_header_line() + "\n";
-        let mut lines = 0u32;
-        loop {
-            let spill = replay.take_trace();
-            for i in 0..spill.events.len() {
-                if lines == max_events {
-                    out.push_str("{\"truncated\":true}\n");
-                    return Ok(out);
-                }
-                out.push_str(&spill.json_line(i));
-                out.push('\n');
-                lines += 1;
-            }
-            if replay.now_us() >= end_us {
-                return Ok(out);
-            }
-            replay.advance_to((replay.now_us() + 100_000).min(end_us));
-        }
+        let header = crate::epoch::trace_header_line() + "\n";
+        self.replay_lines(header, max_events, Some("{\"truncated\":true}"), |spill, i| {
+            Some(spill.json_line(i))
+        })
     }
 
     /// For tests of the page's trap recovery: the first call that would run past `at_ms`
@@ -505,25 +489,8 @@ impl Simulation {
                 "a ShiViz log needs vector clocks, which runs of up to {most} nodes keep"
             )));
         }
-        let mut replay = crate::Simulation::with_full_trace(self.sim.scenario().clone()).map_err(js_error)?;
-        let end_us = self.sim.now_us();
-        let mut out = format!("{}\n\n", crate::trace::SHIVIZ_REGEX);
-        let mut lines = 0u32;
-        loop {
-            let spill = replay.take_trace();
-            for line in (0..spill.events.len()).filter_map(|i| spill.shiviz_line(i)) {
-                if lines == max_events {
-                    return Ok(out);
-                }
-                out.push_str(&line);
-                out.push('\n');
-                lines += 1;
-            }
-            if replay.now_us() >= end_us {
-                return Ok(out);
-            }
-            replay.advance_to((replay.now_us() + 100_000).min(end_us));
-        }
+        let header = format!("{}\n\n", crate::trace::SHIVIZ_REGEX);
+        self.replay_lines(header, max_events, None, |spill, i| spill.shiviz_line(i))
     }
 
     /// The newest `n` events for the time-space diagram (at most the causal window, 16 384
@@ -653,6 +620,41 @@ impl Simulation {
             set(key, value).map_err(|_| JsError::new("internal: cannot build the columns object"))?;
         }
         Ok(out.into())
+    }
+}
+
+impl Simulation {
+    /// Replays the run from time 0 to now with every event kept, writing `header` and then
+    /// `line(spill, i)` for each event that has one: at most `max_lines`, then `cut` if given.
+    fn replay_lines(
+        &self,
+        header: String,
+        max_lines: u32,
+        cut: Option<&str>,
+        line: impl Fn(&crate::trace::Spill, usize) -> Option<String>,
+    ) -> Result<String, JsError> {
+        let mut replay = crate::Simulation::with_full_trace(self.sim.scenario().clone()).map_err(js_error)?;
+        let end_us = self.sim.now_us();
+        let (mut out, mut lines) = (header, 0u32);
+        loop {
+            let spill = replay.take_trace();
+            for text in (0..spill.events.len()).filter_map(|i| line(&spill, i)) {
+                if lines == max_lines {
+                    if let Some(cut) = cut {
+                        out.push_str(cut);
+                        out.push('\n');
+                    }
+                    return Ok(out);
+                }
+                out.push_str(&text);
+                out.push('\n');
+                lines += 1;
+            }
+            if replay.now_us() >= end_us {
+                return Ok(out);
+            }
+            replay.advance_to((replay.now_us() + 100_000).min(end_us));
+        }
     }
 }
 

@@ -123,6 +123,10 @@ pub struct NodeView {
     pub notes: Vec<String>,
     pub facts: Vec<Fact>,
     pub log: Vec<LogCell>,
+    /// The engine's true causal clocks of this node (`engine::causal`): its Lamport time and,
+    /// up to 64 nodes, its vector clock.
+    pub lamport: u64,
+    pub vector_clock: Option<Vec<u32>>,
 }
 
 impl NodeView {
@@ -149,6 +153,8 @@ impl NodeView {
             notes: view.notes,
             facts: view.facts,
             log: view.log,
+            lamport: 0,
+            vector_clock: None,
         }
     }
 }

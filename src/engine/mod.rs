@@ -718,7 +718,10 @@ impl<P: Runnable> Engine for World<P> {
             .as_ref()
             .map(|p| p.view(local_us))
             .unwrap_or_default();
-        Ok(NodeView::new(node, rt, self.now_us, P::NAME, view))
+        let mut out = NodeView::new(node, rt, self.now_us, P::NAME, view);
+        out.lamport = self.causal.lamport(node);
+        out.vector_clock = self.causal.vector(node).map(<[u32]>::to_vec);
+        Ok(out)
     }
 
     fn columns(&mut self) -> &Columns {

@@ -96,3 +96,25 @@ test('wall clocks lie: the checker catches a write stamped before its cause, and
   expect(Object.keys(vc).length).toBe(2);
   expect(errors).toEqual([]);
 });
+
+test('benchmark: the diagram redraws thousands of arrows within a frame', async ({ page }) => {
+  await openPage(page);
+  await page.evaluate(async () => {
+    const m = await import('/www/sim.js');
+    const s = m.presetScenario('heartbeat');
+    s.nodes = 24;
+    await window.faultline.load(s);
+  });
+  await openDiagram(page);
+  await page.selectOption('#diagram-span', '5000');
+  await page.evaluate(() => { window.faultline.advanceTo(6000); window.faultline.render(); });
+  const r = await page.evaluate(() => {
+    const d = window.faultline.diagram;
+    const times = [];
+    for (let i = 0; i < 20; i++) { const s = performance.now(); d.draw(); times.push(performance.now() - s); }
+    times.sort((a, b) => a - b);
+    return { arrows: d.arrows.length, median: times[10], worst: times[19] };
+  });
+  console.log(`diagram redraw with ${r.arrows.toLocaleString('en')} arrows: median ${r.median.toFixed(1)} ms, worst ${r.worst.toFixed(1)} ms`);
+  expect(r.arrows).toBeGreaterThan(5000);
+});

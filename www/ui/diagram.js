@@ -18,6 +18,8 @@ export const MAX_LANES = 24;
 /** Events asked of the engine per redraw (the engine keeps at most 16 384 with clocks). */
 const WINDOW_EVENTS = 16_384;
 const LEFT = 34, TOP = 8, BOTTOM = 16;
+/** Above this many messages the diagram draws plainer marks (squares, no arrowheads). */
+const DENSE = 2000;
 const CONE = { past: '#5aa9ff', future: '#ff9f5a', self: '#ffffff', concurrent: '#4a5264' };
 
 export class Diagram {
@@ -147,6 +149,8 @@ export class Diagram {
     const sends = new Map();
     for (let i = 0; i < w.count; i++) if (w.kind[i] === TRACE.send) sends.set(w.msg_id[i], i);
     const ended = new Set();
+    // Thousands of arrows: no heads (the direction is left to right anyway), one line each.
+    const dense = sends.size > DENSE;
     const paths = new Map(); // style → Path2D
     const path = (style) => paths.get(style) ?? paths.set(style, new Path2D()).get(style);
     this.arrows = [];
@@ -165,7 +169,7 @@ export class Diagram {
       const style = w.byzantine[s] ? 'byz' : cone ? relation(cone, s, i) : 'msg';
       const p = path(style);
       p.moveTo(x1, y1); p.lineTo(x2, y2);
-      if (k === TRACE.deliver) arrowHead(p, x1, y1, x2, y2);
+      if (k === TRACE.deliver && dense === false) arrowHead(p, x1, y1, x2, y2);
       else cross(path('drop'), x2, y2);
       this.arrows.push({ x1, y1, x2, y2, from, to, sentMs: w.t_ms[s] });
     }
@@ -189,6 +193,7 @@ export class Diagram {
   /** Event marks on the lanes; with a picked event, coloured by their relation to it. */
   drawEvents(ctx, w, g, cone) {
     this.hits = [];
+    const dense = w.count > 2 * DENSE;
     const marks = new Map();
     for (let i = 0; i < w.count; i++) {
       const k = w.kind[i], node = w.node[i];
@@ -200,8 +205,11 @@ export class Diagram {
       const style = cone ? cone.rel[i] ?? 'none' : k === TRACE.timer ? 'timer' : 'event';
       if (!marks.has(style)) marks.set(style, new Path2D());
       const r = style === 'self' ? 5 : style === 'timer' || style === 'concurrent' ? 1.5 : 2.5;
-      marks.get(style).moveTo(x + r, y);
-      marks.get(style).arc(x, y, r, 0, Math.PI * 2);
+      if (dense && style !== 'self') marks.get(style).rect(x - r, y - r, 2 * r, 2 * r);
+      else {
+        marks.get(style).moveTo(x + r, y);
+        marks.get(style).arc(x, y, r, 0, Math.PI * 2);
+      }
     }
     const fills = { event: '#c7ccd6', timer: '#6b7488', none: '#6b7488', ...CONE };
     for (const [style, p] of marks) {

@@ -81,6 +81,7 @@ export class Inspector {
       ['local clock', formatMs(v.clock_ms) + skewText(v.clock_skew_ms)],
       ['sent / received', `${v.sent.toLocaleString()} / ${v.received.toLocaleString()}`],
     ];
+    if (v.lamport !== undefined) facts.push(['causal clocks (true)', `Lamport ${v.lamport}${v.vector_clock ? ` · vector [${v.vector_clock.join(', ')}]` : ''}`]);
     if (v.drift_ppm) facts.push(['clock drift', `${v.drift_ppm.toLocaleString()} ppm`]);
     if (v.strobing) facts.push(['clock', 'strobing between two offsets']);
     const own = (v.facts ?? []).map((f) => [f.label, f.value]);

@@ -6,7 +6,8 @@
 // redrawn; detail { playing, travelling }: travelling while long work jumps through time), 'seeked' (time jumped), 'schedule' (the fault schedule
 // changed), 'select' (the selected node changed), 'play' (play state or speed changed),
 // 'palette' (open the fault palette on { kind, node }), 'escape' (close menus), 'trap'
-// (the engine trapped; detail: the trap), 'node-menu' (open the node menu: { id, x, y }; id
+// (the engine trapped; detail: the trap), 'hover-message' (the pointer is over a message on
+// the canvas, or left it: detail { from, to, sentMs } or null), 'node-menu' (open the node menu: { id, x, y }; id
 // null closes it), 'epoch' (a link's engine epoch is not shipped: { shared, accept }).
 
 export class State {
@@ -27,6 +28,8 @@ export class State {
     this.violating = new Set();
     /** A message to ring on the canvas ({ from, to, sentMs }: hovered in the diagram), or null. */
     this.highlightMessage = null;
+    /** The message in flight under the pointer on the canvas ({ from, to, sentMs }), or null. */
+    this.hoveredMessage = null;
     this.listeners = new Map();
   }
 

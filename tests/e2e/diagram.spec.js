@@ -42,6 +42,26 @@ test('the diagram draws arrows and lights up the causal cone of a clicked event'
   expect(errors).toEqual([]);
 });
 
+test('hovering a message on the canvas marks its arrow in the diagram, and the reverse', async ({ page }) => {
+  const errors = await openPage(page);
+  await page.evaluate(() => { window.faultline.advanceTo(1234); window.faultline.render(); });
+  await openDiagram(page);
+  await page.evaluate(() => window.faultline.render());
+  const at = await page.evaluate(() => {
+    const r = window.faultline.renderer, rect = r.canvas.getBoundingClientRect();
+    return { x: rect.left + r.drawnAt.xy[0], y: rect.top + r.drawnAt.xy[1] };
+  });
+  await page.locator('#stage').scrollIntoViewIfNeeded();
+  const again = await page.evaluate(() => {
+    const r = window.faultline.renderer, rect = r.canvas.getBoundingClientRect();
+    return { x: rect.left + r.drawnAt.xy[0], y: rect.top + r.drawnAt.xy[1] };
+  });
+  await page.mouse.move(again.x ?? at.x, again.y ?? at.y);
+  await expect.poll(() => page.evaluate(() => window.faultline.state.hoveredMessage !== null)).toBe(true);
+  await expect.poll(() => page.evaluate(() => window.faultline.diagram.hoveredDrawn)).toBe(true);
+  expect(errors).toEqual([]);
+});
+
 test('the diagram cursor follows the scrubber and a crash is shaded on its lane', async ({ page }) => {
   const errors = await openPage(page);
   await page.evaluate(() => window.faultline.loadPreset('crash-recovery'));

@@ -698,9 +698,35 @@ export class Renderer {
       const y = this.positions[2 * from + 1] + (this.positions[2 * to + 1] - this.positions[2 * from + 1]) * frac;
       const kind = cols.msgKind[i];
       drawMessage(this.ctx, x, y, kind & MSG.kindMask, (kind & MSG.byzantine) !== 0, size);
+      this.remember(shown, x, y, from, to, cols.msgSent[i]);
       shown++;
     }
     this.lastDrawn = { msgs: m, shown };
+  }
+
+  /** Keeps where message `k` of this frame was drawn, for `messageAt`. */
+  remember(k, x, y, from, to, sentMs) {
+    if (!this.drawnAt || this.drawnAt.xy.length < 2 * (k + 1)) {
+      const size = Math.max(1024, 2 * (k + 1));
+      const old = this.drawnAt;
+      this.drawnAt = { xy: new Float32Array(2 * size), ends: new Uint32Array(2 * size), sent: new Float64Array(size) };
+      if (old) { this.drawnAt.xy.set(old.xy); this.drawnAt.ends.set(old.ends); this.drawnAt.sent.set(old.sent); }
+    }
+    const d = this.drawnAt;
+    d.xy[2 * k] = x; d.xy[2 * k + 1] = y;
+    d.ends[2 * k] = from; d.ends[2 * k + 1] = to;
+    d.sent[k] = sentMs;
+  }
+
+  /** The message drawn nearest (x, y) in the last frame, within 8 px: { from, to, sentMs }. */
+  messageAt(x, y) {
+    const d = this.drawnAt, n = this.lastDrawn?.shown ?? 0;
+    let best = null, bestD = 64;
+    for (let k = 0; d && k < n; k++) {
+      const dd = (d.xy[2 * k] - x) ** 2 + (d.xy[2 * k + 1] - y) ** 2;
+      if (dd < bestD) { bestD = dd; best = { from: d.ends[2 * k], to: d.ends[2 * k + 1], sentMs: d.sent[k] }; }
+    }
+    return best;
   }
 
   /** A ring around one message in flight (the one hovered in the time-space diagram). */

@@ -4,7 +4,8 @@
 // the diagram follows the scrubber and the player. Clicking an event selects it and its
 // node: its causal past and future light up and the rest is marked concurrent, from the
 // true vector clocks the engine keeps (clusters up to 64 nodes). "Jump here" moves the run
-// to the event. Hovering an arrow rings that message on the canvas.
+// to the event. Hovering an arrow rings that message on the canvas, and hovering a message
+// on the canvas draws its arrow bold here.
 //
 // Events come from `Sim.causalWindow` (the newest events, oldest first); this module only
 // draws and compares them.
@@ -42,6 +43,7 @@ export class Diagram {
     this.canvas.addEventListener('keydown', (e) => this.key(e));
     this.jump.addEventListener('click', () => this.jumpToPicked());
     state.on('frame', () => this.draw());
+    state.on('hover-message', () => { if (!state.playing) this.draw(); });
     state.on('run', () => { this.picked = null; this.draw(); });
   }
 
@@ -166,7 +168,8 @@ export class Diagram {
       let x2 = g.x(w.t_ms[i]), y2 = g.y(to);
       if (k === TRACE.drop) y2 = w.t_ms[i] > w.t_ms[s] ? (y1 + y2) / 2 : y1;
       if (x2 < LEFT) continue;
-      const style = w.byzantine[s] ? 'byz' : cone ? relation(cone, s, i) : 'msg';
+      const hovered = isHovered(this.state.hoveredMessage, from, to, w.t_ms[s]);
+      const style = hovered ? 'hovered' : w.byzantine[s] ? 'byz' : cone ? relation(cone, s, i) : 'msg';
       const p = path(style);
       p.moveTo(x1, y1); p.lineTo(x2, y2);
       if (k === TRACE.deliver && dense === false) arrowHead(p, x1, y1, x2, y2);
@@ -175,11 +178,12 @@ export class Diagram {
     }
     for (const [id, s] of sends) {
       if (ended.has(id) || !g.has(w.node[s]) || !g.has(w.peer[s])) continue;
-      const p = path('flight');
+      const p = path(isHovered(this.state.hoveredMessage, w.node[s], w.peer[s], w.t_ms[s]) ? 'hovered' : 'flight');
       p.moveTo(g.x(w.t_ms[s]), g.y(w.node[s]));
       p.lineTo(g.width - 4, (g.y(w.node[s]) + g.y(w.peer[s])) / 2);
     }
-    const strokes = { msg: ['#7f8aa3', 1], byz: [COLORS.byzantine, 1.5], flight: ['#56607a', 1], drop: [COLORS.cut, 1.5], past: [CONE.past, 1.5], future: [CONE.future, 1.5], concurrent: [CONE.concurrent, 1] };
+    this.hoveredDrawn = paths.has('hovered');
+    const strokes = { hovered: ['#ffffff', 3], msg: ['#7f8aa3', 1], byz: [COLORS.byzantine, 1.5], flight: ['#56607a', 1], drop: [COLORS.cut, 1.5], past: [CONE.past, 1.5], future: [CONE.future, 1.5], concurrent: [CONE.concurrent, 1] };
     for (const [style, p] of paths) {
       const [color, width] = strokes[style];
       ctx.strokeStyle = color;
@@ -333,6 +337,11 @@ function shadeLane(ctx, g, node, from, to, kind) {
   const y = g.y(node), hh = Math.min(10, g.laneH * 0.4);
   ctx.fillStyle = kind === 'crashed' ? 'rgba(255, 92, 92, 0.28)' : 'rgba(154, 164, 184, 0.3)';
   ctx.fillRect(x1, y - hh, x2 - x1, 2 * hh);
+}
+
+/** Whether the message from `from` to `to` sent at `sentMs` is the one hovered on the canvas. */
+function isHovered(h, from, to, sentMs) {
+  return h !== null && h !== undefined && h.from === from && h.to === to && Math.abs(h.sentMs - sentMs) < 0.0005;
 }
 
 function isCausal(w, i) {

@@ -21,6 +21,13 @@ export class Stage {
       session.select(id);
       state.emit('node-menu', { id, x: ev.clientX, y: ev.clientY });
     });
+    // Hovering a message in flight marks its arrow in the time-space diagram.
+    canvas.addEventListener('pointermove', (ev) => {
+      if (!state.sim) return;
+      const rect = canvas.getBoundingClientRect();
+      state.hoveredMessage = this.renderer.messageAt(ev.clientX - rect.left, ev.clientY - rect.top);
+      state.emit('hover-message', state.hoveredMessage);
+    });
     // Banners and bars above the canvas change its box: refit whenever it changes.
     new ResizeObserver(() => this.resize()).observe(canvas);
     state.on('frame', () => this.draw());

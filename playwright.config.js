@@ -13,6 +13,13 @@ export default defineConfig({
   retries: 0,
   forbidOnly: !!process.env.CI,
   reporter: 'list',
+  // Input-latency tests run after everything else, one file at a time: on a 2-core machine
+  // a CPU-heavy file in the other worker (native = wasm over 1,175 runs, the engine
+  // benchmark) would measure the machine, not the page.
+  projects: [
+    { name: 'main', testIgnore: /responsive\.spec\.js/ },
+    { name: 'latency', testMatch: /responsive\.spec\.js/, dependencies: ['main'], workers: 1 },
+  ],
   use: {
     baseURL: `http://127.0.0.1:${PORT}`,
     headless: true,

@@ -201,19 +201,6 @@ impl Trace {
         }
     }
 
-    /// The vector clock of the event `back` places before the newest (0: the newest), if
-    /// it is causal and still in the window.
-    pub fn recent_vc(&self, back: usize) -> Option<Vec<u32>> {
-        let w = self.width;
-        let kept = self.vectors.len() / w.max(1);
-        let event = self.ring.get(self.ring.len().checked_sub(back + 1)?)?;
-        if w == 0 || back >= kept || !is_causal(event.kind) {
-            return None;
-        }
-        let start = (kept - 1 - back) * w;
-        Some(self.vectors.range(start..start + w).copied().collect())
-    }
-
     /// The newest `n` events (at most the vector window's size when vectors are kept),
     /// oldest first, with their vector clocks: `width` entries per event, zeros for an
     /// event that is not causal.
@@ -234,11 +221,6 @@ impl Trace {
             width: w,
             vectors,
         }
-    }
-
-    /// Entries per vector clock (0: none kept).
-    pub fn vector_width(&self) -> usize {
-        self.width
     }
 
     /// The hash of every event so far, finalized (avalanche) for display.
@@ -361,9 +343,14 @@ mod tests {
         for i in 0..(CAUSAL_WINDOW_EVENTS as u32 + 3) {
             t.record(ev(i as u64), 0, Some(&[i, 7]));
         }
-        assert_eq!(t.recent_vc(0), Some(vec![CAUSAL_WINDOW_EVENTS as u32 + 2, 7]));
-        assert_eq!(t.recent_vc(CAUSAL_WINDOW_EVENTS - 1), Some(vec![3, 7]));
-        assert_eq!(t.recent_vc(CAUSAL_WINDOW_EVENTS), None, "older than the window");
+        // Asking for more than the window gives the window: the oldest kept is event 3.
+        let w = t.window(usize::MAX);
+        assert_eq!(w.events.len(), CAUSAL_WINDOW_EVENTS, "older than the window");
+        assert_eq!(
+            w.vc(CAUSAL_WINDOW_EVENTS - 1),
+            Some(&[CAUSAL_WINDOW_EVENTS as u32 + 2, 7][..])
+        );
+        assert_eq!(w.vc(0), Some(&[3, 7][..]));
         let spill = t.take_spill();
         assert_eq!(spill.vc(1), Some(&[1, 7][..]));
         assert!(spill.json_line(1).ends_with(",\"vc\":[1,7]}"), "{}", spill.json_line(1));

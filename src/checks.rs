@@ -124,6 +124,11 @@ pub trait Checks<P: Protocol>: Clone {
     fn approx_bytes(&self) -> usize {
         std::mem::size_of_val(self)
     }
+    /// The clients' operations as a history, for protocols whose clients record one
+    /// (`faultline run --history`, the page's history view); `None` for the others.
+    fn history(&self) -> Option<&crate::history::History> {
+        None
+    }
 }
 
 /// For protocols with nothing to check.

@@ -37,8 +37,9 @@ OPTIONS (run):
                        link's own moment for --scenario-url, else 30s)
     --seed N           override the scenario's seed (0 … 2^53 − 1)
     --trace FILE       write every event as JSON lines to FILE
-    --history FILE     register scenarios: write the clients' operations as a JSON-lines
-                       history to FILE (for `faultline check`; docs/history.md)
+    --history FILE     write the clients' operations as a JSON-lines history to FILE
+                       (register and Raft key-value scenarios; for `faultline check`;
+                       docs/history.md)
     --trace-hash       print the trace hash as the last line
     --json             print the summary as one JSON object instead: the snapshot
                        (counters, trace_hash, …), the checks, the checkers' figures
@@ -200,7 +201,7 @@ fn run(args: RunArgs) -> Result<(), String> {
         }
     }
     if let Some(path) = &args.history {
-        cli::history::write(sim.scenario(), until_us, sim.trace_hash(), path)?;
+        cli::history::write(&sim, path)?;
     }
     if args.json {
         println!("{}", summary_json(&sim));

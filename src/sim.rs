@@ -352,6 +352,12 @@ impl Simulation {
         self.engine.series()
     }
 
+    /// The clients' history so far, when the protocol records one (register; Raft with a
+    /// key-value workload).
+    pub fn history(&self) -> Option<&crate::history::History> {
+        self.engine.history()
+    }
+
     pub fn trace_hash(&self) -> u64 {
         self.engine.trace().hash()
     }

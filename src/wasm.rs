@@ -414,6 +414,38 @@ impl Simulation {
         to_js(&self.sim.series())
     }
 
+    /// The clients' history so far (`crate::history::view`): `{ initial, keys, ops: [{ id,
+    /// client, key, op, value, expected, invoke_us, complete_us, outcome }] }`, or null
+    /// when the protocol records none.
+    pub fn history(&self) -> Result<JsValue, JsError> {
+        match self.sim.history() {
+            Some(h) => to_js(&crate::history::view::view(h)),
+            None => Ok(JsValue::NULL),
+        }
+    }
+
+    /// Checks the history (one `key`, or all) within `max_states` search steps:
+    /// `{ verdict: "linearizable" | "not linearizable" | "unknown", states, key, ops (ids
+    /// that cannot be ordered), linearized (ids, the longest linearized prefix),
+    /// explanation, at_us }`. The page calls it one key at a time between frames.
+    #[wasm_bindgen(js_name = checkHistory)]
+    pub fn check_history(&self, max_states: f64, key: Option<f64>) -> Result<JsValue, JsError> {
+        let whole = |x: f64| x.is_finite() && x >= 1.0 && x.fract() == 0.0 && x <= MAX_SEED as f64;
+        if !whole(max_states) {
+            return Err(JsError::new(&format!(
+                "maxStates: `{max_states}` is not a positive whole number"
+            )));
+        }
+        if key.is_some_and(|k| !(whole(k + 1.0))) {
+            return Err(JsError::new("key: not a key (a whole number from 0)"));
+        }
+        let Some(h) = self.sim.history() else {
+            return Err(JsError::new("this protocol's clients record no history"));
+        };
+        let checked = crate::history::view::check_view(h, max_states as u64, key.map(|k| k as u64));
+        to_js(&checked)
+    }
+
     /// One node's state and its local view of its peers.
     #[wasm_bindgen(js_name = nodeView)]
     pub fn node_view(&self, id: f64) -> Result<JsValue, JsError> {

@@ -91,6 +91,8 @@ pub trait Engine {
     fn check_summary(&self) -> Vec<Figure>;
     /// The checkers' time series, for charts.
     fn series(&self) -> Vec<SeriesView>;
+    /// The clients' history, when the protocol's checkers record one (`Checks::history`).
+    fn history(&self) -> Option<&crate::history::History>;
     /// Each message kind code with its name, for the legend.
     fn message_kinds(&self) -> &'static [(u8, &'static str)];
     /// A copy of the whole world.
@@ -775,6 +777,10 @@ impl<P: Runnable> Engine for World<P> {
 
     fn series(&self) -> Vec<SeriesView> {
         self.checks.series()
+    }
+
+    fn history(&self) -> Option<&crate::history::History> {
+        self.checks.history()
     }
 
     fn boxed_clone(&self) -> Box<dyn Engine> {

@@ -16,6 +16,10 @@
 //! `jepsen.rs` reads the Jepsen log of a single register, `json.rs` the JSON-lines format
 //! of `faultline run --history` (both described in `docs/history.md`).
 //!
+//! `record.rs` records a history live, as protocols' checkers do, and checks it now and
+//! then. `view.rs` is the history as the page's history view reads it (ids, verdict, the
+//! operations to highlight).
+//!
 //! `sample.rs` makes histories of a correct register (seeded) for tests and benchmarks.
 //!
 //! Pure: no I/O, no clock; imports only `rng` (for `sample`) from the crate.
@@ -23,7 +27,9 @@
 mod check;
 pub mod jepsen;
 pub mod json;
+pub mod record;
 pub mod sample;
+pub mod view;
 
 pub use check::{check, check_key, Counterexample, Verdict};
 

@@ -3,7 +3,8 @@
 
 use super::*;
 use crate::checks::{CheckView, Checked, Checks, Figure, Sampler, SeriesView, Violation, WorldView};
-use crate::history::{self, History, Op, Operation, Outcome, Verdict};
+use crate::history::record::Recorder;
+use crate::history::{History, Op, Outcome};
 
 /// What the checker knows of one write.
 #[derive(Clone, Copy, Debug)]
@@ -38,108 +39,46 @@ const LINEARIZABLE_CHECK_US: Micros = 1_000_000;
 /// Search steps per check (`crate::history::check`); past them the check is undecided.
 const LINEARIZABLE_BUDGET: u64 = 200_000;
 
-/// The clients' operations as a history, and whether it is linearizable.
+/// The clients' operations as a history (`history::record`), and whether it is
+/// linearizable.
 #[derive(Clone, Debug)]
 struct Linearizability {
-    history: History,
-    /// Per node: the history index of its operation in progress.
-    open: Vec<Option<usize>>,
-    /// Operations not recorded because the history was full.
-    dropped: u64,
-    completed: u64,
-    completed_at_check: u64,
-    next_check_us: Micros,
+    rec: Recorder,
     verdict: Violation,
-    detail: String,
-    nodes: Vec<NodeId>,
-    undecided: bool,
 }
 
 impl Linearizability {
     fn new(nodes: u32) -> Linearizability {
         Linearizability {
             // A replica's register starts as the default cell: value 0.
-            history: History::new(Some(0)),
-            open: vec![None; nodes as usize],
-            dropped: 0,
-            completed: 0,
-            completed_at_check: 0,
-            next_check_us: LINEARIZABLE_CHECK_US,
+            rec: Recorder::new(
+                nodes as usize,
+                Some(0),
+                HISTORY_OPS_MAX,
+                LINEARIZABLE_CHECK_US,
+                LINEARIZABLE_BUDGET,
+            ),
             verdict: Violation::default(),
-            detail: "no operation completed yet".into(),
-            nodes: Vec::new(),
-            undecided: false,
         }
     }
 
-    /// `client` calls `op` (an attempt it made before and never finished stays unknown).
     fn start(&mut self, now_us: Micros, client: NodeId, op: Op) {
-        let Some(slot) = self.open.get_mut(client as usize) else {
-            return;
-        };
-        *slot = None;
-        if self.history.ops.len() >= HISTORY_OPS_MAX {
-            self.dropped += 1;
-            return;
-        }
-        *slot = Some(self.history.ops.len());
-        self.history.ops.push(Operation {
-            client: client as u64,
-            key: 0,
-            op,
-            invoke_us: now_us,
-            complete_us: None,
-            outcome: Outcome::Unknown,
-        });
+        self.rec.start(now_us, client as u64, 0, op);
     }
 
-    /// `client`'s operation in progress ended: answered (`Ok`, with a read's value) or
-    /// given up on (`Unknown`: refused or timed out, it may still take effect).
     fn finish(&mut self, now_us: Micros, client: NodeId, outcome: Outcome, read: Option<u32>) {
-        let Some(i) = self.open.get_mut(client as usize).and_then(Option::take) else {
-            return;
-        };
-        let o = &mut self.history.ops[i];
-        o.complete_us = Some(now_us);
-        o.outcome = outcome;
-        if let (Some(v), Op::Read(_)) = (read, o.op) {
-            o.op = Op::Read(Some(v as i64));
-        }
-        if outcome == Outcome::Ok {
-            self.completed += 1;
+        self.rec.finish(now_us, client as u64, outcome, read.map(i64::from));
+    }
+
+    /// A violation latches at the moment the failing operations had all returned.
+    fn after_event(&mut self, now_us: Micros) {
+        if let Some(at) = self.rec.after_event(now_us) {
+            self.verdict.latch(at);
         }
     }
 
-    /// Checks the history every `LINEARIZABLE_CHECK_US` while it holds and grows; a
-    /// violation latches at the moment the failing operations had all returned.
-    fn after_event(&mut self, now_us: Micros) {
-        if now_us < self.next_check_us || self.completed == self.completed_at_check || !self.verdict.holds() {
-            return;
-        }
-        self.next_check_us = now_us + LINEARIZABLE_CHECK_US;
-        self.completed_at_check = self.completed;
-        let ops = self.history.ops.len();
-        match history::check(&self.history, LINEARIZABLE_BUDGET) {
-            Verdict::Linearizable { states } => {
-                self.undecided = false;
-                self.detail = format!("{ops} operations, linearizable; {states} states searched");
-            }
-            Verdict::Unknown { states } => {
-                self.undecided = true;
-                self.detail = format!("{ops} operations, undecided: the search budget ran out after {states} states");
-            }
-            Verdict::NotLinearizable(c) => {
-                let at = (c.ops.iter().filter_map(|o| o.complete_us).max()).unwrap_or(now_us);
-                self.verdict.latch(at.min(now_us));
-                self.nodes = c.ops.iter().map(|o| o.client as NodeId).collect();
-                self.nodes.sort_unstable();
-                self.nodes.dedup();
-                self.detail = c.explanation;
-            }
-        }
-        if self.dropped > 0 {
-            self.detail += &format!("; history full: only the first {HISTORY_OPS_MAX} operations are recorded");
-        }
+    fn nodes(&self) -> Vec<NodeId> {
+        self.rec.clients.iter().map(|&c| c as NodeId).collect()
     }
 }
 
@@ -309,12 +248,6 @@ impl RegisterChecks {
             r.parent = None;
         }
         self.reads.retain(|_, &mut start| start >= horizon);
-    }
-
-    /// The clients' operations so far (the first `HISTORY_OPS_MAX`), for
-    /// `faultline run --history` and the checker.
-    pub fn history(&self) -> &History {
-        &self.linearizability.history
     }
 
     /// Records a client's operation in the history.
@@ -487,6 +420,11 @@ impl Checks<Register> for RegisterChecks {
         }
     }
 
+    /// The clients' operations so far (the first `HISTORY_OPS_MAX`).
+    fn history(&self) -> Option<&History> {
+        Some(&self.linearizability.rec.history)
+    }
+
     fn approx_bytes(&self) -> usize {
         use crate::budget::{map_bytes, vec_bytes};
         let l = &self.linearizability;
@@ -501,10 +439,8 @@ impl Checks<Register> for RegisterChecks {
             + vec_bytes(&self.scratch)
             + vec_bytes(&self.lineage_scratch)
             + self.sampler.approx_bytes()
-            + l.history.approx_bytes()
-            + vec_bytes(&l.open)
-            + l.detail.capacity()
-            + vec_bytes(&l.nodes)
+            + l.rec.approx_bytes()
+            - std::mem::size_of::<Recorder>()
     }
 
     fn series(&self) -> Vec<SeriesView> {
@@ -576,8 +512,8 @@ impl Checks<Register> for RegisterChecks {
             self.linearizability.verdict.view(
                 "linearizable",
                 "Every operation appears to take effect at one instant between its call and its return (linearizable)",
-                self.linearizability.detail.clone(),
-                self.linearizability.nodes.clone(),
+                self.linearizability.rec.detail.clone(),
+                self.linearizability.nodes(),
             ),
             CheckView::measure(
                 "minority_refusals",
@@ -603,12 +539,12 @@ impl Checks<Register> for RegisterChecks {
                 l.verdict.holds() as u8 as f64,
                 format!(
                     "linearizable: {} ({} operations recorded)",
-                    match (l.verdict.holds(), l.undecided) {
+                    match (l.verdict.holds(), l.rec.undecided) {
                         (false, _) => "no",
                         (true, true) => "undecided",
                         (true, false) => "yes",
                     },
-                    l.history.ops.len()
+                    l.rec.history.ops.len()
                 ),
             ),
             Figure::new(

@@ -268,9 +268,9 @@ const FUNCTION_LINES_MAX: usize = 70;
 /// or go when the function drops to the limit; a new long function, or one that grew, fails.
 const LONG_FUNCTIONS: &[(&str, &str, usize)] = &[
     ("engine/columns.rs", "fill_columns", 94),
-    ("protocol/raft/mod.rs", "server_message", 101),
+    ("protocol/raft/mod.rs", "server_message", 85),
     ("protocol/raft/view.rs", "view", 113),
-    ("protocol/raft/checks.rs", "observe", 94),
+    ("protocol/raft/checks.rs", "observe", 82),
     ("protocol/service/mod.rs", "config", 169),
     ("protocol/swim/mod.rs", "boot", 71),
     ("protocol/swim/view.rs", "view", 75),

@@ -12,6 +12,9 @@
 //!   term (a leader of term T may lack what a later term's leader committed while it was
 //!   paused between its votes and its victory).
 //! - `acked_writes_lost`: an acknowledged write is never undone on a server that applied it.
+//! - `linearizable` (with the `kv` workload only): the clients' gets, puts and cases,
+//!   recorded as a `history::History` (per key), have a linearization; checked every
+//!   simulated second within a step budget, like the register's.
 //! - `leader_elected` (liveness): eventually some server leads; satisfied while one does,
 //!   pending since the last leader went (or since the start).
 //!
@@ -22,7 +25,10 @@ use std::collections::BTreeMap;
 
 use super::*;
 use crate::checks::{CheckView, Checked, Checks, Eventually, Figure, Sampler, SeriesView, Violation, WorldView};
+use crate::history::record::Recorder;
+use crate::history::{History, Op, Outcome};
 use crate::time::{us_to_ms, Micros};
+use kv::Cmd;
 
 /// Indexes of history the registries keep behind the highest index applied.
 const WINDOW: u64 = 4_096;
@@ -31,6 +37,66 @@ const TERMS_KEPT: usize = 1_024;
 /// How often the series are sampled, and how many samples are kept.
 const SAMPLE_US: Micros = 100_000;
 const SAMPLES_MAX: usize = 600;
+/// Most client operations recorded in the history (`kv` workload).
+pub const HISTORY_OPS_MAX: usize = 2_000;
+/// How often the history is checked, in simulated µs, and the search steps per check.
+const LINEARIZABLE_CHECK_US: Micros = 1_000_000;
+const LINEARIZABLE_BUDGET: u64 = 200_000;
+
+/// The clients' key-value operations as a history, and whether it is linearizable.
+#[derive(Clone, Debug)]
+struct Linearizability {
+    rec: Recorder,
+    verdict: Violation,
+}
+
+impl Linearizability {
+    fn observe(&mut self, now_us: Micros, node: NodeId, obs: &RaftObs) {
+        let client = node as u64;
+        match *obs {
+            RaftObs::Invoke { cmd } => {
+                let Some(cmd) = Cmd::decode(cmd) else { return };
+                let v = |x: u32| Some(x as i64);
+                let op = match cmd {
+                    Cmd::Get { .. } => Op::Read(None),
+                    Cmd::Put { value, .. } => Op::Write(v(value)),
+                    Cmd::Cas { old, new, .. } => Op::Cas(v(old), v(new)),
+                };
+                self.rec.start(now_us, client, cmd.key() as u64, op);
+            }
+            RaftObs::Done { ok, value } => {
+                let outcome = if ok { Outcome::Ok } else { Outcome::Fail };
+                self.rec.finish(now_us, client, outcome, Some(value as i64));
+            }
+            RaftObs::GaveUp => self.rec.finish(now_us, client, Outcome::Unknown, None),
+            _ => {}
+        }
+    }
+
+    fn view(&self) -> CheckView {
+        let nodes = self.rec.clients.iter().map(|&c| c as NodeId).collect();
+        self.verdict.view(
+            "linearizable",
+            "Every get, put and cas appears to take effect at one instant between its call and its return (linearizable)",
+            self.rec.detail.clone(),
+            nodes,
+        )
+    }
+
+    fn figure(&self) -> Figure {
+        let words = match (self.verdict.holds(), self.rec.undecided) {
+            (false, _) => "no",
+            (true, true) => "undecided",
+            (true, false) => "yes",
+        };
+        let ops = self.rec.history.ops.len();
+        Figure::new(
+            "linearizable",
+            self.verdict.holds() as u8 as f64,
+            format!("linearizable: {words} ({ops} operations recorded)"),
+        )
+    }
+}
 
 /// What the checker remembers of one violation, for the panel.
 #[derive(Clone, Debug, Default)]
@@ -76,6 +142,8 @@ pub struct RaftChecks {
     sampler: Sampler,
     // liveness: some server leads
     leader: Eventually,
+    /// With the `kv` workload: the clients' history.
+    linearizability: Option<Linearizability>,
 }
 
 impl RaftChecks {
@@ -133,6 +201,25 @@ impl RaftChecks {
         self.acked_count
     }
 
+    /// Election safety: `node` leads `term`; did another lead it before?
+    fn became_leader(&mut self, now_us: Micros, node: NodeId, term: u64) {
+        self.elections += 1;
+        match self.leaders_by_term.get(&term) {
+            Some(&other) if other != node => {
+                self.election_witness = Witness {
+                    detail: format!("nodes {other} and {node} both led term {term}"),
+                    nodes: vec![other, node],
+                };
+                self.election.latch(now_us);
+            }
+            Some(_) => {}
+            None => {
+                self.leaders_by_term.insert(term, node);
+            }
+        }
+        self.new_leaders.push(node);
+    }
+
     fn check_completeness(&mut self, now_us: Micros, leader: NodeId, p: &Raft) {
         let term = p.d.term;
         let required = (self.committed_by_term.range(..term))
@@ -165,7 +252,18 @@ impl RaftChecks {
 }
 
 impl Checks<Raft> for RaftChecks {
-    fn new(config: &RaftConfig, _nodes: u32) -> Self {
+    fn new(config: &RaftConfig, nodes: u32) -> Self {
+        let linearizability = config.kv.as_ref().map(|_| Linearizability {
+            // Every key starts at 0.
+            rec: Recorder::new(
+                nodes as usize,
+                Some(0),
+                HISTORY_OPS_MAX,
+                LINEARIZABLE_CHECK_US,
+                LINEARIZABLE_BUDGET,
+            ),
+            verdict: Violation::default(),
+        });
         RaftChecks {
             servers: config.servers,
             leaders_by_term: BTreeMap::new(),
@@ -194,28 +292,16 @@ impl Checks<Raft> for RaftChecks {
             gave_up: 0,
             sampler: Sampler::new(SAMPLE_US, 3, SAMPLES_MAX),
             leader: Eventually::pending_from(0),
+            linearizability,
         }
     }
 
     fn observe(&mut self, now_us: Micros, node: NodeId, obs: &RaftObs) {
+        if let Some(l) = &mut self.linearizability {
+            l.observe(now_us, node, obs);
+        }
         match *obs {
-            RaftObs::BecameLeader { term } => {
-                self.elections += 1;
-                match self.leaders_by_term.get(&term) {
-                    Some(&other) if other != node => {
-                        self.election_witness = Witness {
-                            detail: format!("nodes {other} and {node} both led term {term}"),
-                            nodes: vec![other, node],
-                        };
-                        self.election.latch(now_us);
-                    }
-                    Some(_) => {}
-                    None => {
-                        self.leaders_by_term.insert(term, node);
-                    }
-                }
-                self.new_leaders.push(node);
-            }
+            RaftObs::BecameLeader { term } => self.became_leader(now_us, node, term),
             RaftObs::Appended {
                 index,
                 entry,
@@ -289,11 +375,17 @@ impl Checks<Raft> for RaftChecks {
             }
             RaftObs::GaveUp => self.gave_up += 1,
             RaftObs::Redirected => self.redirected += 1,
+            RaftObs::Invoke { .. } | RaftObs::Done { .. } => {}
         }
     }
 
     fn after_event(&mut self, world: &WorldView<'_, Raft>) {
         let now = world.now_us;
+        if let Some(l) = &mut self.linearizability {
+            if let Some(at) = l.rec.after_event(now) {
+                l.verdict.latch(at);
+            }
+        }
         let servers = &world.protocols[..self.servers as usize];
         if !self.new_leaders.is_empty() {
             let leaders = std::mem::take(&mut self.new_leaders);
@@ -378,7 +470,7 @@ impl Checks<Raft> for RaftChecks {
             &self.lost_witness,
             format!("{} acknowledged writes, none undone", self.acked_count),
         );
-        vec![
+        let mut views = vec![
             self.election
                 .view("election_safety", "At most one leader per term", ed, en),
             self.split.view(
@@ -408,7 +500,18 @@ impl Checks<Raft> for RaftChecks {
             self.lost
                 .view("acked_writes_lost", "No acknowledged write is later undone", ld, ln),
             self.leader_view(now_us),
-        ]
+        ];
+        views.extend(self.linearizability.as_ref().map(Linearizability::view));
+        views
+    }
+
+    fn history(&self) -> Option<&History> {
+        self.linearizability.as_ref().map(|l| &l.rec.history)
+    }
+
+    fn approx_bytes(&self) -> usize {
+        let history = self.linearizability.as_ref().map_or(0, |l| l.rec.approx_bytes());
+        std::mem::size_of_val(self) + history
     }
 
     fn summary(&self, now_us: Micros) -> Vec<Figure> {
@@ -427,6 +530,9 @@ impl Checks<Raft> for RaftChecks {
             count("redirected", self.redirected, "redirected"),
             count("gave_up", self.gave_up, "gave up"),
         ]
+        .into_iter()
+        .chain(self.linearizability.as_ref().map(Linearizability::figure))
+        .collect()
     }
 }
 

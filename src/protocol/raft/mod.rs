@@ -38,7 +38,13 @@
 
 mod byzantine;
 mod checks;
+pub mod kv;
+mod reads;
 mod view;
+
+use kv::{KvConfig, KvState};
+pub use kv::{KvSpec, ReadPath};
+use reads::PendingRead;
 
 use serde::{Deserialize, Serialize};
 
@@ -90,6 +96,10 @@ pub struct RaftSpec {
     pub client_timeout_ms: f64,
     /// How many times a client retries one write.
     pub retries: u32,
+    /// The clients' key-value workload (get, put, cas on a few keys, and how reads are
+    /// answered; `kv.rs`). Absent: each client writes fresh ids to one register.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kv: Option<KvSpec>,
 }
 
 impl Default for RaftSpec {
@@ -104,6 +114,7 @@ impl Default for RaftSpec {
             op_every_ms: 500.0,
             client_timeout_ms: 1_000.0,
             retries: 3,
+            kv: None,
         }
     }
 }
@@ -120,6 +131,7 @@ pub struct RaftConfig {
     pub op_every_us: Micros,
     pub client_timeout_us: Micros,
     pub retries: u32,
+    pub kv: Option<KvConfig>,
 }
 
 impl RaftSpec {
@@ -182,6 +194,7 @@ impl RaftSpec {
             ));
         }
         Ok(RaftConfig {
+            kv: kv::config_of(self.kv.as_ref(), election_min_us, heartbeat_us)?,
             servers: self.servers,
             election: self.election,
             election_min_us,
@@ -201,6 +214,8 @@ pub struct Entry {
     pub term: u64,
     /// The write: client << 32 | op.
     pub write: u64,
+    /// A key-value command (`kv::Cmd::encode`); 0 for none (the plain write workload).
+    pub cmd: u64,
 }
 
 /// Up to `BATCH` entries, inline (messages stay `Copy`).
@@ -261,9 +276,30 @@ pub enum RaftMsg {
         snap_term: u64,
         write: u64,
         sent_at: Micros,
+        /// The key-value state at the snapshot (all 0 without the `kv` workload).
+        kv: KvState,
     },
     Alive {
         term: u64,
+    },
+    /// A client's key-value command (a get too, when reads go through the log).
+    Command {
+        op: u32,
+        write: u64,
+        cmd: u64,
+    },
+    /// A client's get by ReadIndex, lease or naively.
+    Read {
+        op: u32,
+        key: u8,
+    },
+    /// The answer to a command or a read: whether it took effect, the value read or
+    /// written, and the log index (0 for reads off the log).
+    Reply {
+        op: u32,
+        ok: bool,
+        value: u32,
+        index: u64,
     },
 }
 
@@ -277,6 +313,9 @@ message_kinds!(RaftMsg {
     AppendReply = 9 "append reply",
     Snapshot = 10 "snapshot",
     Alive = 11 "alive",
+    Command = 12 "command",
+    Read = 13 "read",
+    Reply = 14 "reply",
 });
 
 impl MessageInfo for RaftMsg {
@@ -309,6 +348,9 @@ impl MessageInfo for RaftMsg {
                 let mut h = term ^ prev_index << 16 ^ prev_term << 32 ^ commit << 44 ^ sent_at.rotate_left(7);
                 for e in entries.as_slice() {
                     h = h.rotate_left(5) ^ e.term ^ e.write.rotate_left(13);
+                    if e.cmd != 0 {
+                        h ^= e.cmd.rotate_left(29);
+                    }
                 }
                 h
             }
@@ -324,13 +366,22 @@ impl MessageInfo for RaftMsg {
                 snap_term,
                 write,
                 sent_at,
-            } => term ^ index << 16 ^ snap_term << 32 ^ write.rotate_left(9) ^ sent_at.rotate_left(7),
+                kv,
+            } => term ^ index << 16 ^ snap_term << 32 ^ write.rotate_left(9) ^ sent_at.rotate_left(7) ^ kv::digest(&kv),
             RaftMsg::Alive { term } => term,
+            RaftMsg::Command { op, write, cmd } => (op as u64) ^ write.rotate_left(8) ^ cmd.rotate_left(21),
+            RaftMsg::Read { op, key } => (op as u64) ^ (key as u64) << 40,
+            RaftMsg::Reply { op, ok, value, index } => {
+                (op as u64) ^ (value as u64) << 24 ^ index.rotate_left(52) ^ (ok as u64) << 63
+            }
         };
         (self.kind() as u64) << 58 ^ payload
     }
     fn is_work(&self) -> bool {
-        matches!(self, RaftMsg::Write { .. })
+        matches!(
+            self,
+            RaftMsg::Write { .. } | RaftMsg::Command { .. } | RaftMsg::Read { .. }
+        )
     }
 }
 
@@ -346,6 +397,8 @@ pub struct RaftDurable {
     pub snap_write: u64,
     /// The entries after the snapshot: `entries[k]` has index `snap_index + 1 + k`.
     pub entries: Vec<Entry>,
+    /// The key-value state at the snapshot.
+    pub snap_kv: KvState,
 }
 
 impl Durable for RaftDurable {
@@ -385,6 +438,11 @@ pub enum RaftObs {
     GaveUp,
     /// A server turned a write away (not the leader).
     Redirected,
+    /// A client called a key-value command (`kv::Cmd::encode`).
+    Invoke { cmd: u64 },
+    /// A client's key-value command returned: took effect or not (a cas), with the value
+    /// read or written.
+    Done { ok: bool, value: u32 },
 }
 
 const ELECTION: TimerTag = 1;
@@ -407,6 +465,8 @@ struct Attempt {
     op: u32,
     write: u64,
     tries: u32,
+    /// A key-value command, or 0 (a plain write).
+    cmd: u64,
 }
 
 /// A write a leader acknowledges once it is applied.
@@ -453,6 +513,17 @@ pub struct Raft {
     gave_up: u64,
     redirects: u64,
     timeouts: u64,
+    // key-value workload (`reads.rs`)
+    kv: KvState,
+    reads: Vec<PendingRead>,
+    /// This leader has committed an entry of its own term.
+    own_commit: bool,
+    /// Local time this server became leader.
+    lead_since: Micros,
+    /// Local time this server last accepted an append from a leader.
+    heard_leader_at: Option<Micros>,
+    /// Client: the last value it saw per key (what its cas expects).
+    seen: KvState,
 }
 
 impl Raft {
@@ -547,6 +618,9 @@ impl Raft {
             }
             self.applied = index.max(self.d.snap_index);
             self.value = self.value_at(self.applied);
+            if self.config.kv.is_some() {
+                self.kv = self.kv_at(self.applied);
+            }
         }
         self.commit = self.commit.min(index);
         let keep = index.saturating_sub(self.d.snap_index) as usize;
@@ -578,6 +652,9 @@ impl Raft {
                 index: self.applied,
                 entry,
             });
+            if entry.cmd != 0 {
+                self.apply_cmd(entry, ctx);
+            }
         }
         if self.role == Role::Leader && !self.waiting.is_empty() {
             let applied = self.applied;
@@ -596,6 +673,7 @@ impl Raft {
                 }
             });
         }
+        self.serve_reads(ctx);
         self.compact();
     }
 
@@ -607,6 +685,9 @@ impl Raft {
         let upto = self.applied - KEEP;
         let Some(term) = self.term_at(upto) else { return };
         let write = self.value_at(upto);
+        if self.config.kv.is_some() {
+            self.d.snap_kv = self.kv_at(upto);
+        }
         let drop = (upto - self.d.snap_index) as usize;
         self.d.entries.drain(..drop);
         self.d.snap_index = upto;
@@ -623,6 +704,7 @@ impl Raft {
         self.role = Role::Follower;
         self.votes = 0;
         self.waiting.clear();
+        self.reads.clear();
         if was_leader || self.leader == Some(self.id) {
             self.leader = None;
         }
@@ -657,6 +739,8 @@ impl Raft {
         let n = self.config.servers as usize;
         self.role = Role::Leader;
         self.leader = Some(self.id);
+        self.own_commit = false;
+        self.lead_since = ctx.now_local_us;
         self.election_gen += 1; // no more elections while leading
         self.next = vec![self.last_index() + 1; n];
         self.matched = vec![0; n];
@@ -678,6 +762,7 @@ impl Raft {
                 Entry {
                     term: self.d.term,
                     write: 0,
+                    cmd: 0,
                 },
                 ctx,
             );
@@ -713,6 +798,7 @@ impl Raft {
                     snap_term: self.d.snap_term,
                     write: self.d.snap_write,
                     sent_at,
+                    kv: self.d.snap_kv,
                 },
             );
             return;
@@ -757,6 +843,7 @@ impl Raft {
             }
         };
         if target > self.commit {
+            self.own_commit = true;
             if !self.naive() {
                 ctx.observe(RaftObs::Committed {
                     index: target,
@@ -839,31 +926,14 @@ impl Raft {
         }
         match msg {
             RaftMsg::Write { op, write } => self.client_write(from, op, write, ctx),
+            RaftMsg::Command { .. } | RaftMsg::Read { .. } => self.client_kv(from, msg, ctx),
             RaftMsg::Alive { term } => self.term_seen = self.term_seen.max(term),
             RaftMsg::RequestVote {
                 term,
                 last_index,
                 last_term,
-            } if from_server && !self.naive() => {
-                if term > self.d.term {
-                    self.become_follower(term, ctx);
-                }
-                let up_to_date = (last_term, last_index) >= (self.last_term(), self.last_index());
-                let granted = term == self.d.term
-                    && self.d.voted_for.is_none_or(|v| v == from)
-                    && up_to_date
-                    && self.role != Role::Leader;
-                if granted {
-                    self.d.voted_for = Some(from);
-                    self.reset_election_timer(ctx);
-                }
-                ctx.send(
-                    from,
-                    RaftMsg::Vote {
-                        term: self.d.term,
-                        granted,
-                    },
-                );
+            } if from_server && !self.naive() && !self.ignores_vote(ctx.now_local_us) => {
+                self.request_vote(from, term, (last_index, last_term), ctx)
             }
             RaftMsg::Vote { term, granted } if from_server && !self.naive() => {
                 if term > self.d.term {
@@ -907,11 +977,12 @@ impl Raft {
                 snap_term,
                 write,
                 sent_at,
+                kv,
             } if from_server => {
                 if !self.accept_leader(from, term, sent_at, ctx) {
                     return;
                 }
-                self.install_snapshot(index, snap_term, write, ctx);
+                self.install_snapshot(index, snap_term, (write, kv), ctx);
                 ctx.send(
                     from,
                     RaftMsg::AppendReply {
@@ -930,6 +1001,30 @@ impl Raft {
             } if from_server => self.append_reply(from, term, ok, index, sent_at, ctx),
             _ => {}
         }
+    }
+
+    /// A candidate's vote request; `last`: its last log index and term.
+    fn request_vote(&mut self, from: NodeId, term: u64, last: (u64, u64), ctx: &mut Ctx<RaftMsg, RaftObs>) {
+        let (last_index, last_term) = last;
+        if term > self.d.term {
+            self.become_follower(term, ctx);
+        }
+        let up_to_date = (last_term, last_index) >= (self.last_term(), self.last_index());
+        let granted = term == self.d.term
+            && self.d.voted_for.is_none_or(|v| v == from)
+            && up_to_date
+            && self.role != Role::Leader;
+        if granted {
+            self.d.voted_for = Some(from);
+            self.reset_election_timer(ctx);
+        }
+        ctx.send(
+            from,
+            RaftMsg::Vote {
+                term: self.d.term,
+                granted,
+            },
+        );
     }
 
     /// Whether an append from `from` in `term` comes from the leader this server follows;
@@ -968,6 +1063,7 @@ impl Raft {
             self.reset_election_timer(ctx);
         }
         self.leader = Some(from);
+        self.heard_leader_at = Some(ctx.now_local_us);
         true
     }
 
@@ -1033,7 +1129,9 @@ impl Raft {
         Ok(index)
     }
 
-    fn install_snapshot(&mut self, index: u64, snap_term: u64, write: u64, ctx: &mut Ctx<RaftMsg, RaftObs>) {
+    /// `state`: the snapshot's register value and key-value state.
+    fn install_snapshot(&mut self, index: u64, snap_term: u64, state: (u64, KvState), ctx: &mut Ctx<RaftMsg, RaftObs>) {
+        let (write, kv) = state;
         if index <= self.d.snap_index && !self.naive() {
             return;
         }
@@ -1050,12 +1148,14 @@ impl Raft {
         self.d.snap_index = index;
         self.d.snap_term = snap_term;
         self.d.snap_write = write;
+        self.d.snap_kv = kv;
         if self.commit < index || self.naive() {
             self.commit = index.max(self.commit.min(self.last_index()));
         }
         if self.applied < index || self.naive() {
             self.applied = index;
             self.value = self.value_at(index);
+            self.kv = kv;
         }
         self.apply(ctx);
     }
@@ -1089,14 +1189,11 @@ impl Raft {
             self.next[f] = (index + 1).min(self.next[f].saturating_sub(1)).max(1);
             self.send_append(from, ctx);
         }
+        self.serve_reads(ctx);
     }
 
     fn client_write(&mut self, client: NodeId, op: u32, write: u64, ctx: &mut Ctx<RaftMsg, RaftObs>) {
-        let leads = match self.config.election {
-            Election::Raft => self.role == Role::Leader,
-            Election::Naive => self.role == Role::Leader && self.naive_leader(ctx.now_local_us) == self.id,
-        };
-        if !leads {
+        if !self.leads_now(ctx.now_local_us) {
             ctx.observe(RaftObs::Redirected);
             let leader = self.leader.filter(|&l| l != self.id);
             ctx.send(client, RaftMsg::Redirect { op, leader });
@@ -1112,6 +1209,7 @@ impl Raft {
                 Entry {
                     term: self.d.term,
                     write,
+                    cmd: 0,
                 },
                 ctx,
             ),
@@ -1141,13 +1239,14 @@ impl Raft {
 
     fn send_attempt(&mut self, ctx: &mut Ctx<RaftMsg, RaftObs>) {
         let Some(a) = self.pending else { return };
-        ctx.send(
-            self.target,
-            RaftMsg::Write {
+        let msg = match a.cmd {
+            0 => RaftMsg::Write {
                 op: a.op,
                 write: a.write,
             },
-        );
+            _ => self.kv_request(a),
+        };
+        ctx.send(self.target, msg);
         ctx.set_timer(
             self.config.client_timeout_us,
             CLIENT_TIMEOUT | Self::attempt_arg(a) << 8,
@@ -1181,6 +1280,7 @@ impl Raft {
                 self.ok += 1;
                 ctx.observe(RaftObs::Acked { write: a.write, index });
             }
+            RaftMsg::Reply { op, ok, value, index } if op == a.op => self.kv_reply(ok, value, index, ctx),
             RaftMsg::Redirect { op, leader } if op == a.op => {
                 self.redirects += 1;
                 // No leader known: wait about one election before asking again.
@@ -1219,6 +1319,7 @@ impl Protocol for Raft {
             commit: durable.snap_index,
             applied: durable.snap_index,
             value: durable.snap_write,
+            kv: durable.snap_kv,
             term_seen: durable.term,
             d: durable,
             role: Role::Follower,
@@ -1239,6 +1340,11 @@ impl Protocol for Raft {
             gave_up: 0,
             redirects: 0,
             timeouts: 0,
+            reads: Vec::new(),
+            own_commit: false,
+            lead_since: 0,
+            heard_leader_at: None,
+            seen: KvState::default(),
         };
         if node.is_server() {
             match config.election {
@@ -1274,13 +1380,16 @@ impl Protocol for Raft {
             HEARTBEAT if self.naive() => self.naive_tick(ctx),
             HEARTBEAT if self.role == Role::Leader => self.leader_tick(ctx),
             OP => {
-                if self.pending.is_none() {
+                if self.pending.is_none() && self.config.kv.is_some() {
+                    self.kv_next_op(ctx);
+                } else if self.pending.is_none() {
                     self.next_op += 1;
                     let write = (self.id as u64) << 32 | self.next_op as u64;
                     self.pending = Some(Attempt {
                         op: self.next_op,
                         write,
                         tries: 0,
+                        cmd: 0,
                     });
                     self.send_attempt(ctx);
                 }
@@ -1290,7 +1399,9 @@ impl Protocol for Raft {
             }
             CLIENT_TIMEOUT if self.pending.is_some_and(|a| Self::attempt_arg(a) == arg) => {
                 self.timeouts += 1;
-                self.retry(ctx, None, 0);
+                if !self.kv_give_up(ctx) {
+                    self.retry(ctx, None, 0);
+                }
             }
             RETRY if self.pending.is_some_and(|a| Self::attempt_arg(a) == arg) => self.send_attempt(ctx),
             _ => {}

@@ -59,6 +59,9 @@ fn golden_trace_hashes_of_presets() {
         ("vector-clocks-keep-both", "68052f8fda154ddd"),
         ("concurrent-or-ordered", "00140d31a6bda2be"),
         ("hlc-stays-close", "391f66b2571e5972"),
+        ("stale-read-deposed-leader", "fc0ff2d8b24a8f73"),
+        ("read-index-keeps-linearizable", "02de2b1bd9976936"),
+        ("lease-read-clock-drift", "b5c0de65d0995f51"),
     ];
     for (name, hash) in golden {
         let mut sim = Simulation::new((presets::find(name).unwrap().build)()).unwrap();

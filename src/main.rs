@@ -30,7 +30,7 @@ USAGE:
                                                   print the share link (#s=…) of a scenario
     faultline presets
     faultline sweep …   faultline sweep merge …   faultline shrink …   (see below)
-    faultline check HISTORY [--budget N]          is a client history linearizable? (see below)
+    faultline check HISTORY [--budget N] [--time-ms N]   is a client history linearizable? (see below)
 
 OPTIONS (run):
     --until DURATION   simulated time to run to, e.g. 30s, 1500ms, 2m (default: the

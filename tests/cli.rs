@@ -240,3 +240,24 @@ fn run_history_writes_the_register_clients_operations_and_check_judges_them() {
         "{err}"
     );
 }
+
+#[test]
+#[allow(clippy::disallowed_types, clippy::disallowed_methods)] // wall time is the point here
+fn check_stops_at_its_wall_clock_budget_and_says_unknown() {
+    // Fifty clients at once with unknown outcomes: the search would run for seconds.
+    let hard = faultline::history::sample::correct_register(3, 50, 20, 50);
+    let path = history_file("hard.jsonl", &faultline::history::json::write(&hard));
+    let started = std::time::Instant::now();
+    let (ok, out, err) = faultline(&["check", &path, "--budget", "1000000000", "--time-ms", "200"]);
+    let took = started.elapsed();
+    assert!(ok, "{err}");
+    let first = out.lines().next().unwrap_or("");
+    assert!(first.starts_with("unknown (budget exhausted after "), "{out}");
+    assert!(out.contains("the time budget ran out (200 ms; --time-ms)"), "{out}");
+    assert!(took.as_secs_f64() < 5.0, "took {took:?}");
+    let (ok, _, err) = faultline(&["check", &path, "--time-ms", "soon"]);
+    assert!(
+        !ok && err.contains("--time-ms: `soon` is not a positive whole number"),
+        "{err}"
+    );
+}

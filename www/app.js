@@ -28,6 +28,7 @@ import { Budget } from './ui/budget.js';
 import { EpochBanner } from './ui/epoch.js';
 import { Announcer } from './ui/announce.js';
 import { Diagram } from './ui/diagram.js';
+import { HistoryView } from './ui/history.js';
 
 async function start(root) {
   const notify = new Banners(root);
@@ -62,6 +63,7 @@ function compose(root, state, session, notify) {
     controls: new Controls({ ...deps, presetList: presets() }),
     timeline: new Timeline(deps),
     diagram: new Diagram(deps),
+    history: new HistoryView(deps),
     inspector: new Inspector(deps),
     checks: new ChecksPanel(deps),
     charts: new Charts(deps),

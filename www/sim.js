@@ -224,6 +224,9 @@ export class Sim {
   checks() { return this.call('checks'); }
   /** The checkers' time series: [{ id, name, unit, t_ms, values }]. */
   series() { return this.call('series'); }
+  /** The clients' history, or null (protocols without one, engines before it existed). */
+  history() { return typeof this.inner.history === 'function' ? this.call('history') : null; }
+  checkHistory(maxStates, key) { return this.call('checkHistory', maxStates, key); }
   /** [{ kind, name }]: the message kinds of this run's protocol, for the legend. */
   messageKinds() { return this.call('messageKinds'); }
   /** Tests only: the first run past `ms` traps ("panic" or "oom"). */

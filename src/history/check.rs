@@ -18,6 +18,8 @@
 //! as long as what is left still fails. Every search counts its steps (one step: one
 //! attempt to linearize an operation in some state) against the budget.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use super::{op_words, value_words, History, Op, Operation, Outcome, Value};
 
 /// The verdict on a whole history.
@@ -48,6 +50,26 @@ pub struct Counterexample {
     pub explanation: String,
     /// Steps of the first search (before shrinking).
     pub states: u64,
+}
+
+thread_local! {
+    /// Raised by another thread to end this thread's `check_until` early.
+    static STOP: std::cell::Cell<Option<&'static AtomicBool>> = const { std::cell::Cell::new(None) };
+}
+
+/// Whether this thread's `check_until` was told to stop (polled every 4,096 steps).
+fn stopped() -> bool {
+    STOP.with(|s| s.get().is_some_and(|f| f.load(Ordering::Relaxed)))
+}
+
+/// `check`, ended early when `stop` is raised (by a timer on another thread, say: the
+/// checker itself has no clock). Stopped during the first search the verdict is `Unknown`;
+/// during the shrinking of a violation, a less shrunk counterexample.
+pub fn check_until(history: &History, budget: u64, stop: &'static AtomicBool) -> Verdict {
+    STOP.with(|s| s.set(Some(stop)));
+    let verdict = check(history, budget);
+    STOP.with(|s| s.set(None));
+    verdict
 }
 
 /// Checks every key of `history`, in key order, within `budget` steps in all; stops at the
@@ -463,7 +485,7 @@ impl Search {
             }
             let e = self.entries[at as usize];
             if e.call {
-                if self.steps >= budget {
+                if self.steps >= budget || (self.steps & 0xFFF == 0 && stopped()) {
                     return Found::OutOfBudget;
                 }
                 self.steps += 1;

@@ -31,7 +31,7 @@ pub mod record;
 pub mod sample;
 pub mod view;
 
-pub use check::{check, check_key, Counterexample, Verdict};
+pub use check::{check, check_key, check_until, Counterexample, Verdict};
 
 /// A register's value: an integer or nil (`None`).
 pub type Value = Option<i64>;

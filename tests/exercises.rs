@@ -10,114 +10,31 @@ use faultline::exercise::judge::{judge, Judgement};
 use faultline::{Scenario, Simulation};
 use serde_json::{json, Value};
 
-/// A reference solution: faults the learner adds (injected on the page) and settings merged
-/// into `protocol`; `extra` are further allowed faults, used to go one over the budget.
+/// A reference solution (`tests/fixtures/exercise-solutions.json`, shared with the browser
+/// test): faults the learner adds (injected on the page) and settings merged into
+/// `protocol`; `extra` are further allowed faults, used to go one over the budget.
 struct Solution {
-    name: &'static str,
+    name: String,
     faults: Value,
     protocol: Value,
     extra: Value,
 }
 
+fn solutions() -> Vec<Solution> {
+    let text = include_str!("fixtures/exercise-solutions.json");
+    let all: serde_json::Map<String, Value> = serde_json::from_str(text).unwrap();
+    all.into_iter()
+        .map(|(name, v)| Solution {
+            name,
+            faults: v["faults"].clone(),
+            protocol: v["protocol"].clone(),
+            extra: v["extra"].clone(),
+        })
+        .collect()
+}
+
 fn fault(at_ms: f64, fault: Value) -> Value {
     json!({"at_ms": at_ms, "fault": fault, "injected": true})
-}
-
-fn lasting(at_ms: f64, duration_ms: f64, fault: Value) -> Value {
-    json!({"at_ms": at_ms, "duration_ms": duration_ms, "fault": fault, "injected": true})
-}
-
-fn faults(name: &'static str, faults: Vec<Value>, extra: Vec<Value>) -> Solution {
-    Solution {
-        name,
-        faults: Value::Array(faults),
-        protocol: json!({}),
-        extra: Value::Array(extra),
-    }
-}
-
-fn settings(name: &'static str, protocol: Value) -> Solution {
-    Solution {
-        name,
-        faults: json!([]),
-        protocol,
-        extra: json!([fault(6000.0, json!({"kind": "crash", "node": 3}))]),
-    }
-}
-
-fn solutions() -> Vec<Solution> {
-    let crash = |node: u32| json!({"kind": "crash", "node": node});
-    let cut = |from: u32, to: u32| json!({"kind": "cut", "from": from, "to": to});
-    let liar = |node: u32| json!({"kind": "byzantine", "node": node, "behaviour": {"kind": "equivocate"}});
-    vec![
-        faults(
-            "detect-a-crash",
-            vec![fault(2000.0, crash(3))],
-            vec![fault(3000.0, crash(4))],
-        ),
-        faults(
-            "omission-false-alarm",
-            vec![fault(2000.0, json!({"kind": "omission", "node": 1, "send": 0.7}))],
-            vec![fault(3000.0, json!({"kind": "omission", "node": 3, "send": 0.5}))],
-        ),
-        faults(
-            "suspect-everyone",
-            [0, 1, 3, 4].iter().map(|&n| fault(2000.0, cut(n, 2))).collect(),
-            vec![fault(3000.0, cut(2, 0))],
-        ),
-        faults(
-            "split-brain",
-            vec![lasting(
-                2000.0,
-                6000.0,
-                json!({"kind": "partition", "groups": [[0, 1, 2, 6, 7], [3, 4, 5]]}),
-            )],
-            vec![
-                fault(9000.0, json!({"kind": "isolate", "node": 0})),
-                fault(9500.0, json!({"kind": "isolate", "node": 1})),
-            ],
-        ),
-        faults(
-            "expired-lease",
-            vec![fault(
-                2000.0,
-                json!({"kind": "pause", "node": 2, "duration_ms": 2500.0}),
-            )],
-            vec![fault(6000.0, json!({"kind": "pause", "node": 1, "duration_ms": 500.0}))],
-        ),
-        settings("fence-the-zombie", json!({"fencing": true})),
-        faults(
-            "lose-an-acked-write",
-            vec![lasting(
-                2000.0,
-                6000.0,
-                json!({"kind": "partition", "groups": [[0, 1, 2, 5, 6, 7], [3, 4, 8, 9]]}),
-            )],
-            vec![fault(10000.0, json!({"kind": "isolate", "node": 0}))],
-        ),
-        faults(
-            "clock-jump",
-            vec![fault(
-                2000.0,
-                json!({"kind": "clock_jump", "node": 2, "by_ms": -1500.0}),
-            )],
-            vec![fault(4000.0, json!({"kind": "clock_jump", "node": 3, "by_ms": 500.0}))],
-        ),
-        settings("gray-failure", json!({"breaker": {"failures": 3, "open_ms": 1000.0}})),
-        faults(
-            "cascading-overload",
-            vec![lasting(2000.0, 10000.0, crash(1))],
-            vec![lasting(3000.0, 2000.0, crash(2))],
-        ),
-        settings("shed-the-load", json!({"shed_at": 40})),
-        settings("tune-the-detector", json!({"timeout_ms": 800.0})),
-        faults(
-            "byzantine-liars",
-            vec![fault(2000.0, liar(0)), fault(2000.0, liar(3))],
-            vec![fault(3000.0, liar(1))],
-        ),
-        settings("not-linearizable", json!({"mode": "cp"})),
-    ]
 }
 
 /// The exercise as posed, with `faults` appended and `protocol` merged.
@@ -170,8 +87,8 @@ fn there_are_twelve_or_more_exercises_each_with_a_solution() {
 #[test]
 fn every_reference_solution_meets_its_goal() {
     for sol in solutions() {
-        let s = submit(sol.name, &sol.faults, &sol.protocol);
-        let j = judged(sol.name, &s);
+        let s = submit(&sol.name, &sol.faults, &sol.protocol);
+        let j = judged(&sol.name, &s);
         assert!(j.broken.is_empty(), "{}: {:?}", sol.name, j.broken);
         assert!(j.met, "{}: {}", sol.name, j.lines().join("\n"));
         assert!(j.headline.starts_with("goal met at "), "{}: {}", sol.name, j.headline);
@@ -198,7 +115,7 @@ fn doing_nothing_does_not_meet_any_goal() {
 #[test]
 fn one_fault_over_the_budget_is_refused_with_a_clear_message() {
     for sol in solutions() {
-        let posed = catalogue::find(sol.name).unwrap().scenario();
+        let posed = catalogue::find(&sol.name).unwrap().scenario();
         let max = posed
             .exercise
             .unwrap()
@@ -211,8 +128,8 @@ fn one_fault_over_the_budget_is_refused_with_a_clear_message() {
         let need = max + 1 - all.len();
         assert!(extra.len() >= need, "{}: not enough extra faults to go over", sol.name);
         all.extend(extra[..need].iter().cloned());
-        let s = submit(sol.name, &Value::Array(all), &sol.protocol);
-        let j = judged(sol.name, &s);
+        let s = submit(&sol.name, &Value::Array(all), &sol.protocol);
+        let j = judged(&sol.name, &s);
         assert!(!j.met && j.met_at_ms.is_none(), "{}", sol.name);
         let want = format!("rule broken: {} faults used; the budget is {max}", max + 1);
         assert!(j.headline.starts_with(&want), "{}: {}", sol.name, j.headline);
@@ -374,8 +291,8 @@ fn faultline(args: &[&str]) -> (i32, String, String) {
 
 #[test]
 fn check_exercise_judges_links_and_files_headless() {
-    let sol = &solutions()[3];
-    let s = submit(sol.name, &sol.faults, &sol.protocol);
+    let sol = solutions().into_iter().find(|s| s.name == "split-brain").unwrap();
+    let s = submit(&sol.name, &sol.faults, &sol.protocol);
     let link = format!("https://example.org/#s={}", faultline::share::encode(&s, 9_000_000));
     let (code, out, err) = faultline(&["check-exercise", &link]);
     assert_eq!(code, 0, "{err}");

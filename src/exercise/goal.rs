@@ -504,62 +504,58 @@ pub fn judge_check(atom: &Goal, view: Option<&CheckView>, end_ms: f64) -> Part {
             why: format!("{check} was not reported"),
         };
     };
-    let late = |t: f64| by_ms.is_some_and(|by| t > by);
-    let early = |t: f64| after_ms.is_some_and(|after| t < after);
+    let detail = v.detail.as_str();
     let (met, at_ms, why) = match is {
-        Verdict::Violated => match v.first_violation_ms {
-            Some(t) if late(t) => (
-                false,
-                None,
-                format!("{check} first violated at {t} ms, after {} ms", by_ms.unwrap_or(0.0)),
-            ),
-            Some(t) if early(t) => (
-                false,
-                None,
-                format!(
-                    "{check} first violated at {t} ms, before {} ms",
-                    after_ms.unwrap_or(0.0)
-                ),
-            ),
-            Some(t) => (true, Some(t), format!("{check} violated at {t} ms: {}", v.detail)),
-            None => (false, None, format!("{check} was never violated: {}", v.detail)),
-        },
+        Verdict::Violated => timed(
+            (check, "violated at", detail),
+            v.first_violation_ms,
+            (*after_ms, by_ms),
+            format!("{check} was never violated: {detail}"),
+        ),
         Verdict::Holds => match v.first_violation_ms {
-            Some(t) => (false, None, format!("{check} was violated at {t} ms: {}", v.detail)),
-            None => (true, Some(end_ms), format!("{check} held throughout: {}", v.detail)),
+            Some(t) => (false, None, format!("{check} was violated at {t} ms: {detail}")),
+            None => (true, Some(end_ms), format!("{check} held throughout: {detail}")),
         },
-        Verdict::Satisfied => match v.satisfied_since_ms {
-            Some(t) if late(t) => (
-                false,
-                None,
-                format!("{check} satisfied only from {t} ms, after {} ms", by_ms.unwrap_or(0.0)),
-            ),
-            Some(t) if early(t) => (
-                false,
-                None,
-                format!(
-                    "{check} satisfied since {t} ms, before {} ms: {}",
-                    after_ms.unwrap_or(0.0),
-                    v.detail
-                ),
-            ),
-            Some(t) => (true, Some(t), format!("{check} satisfied since {t} ms: {}", v.detail)),
-            None => (
-                false,
-                None,
-                format!("{check} still pending at {end_ms} ms: {}", v.detail),
-            ),
-        },
+        Verdict::Satisfied => timed(
+            (check, "satisfied since", detail),
+            v.satisfied_since_ms,
+            (*after_ms, by_ms),
+            format!("{check} still pending at {end_ms} ms: {detail}"),
+        ),
         Verdict::Pending => match v.satisfied_since_ms {
-            Some(t) => (false, None, format!("{check} satisfied since {t} ms: {}", v.detail)),
+            Some(t) => (false, None, format!("{check} satisfied since {t} ms: {detail}")),
             None => (
                 true,
                 Some(end_ms),
-                format!("{check} still pending at {end_ms} ms: {}", v.detail),
+                format!("{check} still pending at {end_ms} ms: {detail}"),
             ),
         },
     };
     Part { goal, met, at_ms, why }
+}
+
+/// A verdict that happens at a moment (a first violation, satisfied since): met when the
+/// moment exists and falls within `after_ms` … `by_ms`; `never` says why not otherwise.
+fn timed(
+    (check, what, detail): (&str, &str, &str),
+    moment: Option<f64>,
+    (after_ms, by_ms): (Option<f64>, Option<f64>),
+    never: String,
+) -> (bool, Option<f64>, String) {
+    match moment {
+        Some(t) if by_ms.is_some_and(|by| t > by) => (
+            false,
+            None,
+            format!("{check} {what} {t} ms, after {} ms: {detail}", by_ms.unwrap_or(0.0)),
+        ),
+        Some(t) if after_ms.is_some_and(|after| t < after) => (
+            false,
+            None,
+            format!("{check} {what} {t} ms, before {} ms: {detail}", after_ms.unwrap_or(0.0)),
+        ),
+        Some(t) => (true, Some(t), format!("{check} {what} {t} ms: {detail}")),
+        None => (false, None, never),
+    }
 }
 
 /// A figure's value by id (the largest, when a summary lists the id more than once).

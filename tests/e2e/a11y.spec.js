@@ -88,6 +88,9 @@ test('the exercise panel, its result and hints, and the exercise index have no a
   await page.click('#exercise-check');
   await expect(page.locator('#exercise-result .headline')).toBeVisible({ timeout: 30_000 });
   await check('exercise panel');
+  await page.evaluate(() => window.faultline.openExercise('gray-failure'));
+  await expect(page.locator('#exercise-apply')).toBeVisible();
+  await check('exercise settings');
   await page.click('#exercises-open');
   await expect(page.locator('#exercise-index')).toBeVisible();
   await check('exercise index');

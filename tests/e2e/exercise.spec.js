@@ -98,6 +98,30 @@ test('the index opens an exercise from the keyboard, and hints unlock one at a t
   expect(errors).toEqual([]);
 });
 
+test('settings the rules allow are changed in the panel, and the run is judged with them', async ({ page }) => {
+  const errors = await openPage(page, '/?exercise=fence-the-zombie');
+  const fencing = page.getByLabel('fencing');
+  await expect(fencing).not.toBeChecked();
+  await fencing.check();
+  await page.click('#exercise-apply');
+  await expect(page.getByLabel('fencing')).toBeChecked();
+  expect(await page.evaluate(() => window.faultline.sim.scenario().protocol.fencing)).toBe(true);
+  expect(await checkOnPage(page)).toBe('goal met at 10000 ms');
+  await screenshot(page, 'exercise-settings');
+  // A JSON setting: circuit breakers for the gray failure.
+  await page.evaluate(() => window.faultline.openExercise('gray-failure'));
+  await page.getByLabel('breaker (JSON)').fill('{"failures": 3, "open_ms": 1000}');
+  await page.click('#exercise-apply');
+  const onPage = await checkOnPage(page);
+  expect(onPage).toBe('goal met at 12000 ms');
+  expect(await cliHeadline(await page.evaluate(() => window.faultline.sim.shareLink()))).toBe(onPage);
+  // Not JSON: a clear error, and the run stays as it was.
+  await page.getByLabel('breaker (JSON)').fill('{failures: 3');
+  await page.click('#exercise-apply');
+  await expect(page.locator('.banner.error')).toContainText('protocol.breaker: not valid JSON');
+  expect(errors).toEqual([]);
+});
+
 test('a goal naming an unknown checker is a clear error, not a verdict', async ({ page }) => {
   const errors = await openPage(page);
   await page.evaluate(() => window.faultline.load({

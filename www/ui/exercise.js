@@ -7,6 +7,7 @@
 // a share link of an exercise run poses it too. Progress lives in localStorage only.
 import { EngineDead, exerciseScenario, exercises, judgeRun, messageOf } from '../sim.js';
 import { formatMs } from '../format.js';
+import { ExerciseSettings } from './exercise-settings.js';
 
 const STORE = 'faultline.exercises';
 /** Wall time a slice of judging may take before the page gets a frame, ms. */
@@ -51,6 +52,7 @@ export class ExercisePanel {
     this.posedFaults = [];
     this.shownHints = 0;
     this.job = null;
+    this.settings = new ExerciseSettings($('#exercise-settings'), (edit, error) => this.applySettings(edit, error));
     this.el.check.addEventListener('click', () => this.check());
     this.el.hint.addEventListener('click', () => this.hint());
     this.el.open.addEventListener('click', () => this.showIndex());
@@ -98,6 +100,7 @@ export class ExercisePanel {
     } catch { /* a custom exercise */ }
     this.posedFaults = posed ? posed.faults ?? [] : (this.state.base?.faults ?? []).filter((f) => !f.injected);
     this.el.rules.textContent = this.rulesText(ex.rules ?? {});
+    this.settings.fill(ex.rules?.settings ?? [], s);
     this.shownHints = 0;
     this.el.hints.replaceChildren();
     this.el.result.replaceChildren();
@@ -148,6 +151,14 @@ export class ExercisePanel {
     const left = total - this.shownHints;
     this.el.hint.disabled = left <= 0;
     this.el.hint.textContent = left > 0 ? `Show a hint (${this.shownHints + 1} of ${total})` : 'No more hints';
+  }
+
+  /** Restarts the recorded run (injections kept) from 0 with the learner's settings. */
+  applySettings(edit, error) {
+    if (error) return this.notify.error(error);
+    const scenario = this.state.sim.scenario();
+    edit(scenario);
+    if (this.session.load(scenario)) this.notify.note('Running again from t = 0 with your settings; press Check when you are ready.');
   }
 
   /** Judges the recorded run in slices; the result says when the goal was met or what was not. */

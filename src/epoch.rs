@@ -15,7 +15,7 @@
 //! Links made before epochs existed carry none and are taken as [`FIRST_EPOCH`].
 
 /// The epoch of this build of the engine.
-pub const EPOCH: u32 = 1;
+pub const EPOCH: u32 = 2;
 
 /// The epoch of every link made before links recorded one.
 pub const FIRST_EPOCH: u32 = 1;

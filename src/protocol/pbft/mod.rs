@@ -163,9 +163,14 @@ impl Req {
         Req { client, op, value, sig }
     }
     pub fn noop() -> Req {
+        Req::noop_variant(0)
+    }
+    /// A no-op told apart from the plain one by `k` (a different digest): what a lying
+    /// primary hands a third camp. Honest code only ever proposes `noop()`.
+    pub fn noop_variant(k: u32) -> Req {
         Req {
             client: NOOP_CLIENT,
-            op: 0,
+            op: k,
             value: 0,
             sig: 0,
         }
@@ -177,10 +182,11 @@ impl Req {
     pub fn verifies(&self) -> bool {
         self.is_noop() || *self == Req::signed(self.client, self.op, self.value)
     }
-    /// The digest the phases agree on (0 for a no-op).
+    /// The digest the phases agree on (0 for the plain no-op; even for every no-op, odd for
+    /// every client request).
     pub fn digest(&self) -> u64 {
         if self.is_noop() {
-            0
+            2 * self.op as u64
         } else {
             mix(mix(self.client as u64, self.op as u64), self.value) | 1
         }

@@ -200,7 +200,9 @@ impl Replica {
     }
 
     /// The slot of `seq` in the current `view` (a slot of an earlier view starts over,
-    /// keeping only whether it was committed), if `seq` is inside the window.
+    /// keeping its certificate and, once committed, the request it committed: a committed
+    /// request is final, and a new view proposing another one for it is refused), if `seq`
+    /// is inside the window.
     fn slot_for(&mut self, view: u64, seq: u64) -> Option<&mut Slot> {
         if seq <= self.stable || seq > self.stable + WINDOW {
             return None;
@@ -210,6 +212,7 @@ impl Replica {
             *slot = Slot {
                 view,
                 committed: slot.committed,
+                req: slot.req.filter(|_| slot.committed),
                 cert: slot.cert,
                 ..Slot::default()
             };

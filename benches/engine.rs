@@ -30,6 +30,16 @@ struct Case {
 
 const CASES: &[Case] = &[
     Case {
+        name: "heartbeat 5 nodes, 10 ms",
+        nodes: 5,
+        interval_ms: 10.0,
+        timeout_ms: 35.0,
+        warmup_ms: 1_000.0,
+        run_ms: 200_000.0,
+        swim_period_ms: None,
+        service_rate: None,
+    },
+    Case {
         name: "heartbeat 100 nodes, 100 ms",
         nodes: 100,
         interval_ms: 100.0,

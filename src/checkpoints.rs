@@ -56,7 +56,7 @@ impl Checkpoints {
     }
 
     /// Takes a checkpoint of `engine` at `at_us`, if the budget allows one.
-    pub fn take(&mut self, at_us: Micros, cursor: usize, engine: &dyn Engine) {
+    pub fn take(&mut self, at_us: Micros, cursor: usize, engine: &mut dyn Engine) {
         debug_assert!(self.list.last().is_none_or(|c| c.at_us < at_us));
         self.next_us = at_us + self.interval_us;
         // A checkpoint is the world less its recent trace and columns: at most its size.

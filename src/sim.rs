@@ -137,7 +137,7 @@ impl Simulation {
                 break;
             }
             events += self.advance_plain(due);
-            self.timeline.take(due, self.cursor, self.engine.as_ref());
+            self.timeline.take(due, self.cursor, self.engine.as_mut());
         }
         events + self.advance_plain(t_us)
     }

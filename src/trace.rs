@@ -4,8 +4,9 @@
 //!
 //! Each event also carries its causal stamp (`engine::causal`): the message id pairing a
 //! send with its deliveries or drop, the node's Lamport time and, for the newest
-//! `CAUSAL_WINDOW_EVENTS` (and in the spill), its vector clock. The stamp is derived from
-//! the events, so the hash leaves it out.
+//! `CAUSAL_WINDOW_EVENTS` (and in the spill), its vector clock and the node's own clock
+//! reading (its wall clock, skew and all), so a diagram can order events the way the
+//! nodes' clocks would. The stamp is derived from the events, so the hash leaves it out.
 //!
 //! Invariant: the hash covers every event, whatever the ring has forgotten; the hash
 //! function is written here and pinned, so a trace hash means the same on every target.
@@ -73,6 +74,9 @@ pub struct Spill {
     pub events: Vec<TraceEvent>,
     width: usize,
     vectors: Vec<u32>,
+    /// Each event's node's clock reading, in µs (the true time for events with no node);
+    /// kept with the vectors.
+    locals: Vec<Micros>,
 }
 
 impl Spill {
@@ -84,6 +88,11 @@ impl Spill {
     /// Every event's vector clock slot, `width` entries each (zeros: not causal).
     pub fn vectors(&self) -> &[u32] {
         &self.vectors
+    }
+
+    /// Every event's node's clock reading, in µs (empty when vectors are not kept).
+    pub fn locals(&self) -> &[Micros] {
+        &self.locals
     }
 
     /// Event `i`'s vector clock (causal events, clusters up to `VECTOR_CLOCK_MAX_NODES`).
@@ -110,16 +119,20 @@ impl Spill {
         Some(format!("n{} {{{}}} at {} us: {what}", e.node, clock.join(","), e.t_us))
     }
 
-    /// Event `i` as one JSON line (no trailing newline), with `vc` when kept.
+    /// Event `i` as one JSON line (no trailing newline), with `vc` and the node's clock
+    /// reading `local_us` when kept.
     pub fn json_line(&self, i: usize) -> String {
-        let line = self.events[i].to_json_line();
-        match self.vc(i) {
-            Some(vc) => {
-                let vc = serde_json::to_string(vc).expect("numbers serialize");
-                format!("{},\"vc\":{vc}}}", &line[..line.len() - 1])
-            }
-            None => line,
+        let mut line = self.events[i].to_json_line();
+        line.pop(); // the closing brace
+        if let Some(vc) = self.vc(i) {
+            let vc = serde_json::to_string(vc).expect("numbers serialize");
+            line.push_str(&format!(",\"vc\":{vc}"));
         }
+        if let Some(local) = self.locals.get(i) {
+            line.push_str(&format!(",\"local_us\":{local}"));
+        }
+        line.push('}');
+        line
     }
 }
 
@@ -137,8 +150,12 @@ pub struct Trace {
     spill: Option<Spill>,
     /// Entries per vector clock (0: vectors are not kept).
     width: usize,
-    /// The newest events' vector clocks, `width` entries each, aligned with the ring's end.
-    vectors: VecDeque<u32>,
+    /// The newest events' causal rows, aligned with the ring's end: a ring of at most
+    /// `CAUSAL_WINDOW_EVENTS` rows (`width` vector entries and one clock reading each),
+    /// overwritten in place once full; `next_row` is the row the next event writes.
+    vectors: Vec<u32>,
+    locals: Vec<Micros>,
+    next_row: usize,
 }
 
 impl Default for Trace {
@@ -155,13 +172,22 @@ impl Trace {
             ring: VecDeque::with_capacity(1024),
             spill: None,
             width: 0,
-            vectors: VecDeque::new(),
+            vectors: Vec::new(),
+            locals: Vec::new(),
+            next_row: 0,
         }
     }
 
-    /// Keeps vector clocks of `width` entries for the newest events (0: none).
+    /// Keeps vector clocks of `width` entries (and clock readings) for the newest events
+    /// (0: none).
     pub fn keep_vectors(&mut self, width: usize) {
         self.width = width;
+    }
+
+    /// Whether vector clocks and clock readings are kept (then `record` wants them).
+    #[inline]
+    pub fn keeps_vectors(&self) -> bool {
+        self.width > 0
     }
 
     #[inline]
@@ -170,9 +196,10 @@ impl Trace {
     }
 
     /// Records an event; `msg_digest` is the payload digest (0 when there is none); `vc`
-    /// is the node's vector clock for a causal event when vectors are kept.
+    /// is the node's vector clock for a causal event and `local_us` its clock reading, when
+    /// vectors are kept.
     #[inline]
-    pub fn record(&mut self, event: TraceEvent, msg_digest: u64, vc: Option<&[u32]>) {
+    pub fn record(&mut self, event: TraceEvent, msg_digest: u64, vc: Option<&[u32]>, local_us: Micros) {
         self.mix(event.t_us);
         self.mix(((event.kind as u64) << 56) ^ ((event.node as u64) << 24) ^ event.peer as u64);
         self.mix(event.detail);
@@ -183,43 +210,62 @@ impl Trace {
         }
         self.ring.push_back(event);
         if self.width > 0 {
-            if self.vectors.len() == CAUSAL_WINDOW_EVENTS * self.width {
-                self.vectors.drain(..self.width);
-            }
-            match vc {
-                Some(vc) => self.vectors.extend(vc),
-                None => self.vectors.extend(std::iter::repeat_n(0, self.width)),
-            }
+            self.record_row(vc, local_us);
         }
         if let Some(spill) = self.spill.as_mut() {
             spill.events.push(event);
             if self.width > 0 {
-                spill
-                    .vectors
-                    .extend(self.vectors.range(self.vectors.len() - self.width..));
+                let w = self.width;
+                match vc {
+                    Some(vc) => spill.vectors.extend_from_slice(vc),
+                    None => spill.vectors.resize(spill.vectors.len() + w, 0),
+                }
+                spill.locals.push(local_us);
             }
         }
+    }
+
+    /// Writes the newest event's causal row (zeros for an event with no vector clock).
+    #[inline]
+    fn record_row(&mut self, vc: Option<&[u32]>, local_us: Micros) {
+        let w = self.width;
+        let row = self.next_row;
+        if self.locals.len() < CAUSAL_WINDOW_EVENTS {
+            self.vectors.resize(self.vectors.len() + w, 0);
+            self.locals.push(0);
+        }
+        let slot = &mut self.vectors[row * w..(row + 1) * w];
+        match vc {
+            Some(vc) => slot.copy_from_slice(vc),
+            None => slot.fill(0),
+        }
+        self.locals[row] = local_us;
+        self.next_row = (row + 1) % CAUSAL_WINDOW_EVENTS;
     }
 
     /// The newest `n` events (at most the vector window's size when vectors are kept),
     /// oldest first, with their vector clocks: `width` entries per event, zeros for an
     /// event that is not causal.
     pub fn window(&self, n: usize) -> Spill {
-        let w = self.width;
-        let n = self.vectors.len().checked_div(w).map_or(n, |kept| n.min(kept));
+        let (w, kept) = (self.width, self.locals.len());
+        let n = if w > 0 { n.min(kept) } else { n };
         let events: Vec<TraceEvent> = self.recent(n).copied().collect();
-        let vectors = if w > 0 {
-            self.vectors
-                .range(self.vectors.len() - events.len() * w..)
-                .copied()
-                .collect()
-        } else {
-            Vec::new()
-        };
+        let (mut vectors, mut locals) = (Vec::new(), Vec::new());
+        if w > 0 {
+            // The rows of the newest `m` events, oldest first, wrapping around the ring.
+            let m = events.len();
+            let start = (self.next_row + kept - m) % kept.max(1);
+            for k in 0..m {
+                let row = (start + k) % kept;
+                vectors.extend_from_slice(&self.vectors[row * w..(row + 1) * w]);
+                locals.push(self.locals[row]);
+            }
+        }
         Spill {
             events,
             width: w,
             vectors,
+            locals,
         }
     }
 
@@ -248,16 +294,31 @@ impl Trace {
     /// Heap bytes kept: the recent-events ring, the window's vector clocks and the spill.
     pub fn approx_bytes(&self) -> usize {
         let spill = self.spill.as_ref().map_or(0, |s| {
-            crate::budget::vec_bytes(&s.events) + crate::budget::vec_bytes(&s.vectors)
+            crate::budget::vec_bytes(&s.events)
+                + crate::budget::vec_bytes(&s.vectors)
+                + crate::budget::vec_bytes(&s.locals)
         });
-        crate::budget::deque_bytes(&self.ring) + crate::budget::deque_bytes(&self.vectors) + spill
+        let window = crate::budget::vec_bytes(&self.vectors) + crate::budget::vec_bytes(&self.locals);
+        crate::budget::deque_bytes(&self.ring) + window + spill
     }
 
-    /// Forgets the recent events (the hash and count stay): a checkpoint keeps only what
-    /// replay needs.
-    pub fn forget_recent(&mut self) {
-        self.ring = VecDeque::new();
-        self.vectors = VecDeque::new();
+    /// Takes the recent events and causal rows out (the hash, count and spill stay), to
+    /// be put back with `restore_recent`: a checkpoint copies the world without them.
+    pub fn take_recent(&mut self) -> Trace {
+        let mut recent = Trace::new();
+        std::mem::swap(&mut recent.ring, &mut self.ring);
+        std::mem::swap(&mut recent.vectors, &mut self.vectors);
+        std::mem::swap(&mut recent.locals, &mut self.locals);
+        recent.next_row = std::mem::take(&mut self.next_row);
+        recent
+    }
+
+    /// Puts back what `take_recent` took.
+    pub fn restore_recent(&mut self, recent: Trace) {
+        self.ring = recent.ring;
+        self.vectors = recent.vectors;
+        self.locals = recent.locals;
+        self.next_row = recent.next_row;
     }
 
     /// Starts keeping every event for `take_spill` (headless runs that write a trace file).
@@ -314,12 +375,12 @@ mod tests {
     #[test]
     fn hash_depends_on_every_event_and_order() {
         let (mut a, mut b, mut c) = (Trace::new(), Trace::new(), Trace::new());
-        a.record(ev(1), 0, None);
-        a.record(ev(2), 0, None);
-        b.record(ev(1), 0, None);
-        b.record(ev(2), 0, None);
-        c.record(ev(2), 0, None);
-        c.record(ev(1), 0, None);
+        a.record(ev(1), 0, None, 0);
+        a.record(ev(2), 0, None, 0);
+        b.record(ev(1), 0, None, 0);
+        b.record(ev(2), 0, None, 0);
+        c.record(ev(2), 0, None, 0);
+        c.record(ev(1), 0, None, 0);
         assert_eq!(a.hash(), b.hash());
         assert_ne!(a.hash(), c.hash());
     }
@@ -328,7 +389,7 @@ mod tests {
     fn ring_is_bounded_but_hash_counts_everything() {
         let mut t = Trace::new();
         for i in 0..(TRACE_RING_EVENTS as u64 + 10) {
-            t.record(ev(i), 0, None);
+            t.record(ev(i), 0, None, 0);
         }
         assert_eq!(t.recent(usize::MAX).count(), TRACE_RING_EVENTS);
         assert_eq!(t.count(), TRACE_RING_EVENTS as u64 + 10);
@@ -341,7 +402,7 @@ mod tests {
         t.keep_vectors(2);
         t.enable_spill();
         for i in 0..(CAUSAL_WINDOW_EVENTS as u32 + 3) {
-            t.record(ev(i as u64), 0, Some(&[i, 7]));
+            t.record(ev(i as u64), 0, Some(&[i, 7]), 1_000 + i as u64);
         }
         // Asking for more than the window gives the window: the oldest kept is event 3.
         let w = t.window(usize::MAX);
@@ -351,9 +412,15 @@ mod tests {
             Some(&[CAUSAL_WINDOW_EVENTS as u32 + 2, 7][..])
         );
         assert_eq!(w.vc(0), Some(&[3, 7][..]));
+        assert_eq!(w.locals().len(), CAUSAL_WINDOW_EVENTS, "a clock reading per event");
+        assert_eq!(
+            (w.locals()[0], w.locals()[CAUSAL_WINDOW_EVENTS - 1]),
+            (1_003, 1_002 + CAUSAL_WINDOW_EVENTS as u64)
+        );
         let spill = t.take_spill();
         assert_eq!(spill.vc(1), Some(&[1, 7][..]));
-        assert!(spill.json_line(1).ends_with(",\"vc\":[1,7]}"), "{}", spill.json_line(1));
+        let line = spill.json_line(1);
+        assert!(line.ends_with(",\"vc\":[1,7],\"local_us\":1001}"), "{line}");
         assert!(spill.json_line(1).contains("\"msg_id\":2,\"lamport\":2"));
     }
 }

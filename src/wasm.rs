@@ -498,7 +498,8 @@ impl Simulation {
     /// (trace kind code), `node`, `peer` (4294967295: none), `msg_id` (0: none), `lamport`,
     /// `byzantine` (0/1), `msg` (index into `names`, the message kinds' names), `detail` (low
     /// 32 bits: a fault event's code, a drop's reason), and `vc`:
-    /// `width` entries per event (width 0 above 64 nodes; zeros for a non-causal event).
+    /// `width` entries per event (width 0 above 64 nodes; zeros for a non-causal event), and
+    /// `local_ms`: each event's node's own clock reading (empty when `width` is 0).
     #[wasm_bindgen(js_name = causalWindow)]
     pub fn causal_window(&self, n: u32) -> Result<JsValue, JsError> {
         let w = self.sim.causal_window(n as usize);
@@ -521,7 +522,8 @@ impl Simulation {
             .map(|e| u8::from(e.detail & crate::engine::TRACE_BYZANTINE != 0 && e.msg_id != 0))
             .collect();
         let out = js_sys::Object::new();
-        let fields: [(&str, JsValue); 12] = [
+        let local_ms: Vec<f64> = w.locals().iter().map(|&us| crate::time::us_to_ms(us)).collect();
+        let fields: [(&str, JsValue); 13] = [
             ("count", JsValue::from_f64(w.events.len() as f64)),
             ("detail", col_f64(&|e| (e.detail & 0xFFFF_FFFF) as f64)),
             ("width", JsValue::from_f64(w.width() as f64)),
@@ -537,6 +539,7 @@ impl Simulation {
             ("byzantine", js_sys::Uint8Array::from(&byzantine[..]).into()),
             ("msg", js_sys::Uint8Array::from(&msg[..]).into()),
             ("vc", js_sys::Uint32Array::from(w.vectors()).into()),
+            ("local_ms", js_sys::Float64Array::from(&local_ms[..]).into()),
         ];
         for (key, value) in fields {
             js_sys::Reflect::set(&out, &JsValue::from_str(key), &value)

@@ -160,3 +160,40 @@ fn shiviz_lines_name_the_host_its_vector_clock_and_the_event() {
         "{re_like}: the host's own entry is in its clock"
     );
 }
+
+/// Each event's clock reading: true time on true clocks, and under a fast clock a message
+/// that "arrives before it was sent" by the two nodes' readings — what a log sorted by
+/// wall-clock time shows, and what the diagram's clock axis draws red.
+#[test]
+fn clock_readings_put_a_fast_clock_s_messages_back_in_time() {
+    let spill = run("heartbeat", 2_000.0);
+    assert_eq!(spill.locals().len(), spill.events.len(), "a reading per event");
+    for (e, &local) in spill.events.iter().zip(spill.locals()) {
+        assert_eq!(local, e.t_us, "heartbeat has true clocks: {e:?}");
+    }
+    let spill = run("wall-clocks-lie", 3_000.0);
+    let mut sent_at: BTreeMap<u64, (u32, u64)> = BTreeMap::new();
+    let (mut back, mut forward) = (0, 0);
+    for (e, &local) in spill.events.iter().zip(spill.locals()) {
+        match e.kind {
+            TraceKind::Send => {
+                sent_at.insert(e.msg_id, (e.node, local));
+            }
+            TraceKind::Deliver => {
+                let (from, sent_local) = sent_at[&e.msg_id];
+                if local < sent_local {
+                    assert_eq!((from, e.node), (0, 1), "only node 0's clock is fast");
+                    back += 1;
+                } else {
+                    forward += 1;
+                }
+            }
+            _ => {}
+        }
+    }
+    assert!(
+        back >= 3,
+        "node 0 runs 1 s fast: its writes reach node 1 'before' they left ({back})"
+    );
+    assert!(forward >= 3, "node 1's writes reach node 0 after they left ({forward})");
+}

@@ -65,8 +65,9 @@ fn estimates_are_within_a_factor_of_measured_bytes_for_every_preset() {
         sim.run_until_ms(t_ms).unwrap();
         // The whole run: world, checkpoints, schedule.
         let (run_measured, run_estimate) = ((live() - before) as f64, sim.memory().used_bytes as f64);
+        let mut world = sim.engine().boxed_clone();
         let before = live();
-        let copy = sim.engine().checkpoint();
+        let copy = world.checkpoint();
         let (measured, estimate) = ((live() - before) as f64, copy.approx_bytes() as f64);
         drop(copy);
         println!(

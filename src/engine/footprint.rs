@@ -13,7 +13,7 @@ use super::{Event, Runnable, World};
 impl<P: Runnable> World<P> {
     pub(super) fn footprint(&self) -> usize {
         let message_heap = |e: &Event<P::Msg>| match e {
-            Event::Deliver(f) | Event::Lose(f) => f.msg.heap_bytes() + f.stamp.heap_bytes(),
+            Event::Deliver(f) | Event::Lose(f) => f.msg.heap_bytes(),
             _ => 0,
         };
         let protocols: usize = (self.protocols.iter().flatten()).map(|p| p.approx_bytes()).sum();

@@ -96,8 +96,9 @@ pub trait Engine {
     /// A copy of the whole world.
     fn boxed_clone(&self) -> Box<dyn Engine>;
     /// A copy for a time-travel checkpoint: everything replay needs, without the recent
-    /// trace ring or render columns (which replay refills).
-    fn checkpoint(&self) -> Box<dyn Engine>;
+    /// trace ring or render columns (which replay refills). Takes `&mut self` only to
+    /// lend its recent trace aside while copying, so the copy never clones it.
+    fn checkpoint(&mut self) -> Box<dyn Engine>;
     /// Bytes this world keeps, heap included: queue, node states, trace ring, checker
     /// histories and series (an estimate; see `crate::budget`).
     fn approx_bytes(&self) -> usize;
@@ -230,6 +231,8 @@ impl<P: Runnable> World<P> {
             Event::Deliver(flight) => self.deliver(flight),
             Event::Lose(f) => {
                 self.in_flight -= 1;
+                self.causal.release(f.slot);
+                let id = f.stamp.id;
                 self.record_drop(
                     f.from,
                     f.to,
@@ -237,7 +240,7 @@ impl<P: Runnable> World<P> {
                     DropReason::Loss,
                     f.msg.kind_name(),
                     f.msg.digest(),
-                    f.stamp.id,
+                    id,
                 );
             }
             Event::Timer(timer) => self.timer(timer),
@@ -289,14 +292,15 @@ impl<P: Runnable> World<P> {
         } else {
             0
         };
-        self.causal.on_deliver(to, &f.stamp);
+        self.causal.on_deliver(to, f.stamp, f.slot);
+        let id = f.stamp.id;
         self.trace_message(
             TraceKind::Deliver,
             (to, f.from),
             f.msg.kind_name(),
             detail,
             f.msg.digest(),
-            f.stamp.id,
+            id,
         );
         let mut ctx = std::mem::replace(&mut self.ctx, Ctx::new());
         ctx.reset(self.runtime[to as usize].clock.local(self.now_us));
@@ -443,7 +447,8 @@ impl<P: Runnable> World<P> {
         }
         let (fate, duplicate) = self.network.route(from, to, self.now_us, msg.timing_role());
         let now_us = self.now_us;
-        let flight = |msg, deliver_us, stamp| Flight {
+        let flight = |msg, deliver_us| Flight {
+            stamp,
             from,
             claimed_from,
             to,
@@ -452,7 +457,7 @@ impl<P: Runnable> World<P> {
             msg,
             byzantine,
             slowed: false,
-            stamp,
+            slot: causal::NO_SLOT, // `launch` parks the vector clock
         };
         if let Some(latency_us) = duplicate {
             self.counters.duplicated += 1;
@@ -464,18 +469,26 @@ impl<P: Runnable> World<P> {
                 msg.digest(),
                 id,
             );
-            self.launch(flight(msg.clone(), now_us + latency_us, stamp.clone()), false);
+            self.launch(flight(msg.clone(), now_us + latency_us), false);
         }
         match fate {
-            Fate::Arrive { latency_us } => self.launch(flight(msg, now_us + latency_us, stamp), false),
-            Fate::Lost { latency_us } => self.launch(flight(msg, now_us + latency_us, stamp), true),
+            Fate::Arrive { latency_us } => self.launch(flight(msg, now_us + latency_us), false),
+            Fate::Lost { latency_us } => self.launch(flight(msg, now_us + latency_us), true),
             Fate::Blocked(reason) => self.record_drop(from, to, 0.0, reason, msg.kind_name(), msg.digest(), id),
         }
     }
 
-    fn launch(&mut self, flight: Flight<P::Msg>, doomed: bool) {
+    fn launch(&mut self, mut flight: Flight<P::Msg>, doomed: bool) {
         let latency_us = flight.deliver_us - flight.sent_us;
         assert!(latency_us >= 1, "a message takes time to travel");
+        if self.causal.needs_collect(self.in_flight) {
+            let flights = self.queue.iter().chain(self.held.iter().flatten());
+            self.causal.collect(flights.filter_map(|e| match e {
+                Event::Deliver(f) | Event::Lose(f) => Some(f.slot),
+                _ => None,
+            }));
+        }
+        flight.slot = self.causal.park(flight.from);
         self.in_flight += 1;
         if doomed {
             self.queue
@@ -487,6 +500,7 @@ impl<P: Runnable> World<P> {
 
     fn drop_flight(&mut self, f: Flight<P::Msg>, reason: DropReason) {
         self.in_flight -= 1;
+        self.causal.release(f.slot);
         self.record_drop(f.from, f.to, 1.0, reason, f.msg.kind_name(), f.msg.digest(), f.stamp.id);
     }
 
@@ -551,12 +565,20 @@ impl<P: Runnable> World<P> {
             msg_id,
             lamport: if has_node { self.causal.lamport(node) } else { 0 },
         };
+        if !self.trace.keeps_vectors() {
+            return self.trace.record(event, digest, None, self.now_us);
+        }
         let vc = if has_node && crate::trace::is_causal(kind) {
             self.causal.vector(node)
         } else {
             None
         };
-        self.trace.record(event, digest, vc);
+        let local_us = if has_node {
+            self.runtime[node as usize].clock.local(self.now_us)
+        } else {
+            self.now_us
+        };
+        self.trace.record(event, digest, vc, local_us);
     }
 
     fn resume(&mut self, node: NodeId, pause_id: u32) {
@@ -789,9 +811,10 @@ impl<P: Runnable> Engine for World<P> {
         self.footprint()
     }
 
-    fn checkpoint(&self) -> Box<dyn Engine> {
+    fn checkpoint(&mut self) -> Box<dyn Engine> {
+        let recent = self.trace.take_recent();
         let mut copy = self.clone();
-        copy.trace.forget_recent();
+        self.trace.restore_recent(recent);
         copy.drops.clear();
         copy.columns = Columns {
             node_xy: std::mem::take(&mut copy.columns.node_xy),

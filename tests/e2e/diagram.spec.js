@@ -117,6 +117,59 @@ test('wall clocks lie: the checker catches a write stamped before its cause, and
   expect(errors).toEqual([]);
 });
 
+test("on each node's clock a fast clock's messages run back in time; on Lamport time none do", async ({ page }) => {
+  const errors = await openPage(page);
+  await page.selectOption('#preset', 'wall-clocks-lie');
+  await page.evaluate(() => { window.faultline.advanceTo(3000); window.faultline.render(); });
+  await openDiagram(page);
+  await page.selectOption('#diagram-span', '5000');
+  // True time: every arrow goes forward, nothing is red.
+  expect(await page.evaluate(() => window.faultline.diagram.backwards)).toBe(0);
+  const forward = () => page.evaluate(() => window.faultline.diagram.arrows.every((a) => a.x2 >= a.x1 - 0.01));
+  expect(await forward()).toBe(true);
+  // Node 0's clock is 1 s fast: by the nodes' clocks its writes arrive before they left.
+  await page.selectOption('#diagram-axis', 'clock');
+  await expect(page.locator('#diagram-caption')).toContainText('before they were sent');
+  const back = await page.evaluate(() => {
+    const d = window.faultline.diagram;
+    return { red: d.backwards, fromZero: d.arrows.filter((a) => a.x2 < a.x1).every((a) => a.from === 0 && a.to === 1) };
+  });
+  expect(back.red).toBeGreaterThan(3);
+  expect(back.fromZero).toBe(true);
+  await page.locator('#diagram').scrollIntoViewIfNeeded();
+  await screenshot(page, 'diagram-wall-clock-axis');
+  // Lamport time orders every delivery after its send.
+  await page.selectOption('#diagram-axis', 'lamport');
+  await expect(page.locator('#diagram-caption')).toContainText('every arrow points forward');
+  expect(await page.evaluate(() => window.faultline.diagram.backwards)).toBe(0);
+  expect(await forward()).toBe(true);
+  expect(errors).toEqual([]);
+});
+
+test('the clock overlay prints each node’s clock reading, Lamport time and HLC beside it', async ({ page }) => {
+  const errors = await openPage(page);
+  await page.selectOption('#preset', 'hlc-keeps-later-write');
+  await page.evaluate(() => { window.faultline.advanceTo(2500); window.faultline.render(); });
+  await page.check('#clock-overlay');
+  await page.evaluate(() => window.faultline.render());
+  const lines = await page.evaluate(() => Object.fromEntries(window.faultline.stage.clocks.lines));
+  expect(Object.keys(lines).length).toBeGreaterThan(1);
+  const slow = lines[2].join(' | ');
+  expect(slow).toMatch(/^clock [\d.]+ s \(−800 ms\)/); // node 2's clock is 800 ms behind
+  expect(slow).toMatch(/Lamport \d+/);
+  expect(slow).toMatch(/vector \[\d+,\d+,\d+\]/);
+  expect(slow).toMatch(/HLC [\d.,]+ ms \+ \d+/);
+  expect(lines[0][0]).not.toContain('('); // node 0's clock is true
+  await page.locator('#stage').scrollIntoViewIfNeeded();
+  await screenshot(page, 'clock-overlay');
+  // Above 16 nodes the overlay stays off rather than cover the canvas.
+  await page.evaluate(() => window.faultline.loadPreset('large-cluster'));
+  await page.evaluate(() => window.faultline.render());
+  expect(await page.evaluate(() => window.faultline.stage.clocks.lines?.size ?? 0)).toBeLessThanOrEqual(16);
+  expect(await page.evaluate(() => window.faultline.stage.clocks.linesFor(window.faultline.sim, 1000, 1))).toBe(null);
+  expect(errors).toEqual([]);
+});
+
 test('benchmark: the diagram redraws thousands of arrows within a frame', async ({ page }) => {
   await openPage(page);
   await page.evaluate(async () => {

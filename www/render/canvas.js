@@ -601,7 +601,8 @@ export class Renderer {
   }
 
   /** Draws one frame. `f` = { cols, timeMs, selected, speed, pausedUntil (Map id→ms),
-   * violating (Set of node ids a checker names), valuePrefix ("tok " for lease tokens) }. */
+   * violating (Set of node ids a checker names), valuePrefix ("tok " for lease tokens),
+   * clockLines (Map id → lines printed under the node, or null) }. */
   draw(f) {
     const { ctx } = this;
     const cols = f.cols;
@@ -642,6 +643,29 @@ export class Renderer {
         splitBrain,
         violating: violating.has(i),
         valuePrefix: f.valuePrefix,
+      });
+    }
+    if (f.clockLines) this.drawClockLines(f.clockLines);
+  }
+
+  /** The clock overlay: each node's clocks in a small box below it. */
+  drawClockLines(lines) {
+    const { ctx } = this;
+    const size = 10, lh = 12;
+    ctx.font = `${size}px ui-monospace, monospace`;
+    ctx.textAlign = 'left';
+    ctx.textBaseline = 'top';
+    for (const [id, rows] of lines) {
+      const x = this.positions[2 * id], y = this.positions[2 * id + 1] + this.radius + 16;
+      const w = Math.max(...rows.map((r) => ctx.measureText(r).width)) + 8, h = rows.length * lh + 4;
+      const bx = Math.min(Math.max(2, x - w / 2), this.width - w - 2);
+      ctx.fillStyle = 'rgba(20, 26, 40, 0.88)';
+      ctx.fillRect(bx, y, w, h);
+      ctx.strokeStyle = '#3a4660';
+      ctx.strokeRect(bx + 0.5, y + 0.5, w - 1, h - 1);
+      rows.forEach((r, k) => {
+        ctx.fillStyle = k === 0 ? '#ffd166' : '#c7d2e6';
+        ctx.fillText(r, bx + 4, y + 3 + k * lh);
       });
     }
   }

@@ -7,6 +7,10 @@
 // to the event. Hovering an arrow rings that message on the canvas, and hovering a message
 // on the canvas draws its arrow bold here.
 //
+// The time axis can be true time, each node's own clock (its wall clock, skew and all: a
+// message sent by a fast clock can arrive "before" it left, drawn red) or Lamport time
+// (every arrow points forward).
+//
 // Events come from `Sim.causalWindow` (the newest events, oldest first); this module only
 // draws and compares them.
 import { fitCanvas } from '../render/fit.js';
@@ -19,9 +23,12 @@ export const MAX_LANES = 24;
 /** Events asked of the engine per redraw (the engine keeps at most 16 384 with clocks). */
 const WINDOW_EVENTS = 16_384;
 const LEFT = 34, TOP = 8, BOTTOM = 16;
+const NO_NODE = 4294967295;
 /** Above this many messages the diagram draws plainer marks (squares, no arrowheads). */
 const DENSE = 2000;
 const CONE = { past: '#5aa9ff', future: '#ff9f5a', self: '#ffffff', concurrent: '#4a5264' };
+/** A message that arrives before it was sent, by the nodes' own clocks. */
+const BACKWARDS = '#ff5c7a';
 
 export class Diagram {
   constructor({ root, state, session }) {
@@ -31,12 +38,14 @@ export class Diagram {
     this.canvas = root.querySelector('#diagram');
     this.caption = root.querySelector('#diagram-caption');
     this.spanSelect = root.querySelector('#diagram-span');
+    this.axisSelect = root.querySelector('#diagram-axis');
     this.jump = root.querySelector('#diagram-jump');
     this.picked = null; // { t, node, vc, lamport, label }
     this.hits = []; // [{ x, y, i }] of the last drawing
     this.arrows = []; // [{ x1, y1, x2, y2, from, to, sentMs }] of the last drawing
     this.panel.addEventListener('toggle', () => this.draw());
     this.spanSelect.addEventListener('change', () => this.draw());
+    this.axisSelect?.addEventListener('change', () => this.draw());
     this.canvas.addEventListener('click', (e) => this.click(e));
     this.canvas.addEventListener('pointermove', (e) => this.hover(e));
     this.canvas.addEventListener('pointerleave', () => this.highlight(null));
@@ -49,6 +58,11 @@ export class Diagram {
 
   get open() { return this.panel.open && !this.panel.hidden; }
   get spanMs() { return Number(this.spanSelect.value) || 1000; }
+  /** 'true', 'clock' (each node's clock reading) or 'lamport'; 'clock' needs clock readings. */
+  axis(w) {
+    const a = this.axisSelect?.value ?? 'true';
+    return a === 'clock' && !(w.local_ms && w.local_ms.length === w.count) ? 'true' : a;
+  }
 
   /** Lanes: node ids drawn top to bottom. */
   lanes(nodes) {
@@ -78,11 +92,13 @@ export class Diagram {
     const t0 = zoomed ? oldest : now - this.spanMs, span = Math.max(1e-3, now - t0);
     this.zoomed = zoomed ? span : null;
     const laneH = (h - TOP - BOTTOM) / lanes.length;
+    const x = (t) => LEFT + ((t - t0) / span) * (width - LEFT - 6);
     const geo = {
-      x: (t) => LEFT + ((t - t0) / span) * (width - LEFT - 6),
+      x,
       y: (id) => TOP + (laneOf.get(id) + 0.5) * laneH,
       has: (id) => laneOf.has(id),
       t0, now, laneH, width, h,
+      ...eventAxis(w, this.axis(w), t0, now, x, width),
     };
     const cone = this.cone(w);
     this.drawLanes(ctx, lanes, geo);
@@ -110,34 +126,35 @@ export class Diagram {
 
   /** Crashed and paused stretches shaded on their lanes; partitions as a band. */
   drawShading(ctx, w, g) {
-    const down = new Map(); // node → { from, kind }
+    const down = new Map(); // node → { from (x), kind }
     const bands = [];
     let band = null;
-    const close = (node, t) => {
+    const close = (node, xTo) => {
       const s = down.get(node);
       if (!s) return;
       down.delete(node);
-      if (g.has(node)) shadeLane(ctx, g, node, s.from, t, s.kind);
+      if (g.has(node)) shadeLane(ctx, g, node, s.from, xTo, s.kind);
     };
     for (let i = 0; i < w.count; i++) {
-      const k = w.kind[i], node = w.node[i], t = w.t_ms[i];
+      const k = w.kind[i], node = w.node[i], x = g.xe(i);
       if (k === TRACE.fault) {
         const code = w.detail[i];
-        if (code === FAULT_CODE.crash) down.set(node, { from: t, kind: 'crashed' });
-        else if (code === FAULT_CODE.pause) down.set(node, { from: t, kind: 'paused' });
-        else if (code === FAULT_CODE.restart) close(node, t);
-        else if (code === FAULT_CODE.partition || code === FAULT_CODE.isolate) band = band ?? { from: t };
-        else if (code === FAULT_CODE.heal && band) { bands.push([band.from, t]); band = null; }
+        if (code === FAULT_CODE.crash) down.set(node, { from: x, kind: 'crashed' });
+        else if (code === FAULT_CODE.pause) down.set(node, { from: x, kind: 'paused' });
+        else if (code === FAULT_CODE.restart) close(node, x);
+        else if (code === FAULT_CODE.partition || code === FAULT_CODE.isolate) band = band ?? { from: x };
+        else if (code === FAULT_CODE.heal && band) { bands.push([band.from, x]); band = null; }
       } else if (k === TRACE.selfCrash) {
-        down.set(node, { from: t, kind: 'crashed' });
+        down.set(node, { from: x, kind: 'crashed' });
       } else if (k === TRACE.resume || (k !== TRACE.drop && down.get(node)?.kind === 'crashed' && (k === TRACE.timer || k === TRACE.send))) {
-        close(node, t); // a restarted node's first timer or send ends its crash
+        close(node, x); // a restarted node's first timer or send ends its crash
       }
     }
-    for (const node of [...down.keys()]) close(node, g.now);
-    if (band) bands.push([band.from, g.now]);
-    for (const [a, b] of bands) {
-      const x1 = Math.max(LEFT, g.x(a)), x2 = g.x(b);
+    for (const node of [...down.keys()]) close(node, g.width - 4);
+    if (band) bands.push([band.from, g.width - 4]);
+    // A partition has no node, so no clock and no Lamport time: bands only on true time.
+    for (const [a, b] of g.axis === 'true' ? bands : []) {
+      const x1 = Math.max(LEFT, a), x2 = b;
       ctx.fillStyle = 'rgba(255, 209, 102, 0.08)';
       ctx.fillRect(x1, TOP, Math.max(1, x2 - x1), g.h - TOP - BOTTOM);
       ctx.fillStyle = '#ffd166';
@@ -156,6 +173,7 @@ export class Diagram {
     const paths = new Map(); // style → Path2D
     const path = (style) => paths.get(style) ?? paths.set(style, new Path2D()).get(style);
     this.arrows = [];
+    this.backwards = 0;
     for (let i = 0; i < w.count; i++) {
       const k = w.kind[i];
       if (k !== TRACE.deliver && k !== TRACE.drop) continue;
@@ -164,12 +182,14 @@ export class Diagram {
       ended.add(w.msg_id[i]);
       const from = w.node[s], to = k === TRACE.deliver ? w.node[i] : w.peer[i];
       if (!g.has(from) || !g.has(to)) continue;
-      const x1 = g.x(w.t_ms[s]), y1 = g.y(from);
-      let x2 = g.x(w.t_ms[i]), y2 = g.y(to);
+      const x1 = g.xe(s), y1 = g.y(from);
+      let x2 = g.xe(i), y2 = g.y(to);
       if (k === TRACE.drop) y2 = w.t_ms[i] > w.t_ms[s] ? (y1 + y2) / 2 : y1;
       if (x2 < LEFT) continue;
+      const back = k === TRACE.deliver && g.axis === 'clock' && w.local_ms[i] < w.local_ms[s];
+      if (back && w.t_ms[s] >= g.t0) this.backwards++;
       const hovered = isHovered(this.state.hoveredMessage, from, to, w.t_ms[s]);
-      const style = hovered ? 'hovered' : w.byzantine[s] ? 'byz' : cone ? relation(cone, s, i) : 'msg';
+      const style = hovered ? 'hovered' : back ? 'back' : w.byzantine[s] ? 'byz' : cone ? relation(cone, s, i) : 'msg';
       const p = path(style);
       p.moveTo(x1, y1); p.lineTo(x2, y2);
       if (k === TRACE.deliver && dense === false) arrowHead(p, x1, y1, x2, y2);
@@ -179,11 +199,11 @@ export class Diagram {
     for (const [id, s] of sends) {
       if (ended.has(id) || !g.has(w.node[s]) || !g.has(w.peer[s])) continue;
       const p = path(isHovered(this.state.hoveredMessage, w.node[s], w.peer[s], w.t_ms[s]) ? 'hovered' : 'flight');
-      p.moveTo(g.x(w.t_ms[s]), g.y(w.node[s]));
+      p.moveTo(g.xe(s), g.y(w.node[s]));
       p.lineTo(g.width - 4, (g.y(w.node[s]) + g.y(w.peer[s])) / 2);
     }
     this.hoveredDrawn = paths.has('hovered');
-    const strokes = { hovered: ['#ffffff', 3], msg: ['#7f8aa3', 1], byz: [COLORS.byzantine, 1.5], flight: ['#56607a', 1], drop: [COLORS.cut, 1.5], past: [CONE.past, 1.5], future: [CONE.future, 1.5], concurrent: [CONE.concurrent, 1] };
+    const strokes = { hovered: ['#ffffff', 3], back: [BACKWARDS, 2], msg: ['#7f8aa3', 1], byz: [COLORS.byzantine, 1.5], flight: ['#56607a', 1], drop: [COLORS.cut, 1.5], past: [CONE.past, 1.5], future: [CONE.future, 1.5], concurrent: [CONE.concurrent, 1] };
     for (const [style, p] of paths) {
       const [color, width] = strokes[style];
       ctx.strokeStyle = color;
@@ -202,7 +222,7 @@ export class Diagram {
     for (let i = 0; i < w.count; i++) {
       const k = w.kind[i], node = w.node[i];
       if (!g.has(node) || k === TRACE.fault || k === TRACE.drop || k === TRACE.duplicate) continue;
-      const x = g.x(w.t_ms[i]);
+      const x = g.xe(i);
       if (x < LEFT) continue;
       const y = g.y(node);
       this.hits.push({ x, y, i });
@@ -224,6 +244,14 @@ export class Diagram {
   }
 
   drawAxis(ctx, g) {
+    if (g.axis !== 'true') {
+      ctx.fillStyle = '#8a93a6';
+      ctx.textAlign = 'left';
+      ctx.fillText(g.axisLabel(g.lo), LEFT, g.h - 5);
+      ctx.textAlign = 'right';
+      ctx.fillText(g.axisLabel(g.hi), g.width - 4, g.h - 5);
+      return;
+    }
     ctx.strokeStyle = COLORS.select ?? '#ffffff';
     ctx.lineWidth = 1.5;
     const x = g.x(g.now);
@@ -317,6 +345,7 @@ export class Diagram {
     if (nodes > lanes.length) parts.push(`Lanes for ${lanes.length} of ${nodes} nodes.`);
     if (this.zoomed !== null) parts.push(`The newest ${WINDOW_EVENTS.toLocaleString('en')} events span only ${formatMs(this.zoomed)}: the diagram shows that stretch.`);
     if (!w.width) parts.push('No vector clocks above 64 nodes: the causal cone is off.');
+    parts.push(axisSentence(this.axis(w), this.axisSelect?.value, this.backwards));
     if (this.picked) {
       const p = this.picked;
       parts.push(`Picked: ${p.label} at ${formatMs(p.t)} (Lamport ${p.lamport}${p.vc ? `, vector [${p.vc.join(', ')}]` : ''}).`);
@@ -331,8 +360,34 @@ export class Diagram {
   say(text) { if (this.caption.textContent !== text) this.caption.textContent = text; }
 }
 
+/** Where events sit on the chosen axis: `xe(i)` for event i, plus the axis' own range. */
+function eventAxis(w, axis, t0, now, x, width) {
+  if (axis === 'true') return { axis, xe: (i) => x(w.t_ms[i]) };
+  const value = axis === 'clock' ? w.local_ms : w.lamport;
+  let lo = Infinity, hi = -Infinity;
+  for (let i = 0; i < w.count; i++) {
+    if (w.t_ms[i] < t0 || (axis === 'lamport' && w.node[i] === NO_NODE)) continue;
+    lo = Math.min(lo, value[i]); hi = Math.max(hi, value[i]);
+  }
+  if (!(hi > lo)) { lo = axis === 'clock' ? t0 : 0; hi = lo + (axis === 'clock' ? now - t0 : 1); }
+  const span = hi - lo, to = (v) => LEFT + ((v - lo) / span) * (width - LEFT - 6);
+  const axisLabel = axis === 'clock' ? (v) => `clock ${formatMs(v)}` : (v) => `Lamport ${Math.round(v)}`;
+  return { axis, lo, hi, axisLabel, xe: (i) => (axis === 'lamport' && w.node[i] === NO_NODE ? LEFT : to(value[i])) };
+}
+
+/** What the chosen time axis shows, in a sentence. */
+function axisSentence(axis, asked, backwards) {
+  if (axis === 'clock') {
+    return backwards > 0
+      ? `By each node's own clock, ${backwards} message${backwards === 1 ? '' : 's'} arrive${backwards === 1 ? 's' : ''} before ${backwards === 1 ? 'it was' : 'they were'} sent (red): sorting a log by wall-clock time puts these effects before their causes.`
+      : "Events sit at each node's own clock reading; no message here arrives before it was sent by these clocks.";
+  }
+  if (axis === 'lamport') return "Lamport time: every arrow points forward (a delivery's Lamport time exceeds its send's); distances mean nothing, and events at one position may be concurrent.";
+  return asked === 'clock' ? "Above 64 nodes the engine keeps no clock readings: the diagram shows true time." : '';
+}
+
 function shadeLane(ctx, g, node, from, to, kind) {
-  const x1 = Math.max(LEFT, g.x(from)), x2 = Math.min(g.width - 4, g.x(to));
+  const x1 = Math.max(LEFT, from), x2 = Math.min(g.width - 4, to);
   if (x2 <= x1) return;
   const y = g.y(node), hh = Math.min(10, g.laneH * 0.4);
   ctx.fillStyle = kind === 'crashed' ? 'rgba(255, 92, 92, 0.28)' : 'rgba(154, 164, 184, 0.3)';

@@ -2,6 +2,7 @@
 // canvas when its box changes, tells the live region what it drew, and turns a click on it
 // into a selection and a 'node-menu' event.
 import { Renderer } from '../render/canvas.js';
+import { ClockOverlay } from './clocks.js';
 
 /** Most paused nodes whose "paused until" is looked up per frame. */
 const PAUSED_LOOKUPS_MAX = 64;
@@ -12,6 +13,7 @@ export class Stage {
     this.state = state;
     this.announcer = announcer;
     this.renderer = new Renderer(root.querySelector('#stage'));
+    this.clocks = new ClockOverlay({ root, state, session });
     const canvas = this.renderer.canvas;
     canvas.addEventListener('click', (ev) => {
       if (!state.sim) return;
@@ -49,12 +51,13 @@ export class Stage {
     const paused = [];
     for (let i = 0; i < cols.nodes && paused.length < PAUSED_LOOKUPS_MAX; i++) if (cols.nodeStatus[i] === 2) paused.push(i);
     const pausedUntil = new Map(paused.map((id) => [id, sim.nodeView(id).paused_until_ms]));
-    // nodeView may have grown wasm memory, detaching the views: then they are rebuilt.
-    const fresh = paused.length ? sim.columns() : cols;
     const s = this.state;
+    const clockLines = this.clocks.linesFor(sim, cols.nodes, s.timeMs);
+    // nodeView may have grown wasm memory, detaching the views: then they are rebuilt.
+    const fresh = paused.length || clockLines ? sim.columns() : cols;
     this.renderer.draw({
       cols: fresh, timeMs: s.timeMs, selected: s.selected, speed: s.effectiveSpeed, pausedUntil,
-      violating: s.violating, valuePrefix: valuePrefix(sim), highlight: s.highlightMessage,
+      violating: s.violating, valuePrefix: valuePrefix(sim), highlight: s.highlightMessage, clockLines,
     });
     this.announcer.observe(sim, fresh);
     s.drawn = { msgsTotal: fresh.msgsTotal ?? fresh.msgs, shown: this.renderer.lastDrawn.shown };

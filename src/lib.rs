@@ -17,7 +17,7 @@
 //! 5. `engine` — the world of any protocol: time, queue, sends, faults applied;
 //!    `registry` — one line per protocol: the scenario's `ProtocolSpec`, validation and
 //!    world dispatch follow from it;
-//! 6. runs — `scenario`, `schedule`, `sim`, `sweep`, `presets`, `share`, `explore` (seed sweeps);
+//! 6. runs — `scenario`, `schedule`, `sim`, `sweep`, `presets`, `share`, `explore` (seed sweeps), `exercise` (goals, rules, judging);
 //! 7. boundaries — `wasm` for the browser, the `faultline` binary (and its `cli/`) for the command line.
 //!
 //! Nothing below the boundaries knows about wasm or the DOM, the engine and protocols read
@@ -32,6 +32,7 @@ pub mod checks;
 pub mod engine;
 pub mod epoch;
 pub mod error;
+pub mod exercise;
 pub mod explore;
 pub mod fault;
 pub mod history;

@@ -2,7 +2,7 @@
 //!
 //! `faultline run SCENARIO.json --until 30s [--seed N] [--trace FILE] [--history FILE] [--trace-hash]`,
 //! `faultline run --preset NAME …`, `faultline run --scenario-url LINK …`,
-//! `faultline link …`, `faultline presets`, and the exploring commands in `cli`
+//! `faultline link …`, `faultline presets`, `faultline exercises`, `faultline check-exercise`, and the exploring commands in `cli`
 //! (`faultline sweep`, `faultline sweep merge`, `faultline shrink`, `faultline check`). A headless run prints a summary;
 //! with `--trace-hash` its last line is the trace hash, which equals the hash the wasm
 //! build computes in the browser for the same scenario. With `--json` it prints the same
@@ -31,6 +31,7 @@ USAGE:
     faultline presets
     faultline sweep …   faultline sweep merge …   faultline shrink …   (see below)
     faultline check HISTORY [--budget N] [--time-ms N]   is a client history linearizable? (see below)
+    faultline exercises   faultline check-exercise LINK_OR_FILE…   (see below)
 
 OPTIONS (run):
     --until DURATION   simulated time to run to, e.g. 30s, 1500ms, 2m (default: the
@@ -63,6 +64,7 @@ enum Source {
     File(String),
     Preset(String),
     Link(String),
+    Exercise(String),
 }
 
 fn main() -> ExitCode {
@@ -73,16 +75,19 @@ fn main() -> ExitCode {
         Some("sweep") => cli::sweep::main(&args[1..]),
         Some("shrink") => cli::shrink::main(&args[1..]),
         Some("check") => cli::check::main(&args[1..]),
+        Some("check-exercise") => cli::exercise::main(&args[1..]),
+        Some("exercises") => cli::exercise::list(),
         Some("presets") => {
             PRESETS.iter().for_each(|p| println!("{}", p.name));
             Ok(())
         }
         Some("help" | "--help" | "-h") | None => {
             print!(
-                "{USAGE}\n{}\n{}\n{}",
+                "{USAGE}\n{}\n{}\n{}\n{}",
                 cli::sweep::USAGE,
                 cli::shrink::USAGE,
-                cli::check::USAGE
+                cli::check::USAGE,
+                cli::exercise::USAGE
             );
             Ok(())
         }
@@ -129,6 +134,7 @@ fn parse_run(args: &[String]) -> Result<RunArgs, String> {
             "--trace-hash" => trace_hash = true,
             "--json" => json = true,
             "--preset" => source = Some(Source::Preset(value("--preset")?)),
+            "--exercise" => source = Some(Source::Exercise(value("--exercise")?)),
             "--scenario-url" => source = Some(Source::Link(value("--scenario-url")?)),
             flag if flag.starts_with('-') => return Err(format!("unknown option `{flag}`\n\n{USAGE}")),
             path if source.is_none() => source = Some(Source::File(path.to_string())),
@@ -164,6 +170,14 @@ fn load(source: &Source) -> Result<(Scenario, Micros), String> {
         Source::Preset(name) => presets::find(name)
             .map(|p| ((p.build)(), 0))
             .ok_or_else(|| format!("no preset named `{name}`; presets: {}", presets::names())),
+        Source::Exercise(name) => faultline::exercise::catalogue::find(name)
+            .map(|e| (e.scenario(), 0))
+            .ok_or_else(|| {
+                format!(
+                    "no exercise named `{name}`; exercises: {}",
+                    faultline::exercise::catalogue::names()
+                )
+            }),
         Source::File(path) => {
             let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"))?;
             Ok((Scenario::from_json(&text).map_err(|e| format!("{path}: {e}"))?, 0))
@@ -208,6 +222,10 @@ fn run(args: RunArgs) -> Result<(), String> {
         return Ok(());
     }
     print_summary(&sim, wall.seconds());
+    if sim.scenario().exercise.is_some() {
+        let judgement = faultline::exercise::judge::judge(sim.scenario()).map_err(|e| e.to_string())?;
+        judgement.lines().iter().for_each(|l| println!("{l}"));
+    }
     if args.trace_hash {
         println!("{}", sim.trace_hash_hex());
     }

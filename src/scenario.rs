@@ -94,6 +94,10 @@ pub struct Scenario {
     /// What a swarm sweep may vary (`faultline sweep --swarm`); a plain run ignores it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vary: Option<crate::explore::vary::Vary>,
+    /// A task posed on this scenario (`crate::exercise`): goal, rules, hints. Never part of
+    /// the run; absent in ordinary scenarios, which read and write exactly as before.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exercise: Option<crate::exercise::Exercise>,
 }
 
 fn default_name() -> String {
@@ -112,6 +116,7 @@ impl Scenario {
             network: NetworkSpec::default(),
             faults: Vec::new(),
             vary: None,
+            exercise: None,
         }
     }
 
@@ -180,6 +185,9 @@ impl Scenario {
         if let Some(vary) = &self.vary {
             vary.validate(self.nodes, &self.protocol)
                 .map_err(|e| e.within("vary"))?;
+        }
+        if let Some(exercise) = &self.exercise {
+            exercise.validate(self.nodes).map_err(|e| e.within("exercise"))?;
         }
         self.plan().map(drop)
     }

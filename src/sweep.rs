@@ -119,6 +119,7 @@ pub fn mixed_links(protocol: ProtocolSpec, seed: u64, victim: u32, crash_at_ms: 
         },
         faults,
         vary: None,
+        exercise: None,
     }
 }
 

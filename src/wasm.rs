@@ -693,6 +693,81 @@ impl Simulation {
     }
 }
 
+/// An exercise being judged for the page: `Simulation.judge(scenario)`, then `step(n)`
+/// between frames until it returns true, then `finish()` (see `crate::exercise::judge`).
+#[wasm_bindgen]
+pub struct ExerciseJudging {
+    judging: Option<crate::exercise::judge::Judging>,
+}
+
+#[wasm_bindgen]
+impl Simulation {
+    /// The built-in exercises: `[{ name, title, class, task, goal, fault_budget, hints }]`.
+    pub fn exercises() -> Result<JsValue, JsError> {
+        let list: Vec<_> = crate::exercise::catalogue::EXERCISES.iter().map(|e| e.info()).collect();
+        to_js(&list)
+    }
+
+    /// The scenario of a built-in exercise, as posed (with its `exercise` field).
+    pub fn exercise(name: &str) -> Result<JsValue, JsError> {
+        let found = crate::exercise::catalogue::find(name).ok_or_else(|| {
+            JsError::new(&format!(
+                "no exercise named `{name}`; exercises: {}",
+                crate::exercise::catalogue::names()
+            ))
+        })?;
+        let mut scenario = found.scenario();
+        scenario.about = None;
+        to_js(&scenario)
+    }
+
+    /// Starts judging a submitted exercise run (a scenario object or JSON text: the
+    /// recorded scenario, never the live state). Errors name the field.
+    pub fn judge(scenario: JsValue) -> Result<ExerciseJudging, JsError> {
+        let text = json_text(&scenario, "the scenario")?;
+        let scenario = Scenario::from_json(&text).map_err(js_error)?;
+        let judging = crate::exercise::judge::Judging::new(&scenario).map_err(js_error)?;
+        Ok(ExerciseJudging { judging: Some(judging) })
+    }
+}
+
+#[wasm_bindgen]
+impl ExerciseJudging {
+    /// Runs up to `steps` steps of 100 simulated ms; true once the time limit is reached.
+    pub fn step(&mut self, steps: u32) -> bool {
+        let Some(j) = self.judging.as_mut() else {
+            return true;
+        };
+        for _ in 0..steps {
+            if j.done() {
+                break;
+            }
+            j.step();
+        }
+        j.done()
+    }
+
+    /// `{ now_ms, end_ms }`: how far the judging has run.
+    pub fn progress(&self) -> Result<JsValue, JsError> {
+        let (now_ms, end_ms) = self.judging.as_ref().map_or((0.0, 0.0), |j| j.progress_ms());
+        to_js(&serde_json::json!({ "now_ms": now_ms, "end_ms": end_ms }))
+    }
+
+    /// The judgement (call once, after `step` returned true): `{ exercise, task, goal,
+    /// time_limit_ms, faults_used, fault_budget, broken: [..], met, met_at_ms, parts: [{
+    /// goal, met, at_ms, why }], notes, headline }`.
+    pub fn finish(&mut self) -> Result<JsValue, JsError> {
+        let mut j = self
+            .judging
+            .take()
+            .ok_or_else(|| JsError::new("this judging has already finished"))?;
+        while !j.done() {
+            j.step();
+        }
+        to_js(&j.finish())
+    }
+}
+
 /// A seed sweep of one scenario for the page: `Simulation.seedSweep(scenario, untilMs,
 /// swarm, livenessMs)`, then `run(seed)` per seed between frames (see `crate::explore`).
 #[wasm_bindgen]

@@ -129,6 +129,8 @@ const LAYERS: &[(&str, &[&str])] = &[
             "share",
             "explore",
             "explore::*",
+            "exercise",
+            "exercise::*",
         ],
     ),
     ("boundary", &["wasm", "", "cli", "cli::*"]),

@@ -28,6 +28,7 @@ import { Budget } from './ui/budget.js';
 import { EpochBanner } from './ui/epoch.js';
 import { Announcer } from './ui/announce.js';
 import { Diagram } from './ui/diagram.js';
+import { ExercisePanel } from './ui/exercise.js';
 import { HistoryView } from './ui/history.js';
 
 async function start(root) {
@@ -46,6 +47,7 @@ async function start(root) {
   window.addEventListener('hashchange', () => { session.openFromHash(); });
   window.faultline = testHandle(state, session, views);
   await session.openInitial();
+  if (!location.hash.startsWith('#s=')) views.exercise.openFromQuery();
   views.stage.resize(); // after the first run filled the panels around the canvas
   document.body.dataset.ready = '1';
 }
@@ -76,6 +78,7 @@ function compose(root, state, session, notify) {
     trap: new TrapBanner(deps),
     budget: new Budget(deps),
     epoch: new EpochBanner(deps),
+    exercise: new ExercisePanel(deps),
   };
   followRuns(deps);
   return views;
@@ -116,6 +119,7 @@ function testHandle(state, session, views) {
     share: () => session.share(),
     render: () => session.frame(),
     nodeScreenPosition: (id) => views.stage.nodeScreenPosition(id),
+    openExercise: (name) => views.exercise.open(name),
   };
 }
 

@@ -154,6 +154,22 @@ export const seedSweep = (scenario, untilMs, swarm, livenessMs) =>
  * the page calls it in a worker (shrink-worker.js). `onProgress(runs)` hears each run. */
 export const shrinkRun = (scenario, check, untilMs, maxRuns, onProgress) =>
   statics(current, (S) => S.shrink(scenario, check, untilMs, maxRuns, onProgress));
+/** The built-in exercises: [{ name, title, class, task, goal, fault_budget, hints }]. */
+export const exercises = () => statics(current, (S) => S.exercises?.() ?? []);
+/** A built-in exercise's scenario as posed (with its `exercise` field). */
+export const exerciseScenario = (name) => statics(current, (S) => S.exercise(name));
+/** Starts judging a recorded exercise run (src/exercise/judge.rs): `step(n)` runs n steps
+ * of 100 simulated ms and says whether it is done, `progress()` gives { now_ms, end_ms },
+ * `finish()` the judgement; each call is guarded like every engine call. */
+export function judgeRun(scenario) {
+  const engine = current;
+  const job = statics(engine, (S) => S.judge(scenario));
+  return {
+    step: (n) => guard(engine, () => job.step(n)),
+    progress: () => guard(engine, () => job.progress()),
+    finish: () => guard(engine, () => { try { return job.finish(); } finally { job.free(); } }),
+  };
+}
 /** Reads share-link text into { scenario, t_ms, epoch }; throws saying what is wrong. */
 export const decodeLink = (text, engine = current) => statics(engine, (S) => S.decodeLink(text));
 /** Share-link text for `scenario` at `tMs` without a running simulation (null when the

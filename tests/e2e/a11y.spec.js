@@ -78,6 +78,26 @@ test('panels, menus and dialogs have no axe violations either', async ({ page })
   expect(errors).toEqual([]);
 });
 
+test('the exercise panel, its result and hints, and the exercise index have no axe violations', async ({ page }) => {
+  const errors = await openPage(page, '/?exercise=suspect-everyone');
+  await openPanels(page);
+  const found = [];
+  const check = async (what) => { for (const v of await axeViolations(page)) found.push(`${what}: ${v}`); };
+  await expect(page.locator('#exercise-panel')).toBeVisible();
+  await page.click('#exercise-hint');
+  await page.click('#exercise-check');
+  await expect(page.locator('#exercise-result .headline')).toBeVisible({ timeout: 30_000 });
+  await check('exercise panel');
+  await page.evaluate(() => window.faultline.openExercise('gray-failure'));
+  await expect(page.locator('#exercise-apply')).toBeVisible();
+  await check('exercise settings');
+  await page.click('#exercises-open');
+  await expect(page.locator('#exercise-index')).toBeVisible();
+  await check('exercise index');
+  expect(found).toEqual([]);
+  expect(errors).toEqual([]);
+});
+
 test('the embed and the course page have no axe violations', async ({ page }) => {
   await openPage(page, '/?embed');
   expect(await axeViolations(page)).toEqual([]);

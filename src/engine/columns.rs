@@ -60,6 +60,7 @@ impl<P: Runnable> World<P> {
         c.node_log_len.resize(n, 0);
         c.node_commit.resize(n, 0);
         c.node_value.resize(n, NO_VALUE);
+        c.node_stages.resize(n, 0);
         for (i, proto) in self.protocols.iter().enumerate() {
             let r = proto.as_ref().map_or_else(NodeRender::none, |p| p.render());
             if proto.is_some() {
@@ -71,6 +72,7 @@ impl<P: Runnable> World<P> {
             c.node_log_len[i] = r.log_len;
             c.node_commit[i] = r.commit;
             c.node_value[i] = r.value;
+            c.node_stages[i] = r.stages;
         }
         c.node_suspected_by.clear();
         c.node_suspected_by.resize(self.n as usize, 0);

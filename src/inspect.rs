@@ -225,6 +225,8 @@ pub struct Columns {
     pub node_log_len: Vec<u32>,
     pub node_commit: Vec<u32>,
     pub node_value: Vec<f64>,
+    /// Each node's request stages, packed (see `view::pack_stages`); 0 for none.
+    pub node_stages: Vec<u32>,
     /// Messages in flight in all; the columns hold at most `RENDER_MSGS_MAX` of them.
     pub msgs_total: u64,
     pub msg_from: Vec<u32>,

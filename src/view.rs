@@ -145,6 +145,23 @@ pub struct NodeRender {
     pub commit: u32,
     /// A value to print beside the node (a register value, a lease token); `NO_VALUE` for none.
     pub value: f64,
+    /// The stages of the newest requests the node works on, oldest first, at most
+    /// `STAGES_MAX` (see `pack_stages`): PBFT's pre-prepared, prepared, committed.
+    pub stages: u32,
+}
+
+/// Most request stages a node shows.
+pub const STAGES_MAX: usize = 8;
+
+/// Packs request stages for `NodeRender::stages`, 4 bits each from the low bits, oldest
+/// first; a zero nibble ends the list. A stage is a level from 1 to 15, drawn as that many
+/// stacked ticks, tick k in the colour of message kind k (PBFT's kinds 1 to 3 are its
+/// pre-prepare, prepare and commit: the message that completes each stage). Levels of 0
+/// are skipped; more than `STAGES_MAX` keep the newest.
+pub fn pack_stages(levels: &[u8]) -> u32 {
+    let shown: Vec<u8> = levels.iter().copied().filter(|&l| l > 0).map(|l| l.min(15)).collect();
+    let newest = &shown[shown.len().saturating_sub(STAGES_MAX)..];
+    newest.iter().rev().fold(0, |packed, &l| packed << 4 | l as u32)
 }
 
 /// `NodeRender::value` when there is nothing to print.
@@ -233,6 +250,16 @@ pub fn layout(n: u32) -> Vec<f32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn stages_pack_oldest_first_and_keep_the_newest() {
+        assert_eq!(pack_stages(&[]), 0);
+        assert_eq!(pack_stages(&[3, 0, 2, 1]), 0x123);
+        let many: Vec<u8> = (1..=10).collect();
+        // The newest eight: 3 to 10, 3 in the low nibble.
+        assert_eq!(pack_stages(&many), 0xA987_6543);
+        assert_eq!(pack_stages(&[20]), 0xF);
+    }
 
     #[test]
     fn role_codes_are_their_index() {

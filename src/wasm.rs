@@ -620,7 +620,7 @@ impl Simulation {
             js_sys::Reflect::set(&out, &JsValue::from_str(key), &JsValue::from_f64(value)).map(|_| ())
         };
         let ptr = |p: *const u8| p as usize as f64;
-        let fields: [(&str, f64); 29] = [
+        let fields: [(&str, f64); 30] = [
             ("nodes", c.node_status.len() as f64),
             ("msgs_total", c.msgs_total as f64),
             ("links", c.link_blocked.len() as f64),
@@ -640,6 +640,7 @@ impl Simulation {
             ("node_log_len", ptr(c.node_log_len.as_ptr().cast())),
             ("node_commit", ptr(c.node_commit.as_ptr().cast())),
             ("node_value", ptr(c.node_value.as_ptr().cast())),
+            ("node_stages", ptr(c.node_stages.as_ptr().cast())),
             ("msg_from", ptr(c.msg_from.as_ptr().cast())),
             ("msg_to", ptr(c.msg_to.as_ptr().cast())),
             ("msg_sent_ms", ptr(c.msg_sent_ms.as_ptr().cast())),

@@ -269,7 +269,7 @@ const FUNCTION_LINES_MAX: usize = 70;
 /// src/, name, lines). An entry may only shrink — lower its number when the function does —
 /// or go when the function drops to the limit; a new long function, or one that grew, fails.
 const LONG_FUNCTIONS: &[(&str, &str, usize)] = &[
-    ("engine/columns.rs", "fill_columns", 94),
+    ("engine/columns.rs", "fill_columns", 75),
     ("protocol/raft/mod.rs", "server_message", 85),
     ("protocol/raft/view.rs", "view", 113),
     ("protocol/raft/checks.rs", "observe", 82),

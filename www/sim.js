@@ -271,6 +271,8 @@ export class Sim {
       nodeLogLen: u32(c.node_log_len, c.nodes),
       nodeCommit: u32(c.node_commit, c.nodes),
       nodeValue: f64(c.node_value, c.nodes),
+      // Engines of earlier epochs have no stages column.
+      nodeStages: c.node_stages === undefined ? null : u32(c.node_stages, c.nodes),
       linkBlocked: u8(c.link_blocked, c.links),
       msgFrom: u32(c.msg_from, c.msgs),
       msgTo: u32(c.msg_to, c.msgs),

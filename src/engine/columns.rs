@@ -52,26 +52,7 @@ impl<P: Runnable> World<P> {
             c.node_flags.push(flags);
             c.node_clock_skew_ms.push(skew_us as f32 / 1_000.0);
         }
-        let n = self.n as usize;
-        c.node_role.resize(n, 0);
-        c.node_term.resize(n, 0);
-        c.node_load.resize(n, -1.0);
-        c.node_queue.resize(n, 0);
-        c.node_log_len.resize(n, 0);
-        c.node_commit.resize(n, 0);
-        c.node_value.resize(n, NO_VALUE);
-        for (i, proto) in self.protocols.iter().enumerate() {
-            let r = proto.as_ref().map_or_else(NodeRender::none, |p| p.render());
-            if proto.is_some() {
-                c.node_role[i] = r.role;
-            }
-            c.node_term[i] = r.term;
-            c.node_load[i] = r.load;
-            c.node_queue[i] = r.queue;
-            c.node_log_len[i] = r.log_len;
-            c.node_commit[i] = r.commit;
-            c.node_value[i] = r.value;
-        }
+        fill_renders(&self.protocols, self.n as usize, c);
         c.node_suspected_by.clear();
         c.node_suspected_by.resize(self.n as usize, 0);
         for proto in self.protocols.iter().flatten() {
@@ -123,5 +104,30 @@ impl<P: Runnable> World<P> {
             c.drop_frac.push(d.frac);
             c.drop_reason.push(d.reason as u8);
         }
+    }
+}
+
+/// The protocols' drawings of their nodes (`view::NodeRender`) into the per-node columns.
+fn fill_renders<P: Runnable>(protocols: &[Option<P>], n: usize, c: &mut inspect::Columns) {
+    c.node_role.resize(n, 0);
+    c.node_term.resize(n, 0);
+    c.node_load.resize(n, -1.0);
+    c.node_queue.resize(n, 0);
+    c.node_log_len.resize(n, 0);
+    c.node_commit.resize(n, 0);
+    c.node_value.resize(n, NO_VALUE);
+    c.node_stages.resize(n, 0);
+    for (i, proto) in protocols.iter().enumerate() {
+        let r = proto.as_ref().map_or_else(NodeRender::none, |p| p.render());
+        if proto.is_some() {
+            c.node_role[i] = r.role;
+        }
+        c.node_term[i] = r.term;
+        c.node_load[i] = r.load;
+        c.node_queue[i] = r.queue;
+        c.node_log_len[i] = r.log_len;
+        c.node_commit[i] = r.commit;
+        c.node_value[i] = r.value;
+        c.node_stages[i] = r.stages;
     }
 }

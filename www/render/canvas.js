@@ -60,8 +60,8 @@ function shapePath(ctx, x, y, r, role) {
 }
 
 /** One node glyph. `n` = { status, flags, suspectedBy, group, skewMs, pausedLeftMs,
- * selected, label, partitioned, role, term, load, queue, logLen, commit, value,
- * splitBrain, violating }. */
+ * selected, label, partitioned, role, term, load, queue, logLen, commit, stages, value,
+ * splitBrain, violating, badgeWidth (room for badges under the node, px) }. */
 export function drawNode(ctx, x, y, r, n) {
   const crashed = n.status === 1;
   const paused = n.status === 2;
@@ -262,14 +262,23 @@ function drawQueue(ctx, x, y, r, queue) {
   ctx.fillText(String(queue), bx + w + 3, by + h * (1 - f));
 }
 
-/** The log as a strip of cells under the node: committed filled, uncommitted hollow. */
-function drawLog(ctx, x, y, r, len, commit) {
-  const max = 10, cell = Math.max(5, r * 0.45), gap = 1.5;
+/** Where the log strip's cells sit under a node of radius `r`: their size and top edge. */
+function logRow(y, r) {
+  return { cell: Math.max(5, r * 0.45), top: y + r + (r >= 14 ? 20 : 12) };
+}
+
+/** The log as a strip of cells under the node: committed filled, uncommitted hollow. At
+ * most ten cells, fewer when `width` (the room between neighbours, px) is narrower; the
+ * length is printed beside a strip that shows only its tail, when there is room. */
+function drawLog(ctx, x, y, r, len, commit, width = Infinity) {
+  const { cell, top: cy } = logRow(y, r);
+  const gap = 1.5;
+  const fits = Math.max(3, Math.floor((width + gap) / (cell + gap)));
+  const max = Math.min(10, fits);
   const shown = Math.min(len, max);
   const first = len - shown;
   const total = shown * (cell + gap) - gap;
   let cx = x - total / 2;
-  const cy = y + r + (r >= 14 ? 20 : 12);
   for (let i = first; i < len; i++) {
     if (i < commit) {
       ctx.fillStyle = COLORS.committed;
@@ -281,11 +290,39 @@ function drawLog(ctx, x, y, r, len, commit) {
     }
     cx += cell + gap;
   }
+  if (first === 0 || fits < 10) return; // no tail to speak of, or no room for the number
   ctx.font = `${Math.max(9, Math.round(cell * 1.2))}px system-ui, sans-serif`;
   ctx.textAlign = 'left';
   ctx.textBaseline = 'top';
   ctx.fillStyle = COLORS.muted;
-  ctx.fillText(first > 0 ? `${len}` : '', cx + 2, cy - 1);
+  ctx.fillText(`${len}`, cx + 2, cy - 1);
+}
+
+/** The colour of message kind `kind`, as `drawMessage` fills it. */
+export function kindColor(kind) {
+  if (kind >= 3) return KIND_COLORS[(kind - 3) % KIND_COLORS.length];
+  return [COLORS.heartbeat, COLORS.probe, COLORS.answer][kind];
+}
+
+/** The stages of a node's newest requests (`stages`: 4-bit levels, oldest in the low bits,
+ * see `pack_stages` in src/view.rs), one column each under the log strip, newest on the
+ * right: level k is k stacked ticks, tick j in the colour of message kind j (PBFT: one
+ * tick pre-prepared, two prepared, three committed). Fewer columns when `width` is narrow. */
+export function drawStages(ctx, x, y, r, stages, width = Infinity) {
+  const levels = [];
+  for (let s = stages >>> 0; s !== 0; s >>>= 4) levels.push(s & 15);
+  const { cell, top } = logRow(y, r);
+  const gap = 1.5, tick = 3, tickGap = 1;
+  const shown = levels.slice(-Math.max(3, Math.floor((width + gap) / (cell + gap))));
+  let cx = x - (shown.length * (cell + gap) - gap) / 2;
+  const base = top + cell + 4 + 3 * (tick + tickGap);
+  for (const level of shown) {
+    for (let j = 1; j <= Math.min(level, 3); j++) {
+      ctx.fillStyle = kindColor(j);
+      ctx.fillRect(cx, base - j * (tick + tickGap), cell, tick);
+    }
+    cx += cell + gap;
+  }
 }
 
 /** A value beside the node (a register value, a lease token), in a small box. */
@@ -307,7 +344,8 @@ function drawValue(ctx, x, y, r, value, prefix = 'v=') {
 function drawBadges(ctx, x, y, r, n) {
   const crashed = n.status === 1;
   if (n.queue > 0 && !crashed) drawQueue(ctx, x, y, r, n.queue);
-  if (n.logLen > 0) drawLog(ctx, x, y, r, n.logLen, n.commit);
+  if (n.logLen > 0) drawLog(ctx, x, y, r, n.logLen, n.commit, n.badgeWidth);
+  if (n.stages) drawStages(ctx, x, y, r, n.stages, n.badgeWidth);
   if (n.value !== undefined && !Number.isNaN(n.value) && !crashed && n.role !== ROLE.leader) drawValue(ctx, x, y, r, n.value, n.valuePrefix);
   if (n.role === ROLE.follower && n.term > 0 && !crashed) {
     ctx.font = `${Math.round(r * 0.6)}px system-ui, sans-serif`;
@@ -581,6 +619,25 @@ export class Renderer {
       this.positions[2 * i + 1] = cy + cols.nodeXY[2 * i + 1] * scale;
     }
     this.radius = n <= 12 ? 18 : n <= 48 ? 12 : n <= 200 ? 5 : 3;
+    this.badgeWidth = n <= 48 ? this.nearestGap(cols) - 8 : 0;
+  }
+
+  /** The smallest horizontal distance between two nodes with log badges on about one level
+   * (where their badges would meet), px; for up to 48 nodes. */
+  nearestGap(cols) {
+    const n = cols.nodes;
+    const badged = (i) => cols.nodeLogLen[i] > 0 || (cols.nodeStages?.[i] ?? 0) > 0;
+    let gap = Infinity;
+    for (let i = 0; i < n; i++) {
+      if (!badged(i)) continue;
+      for (let j = i + 1; j < n; j++) {
+        if (!badged(j)) continue;
+        const dx = Math.abs(this.positions[2 * i] - this.positions[2 * j]);
+        const dy = Math.abs(this.positions[2 * i + 1] - this.positions[2 * j + 1]);
+        if (dy < 2 * this.radius + 8) gap = Math.min(gap, dx);
+      }
+    }
+    return gap;
   }
 
   /** The node under a canvas point, or null; `minReach` widens the catch (for touch), px. */
@@ -639,6 +696,8 @@ export class Renderer {
         queue: cols.nodeQueue[i],
         logLen: big ? 0 : cols.nodeLogLen[i],
         commit: cols.nodeCommit[i],
+        stages: big || !cols.nodeStages ? 0 : cols.nodeStages[i],
+        badgeWidth: this.badgeWidth,
         value: cols.nodeValue[i],
         splitBrain,
         violating: violating.has(i),

@@ -1,6 +1,6 @@
 // The legend: each visual drawn by the same functions the renderer uses, with its meaning.
 import { FLAG, ROLE } from '../constants.js';
-import { COLORS, drawBurst, drawCut, drawMessage, drawNode, drawShockwave } from '../render/canvas.js';
+import { COLORS, drawBurst, drawCut, drawMessage, drawNode, drawShockwave, drawStages } from '../render/canvas.js';
 
 const base = { status: 0, flags: 0, suspectedBy: 0, group: 0, skewMs: 0, label: '3', partitioned: false };
 
@@ -36,6 +36,13 @@ const ROLE_ENTRIES = [
   [['follower', 'leader', 'register', 'lockServer', 'storage', 'replica', 'client', 'member'], 'A checker names it: dashed pink outline', (c) => drawNode(c, 20, 16, 8, { ...base, label: undefined, violating: true })],
 ];
 
+/** Drawn only for protocols that send a message kind of these names. Request stages tick
+ * in the colours of message kinds 1, 2, 3 (PBFT's pre-prepare yellow, prepare green, commit
+ * orange: `kindColor`). */
+const KIND_ENTRIES = [
+  [['pre-prepare'], 'Request stages under a replica, newest right: 1 tick pre-prepared, 2 prepared, 3 committed; the ticks yellow, green and orange, as pre-prepare, prepare and commit messages', (c) => drawStages(c, 24, -12, 10, 0x1233, 40)],
+];
+
 /** Keeps the legend following the run: its protocol's roles and message kinds. */
 export function followRuns({ root, state }) {
   const list = root.querySelector('#legend-list');
@@ -51,7 +58,9 @@ export function drawLegend(list, kinds = [], roles = new Set()) {
   const dpr = window.devicePixelRatio || 1;
   const messages = kinds.map(({ kind, name }) => [`Message: ${name}`, (c) => drawMessage(c, 20, 16, kind, false, 4)]);
   const roleEntries = ROLE_ENTRIES.filter(([rs]) => rs.some((r) => roles.has(ROLE[r]))).map(([, label, draw]) => [label, draw]);
-  list.replaceChildren(...[...ENTRIES, ...roleEntries, ...messages].map(([label, draw]) => {
+  const names = new Set(kinds.map((k) => k.name));
+  const kindEntries = KIND_ENTRIES.filter(([ns]) => ns.some((n) => names.has(n))).map(([, label, draw]) => [label, draw]);
+  list.replaceChildren(...[...ENTRIES, ...roleEntries, ...kindEntries, ...messages].map(([label, draw]) => {
     const li = document.createElement('li');
     const canvas = document.createElement('canvas');
     canvas.width = 48 * dpr;

@@ -48,6 +48,25 @@ pub struct Slot {
     pub cert: Option<Cert>,
 }
 
+impl Slot {
+    /// Prepares and commits matching the request this slot holds (none without one).
+    pub fn votes(&self) -> (u32, u32) {
+        let digest = self.req.map(|r| r.digest());
+        digest.map_or((0, 0), |d| (count(&self.prepares, d), count(&self.commits, d)))
+    }
+
+    /// How far its request got here: 0 no proposal yet, 1 pre-prepared, 2 prepared,
+    /// 3 committed (the codes of the phase messages that completed each stage).
+    pub fn stage(&self) -> u8 {
+        match (self.req.is_some(), self.prepared, self.committed) {
+            (_, _, true) => 3,
+            (true, true, false) => 2,
+            (true, false, false) => 1,
+            (false, _, false) => 0,
+        }
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct Replica {
     pub view: u64,

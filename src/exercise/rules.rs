@@ -278,26 +278,14 @@ pub fn kind_of(fault: &Fault) -> &'static str {
 /// The nodes a fault names (a shape or a heal names none).
 pub fn nodes_of(fault: &Fault) -> Vec<NodeId> {
     match fault {
-        Fault::Crash { node }
-        | Fault::Restart { node }
-        | Fault::Pause { node, .. }
-        | Fault::Omission { node, .. }
-        | Fault::Slow { node, .. }
-        | Fault::Gray { node, .. }
-        | Fault::Byzantine { node, .. }
-        | Fault::Storage { node, .. }
-        | Fault::ClockOffset { node, .. }
-        | Fault::ClockDrift { node, .. }
-        | Fault::ClockJump { node, .. }
-        | Fault::ClockStrobe { node, .. }
-        | Fault::Isolate { node } => vec![*node],
         Fault::Partition { groups } => groups.iter().flatten().copied().collect(),
         Fault::PartialPartition { a, b } => a.iter().chain(b).copied().collect(),
         Fault::Cut { from, to }
         | Fault::Uncut { from, to }
         | Fault::Flap { from, to, .. }
         | Fault::Link { from, to, .. } => vec![*from, *to],
-        Fault::Shape { .. } | Fault::Heal | Fault::Stabilise => Vec::new(),
+        // Every other fault names at most the one node it is aimed at.
+        other => other.node().into_iter().collect(),
     }
 }
 

@@ -516,10 +516,11 @@ export function drawMessage(ctx, x, y, kind, byzantine, size = 3) {
       ctx.strokeStyle = ctx.fillStyle;
       ctx.lineWidth = 1;
       ctx.stroke();
+      ctx.beginPath(); // the fill below must not fill the ring into a disc
     }
     if (kind % 2 === 1 && size >= 2.5) {
       ctx.beginPath();
-      ctx.arc(x, y, size * 0.4, 0, Math.PI * 2);
+      ctx.arc(x, y, size * 0.55, 0, Math.PI * 2);
       ctx.fillStyle = COLORS.bg;
     }
   } else if (kind === 1) {

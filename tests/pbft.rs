@@ -206,7 +206,8 @@ fn replaced_in_time(s: Scenario, fault_ms: f64, bound_ms: f64, honest: &[u32], w
         }
     }
     let changed_ms = changed_ms.unwrap_or_else(|| panic!("{what}, seed {seed}: no new view by {bound_ms} ms"));
-    sim.run_until_ms(changed_ms + 6_000.0).unwrap();
+    // Progress by 6 s after the fault, as before the helper existed (not 6 s after the new view).
+    sim.run_until_ms(fault_ms + 6_000.0).unwrap();
     assert!(
         figure(&sim, "requests_accepted") > before + 5.0,
         "{what}, seed {seed}: no progress after the view change"

@@ -11,7 +11,6 @@
 //! Invariant: the hash covers every event, whatever the ring has forgotten; the hash
 //! function is written here and pinned, so a trace hash means the same on every target.
 
-use std::collections::VecDeque;
 
 use serde::Serialize;
 
@@ -146,7 +145,10 @@ const HASH_MUL: u64 = 0x9E37_79B9_7F4A_7C15;
 pub struct Trace {
     hash: u64,
     count: u64,
-    ring: VecDeque<TraceEvent>,
+    /// The newest events: appended until `TRACE_RING_EVENTS`, then overwritten in place
+    /// from `ring_head`, which is then the oldest event's index (0 until full).
+    ring: Vec<TraceEvent>,
+    ring_head: usize,
     spill: Option<Spill>,
     /// Entries per vector clock (0: vectors are not kept).
     width: usize,
@@ -169,7 +171,8 @@ impl Trace {
         Trace {
             hash: HASH_SEED,
             count: 0,
-            ring: VecDeque::with_capacity(1024),
+            ring: Vec::with_capacity(1024),
+            ring_head: 0,
             spill: None,
             width: 0,
             vectors: Vec::new(),
@@ -198,17 +201,19 @@ impl Trace {
     /// Records an event; `msg_digest` is the payload digest (0 when there is none); `vc`
     /// is the node's vector clock for a causal event and `local_us` its clock reading, when
     /// vectors are kept.
-    #[inline]
+    #[inline(always)]
     pub fn record(&mut self, event: TraceEvent, msg_digest: u64, vc: Option<&[u32]>, local_us: Micros) {
         self.mix(event.t_us);
         self.mix(((event.kind as u64) << 56) ^ ((event.node as u64) << 24) ^ event.peer as u64);
         self.mix(event.detail);
         self.mix(msg_digest);
         self.count += 1;
-        if self.ring.len() == TRACE_RING_EVENTS {
-            self.ring.pop_front();
+        if self.ring.len() < TRACE_RING_EVENTS {
+            self.ring.push(event);
+        } else {
+            self.ring[self.ring_head] = event;
+            self.ring_head = (self.ring_head + 1) % TRACE_RING_EVENTS;
         }
-        self.ring.push_back(event);
         if self.width > 0 {
             self.record_row(vc, local_us);
         }
@@ -226,7 +231,7 @@ impl Trace {
     }
 
     /// Writes the newest event's causal row (zeros for an event with no vector clock).
-    #[inline]
+    #[inline(always)]
     fn record_row(&mut self, vc: Option<&[u32]>, local_us: Micros) {
         let w = self.width;
         let row = self.next_row;
@@ -288,7 +293,8 @@ impl Trace {
 
     /// The last `n` events (at most the ring's capacity), oldest first.
     pub fn recent(&self, n: usize) -> impl Iterator<Item = &TraceEvent> {
-        self.ring.iter().skip(self.ring.len().saturating_sub(n))
+        let (newer, older) = self.ring.split_at(self.ring_head);
+        older.iter().chain(newer).skip(self.ring.len().saturating_sub(n))
     }
 
     /// Heap bytes kept: the recent-events ring, the window's vector clocks and the spill.
@@ -299,7 +305,7 @@ impl Trace {
                 + crate::budget::vec_bytes(&s.locals)
         });
         let window = crate::budget::vec_bytes(&self.vectors) + crate::budget::vec_bytes(&self.locals);
-        crate::budget::deque_bytes(&self.ring) + window + spill
+        crate::budget::vec_bytes(&self.ring) + window + spill
     }
 
     /// Takes the recent events and causal rows out (the hash, count and spill stay), to
@@ -307,6 +313,7 @@ impl Trace {
     pub fn take_recent(&mut self) -> Trace {
         let mut recent = Trace::new();
         std::mem::swap(&mut recent.ring, &mut self.ring);
+        recent.ring_head = std::mem::take(&mut self.ring_head);
         std::mem::swap(&mut recent.vectors, &mut self.vectors);
         std::mem::swap(&mut recent.locals, &mut self.locals);
         recent.next_row = std::mem::take(&mut self.next_row);
@@ -316,6 +323,7 @@ impl Trace {
     /// Puts back what `take_recent` took.
     pub fn restore_recent(&mut self, recent: Trace) {
         self.ring = recent.ring;
+        self.ring_head = recent.ring_head;
         self.vectors = recent.vectors;
         self.locals = recent.locals;
         self.next_row = recent.next_row;

@@ -74,6 +74,7 @@ impl Causality {
     }
 
     /// A local event at `node`: its clocks tick.
+    #[inline]
     pub fn on_local(&mut self, node: NodeId) {
         let i = node as usize;
         self.lamport[i] += 1;
@@ -83,6 +84,7 @@ impl Causality {
     }
 
     /// `node` sends: a local event, then the stamp the message carries.
+    #[inline]
     pub fn on_send(&mut self, node: NodeId) -> Stamp {
         self.on_local(node);
         let id = self.next_msg_id;
@@ -95,6 +97,7 @@ impl Causality {
 
     /// Parks the vector clock of `node`, which launches a message now; returns the slot
     /// (`NO_SLOT` when vectors are off). Each launched copy gets its own slot.
+    #[inline(always)]
     pub fn park(&mut self, node: NodeId) -> u32 {
         let n = self.vector_width();
         if n == 0 {
@@ -116,6 +119,7 @@ impl Causality {
     }
 
     /// The message holding `slot` is gone (it died on the way): the slot is free.
+    #[inline]
     pub fn release(&mut self, slot: u32) {
         if slot != NO_SLOT {
             self.free.push(slot);
@@ -144,29 +148,31 @@ impl Causality {
 
     /// `node` receives a message stamped `stamp` whose vector is parked in `slot`: merge,
     /// then tick; the slot is freed.
+    #[inline(always)]
     pub fn on_deliver(&mut self, node: NodeId, stamp: Stamp, slot: u32) {
         let i = node as usize;
-        self.lamport[i] = self.lamport[i].max(stamp.lamport);
-        if slot != NO_SLOT {
-            let (n, s) = (self.n, slot as usize);
-            let (row, seen) = (
-                &mut self.vectors[i * n..(i + 1) * n],
-                &self.flying_vc[s * n..(s + 1) * n],
-            );
-            for (mine, theirs) in row.iter_mut().zip(seen) {
-                *mine = (*mine).max(*theirs);
+        self.lamport[i] = self.lamport[i].max(stamp.lamport) + 1;
+        let n = self.n;
+        if let Some(row) = self.vectors.get_mut(i * n..(i + 1) * n) {
+            if slot != NO_SLOT {
+                let s = slot as usize;
+                for (mine, theirs) in row.iter_mut().zip(&self.flying_vc[s * n..(s + 1) * n]) {
+                    *mine = (*mine).max(*theirs);
+                }
+                self.free.push(slot);
             }
-            self.free.push(slot);
+            row[i] += 1;
         }
-        self.on_local(node);
         debug_assert!(self.lamport[i] > stamp.lamport, "a delivery comes after its send");
     }
 
+    #[inline]
     pub fn lamport(&self, node: NodeId) -> u64 {
         self.lamport[node as usize]
     }
 
     /// `node`'s vector clock, when vectors are kept.
+    #[inline]
     pub fn vector(&self, node: NodeId) -> Option<&[u32]> {
         self.row(node as usize)
     }

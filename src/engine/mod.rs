@@ -531,7 +531,9 @@ impl<P: Runnable> World<P> {
         });
     }
 
-    #[inline]
+    /// Out of line: one copy of `trace_message` serves every event but sends, deliveries
+    /// and drops, which have it inlined (they are most events).
+    #[inline(never)]
     fn trace_event(
         &mut self,
         kind: TraceKind,
@@ -546,7 +548,7 @@ impl<P: Runnable> World<P> {
 
     /// Records an event with its causal stamp: `node`'s clocks as they are now (a causal
     /// event has ticked them already) and the message id, if any.
-    #[inline]
+    #[inline(always)]
     fn trace_message(
         &mut self,
         kind: TraceKind,
@@ -567,18 +569,12 @@ impl<P: Runnable> World<P> {
             msg_id,
             lamport: if has_node { self.causal.lamport(node) } else { 0 },
         };
-        if !self.trace.keeps_vectors() {
-            return self.trace.record(event, digest, None, self.now_us);
-        }
-        let vc = if has_node && crate::trace::is_causal(kind) {
-            self.causal.vector(node)
+        let (vc, local_us) = if self.trace.keeps_vectors() && has_node {
+            let causal = crate::trace::is_causal(kind);
+            let vc = if causal { self.causal.vector(node) } else { None };
+            (vc, self.runtime[node as usize].clock.local(self.now_us))
         } else {
-            None
-        };
-        let local_us = if has_node {
-            self.runtime[node as usize].clock.local(self.now_us)
-        } else {
-            self.now_us
+            (None, self.now_us)
         };
         self.trace.record(event, digest, vc, local_us);
     }

@@ -201,7 +201,10 @@ impl Trace {
     /// Records an event; `msg_digest` is the payload digest (0 when there is none); `vc`
     /// is the node's vector clock for a causal event and `local_us` its clock reading, when
     /// vectors are kept.
-    #[inline(always)]
+    // Inlined into the engine's hot paths natively; in wasm, where every copy weighs in
+    // the module's download, an ordinary call.
+    #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
+    #[cfg_attr(target_arch = "wasm32", inline)]
     pub fn record(&mut self, event: TraceEvent, msg_digest: u64, vc: Option<&[u32]>, local_us: Micros) {
         self.mix(event.t_us);
         self.mix(((event.kind as u64) << 56) ^ ((event.node as u64) << 24) ^ event.peer as u64);
@@ -217,16 +220,24 @@ impl Trace {
         if self.width > 0 {
             self.record_row(vc, local_us);
         }
-        if let Some(spill) = self.spill.as_mut() {
-            spill.events.push(event);
-            if self.width > 0 {
-                let w = self.width;
-                match vc {
-                    Some(vc) => spill.vectors.extend_from_slice(vc),
-                    None => spill.vectors.resize(spill.vectors.len() + w, 0),
-                }
-                spill.locals.push(local_us);
+        if self.spill.is_some() {
+            self.spill_event(event, vc, local_us);
+        }
+    }
+
+    /// Keeps the event for a trace file (headless runs only: out of the hot path).
+    #[cold]
+    #[inline(never)]
+    fn spill_event(&mut self, event: TraceEvent, vc: Option<&[u32]>, local_us: Micros) {
+        let w = self.width;
+        let Some(spill) = self.spill.as_mut() else { return };
+        spill.events.push(event);
+        if w > 0 {
+            match vc {
+                Some(vc) => spill.vectors.extend_from_slice(vc),
+                None => spill.vectors.resize(spill.vectors.len() + w, 0),
             }
+            spill.locals.push(local_us);
         }
     }
 
@@ -236,8 +247,7 @@ impl Trace {
         let w = self.width;
         let row = self.next_row;
         if self.locals.len() < CAUSAL_WINDOW_EVENTS {
-            self.vectors.resize(self.vectors.len() + w, 0);
-            self.locals.push(0);
+            self.grow_window();
         }
         let slot = &mut self.vectors[row * w..(row + 1) * w];
         match vc {
@@ -246,6 +256,14 @@ impl Trace {
         }
         self.locals[row] = local_us;
         self.next_row = (row + 1) % CAUSAL_WINDOW_EVENTS;
+    }
+
+    /// Adds one row to the causal window while it is not yet full.
+    #[cold]
+    #[inline(never)]
+    fn grow_window(&mut self) {
+        self.vectors.resize(self.vectors.len() + self.width, 0);
+        self.locals.push(0);
     }
 
     /// The newest `n` events (at most the vector window's size when vectors are kept),

@@ -547,8 +547,10 @@ impl<P: Runnable> World<P> {
     }
 
     /// Records an event with its causal stamp: `node`'s clocks as they are now (a causal
-    /// event has ticked them already) and the message id, if any.
-    #[inline(always)]
+    /// event has ticked them already) and the message id, if any. Inlined natively (sends
+    /// and deliveries are most events); an ordinary call in wasm, to keep the module small.
+    #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
+    #[cfg_attr(target_arch = "wasm32", inline)]
     fn trace_message(
         &mut self,
         kind: TraceKind,

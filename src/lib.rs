@@ -17,7 +17,7 @@
 //! 5. `engine` — the world of any protocol: time, queue, sends, faults applied;
 //!    `registry` — one line per protocol: the scenario's `ProtocolSpec`, validation and
 //!    world dispatch follow from it;
-//! 6. runs — `scenario`, `schedule`, `sim`, `sweep`, `presets`, `share`, `explore` (seed sweeps), `exercise` (goals, rules, judging);
+//! 6. runs — `scenario`, `schedule`, `sim`, `sweep`, `presets`, `share`, `explore` (seed sweeps), `exercise` (goals, rules, judging), `compare` (which two runs compare side by side);
 //! 7. boundaries — `wasm` for the browser, the `faultline` binary (and its `cli/`) for the command line.
 //!
 //! Nothing below the boundaries knows about wasm or the DOM, the engine and protocols read
@@ -29,6 +29,7 @@ pub mod budget;
 pub mod byzantine;
 pub mod checkpoints;
 pub mod checks;
+pub mod compare;
 pub mod engine;
 pub mod epoch;
 pub mod error;

@@ -118,7 +118,9 @@ pub fn decode(text: &str) -> Result<SharedRun, InputError> {
 /// Accepts `https://…/#s=F1.…`, `#s=F1.…`, `s=F1.…` or `F1.…`.
 fn strip_to_payload(text: &str) -> &str {
     let fragment = text.rsplit_once('#').map_or(text, |(_, f)| f);
-    fragment.strip_prefix("s=").unwrap_or(fragment)
+    let fragment = fragment.strip_prefix("s=").unwrap_or(fragment);
+    // A comparison's link (`s=LINK&vs=LINK`, compare mode): its first run.
+    fragment.split('&').next().unwrap_or(fragment)
 }
 
 #[cfg(test)]
@@ -183,6 +185,15 @@ mod tests {
                 epoch: EPOCH,
             }
         );
+    }
+
+    #[test]
+    fn a_comparison_link_reads_as_its_first_run() {
+        let s = dozen_faults();
+        let mut other = s.clone();
+        other.name = "variant".to_string();
+        let text = format!("https://example.org/#s={}&vs={}", encode(&s, 1_000), encode(&other, 1_000));
+        assert_eq!(decode(&text).unwrap().scenario, s);
     }
 
     #[test]

@@ -210,6 +210,24 @@ impl Simulation {
         to_js(&list)
     }
 
+    /// Whether scenario `b` is a variant of `a` that differs only in settings (same nodes,
+    /// seed and faults; `crate::compare`): the changed settings' field paths, or an error
+    /// saying why the two cannot be compared.
+    #[wasm_bindgen(js_name = compareScenarios)]
+    pub fn compare_scenarios(a: JsValue, b: JsValue) -> Result<JsValue, JsError> {
+        let a = Scenario::from_json(&json_text(&a, "the first scenario")?).map_err(js_error)?;
+        let b = Scenario::from_json(&json_text(&b, "the second scenario")?).map_err(js_error)?;
+        let changed = crate::compare::settings_only(&a, &b)
+            .map_err(|why| JsError::new(&format!("These two runs cannot be compared: {why}.")))?;
+        to_js(&changed)
+    }
+
+    /// The presets preset `name`'s "try next" names that differ from it only in settings.
+    #[wasm_bindgen(js_name = comparePartners)]
+    pub fn compare_partners(name: &str) -> Result<JsValue, JsError> {
+        to_js(&crate::compare::preset_partners(name))
+    }
+
     /// The scenario of a built-in preset.
     pub fn preset(name: &str) -> Result<JsValue, JsError> {
         let preset = presets::find(name)

@@ -127,6 +127,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "sweep",
             "presets",
             "share",
+            "compare",
             "explore",
             "explore::*",
             "exercise",

@@ -30,6 +30,7 @@ import { Announcer } from './ui/announce.js';
 import { Diagram } from './ui/diagram.js';
 import { ExercisePanel } from './ui/exercise.js';
 import { HistoryView } from './ui/history.js';
+import { ComparePanel } from './ui/compare.js';
 
 async function start(root) {
   const notify = new Banners(root);
@@ -58,8 +59,11 @@ function compose(root, state, session, notify) {
   const announcer = new Announcer(root.querySelector('#announcer'), root.querySelector('#stage-summary'));
   const stage = new Stage({ ...deps, announcer });
   const canvas = stage.renderer.canvas;
+  // Compare mode: the variant on a second canvas, drawn by the same stage code.
+  const variantStage = new Stage({ ...deps, announcer: null, canvas: root.querySelector('#stage-b'), simOf: (s) => s.variant?.sim });
   const views = {
     stage,
+    variantStage,
     announcer,
     menu: new NodeMenu({ ...deps, canvas, positionOf: (id) => stage.nodeScreenPosition(id), announcer }),
     controls: new Controls({ ...deps, presetList: presets() }),
@@ -69,6 +73,8 @@ function compose(root, state, session, notify) {
     inspector: new Inspector(deps),
     checks: new ChecksPanel(deps),
     charts: new Charts(deps),
+    variantCharts: new Charts({ ...deps, el: root.querySelector('#charts-b'), simOf: (s) => s.variant?.sim }),
+    compare: new ComparePanel({ ...deps, presetList: presets() }),
     palette: new FaultPalette(deps),
     exporter: new Export({ ...deps, canvas }),
     sweep: new Sweep({ root, showError: (m) => notify.error(m), scenario: () => state.sim.scenario() }),
@@ -100,6 +106,7 @@ function testHandle(state, session, views) {
   return {
     state, session, ...views,
     get sim() { return state.sim; },
+    get variant() { return state.variant?.sim ?? null; },
     get timeMs() { return state.timeMs; },
     get selected() { return state.selected; },
     get playing() { return state.playing; },
@@ -120,6 +127,13 @@ function testHandle(state, session, views) {
     render: () => session.frame(),
     nodeScreenPosition: (id) => views.stage.nodeScreenPosition(id),
     openExercise: (name) => views.exercise.open(name),
+    compareWith: (scenario) => session.compareWith(scenario),
+    compareWithPreset: (name) => {
+      let error = null;
+      const ok = views.compare.fromPreset(name, (m) => { error = m; });
+      return { ok, error };
+    },
+    stopComparing: () => session.stopComparing(),
   };
 }
 

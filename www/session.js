@@ -8,6 +8,7 @@
 // UI modules call these actions and read `state` (state.js); they never reach each other.
 import { EngineDead, Sim, encodeLink, epochLabel, messageOf, onTrap, presetScenario, reloadEngine } from './sim.js';
 import { openShare, fragmentFor } from './share.js';
+import { SimPair, checkComparable, sideLabels } from './compare.js';
 import { Player } from './player.js';
 import { Travel } from './travel.js';
 import { formatMs } from './format.js';
@@ -25,7 +26,7 @@ export class Session {
     /** { scenario, base, presetName, tMs }: where the engine was last known good. */
     this.good = null;
     this.player = new Player({
-      sim: () => state.sim,
+      sim: () => this.driver(),
       timeMs: () => state.timeMs,
       moved: (ms) => this.moved(ms),
       draw: () => this.frame(),
@@ -34,6 +35,13 @@ export class Session {
     });
     onTrap((trap, engine) => { if (this.state.sim?.engine === engine) this.trapped(trap, engine); });
     document.addEventListener('visibilitychange', () => this.player.schedule());
+  }
+
+  /** What moves time: the run, or both runs as one when comparing (compare.js). */
+  driver() {
+    const s = this.state;
+    if (!s.sim) return null;
+    return s.variant ? new SimPair(s.sim, s.variant.sim) : s.sim;
   }
 
   /** Opens the run in the URL, else the default preset. */
@@ -60,6 +68,7 @@ export class Session {
     const ok = this.load(shared.scenario, {
       tMs: shared.tMs,
       engine: shared.engine,
+      variant: shared.variant ? { scenario: shared.variant } : null,
       arrived: () => this.notify.note(`Replayed the shared scenario to t = ${formatMs(shared.tMs)} (${shared.note}).`),
     });
     if (!ok && !this.state.sim) this.loadPreset(DEFAULT_PRESET);
@@ -90,20 +99,34 @@ export class Session {
   }
 
   /** Replaces the run with a new one at time 0, then travels to `tMs` (sliced, with a
-   * progress bar when long). On an invalid scenario the current run is kept. */
-  load(scenario, { tMs = 0, presetName = null, base = null, engine = undefined, arrived = null } = {}) {
-    let sim;
+   * progress bar when long). On an invalid scenario the current run is kept. With
+   * `variant` ({ scenario, base }) a second run is compared beside it (compare.js): both
+   * must differ only in settings, else the page says why and keeps what it had. */
+  load(scenario, { tMs = 0, presetName = null, base = null, engine = undefined, arrived = null, variant = null } = {}) {
+    let sim = null;
+    let other = null;
+    let changed = null;
     try {
+      if (variant) changed = checkComparable(scenario, variant.scenario);
       sim = new Sim(scenario, engine);
+      if (variant) other = new Sim(variant.scenario, engine);
     } catch (e) {
-      if (!(e instanceof EngineDead)) this.notify.error(`That scenario cannot run: ${messageOf(e)}`);
+      sim?.free();
+      if (!(e instanceof EngineDead)) this.notify.error(variant ? messageOf(e) : `That scenario cannot run: ${messageOf(e)}`);
       return false;
     }
     this.travel.cancel();
     const s = this.state;
     s.sim?.free();
+    s.variant?.sim.free();
     s.sim = sim;
     s.base = base ?? (typeof scenario === 'string' ? JSON.parse(scenario) : structuredClone(scenario));
+    s.variant = other && {
+      sim: other,
+      base: variant.base ?? structuredClone(variant.scenario),
+      changed,
+      labels: sideLabels(sim.scenario(), other.scenario()),
+    };
     s.presetName = presetName;
     s.timeMs = 0;
     s.selected = null;
@@ -120,7 +143,7 @@ export class Session {
     const s = this.state;
     return new Promise((resolve) => {
       this.travel.go({
-        sim: s.sim,
+        sim: this.driver(),
         fromMs: s.timeMs,
         toMs,
         label: `Running the simulation to t = ${formatMs(toMs)}…`,
@@ -149,8 +172,9 @@ export class Session {
     this.travel.cancel();
     try {
       if (target < s.timeMs) {
-        const checkpointMs = Math.min(target, s.sim.checkpointBeforeMs(target));
-        s.sim.seek(checkpointMs);
+        const driver = this.driver();
+        const checkpointMs = Math.min(target, driver.checkpointBeforeMs(target));
+        driver.seek(checkpointMs);
         this.moved(checkpointMs);
       }
     } catch (e) {
@@ -164,17 +188,12 @@ export class Session {
    * seed and size from the toolbar. */
   reset({ seed, nodes } = {}) {
     if (!this.state.base) return;
-    const scenario = structuredClone(this.state.base);
-    if (seed !== undefined) scenario.seed = seed;
-    let dropped = 0;
-    if (nodes !== undefined && nodes !== scenario.nodes) {
-      scenario.nodes = nodes;
-      const before = scenario.faults?.length ?? 0;
-      scenario.faults = (scenario.faults ?? []).filter((f) => faultFits(f.fault, nodes));
-      dropped = before - scenario.faults.length;
-    }
+    const { scenario, dropped } = resized(this.state.base, seed, nodes);
+    // A comparison restarts both sides, the variant with the same seed and size.
+    const v = this.state.variant;
+    const variant = v && { scenario: resized(v.base, seed, nodes).scenario };
     const wasPlaying = this.state.playing;
-    if (this.load(scenario, { presetName: this.state.presetName, engine: this.state.sim?.engine })) {
+    if (this.load(scenario, { presetName: this.state.presetName, engine: this.state.sim?.engine, variant })) {
       if (dropped) this.notify.note(`${dropped} scheduled fault(s) named nodes the smaller cluster does not have; they were left out.`);
       if (wasPlaying) this.play();
     }
@@ -229,7 +248,7 @@ export class Session {
 
   advanceTo(targetMs) {
     try {
-      this.state.sim.runUntil(targetMs);
+      this.driver().runUntil(targetMs);
       this.moved(targetMs);
     } catch (e) {
       this.failed(e);
@@ -246,18 +265,85 @@ export class Session {
     }
     let removed;
     try {
+      if (s.variant) this.injectVariant(fault, durationMs);
+    } catch (e) {
+      if (!(e instanceof EngineDead)) this.notify.error(`${s.variant.labels[1]} refuses this fault, so neither run got it: ${messageOf(e)}`);
+      return false;
+    }
+    try {
       removed = s.sim.inject(fault, durationMs);
       this.good = { ...this.good, scenario: s.sim.scenario(), tMs: s.timeMs };
     } catch (e) {
-      if (!(e instanceof EngineDead)) this.notify.error(messageOf(e));
+      if (e instanceof EngineDead) return false;
+      this.notify.error(messageOf(e));
+      if (s.variant) this.undoVariantInjection();
       return false;
     }
     if (removed.length) this.notify.note(`The run forked: removed from the schedule, as it no longer applies: ${removed.join('; ')}.`);
     // A shared link in the address bar follows the new future.
-    if (location.hash.startsWith('#s=')) this.showLink(fragmentFor(s.sim));
+    if (location.hash.startsWith('#s=')) this.showLink(fragmentFor(s.sim, s.variant?.sim));
     s.emit('schedule');
     this.frame();
     return true;
+  }
+
+  /** A live fault goes to both runs of a comparison, the variant first: a refusal there
+   * leaves both runs as they were. */
+  injectVariant(fault, durationMs) {
+    const v = this.state.variant;
+    v.before = v.sim.scenario();
+    v.sim.inject(fault, durationMs);
+  }
+
+  /** The first run refused a fault the variant took: the variant is replayed without it
+   * (from its recorded scenario, to the same moment), so the two schedules stay one. */
+  undoVariantInjection() {
+    const s = this.state;
+    const v = s.variant;
+    try {
+      const again = new Sim(v.before, s.sim.engine);
+      again.runUntil(s.timeMs);
+      v.sim.free();
+      v.sim = again;
+    } catch (e) {
+      this.failed(e);
+    }
+  }
+
+  /** Compares the run with `variantScenario` (a preset, or the scenario with a setting
+   * changed): the variant takes this run's seed and its recorded faults (live injections
+   * included) and both restart from 0 to the current moment. The engine's rule
+   * (src/compare.rs) refuses a pair that differs in more than settings, in words. */
+  compareWith(variantScenario) {
+    const s = this.state;
+    if (!s.sim) return false;
+    const variant = structuredClone(variantScenario);
+    variant.seed = s.base.seed;
+    try {
+      checkComparable(s.base, variant);
+    } catch (e) {
+      if (!(e instanceof EngineDead)) this.notify.error(messageOf(e));
+      return false;
+    }
+    const base = structuredClone(variant);
+    variant.faults = s.sim.scenario().faults ?? [];
+    const ok = this.load(s.sim.scenario(), {
+      tMs: s.timeMs, presetName: s.presetName, base: s.base, engine: s.sim.engine, variant: { scenario: variant, base },
+    });
+    if (ok && location.hash.startsWith('#s=')) this.showLink(fragmentFor(s.sim, s.variant?.sim));
+    return ok;
+  }
+
+  /** Ends a comparison: the first run goes on alone, where it is. */
+  stopComparing() {
+    const s = this.state;
+    if (!s.variant) return;
+    this.travel.cancel();
+    s.variant.sim.free();
+    s.variant = null;
+    if (location.hash.startsWith('#s=')) this.showLink(fragmentFor(s.sim));
+    s.emit('compare');
+    this.frame();
   }
 
   select(id) {
@@ -269,7 +355,7 @@ export class Session {
   /** Puts this run in the URL and copies it. Returns the URL. */
   share() {
     if (!this.state.sim) return location.href;
-    this.showLink(fragmentFor(this.state.sim));
+    this.showLink(fragmentFor(this.state.sim, this.state.variant?.sim));
     const url = location.href;
     const inBar = () => this.notify.note('The link is in the address bar: it replays this run to this moment.');
     if (navigator.clipboard?.writeText) {
@@ -309,6 +395,7 @@ export class Session {
     this.travel.abandon();
     this.player.pause();
     this.state.sim = null;
+    this.state.variant = null; // the same instance: gone too; a restart brings back the first run
     this.syncPlay();
     const good = this.good;
     let link = null;
@@ -338,6 +425,20 @@ export class Session {
       arrived: () => this.notify.note(`Restarted: a fresh engine replayed the run to t = ${formatMs(good.tMs)}.`),
     });
   }
+}
+
+/** A copy of `base` with another seed and size; faults naming nodes it lacks left out. */
+function resized(base, seed, nodes) {
+  const scenario = structuredClone(base);
+  if (seed !== undefined) scenario.seed = seed;
+  let dropped = 0;
+  if (nodes !== undefined && nodes !== scenario.nodes) {
+    scenario.nodes = nodes;
+    const before = scenario.faults?.length ?? 0;
+    scenario.faults = (scenario.faults ?? []).filter((f) => faultFits(f.fault, nodes));
+    dropped = before - scenario.faults.length;
+  }
+  return { scenario, dropped };
 }
 
 function faultFits(fault, nodes) {

@@ -154,6 +154,14 @@ export const seedSweep = (scenario, untilMs, swarm, livenessMs) =>
  * the page calls it in a worker (shrink-worker.js). `onProgress(runs)` hears each run. */
 export const shrinkRun = (scenario, check, untilMs, maxRuns, onProgress) =>
   statics(current, (S) => S.shrink(scenario, check, untilMs, maxRuns, onProgress));
+/** Whether `variant` differs from `first` only in settings (src/compare.rs): the changed
+ * settings' field paths; throws saying why when the two cannot be compared. */
+export const compareScenarios = (first, variant) => statics(current, (S) => {
+  if (!S.compareScenarios) throw new Error('This engine cannot compare runs.');
+  return S.compareScenarios(first, variant);
+});
+/** The presets `name`'s "try next" names that differ from it only in settings. */
+export const comparePartners = (name) => statics(current, (S) => S.comparePartners?.(name) ?? []);
 /** The built-in exercises: [{ name, title, class, task, goal, fault_budget, hints }]. */
 export const exercises = () => statics(current, (S) => S.exercises?.() ?? []);
 /** A built-in exercise's scenario as posed (with its `exercise` field). */

@@ -8,7 +8,8 @@
 // 'palette' (open the fault palette on { kind, node }), 'escape' (close menus), 'trap'
 // (the engine trapped; detail: the trap), 'hover-message' (the pointer is over a message on
 // the canvas, or left it: detail { from, to, sentMs } or null), 'node-menu' (open the node menu: { id, x, y }; id
-// null closes it), 'epoch' (a link's engine epoch is not shipped: { shared, accept }).
+// null closes it), 'epoch' (a link's engine epoch is not shipped: { shared, accept }),
+// 'compare' (a comparison ended; one starts with a 'run').
 
 export class State {
   constructor() {
@@ -17,6 +18,9 @@ export class State {
     /** The scenario as loaded, before live injections (Reset starts from it). */
     this.base = null;
     this.presetName = null;
+    /** Compare mode: the variant run beside `sim` ({ sim, base, changed, labels: [A, B] },
+     * compare.js), or null. The session moves both as one. */
+    this.variant = null;
     /** Simulated time shown, ms: the engine's time except while a long job runs. */
     this.timeMs = 0;
     this.selected = null;

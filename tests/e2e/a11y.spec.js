@@ -98,6 +98,38 @@ test('the exercise panel, its result and hints, and the exercise index have no a
   expect(errors).toEqual([]);
 });
 
+test('compare mode, its dialog and a compared or posed <faultline-sim> have no axe violations', async ({ page }) => {
+  const errors = await openPage(page);
+  await openPanels(page);
+  const found = [];
+  const check = async (what) => { for (const v of await axeViolations(page)) found.push(`${what}: ${v}`); };
+  await page.selectOption('#preset', 'cascading-failure');
+  await expect(page.locator('#preset-compare button')).toHaveCount(2);
+  await check('preset panel with its compare offers');
+  await page.click('#preset-compare button >> nth=1');
+  await page.evaluate(() => window.faultline.seek(6000));
+  await expect(page.locator('#compare-panel')).toBeVisible();
+  await check('compare mode');
+  await page.click('#compare-open');
+  await page.selectOption('#compare-preset', 'heartbeat');
+  await page.click('#compare-preset-form button[type=submit]');
+  await expect(page.locator('#compare-error')).toBeVisible();
+  await check('compare dialog with a refusal');
+  await page.goto('/examples/course-page.html');
+  await page.evaluate(() => {
+    for (const [attr, value] of [['compare', 'phi-accrual'], ['exercise', 'split-brain']]) {
+      const el = document.createElement('faultline-sim');
+      el.setAttribute('scenario', 'fixed-timeout');
+      el.setAttribute(attr, value);
+      document.querySelector('main').prepend(el);
+    }
+  });
+  await expect(page.locator('faultline-sim[data-ready="1"]')).toHaveCount(5);
+  await check('compared and posed elements');
+  expect(found).toEqual([]);
+  expect(errors).toEqual([]);
+});
+
 test('the embed and the course page have no axe violations', async ({ page }) => {
   await openPage(page, '/?embed');
   expect(await axeViolations(page)).toEqual([]);

@@ -2,7 +2,8 @@
 // charts over the whole run so far, with every fault's moment marked and the current moment
 // as a cursor. Neighbouring series in the same unit share a chart (offered, goodput, errors
 // and retries in req/s; latency p50 and p99 in ms), each line named in the caption. Redrawn a few times a second, from series the engine keeps
-// bounded, so they stay smooth while the simulation runs.
+// bounded, so they stay smooth while the simulation runs. In compare mode a second set of
+// charts follows the variant (`el` and `simOf` name the container and the run).
 import { fitCanvas } from '../render/fit.js';
 import { formatMs } from '../format.js';
 
@@ -10,13 +11,15 @@ const REDRAW_MS = 250;
 const COLORS = ['#5fd38a', '#ff5c5c', '#5aa9ff', '#ffd24a', '#c49bff', '#5fd3c6', '#ff8a5b', '#9bd45a'];
 
 export class Charts {
-  constructor({ root, state }) {
+  constructor({ root, state, el = root.querySelector('#charts'), simOf = (s) => s.sim }) {
     this.state = state;
-    this.el = root.querySelector('#charts');
+    this.simOf = simOf;
+    this.el = el;
     this.grid = this.el.querySelector('.chart-grid');
     this.canvases = new Map();
     this.lastDraw = 0;
     state.on('seeked', () => this.update(true));
+    state.on('compare', () => this.update(true));
     state.on('frame', ({ playing, travelling }) => this.update(!playing && !travelling));
   }
 
@@ -25,7 +28,12 @@ export class Charts {
     const now = performance.now();
     if (!force && now - this.lastDraw < REDRAW_MS) return;
     this.lastDraw = now;
-    const series = this.state.sim.series();
+    const sim = this.simOf(this.state);
+    if (!sim) {
+      this.el.hidden = true;
+      return;
+    }
+    const series = sim.series();
     this.el.hidden = series.length === 0;
     if (series.length === 0) return;
     const groups = groupByUnit(series);
@@ -46,7 +54,7 @@ export class Charts {
         return fig;
       }));
     }
-    const faults = (this.state.sim.scenario().faults ?? []).map((f) => f.at_ms);
+    const faults = (sim.scenario().faults ?? []).map((f) => f.at_ms);
     const endMs = Math.max(this.state.timeMs, 1000);
     let colour = 0;
     for (const g of groups) {

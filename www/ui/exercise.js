@@ -5,13 +5,12 @@
 // replayed headless by the engine (src/exercise/judge.rs) in slices between frames, never
 // the live state, so time travel cannot fool it. `?exercise=NAME` poses a built-in one;
 // a share link of an exercise run poses it too. Progress lives in localStorage only.
-import { EngineDead, exerciseScenario, exercises, judgeRun, messageOf } from '../sim.js';
+import { EngineDead, exerciseScenario, exercises, messageOf } from '../sim.js';
 import { formatMs } from '../format.js';
+import { headlineOf, judgeInSlices, partsOf } from '../judging.js';
 import { ExerciseSettings } from './exercise-settings.js';
 
 const STORE = 'faultline.exercises';
-/** Wall time a slice of judging may take before the page gets a frame, ms. */
-const SLICE_MS = 10;
 
 /** The learner's faults: the scenario's faults minus the posed ones (each once). */
 function learnerFaults(posed, faults) {
@@ -75,7 +74,9 @@ export class ExercisePanel {
       if (!(e instanceof EngineDead)) this.notify.error(messageOf(e));
       return false;
     }
-    history.replaceState(null, '', `${location.pathname}?exercise=${encodeURIComponent(name)}`);
+    // `?embed` stays: a course page's frame can pose an exercise (`?embed&exercise=NAME`).
+    const embed = new URLSearchParams(location.search).has('embed') ? 'embed&' : '';
+    history.replaceState(null, '', `${location.pathname}?${embed}exercise=${encodeURIComponent(name)}`);
     return this.session.load(scenario);
   }
 
@@ -85,8 +86,14 @@ export class ExercisePanel {
     const ex = s.exercise ?? null;
     this.exercise = ex;
     this.el.panel.hidden = !ex;
+    document.body.classList.toggle('has-exercise', Boolean(ex));
     if (!ex) {
-      if (new URLSearchParams(location.search).has('exercise')) history.replaceState(null, '', location.pathname + location.hash);
+      const query = new URLSearchParams(location.search);
+      if (query.has('exercise')) {
+        query.delete('exercise');
+        const rest = query.toString().replace(/=(&|$)/g, '$1');
+        history.replaceState(null, '', `${location.pathname}${rest ? `?${rest}` : ''}${location.hash}`);
+      }
       return;
     }
     const info = this.list.find((e) => e.name === ex.id);
@@ -164,43 +171,28 @@ export class ExercisePanel {
   /** Judges the recorded run in slices; the result says when the goal was met or what was not. */
   check() {
     if (!this.exercise || this.job) return;
-    let job;
+    const end = () => {
+      this.job = null;
+      this.el.check.disabled = false;
+    };
     try {
-      job = judgeRun(this.state.sim.scenario());
+      this.job = judgeInSlices(this.state.sim.scenario(), {
+        progress: (p) => { this.el.result.textContent = `Checking: replayed ${formatMs(p.now_ms)} of ${formatMs(p.end_ms)}…`; },
+        done: (j) => { end(); this.show(j); },
+        failed: (e) => { end(); if (!(e instanceof EngineDead)) this.show({ error: messageOf(e) }); },
+      });
     } catch (e) {
       if (!(e instanceof EngineDead)) this.show({ error: messageOf(e) });
       return;
     }
-    this.job = job;
     this.el.check.disabled = true;
     this.el.result.className = 'exercise-result';
     delete this.el.result.dataset.headline;
     this.el.result.textContent = 'Checking: replaying your run…';
-    const slice = () => {
-      if (this.job !== job) return;
-      try {
-        const t0 = performance.now();
-        let done = false;
-        while (!done && performance.now() - t0 < SLICE_MS) done = job.step(4);
-        if (!done) {
-          const p = job.progress();
-          this.el.result.textContent = `Checking: replayed ${formatMs(p.now_ms)} of ${formatMs(p.end_ms)}…`;
-          this.timer = setTimeout(slice, 0);
-          return;
-        }
-        this.job = null;
-        this.show(job.finish());
-      } catch (e) {
-        this.job = null;
-        if (!(e instanceof EngineDead)) this.show({ error: messageOf(e) });
-      }
-      this.el.check.disabled = false;
-    };
-    this.timer = setTimeout(slice, 0);
   }
 
   cancel() {
-    clearTimeout(this.timer);
+    this.job?.();
     this.job = null;
     this.el.check.disabled = false;
   }
@@ -218,15 +210,13 @@ export class ExercisePanel {
       return;
     }
     el.className = `exercise-result ${j.met ? 'met' : 'failed'}`;
-    head.textContent = j.met
-      ? `✓ Goal met at t = ${formatMs(j.met_at_ms)}.`
-      : j.broken.length ? `✗ Refused: ${j.broken.join('; ')}.` : `✗ Not yet: the goal was not met by t = ${formatMs(j.time_limit_ms)}.`;
+    head.textContent = headlineOf(j);
     el.append(head);
     const ul = document.createElement('ul');
     ul.className = 'small';
-    for (const p of j.parts) {
+    for (const text of partsOf(j)) {
       const li = document.createElement('li');
-      li.textContent = `${p.met ? '✓ met' : '✗ not met'}: ${p.goal} — ${p.why}`;
+      li.textContent = text;
       ul.append(li);
     }
     if (j.parts.length) el.append(ul);

@@ -88,12 +88,15 @@ export class Export {
     return command;
   }
 
+  /** The embed code; a comparison embeds both runs (`&vs=` in the frame's URL, the
+   * element's `compare` attribute). */
   embed() {
     const link = this.state.sim.shareLink();
+    const variant = this.state.variant?.sim.shareLink() ?? null;
     const base = new URL('.', location.href.split('#')[0].split('?')[0]).href;
     const title = this.state.sim.scenario().name;
-    this.dialog.querySelector('#embed-iframe').value = iframeSnippet(base, link, title);
-    this.dialog.querySelector('#embed-element').value = elementSnippet(base, link);
+    this.dialog.querySelector('#embed-iframe').value = iframeSnippet(base, variant ? `${link}&vs=${variant}` : link, title);
+    this.dialog.querySelector('#embed-element').value = elementSnippet(base, link, variant);
     this.dialog.showModal();
   }
 }
@@ -107,8 +110,9 @@ export function iframeSnippet(base, link, title) {
   return `<iframe src="${base}?embed#s=${link}" title="Faultline: ${safeTitle}" width="720" height="480" style="border:0" loading="lazy"></iframe>`;
 }
 
-export function elementSnippet(base, link) {
-  return `<script type="module" src="${base}www/embed/faultline-sim.js"></script>\n<faultline-sim scenario="${link}" speed="1" controls="minimal"></faultline-sim>`;
+export function elementSnippet(base, link, variant = null) {
+  const compare = variant ? ` compare="${variant}"` : '';
+  return `<script type="module" src="${base}www/embed/faultline-sim.js"></script>\n<faultline-sim scenario="${link}"${compare} speed="1" controls="minimal"></faultline-sim>`;
 }
 
 function download(blob, name) {

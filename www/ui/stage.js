@@ -1,6 +1,7 @@
 // The stage: the canvas view of the run. Draws a frame on every 'frame' event, refits the
 // canvas when its box changes, tells the live region what it drew, and turns a click on it
-// into a selection and a 'node-menu' event.
+// into a selection and a 'node-menu' event. In compare mode a second stage draws the
+// variant (`simOf` picks the run; its canvas is passed in): same code, another canvas.
 import { Renderer } from '../render/canvas.js';
 import { ClockOverlay } from './clocks.js';
 
@@ -8,15 +9,17 @@ import { ClockOverlay } from './clocks.js';
 const PAUSED_LOOKUPS_MAX = 64;
 
 export class Stage {
-  /** announcer: the live region that puts the canvas in words (ui/announce.js). */
-  constructor({ root, state, session, announcer }) {
+  /** announcer: the live region that puts the canvas in words (ui/announce.js), or null
+   * (the variant's stage: one voice is enough). canvas: the canvas to draw on (the page's
+   * #stage by default); simOf(state): the run it shows (the first run by default). */
+  constructor({ root, state, session, announcer, canvas = root.querySelector('#stage'), simOf = (s) => s.sim }) {
     this.state = state;
     this.announcer = announcer;
-    this.renderer = new Renderer(root.querySelector('#stage'));
+    this.simOf = simOf;
+    this.renderer = new Renderer(canvas);
     this.clocks = new ClockOverlay({ root, state, session });
-    const canvas = this.renderer.canvas;
     canvas.addEventListener('click', (ev) => {
-      if (!state.sim) return;
+      if (!simOf(state)) return;
       const rect = canvas.getBoundingClientRect();
       // A fingertip gets a 44 px target however small the node is drawn.
       const id = this.renderer.nodeAt(ev.clientX - rect.left, ev.clientY - rect.top, ev.pointerType === 'touch' ? 22 : 0);
@@ -25,7 +28,7 @@ export class Stage {
     });
     // Hovering a message in flight marks its arrow in the time-space diagram.
     canvas.addEventListener('pointermove', (ev) => {
-      if (!state.sim) return;
+      if (!simOf(state)) return;
       const rect = canvas.getBoundingClientRect();
       state.hoveredMessage = this.renderer.messageAt(ev.clientX - rect.left, ev.clientY - rect.top);
       state.emit('hover-message', state.hoveredMessage);
@@ -34,19 +37,21 @@ export class Stage {
     new ResizeObserver(() => this.resize()).observe(canvas);
     state.on('frame', () => this.draw());
     state.on('run', () => this.resize());
+    state.on('compare', () => this.resize());
   }
 
   /** Fits the canvas to its box (after layout changes) and redraws. */
   resize() {
     // With no live engine (after a trap) the last frame stays on screen, untouched.
-    if (!this.state.sim) return;
+    if (!this.simOf(this.state)) return;
     this.renderer.resize();
     this.draw();
   }
 
   draw() {
-    const { sim } = this.state;
+    const sim = this.simOf(this.state);
     if (!sim) return;
+    const first = sim === this.state.sim;
     const cols = sim.columns();
     const paused = [];
     for (let i = 0; i < cols.nodes && paused.length < PAUSED_LOOKUPS_MAX; i++) if (cols.nodeStatus[i] === 2) paused.push(i);
@@ -57,10 +62,10 @@ export class Stage {
     const fresh = paused.length || clockLines ? sim.columns() : cols;
     this.renderer.draw({
       cols: fresh, timeMs: s.timeMs, selected: s.selected, speed: s.effectiveSpeed, pausedUntil,
-      violating: s.violating, valuePrefix: valuePrefix(sim), highlight: s.highlightMessage, clockLines,
+      violating: first ? s.violating : NONE, valuePrefix: valuePrefix(sim), highlight: s.highlightMessage, clockLines,
     });
-    this.announcer.observe(sim, fresh);
-    s.drawn = { msgsTotal: fresh.msgsTotal ?? fresh.msgs, shown: this.renderer.lastDrawn.shown };
+    this.announcer?.observe(sim, fresh);
+    if (first) s.drawn = { msgsTotal: fresh.msgsTotal ?? fresh.msgs, shown: this.renderer.lastDrawn.shown };
   }
 
   /** Where node `id` is drawn, in page coordinates (tests and the legend use it). */
@@ -71,6 +76,7 @@ export class Stage {
   }
 }
 
+const NONE = new Set();
 const PREFIX = { lease: 'tok ', service: 'breakers open: ', kv: 'L ' };
 const prefixes = new WeakMap();
 function valuePrefix(sim) {

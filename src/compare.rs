@@ -89,8 +89,17 @@ fn diff(path: &str, a: &Value, b: &Value, out: &mut Vec<String>) {
             keys.sort();
             keys.dedup();
             for k in keys {
-                let inner = if path.is_empty() { k.clone() } else { format!("{path}.{k}") };
-                diff(&inner, x.get(k).unwrap_or(&Value::Null), y.get(k).unwrap_or(&Value::Null), out);
+                let inner = if path.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{path}.{k}")
+                };
+                diff(
+                    &inner,
+                    x.get(k).unwrap_or(&Value::Null),
+                    y.get(k).unwrap_or(&Value::Null),
+                    out,
+                );
             }
         }
         _ if a != b => out.push(path.to_string()),
@@ -122,7 +131,9 @@ mod tests {
         let a = preset("heartbeat");
         let mut b = a.clone();
         b.nodes = 7;
-        assert!(settings_only(&a, &b).unwrap_err().contains("different numbers of nodes (5 and 7)"));
+        assert!(settings_only(&a, &b)
+            .unwrap_err()
+            .contains("different numbers of nodes (5 and 7)"));
         let mut b = a.clone();
         b.seed = 9;
         assert!(settings_only(&a, &b).unwrap_err().contains("different seeds"));

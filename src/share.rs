@@ -192,7 +192,11 @@ mod tests {
         let s = dozen_faults();
         let mut other = s.clone();
         other.name = "variant".to_string();
-        let text = format!("https://example.org/#s={}&vs={}", encode(&s, 1_000), encode(&other, 1_000));
+        let text = format!(
+            "https://example.org/#s={}&vs={}",
+            encode(&s, 1_000),
+            encode(&other, 1_000)
+        );
         assert_eq!(decode(&text).unwrap().scenario, s);
     }
 

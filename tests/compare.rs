@@ -14,7 +14,10 @@ fn presets_offer_the_defence_their_try_next_names() {
     assert_eq!(preset_partners("fixed-timeout"), ["phi-accrual"]);
     assert_eq!(preset_partners("split-brain"), ["raft-one-leader"]);
     assert_eq!(preset_partners("expired-lease"), ["fencing-tokens"]);
-    assert_eq!(preset_partners("cascading-failure"), ["circuit-breakers", "load-shedding"]);
+    assert_eq!(
+        preset_partners("cascading-failure"),
+        ["circuit-breakers", "load-shedding"]
+    );
     assert_eq!(preset_partners("cap-cp"), ["cap-ap"]);
 }
 

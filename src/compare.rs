@@ -9,6 +9,7 @@
 
 use serde_json::Value;
 
+use crate::exercise::rules::{diff, top};
 use crate::presets::{self, PRESETS};
 use crate::scenario::Scenario;
 
@@ -75,36 +76,6 @@ pub fn preset_partners(name: &str) -> Vec<&'static str> {
 
 fn value(s: &Scenario) -> Value {
     serde_json::to_value(s).expect("a scenario always serializes")
-}
-
-fn top(path: &str) -> &str {
-    path.split(['.', '[']).next().unwrap_or("")
-}
-
-/// The leaf paths where two JSON values differ (arrays compared whole).
-fn diff(path: &str, a: &Value, b: &Value, out: &mut Vec<String>) {
-    match (a, b) {
-        (Value::Object(x), Value::Object(y)) => {
-            let mut keys: Vec<&String> = x.keys().chain(y.keys()).collect();
-            keys.sort();
-            keys.dedup();
-            for k in keys {
-                let inner = if path.is_empty() {
-                    k.clone()
-                } else {
-                    format!("{path}.{k}")
-                };
-                diff(
-                    &inner,
-                    x.get(k).unwrap_or(&Value::Null),
-                    y.get(k).unwrap_or(&Value::Null),
-                    out,
-                );
-            }
-        }
-        _ if a != b => out.push(path.to_string()),
-        _ => {}
-    }
 }
 
 #[cfg(test)]

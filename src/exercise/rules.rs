@@ -189,12 +189,14 @@ impl Rules {
     }
 }
 
-fn top(path: &str) -> &str {
+/// A field path's top-level field (`protocol` of `protocol.retry`).
+pub fn top(path: &str) -> &str {
     path.split(['.', '[']).next().unwrap_or("")
 }
 
-/// The leaf paths where two JSON values differ.
-fn diff(path: &str, a: &Value, b: &Value, out: &mut Vec<String>) {
+/// The leaf paths where two JSON values differ (arrays compared whole); compare mode
+/// (`crate::compare`) names a variant's changed settings with it too.
+pub fn diff(path: &str, a: &Value, b: &Value, out: &mut Vec<String>) {
     let join = |key: &str| {
         if path.is_empty() {
             key.to_string()

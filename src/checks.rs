@@ -13,6 +13,7 @@
 
 use serde::Serialize;
 
+use crate::history::record::Linearizability;
 use crate::protocol::Protocol;
 use crate::time::Micros;
 use crate::vocab::{NodeId, Status};
@@ -224,6 +225,22 @@ impl Violation {
             nodes: if self.holds() { Vec::new() } else { nodes },
         }
     }
+}
+
+/// The panel row of a `linearizable` checker (`history::record`): a safety property that
+/// latched when the failing operations had all returned, naming their clients.
+pub fn linearizable_view(l: &Linearizability, name: &'static str) -> CheckView {
+    let mut verdict = Violation::default();
+    if let Some(at) = l.violated_at_us {
+        verdict.latch(at);
+    }
+    let nodes = l.clients.iter().map(|&c| c as NodeId).collect();
+    verdict.view("linearizable", name, l.detail.clone(), nodes)
+}
+
+/// The summary figure of a `linearizable` checker: 1 while it holds, 0 once violated.
+pub fn linearizable_figure(l: &Linearizability) -> Figure {
+    Figure::new("linearizable", l.holds() as u8 as f64, l.line())
 }
 
 impl CheckView {

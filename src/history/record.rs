@@ -1,15 +1,26 @@
-//! Recording a history live, as a protocol's checker does: each client has at most one
-//! operation in progress; `start` opens it (an earlier one left open stays unknown),
-//! `finish` closes it; `after_event` checks the history every `check_every_us` while it
-//! holds and grows, and latches the first violation. Bounded: at most `ops_max` operations
-//! are recorded (later ones are counted, not kept), and each check spends at most `budget`
-//! search steps.
+//! Recording a history live, as a protocol's checker does (the register's and Raft's
+//! `linearizable` checkers share this one type): each client has at most one operation in
+//! progress; `start` opens it (an earlier one left open stays unknown), `finish` closes it;
+//! `after_event` checks the history every `check_every_us` while it holds and grows, and
+//! latches the first violation. Bounded: at most `ops_max` operations are recorded (later
+//! ones are counted, not kept), and each check spends at most `budget` search steps.
+//!
+//! The verdict is plain data here (`violated_at_us`, `detail`, `clients`, `words`); the
+//! checkers layer (`crate::checks::linearizable_view`) turns it into a panel row.
 
 use super::{check, History, Op, Operation, Outcome, Value, Verdict};
 
-/// A live history and its latest verdict.
+/// Most operations a protocol's checker records; later ones are counted, not recorded
+/// (the check then covers the first ones, and says so).
+pub const OPS_MAX: usize = 2_000;
+/// How often the history is checked (when operations completed since), in simulated µs.
+pub const CHECK_EVERY_US: u64 = 1_000_000;
+/// Search steps per check (`history::check`); past them the check is undecided.
+pub const BUDGET: u64 = 200_000;
+
+/// The clients' operations recorded live, and whether they are linearizable.
 #[derive(Clone, Debug)]
-pub struct Recorder {
+pub struct Linearizability {
     pub history: History,
     /// Per client: the history index of its operation in progress.
     open: Vec<Option<usize>>,
@@ -31,9 +42,21 @@ pub struct Recorder {
     pub undecided: bool,
 }
 
-impl Recorder {
-    pub fn new(clients: usize, initial: Value, ops_max: usize, check_every_us: u64, budget: u64) -> Recorder {
-        Recorder {
+impl Linearizability {
+    /// `clients` clients (by node id) of registers that start at `initial`, with the
+    /// protocols' bounds (`OPS_MAX`, `CHECK_EVERY_US`, `BUDGET`).
+    pub fn new(clients: usize, initial: Value) -> Linearizability {
+        Linearizability::with_limits(clients, initial, OPS_MAX, CHECK_EVERY_US, BUDGET)
+    }
+
+    pub fn with_limits(
+        clients: usize,
+        initial: Value,
+        ops_max: usize,
+        check_every_us: u64,
+        budget: u64,
+    ) -> Linearizability {
+        Linearizability {
             history: History::new(initial),
             open: vec![None; clients],
             ops_max,
@@ -128,11 +151,40 @@ impl Recorder {
         found
     }
 
-    /// Bytes held (for memory budgets).
-    pub fn approx_bytes(&self) -> usize {
-        std::mem::size_of::<Recorder>() + self.history.approx_bytes() - std::mem::size_of::<History>()
+    /// No violation found so far.
+    pub fn holds(&self) -> bool {
+        self.violated_at_us.is_none()
+    }
+
+    /// The verdict in one word: "no", "undecided" (the last check ran out of budget) or
+    /// "yes".
+    pub fn words(&self) -> &'static str {
+        match (self.holds(), self.undecided) {
+            (false, _) => "no",
+            (true, true) => "undecided",
+            (true, false) => "yes",
+        }
+    }
+
+    /// The summary line: `linearizable: yes (N operations recorded)`.
+    pub fn line(&self) -> String {
+        format!(
+            "linearizable: {} ({} operations recorded)",
+            self.words(),
+            self.history.ops.len()
+        )
+    }
+
+    /// Bytes held outside the struct itself (for memory budgets).
+    pub fn heap_bytes(&self) -> usize {
+        self.history.approx_bytes() - std::mem::size_of::<History>()
             + self.open.capacity() * std::mem::size_of::<Option<usize>>()
             + self.detail.capacity()
             + self.clients.capacity() * 8
+    }
+
+    /// Bytes held (for memory budgets).
+    pub fn approx_bytes(&self) -> usize {
+        std::mem::size_of::<Linearizability>() + self.heap_bytes()
     }
 }

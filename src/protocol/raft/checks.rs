@@ -24,8 +24,11 @@
 use std::collections::BTreeMap;
 
 use super::*;
-use crate::checks::{CheckView, Checked, Checks, Eventually, Figure, Sampler, SeriesView, Violation, WorldView};
-use crate::history::record::Recorder;
+use crate::checks::{
+    linearizable_figure, linearizable_view, CheckView, Checked, Checks, Eventually, Figure, Sampler, SeriesView,
+    Violation, WorldView,
+};
+use crate::history::record::Linearizability;
 use crate::history::{History, Op, Outcome};
 use crate::time::{us_to_ms, Micros};
 use kv::Cmd;
@@ -37,66 +40,32 @@ const TERMS_KEPT: usize = 1_024;
 /// How often the series are sampled, and how many samples are kept.
 const SAMPLE_US: Micros = 100_000;
 const SAMPLES_MAX: usize = 600;
-/// Most client operations recorded in the history (`kv` workload).
-pub const HISTORY_OPS_MAX: usize = 2_000;
-/// How often the history is checked, in simulated µs, and the search steps per check.
-const LINEARIZABLE_CHECK_US: Micros = 1_000_000;
-const LINEARIZABLE_BUDGET: u64 = 200_000;
-
-/// The clients' key-value operations as a history, and whether it is linearizable.
-#[derive(Clone, Debug)]
-struct Linearizability {
-    rec: Recorder,
-    verdict: Violation,
-}
-
-impl Linearizability {
-    fn observe(&mut self, now_us: Micros, node: NodeId, obs: &RaftObs) {
-        let client = node as u64;
-        match *obs {
-            RaftObs::Invoke { cmd } => {
-                let Some(cmd) = Cmd::decode(cmd) else { return };
-                let v = |x: u32| Some(x as i64);
-                let op = match cmd {
-                    Cmd::Get { .. } => Op::Read(None),
-                    Cmd::Put { value, .. } => Op::Write(v(value)),
-                    Cmd::Cas { old, new, .. } => Op::Cas(v(old), v(new)),
-                };
-                self.rec.start(now_us, client, cmd.key() as u64, op);
-            }
-            RaftObs::Done { ok, value } => {
-                let outcome = if ok { Outcome::Ok } else { Outcome::Fail };
-                self.rec.finish(now_us, client, outcome, Some(value as i64));
-            }
-            RaftObs::GaveUp => self.rec.finish(now_us, client, Outcome::Unknown, None),
-            _ => {}
+/// Records a client's key-value operation in the history (`kv` workload).
+fn record(l: &mut Linearizability, now_us: Micros, node: NodeId, obs: &RaftObs) {
+    let client = node as u64;
+    match *obs {
+        RaftObs::Invoke { cmd } => {
+            let Some(cmd) = Cmd::decode(cmd) else { return };
+            let v = |x: u32| Some(x as i64);
+            let op = match cmd {
+                Cmd::Get { .. } => Op::Read(None),
+                Cmd::Put { value, .. } => Op::Write(v(value)),
+                Cmd::Cas { old, new, .. } => Op::Cas(v(old), v(new)),
+            };
+            l.start(now_us, client, cmd.key() as u64, op);
         }
-    }
-
-    fn view(&self) -> CheckView {
-        let nodes = self.rec.clients.iter().map(|&c| c as NodeId).collect();
-        self.verdict.view(
-            "linearizable",
-            "Every get, put and cas appears to take effect at one instant between its call and its return (linearizable)",
-            self.rec.detail.clone(),
-            nodes,
-        )
-    }
-
-    fn figure(&self) -> Figure {
-        let words = match (self.verdict.holds(), self.rec.undecided) {
-            (false, _) => "no",
-            (true, true) => "undecided",
-            (true, false) => "yes",
-        };
-        let ops = self.rec.history.ops.len();
-        Figure::new(
-            "linearizable",
-            self.verdict.holds() as u8 as f64,
-            format!("linearizable: {words} ({ops} operations recorded)"),
-        )
+        RaftObs::Done { ok, value } => {
+            let outcome = if ok { Outcome::Ok } else { Outcome::Fail };
+            l.finish(now_us, client, outcome, Some(value as i64));
+        }
+        RaftObs::GaveUp => l.finish(now_us, client, Outcome::Unknown, None),
+        _ => {}
     }
 }
+
+/// What the `linearizable` check says, in the panel.
+const LINEARIZABLE: &str =
+    "Every get, put and cas appears to take effect at one instant between its call and its return (linearizable)";
 
 /// What the checker remembers of one violation, for the panel.
 #[derive(Clone, Debug, Default)]
@@ -253,17 +222,11 @@ impl RaftChecks {
 
 impl Checks<Raft> for RaftChecks {
     fn new(config: &RaftConfig, nodes: u32) -> Self {
-        let linearizability = config.kv.as_ref().map(|_| Linearizability {
-            // Every key starts at 0.
-            rec: Recorder::new(
-                nodes as usize,
-                Some(0),
-                HISTORY_OPS_MAX,
-                LINEARIZABLE_CHECK_US,
-                LINEARIZABLE_BUDGET,
-            ),
-            verdict: Violation::default(),
-        });
+        // Every key starts at 0.
+        let linearizability = config
+            .kv
+            .as_ref()
+            .map(|_| Linearizability::new(nodes as usize, Some(0)));
         RaftChecks {
             servers: config.servers,
             leaders_by_term: BTreeMap::new(),
@@ -298,7 +261,7 @@ impl Checks<Raft> for RaftChecks {
 
     fn observe(&mut self, now_us: Micros, node: NodeId, obs: &RaftObs) {
         if let Some(l) = &mut self.linearizability {
-            l.observe(now_us, node, obs);
+            record(l, now_us, node, obs);
         }
         match *obs {
             RaftObs::BecameLeader { term } => self.became_leader(now_us, node, term),
@@ -382,9 +345,7 @@ impl Checks<Raft> for RaftChecks {
     fn after_event(&mut self, world: &WorldView<'_, Raft>) {
         let now = world.now_us;
         if let Some(l) = &mut self.linearizability {
-            if let Some(at) = l.rec.after_event(now) {
-                l.verdict.latch(at);
-            }
+            l.after_event(now);
         }
         let servers = &world.protocols[..self.servers as usize];
         if !self.new_leaders.is_empty() {
@@ -501,16 +462,20 @@ impl Checks<Raft> for RaftChecks {
                 .view("acked_writes_lost", "No acknowledged write is later undone", ld, ln),
             self.leader_view(now_us),
         ];
-        views.extend(self.linearizability.as_ref().map(Linearizability::view));
+        views.extend(
+            self.linearizability
+                .as_ref()
+                .map(|l| linearizable_view(l, LINEARIZABLE)),
+        );
         views
     }
 
     fn history(&self) -> Option<&History> {
-        self.linearizability.as_ref().map(|l| &l.rec.history)
+        self.linearizability.as_ref().map(|l| &l.history)
     }
 
     fn approx_bytes(&self) -> usize {
-        let history = self.linearizability.as_ref().map_or(0, |l| l.rec.approx_bytes());
+        let history = self.linearizability.as_ref().map_or(0, Linearizability::approx_bytes);
         std::mem::size_of_val(self) + history
     }
 
@@ -531,7 +496,7 @@ impl Checks<Raft> for RaftChecks {
             count("gave_up", self.gave_up, "gave up"),
         ]
         .into_iter()
-        .chain(self.linearizability.as_ref().map(Linearizability::figure))
+        .chain(self.linearizability.as_ref().map(linearizable_figure))
         .collect()
     }
 }

@@ -2,8 +2,11 @@
 //! replicas, over a tree of which write each write superseded.
 
 use super::*;
-use crate::checks::{CheckView, Checked, Checks, Figure, Sampler, SeriesView, Violation, WorldView};
-use crate::history::record::Recorder;
+use crate::checks::{
+    linearizable_figure, linearizable_view, CheckView, Checked, Checks, Figure, Sampler, SeriesView, Violation,
+    WorldView,
+};
+use crate::history::record::Linearizability;
 use crate::history::{History, Op, Outcome};
 
 /// What the checker knows of one write.
@@ -31,56 +34,9 @@ const RECORDS_MAX: usize = 200_000;
 /// How many lost writes and stale reads the checker names.
 const NAMED_MAX: usize = 16;
 
-/// Most operations recorded in the clients' history; later ones are not recorded (the
-/// check then covers the first ones, and says so).
-pub const HISTORY_OPS_MAX: usize = 2_000;
-/// How often the history is checked (when operations completed since), in simulated µs.
-const LINEARIZABLE_CHECK_US: Micros = 1_000_000;
-/// Search steps per check (`crate::history::check`); past them the check is undecided.
-const LINEARIZABLE_BUDGET: u64 = 200_000;
-
-/// The clients' operations as a history (`history::record`), and whether it is
-/// linearizable.
-#[derive(Clone, Debug)]
-struct Linearizability {
-    rec: Recorder,
-    verdict: Violation,
-}
-
-impl Linearizability {
-    fn new(nodes: u32) -> Linearizability {
-        Linearizability {
-            // A replica's register starts as the default cell: value 0.
-            rec: Recorder::new(
-                nodes as usize,
-                Some(0),
-                HISTORY_OPS_MAX,
-                LINEARIZABLE_CHECK_US,
-                LINEARIZABLE_BUDGET,
-            ),
-            verdict: Violation::default(),
-        }
-    }
-
-    fn start(&mut self, now_us: Micros, client: NodeId, op: Op) {
-        self.rec.start(now_us, client as u64, 0, op);
-    }
-
-    fn finish(&mut self, now_us: Micros, client: NodeId, outcome: Outcome, read: Option<u32>) {
-        self.rec.finish(now_us, client as u64, outcome, read.map(i64::from));
-    }
-
-    /// A violation latches at the moment the failing operations had all returned.
-    fn after_event(&mut self, now_us: Micros) {
-        if let Some(at) = self.rec.after_event(now_us) {
-            self.verdict.latch(at);
-        }
-    }
-
-    fn nodes(&self) -> Vec<NodeId> {
-        self.rec.clients.iter().map(|&c| c as NodeId).collect()
-    }
-}
+/// What the `linearizable` check says, in the panel.
+const LINEARIZABLE: &str =
+    "Every operation appears to take effect at one instant between its call and its return (linearizable)";
 
 /// The register's checkers.
 #[derive(Clone, Debug)]
@@ -252,13 +208,13 @@ impl RegisterChecks {
 
     /// Records a client's operation in the history.
     fn record(&mut self, now_us: Micros, node: NodeId, obs: &RegisterObs) {
-        let l = &mut self.linearizability;
+        let (l, client) = (&mut self.linearizability, node as u64);
         match *obs {
-            RegisterObs::Invoke { value, .. } => l.start(now_us, node, Op::Write(Some(value as i64))),
-            RegisterObs::ReadBegin { .. } => l.start(now_us, node, Op::Read(None)),
-            RegisterObs::Acked { .. } => l.finish(now_us, node, Outcome::Ok, None),
-            RegisterObs::ReadDone { value, .. } => l.finish(now_us, node, Outcome::Ok, Some(value)),
-            RegisterObs::Refused | RegisterObs::TimedOut => l.finish(now_us, node, Outcome::Unknown, None),
+            RegisterObs::Invoke { value, .. } => l.start(now_us, client, 0, Op::Write(Some(value as i64))),
+            RegisterObs::ReadBegin { .. } => l.start(now_us, client, 0, Op::Read(None)),
+            RegisterObs::Acked { .. } => l.finish(now_us, client, Outcome::Ok, None),
+            RegisterObs::ReadDone { value, .. } => l.finish(now_us, client, Outcome::Ok, Some(value as i64)),
+            RegisterObs::Refused | RegisterObs::TimedOut => l.finish(now_us, client, Outcome::Unknown, None),
             RegisterObs::Created { .. } => {}
         }
     }
@@ -305,7 +261,8 @@ impl Checks<Register> for RegisterChecks {
             sampler: Sampler::new(SAMPLE_US, 4, SAMPLES_MAX),
             scratch: Vec::new(),
             lineage_scratch: Vec::new(),
-            linearizability: Linearizability::new(nodes),
+            // A replica's register starts as the default cell: value 0.
+            linearizability: Linearizability::new(nodes as usize, Some(0)),
         }
     }
 
@@ -420,9 +377,9 @@ impl Checks<Register> for RegisterChecks {
         }
     }
 
-    /// The clients' operations so far (the first `HISTORY_OPS_MAX`).
+    /// The clients' operations so far (the first `history::record::OPS_MAX`).
     fn history(&self) -> Option<&History> {
-        Some(&self.linearizability.rec.history)
+        Some(&self.linearizability.history)
     }
 
     fn approx_bytes(&self) -> usize {
@@ -439,8 +396,7 @@ impl Checks<Register> for RegisterChecks {
             + vec_bytes(&self.scratch)
             + vec_bytes(&self.lineage_scratch)
             + self.sampler.approx_bytes()
-            + l.rec.approx_bytes()
-            - std::mem::size_of::<Recorder>()
+            + l.heap_bytes()
     }
 
     fn series(&self) -> Vec<SeriesView> {
@@ -509,12 +465,7 @@ impl Checks<Register> for RegisterChecks {
                 diverged_detail,
                 self.conflicting.clone(),
             ),
-            self.linearizability.verdict.view(
-                "linearizable",
-                "Every operation appears to take effect at one instant between its call and its return (linearizable)",
-                self.linearizability.rec.detail.clone(),
-                self.linearizability.nodes(),
-            ),
+            linearizable_view(&self.linearizability, LINEARIZABLE),
             CheckView::measure(
                 "minority_refusals",
                 "Requests refused for want of a majority (a measure)",
@@ -534,19 +485,7 @@ impl Checks<Register> for RegisterChecks {
             count("stale_reads", self.stale_count, "stale reads"),
             count("refused", self.refused, "refused"),
             count("timed_out", self.timed_out, "timed out"),
-            Figure::new(
-                "linearizable",
-                l.verdict.holds() as u8 as f64,
-                format!(
-                    "linearizable: {} ({} operations recorded)",
-                    match (l.verdict.holds(), l.rec.undecided) {
-                        (false, _) => "no",
-                        (true, true) => "undecided",
-                        (true, false) => "yes",
-                    },
-                    l.rec.history.ops.len()
-                ),
-            ),
+            linearizable_figure(l),
             Figure::new(
                 "diverged_ms",
                 diverged_ms,

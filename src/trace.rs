@@ -11,7 +11,6 @@
 //! Invariant: the hash covers every event, whatever the ring has forgotten; the hash
 //! function is written here and pinned, so a trace hash means the same on every target.
 
-
 use serde::Serialize;
 
 use crate::limits::{CAUSAL_WINDOW_EVENTS, TRACE_RING_EVENTS};

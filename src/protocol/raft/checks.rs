@@ -74,6 +74,17 @@ struct Witness {
     nodes: Vec<NodeId>,
 }
 
+impl Witness {
+    /// The panel's detail and nodes: this witness once `v` was violated, else `fine`.
+    fn or(&self, v: &Violation, fine: String) -> (String, Vec<NodeId>) {
+        if v.count() > 0 {
+            (self.detail.clone(), self.nodes.clone())
+        } else {
+            (fine, Vec::new())
+        }
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct RaftChecks {
     servers: u32,
@@ -398,37 +409,23 @@ impl Checks<Raft> for RaftChecks {
     fn report(&self, now_us: Micros) -> Vec<CheckView> {
         let leaders: Vec<NodeId> = self.leaders_now.iter().map(|&(n, _)| n).collect();
         let split_detail = self.split_detail(now_us);
-        let or = |v: &Violation, w: &Witness, fine: String| {
-            if v.count() > 0 {
-                (w.detail.clone(), w.nodes.clone())
-            } else {
-                (fine, Vec::new())
-            }
-        };
         let last_term = self.leaders_by_term.last_key_value().map_or(0, |(&t, _)| t);
-        let (ed, en) = or(
+        let (ed, en) = self.election_witness.or(
             &self.election,
-            &self.election_witness,
             format!("{} elections, one leader each; last term {last_term}", self.elections),
         );
-        let (md, mn) = or(
-            &self.matching,
-            &self.matching_witness,
-            "every (index, term) pair names one write".into(),
-        );
-        let (sd, sn) = or(
+        let (md, mn) = self
+            .matching_witness
+            .or(&self.matching, "every (index, term) pair names one write".into());
+        let (sd, sn) = self.sms_witness.or(
             &self.sms,
-            &self.sms_witness,
             format!("servers agree on all {} indexes applied", self.max_applied),
         );
-        let (cd, cn) = or(
-            &self.completeness,
-            &self.completeness_witness,
-            "every new leader held every committed entry".into(),
-        );
-        let (ld, ln) = or(
+        let (cd, cn) = self
+            .completeness_witness
+            .or(&self.completeness, "every new leader held every committed entry".into());
+        let (ld, ln) = self.lost_witness.or(
             &self.lost,
-            &self.lost_witness,
             format!("{} acknowledged writes, none undone", self.acked_count),
         );
         let mut views = vec![

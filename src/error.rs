@@ -45,6 +45,19 @@ impl fmt::Display for InputError {
 
 impl std::error::Error for InputError {}
 
+/// Reads JSON text into `T`, naming the field of the first error. Every scenario type is
+/// read through this one function, so each type's deserializer is compiled once (a second
+/// reader, such as `serde_json::from_value`, would instantiate them all again in the wasm
+/// module).
+pub fn parse_json<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, InputError> {
+    let de = &mut serde_json::Deserializer::from_str(text);
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let field = if path == "." { String::new() } else { path };
+        InputError::new(field, e.inner().to_string())
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

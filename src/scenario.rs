@@ -131,12 +131,7 @@ impl Scenario {
                 ),
             ));
         }
-        let de = &mut serde_json::Deserializer::from_str(text);
-        let scenario: Scenario = serde_path_to_error::deserialize(de).map_err(|e| {
-            let path = e.path().to_string();
-            let field = if path == "." { String::new() } else { path };
-            InputError::new(field, e.inner().to_string())
-        })?;
+        let scenario: Scenario = crate::error::parse_json(text)?;
         scenario.validate()?;
         Ok(scenario)
     }

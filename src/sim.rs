@@ -298,11 +298,7 @@ impl Simulation {
     }
 
     pub fn inject_json(&mut self, text: &str, duration_ms: Option<f64>) -> Result<Vec<String>, InputError> {
-        let de = &mut serde_json::Deserializer::from_str(text);
-        let fault: Fault = serde_path_to_error::deserialize(de).map_err(|e| {
-            let path = e.path().to_string();
-            InputError::new(if path == "." { String::new() } else { path }, e.inner().to_string())
-        })?;
+        let fault: Fault = crate::error::parse_json(text)?;
         self.inject(fault, duration_ms)
     }
 

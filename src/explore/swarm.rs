@@ -11,6 +11,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::error::parse_json;
 use crate::fault::Fault;
 use crate::rng::Rng;
 use crate::scenario::{LatencySpec, ProtocolSpec, Scenario, ScheduledFault};
@@ -76,7 +77,7 @@ fn draw_knobs(s: &mut Scenario, knobs: &BTreeMap<String, Knob>, rng: &mut Rng) {
             if set_path(&mut trial, name, drawn).is_err() {
                 break;
             }
-            let Ok(protocol) = serde_json::from_value::<ProtocolSpec>(trial.clone()) else {
+            let Ok(protocol) = parse_json::<ProtocolSpec>(&trial.to_string()) else {
                 continue;
             };
             if protocol.check(s.nodes).is_ok() {

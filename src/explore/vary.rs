@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::InputError;
+use crate::error::{parse_json, InputError};
 use crate::registry::ProtocolSpec;
 use crate::vocab::NodeId;
 
@@ -152,7 +152,12 @@ impl Vary {
             };
             let mut trial = base.clone();
             set_path(&mut trial, name, example).map_err(|p| InputError::new(field.clone(), p))?;
-            serde_json::from_value::<ProtocolSpec>(trial).map_err(|e| InputError::new(field, e.to_string()))?;
+            // The reader's own message (without the field path and position of the text
+            // built here): the field that matters is the knob's.
+            parse_json::<ProtocolSpec>(&trial.to_string()).map_err(|e| {
+                let problem = e.problem.rsplit_once(" at line ").map_or(&*e.problem, |(p, _)| p);
+                InputError::new(field, problem)
+            })?;
         }
         Ok(())
     }

@@ -82,7 +82,7 @@ fn build_cli() -> sh::Result<PathBuf> {
 }
 
 /// Runs `npm ci` when `node_modules/` is missing or older than `package-lock.json`.
-fn ensure_npm_packages() -> sh::Result {
+pub fn ensure_npm_packages() -> sh::Result {
     if !sh::succeeds(sh::command("npm").arg("--version")) {
         return Err("npm is missing: install Node.js 20 or newer with npm".into());
     }

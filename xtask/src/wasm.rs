@@ -1,8 +1,11 @@
 //! `cargo xtask build`: the engine compiled to wasm32, then wasm-bindgen's JS glue in `pkg/`.
 //!
 //! wasm-bindgen runs as a library (`wasm-bindgen-cli-support`, pinned to the engine's exact
-//! `wasm-bindgen` version), so nothing is installed globally. No wasm-opt: Debian's breaks
-//! modules from current wasm-bindgen.
+//! `wasm-bindgen` version), so nothing is installed globally. Then binaryen's `wasm-opt -O1`
+//! from the npm package (a devDependency; Debian's wasm-opt breaks modules from current
+//! wasm-bindgen), when npm is on the machine: about 8 % off the gzipped module. `-O1` was
+//! measured against `-Os` and `-Oz`: as small gzipped (722.6 KB against 729.2 and 729.6)
+//! and twice as fast (24 s against 41 and 55 on the project's machine).
 
 use crate::{engines, sh};
 use std::path::{Path, PathBuf};
@@ -19,6 +22,7 @@ pub fn build() -> sh::Result {
     let module = compile()?;
     let out_dir = sh::repo_root().join("pkg");
     bindgen(&module, &out_dir)?;
+    let optimized = optimize(&out_dir.join(format!("{CRATE}_bg.wasm")))?;
     let epoch = engines::current_epoch()?;
     let engine = engines::Engine {
         epoch,
@@ -26,7 +30,31 @@ pub fn build() -> sh::Result {
         wasm: format!("{CRATE}_bg.wasm"),
     };
     engines::write(&out_dir, epoch, &[engine])?;
-    report(&module, &out_dir)
+    report(&module, &out_dir, optimized)
+}
+
+/// Rewrites the module with binaryen's `wasm-opt -O1` (npm's `binaryen`, installed by
+/// `npm ci`); returns false, with a note, where npm is not installed.
+fn optimize(wasm: &Path) -> sh::Result<bool> {
+    if !sh::succeeds(sh::command("npm").arg("--version")) {
+        println!("note: npm is missing, so the module is not run through wasm-opt (install Node.js 20 or newer for a smaller module)");
+        return Ok(false);
+    }
+    crate::e2e::ensure_npm_packages()?;
+    let tool = sh::repo_root().join("node_modules").join(".bin").join("wasm-opt");
+    let watch = sh::Stopwatch::start();
+    let features = [
+        "--enable-reference-types",
+        "--enable-bulk-memory",
+        "--enable-sign-ext",
+        "--enable-nontrapping-float-to-int",
+        "--enable-mutable-globals",
+    ];
+    let mut command = sh::command(&tool.display().to_string());
+    command.arg("-O1").args(features).arg(wasm).arg("-o").arg(wasm);
+    sh::run(&mut command)?;
+    println!("wasm-opt -O1 took {}", watch.elapsed());
+    Ok(true)
 }
 
 /// Lints the crate as compiled for wasm32: the only build that sees the browser boundary
@@ -85,14 +113,18 @@ fn bindgen(module: &Path, out_dir: &Path) -> sh::Result {
         .map_err(|e| format!("wasm-bindgen on {}: {e:#}", module.display()))
 }
 
-/// The most the served module may weigh gzipped, in bytes. A ratchet: the build fails
-/// above it, so size cannot creep back; lower it whenever the module shrinks. Issue 16's
-/// target is 200 KB; what the module is made of is in `docs/performance.md`.
-pub const WASM_GZIP_LIMIT_BYTES: u64 = 800_000;
+/// The most the served module may weigh gzipped, in bytes, after wasm-opt. A ratchet: the
+/// build fails above it, so size cannot creep back; lower it whenever the module shrinks.
+/// Issue 16's target is 200 KB; what the module is made of is in `docs/performance.md`.
+pub const WASM_GZIP_LIMIT_BYTES: u64 = 740_000;
+
+/// The same limit for a module built where npm, and so wasm-opt, is missing.
+pub const UNOPTIMIZED_GZIP_LIMIT_BYTES: u64 = 800_000;
 
 /// Says what was written, with the sizes a person watching the budget wants, and fails when
 /// the module's gzipped size is over `WASM_GZIP_LIMIT_BYTES`.
-fn report(module: &Path, out_dir: &Path) -> sh::Result {
+fn report(module: &Path, out_dir: &Path, optimized: bool) -> sh::Result {
+    let limit = if optimized { WASM_GZIP_LIMIT_BYTES } else { UNOPTIMIZED_GZIP_LIMIT_BYTES };
     let glue = out_dir.join(format!("{CRATE}.js"));
     let wasm = out_dir.join(format!("{CRATE}_bg.wasm"));
     println!("compiled {} ({})", relative(module), sh::human_size(size(module)?));
@@ -103,11 +135,11 @@ fn report(module: &Path, out_dir: &Path) -> sh::Result {
         relative(&wasm),
         sh::human_size(size(&wasm)?),
         sh::human_size(gzipped),
-        sh::human_size(WASM_GZIP_LIMIT_BYTES)
+        sh::human_size(limit)
     );
-    if gzipped > WASM_GZIP_LIMIT_BYTES {
+    if gzipped > limit {
         return Err(format!(
-            "{} is {gzipped} bytes gzipped, over the limit of {WASM_GZIP_LIMIT_BYTES} (xtask/src/wasm.rs)",
+            "{} is {gzipped} bytes gzipped, over the limit of {limit} (xtask/src/wasm.rs)",
             relative(&wasm)
         ));
     }

@@ -124,7 +124,11 @@ pub const UNOPTIMIZED_GZIP_LIMIT_BYTES: u64 = 800_000;
 /// Says what was written, with the sizes a person watching the budget wants, and fails when
 /// the module's gzipped size is over `WASM_GZIP_LIMIT_BYTES`.
 fn report(module: &Path, out_dir: &Path, optimized: bool) -> sh::Result {
-    let limit = if optimized { WASM_GZIP_LIMIT_BYTES } else { UNOPTIMIZED_GZIP_LIMIT_BYTES };
+    let limit = if optimized {
+        WASM_GZIP_LIMIT_BYTES
+    } else {
+        UNOPTIMIZED_GZIP_LIMIT_BYTES
+    };
     let glue = out_dir.join(format!("{CRATE}.js"));
     let wasm = out_dir.join(format!("{CRATE}_bg.wasm"));
     println!("compiled {} ({})", relative(module), sh::human_size(size(module)?));

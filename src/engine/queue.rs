@@ -101,8 +101,8 @@ const NEAR_KEEP_MAX: usize = 4_096;
 /// Largest buffer (in events) a drained bucket hands on to a later one.
 const SPARE_SLOTS_MAX: usize = 256;
 
-/// The current bucket's heap entry: when and in what order, and where its event sits in
-/// `EventQueue::near_events`. Sifting moves these 24 bytes, not the event.
+/// The current bucket's entry: when and in what order, and where its event sits in
+/// `EventQueue::near_events`. Sorting and sifting move these 24 bytes, not the event.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Key {
     at_us: Micros,
@@ -122,15 +122,19 @@ impl Ord for Key {
     }
 }
 
-/// A timing wheel with exact order. Events in the current bucket sit in a vector, with a
-/// small heap of keys pointing into it; later buckets within the horizon are unsorted
-/// vectors (O(1) push, cache-friendly); events past the horizon wait in a far heap. A
-/// bucket's keys are heapified when it becomes current, so the (time, seq) order is
-/// exactly that of one big heap, while each heap operation touches only about a
-/// millisecond's worth of 24-byte keys.
+/// A timing wheel with exact order. Events in the current bucket sit in a vector, with
+/// keys pointing into it; later buckets within the horizon are unsorted vectors (O(1)
+/// push, cache-friendly); events past the horizon wait in a far heap. A bucket's keys are
+/// sorted once when it becomes current and popped from the end; events pushed into the
+/// current bucket while it drains go to a small heap, and each pop takes the earlier of
+/// the two. So the (time, seq) order is exactly that of one big heap, while a thousand
+/// events a millisecond cost one sort, not a thousand heap sifts.
 #[derive(Clone, Debug)]
 pub struct EventQueue<M> {
-    near: BinaryHeap<Key>,
+    /// The current bucket's keys as it became current, latest first (pop from the end).
+    near: Vec<Key>,
+    /// Keys of events pushed into the current bucket after it became current.
+    late: BinaryHeap<Key>,
     /// The current bucket's events; `None` once popped (the vector is cleared when the
     /// bucket is done).
     near_events: Vec<Option<Event<M>>>,
@@ -146,7 +150,8 @@ pub struct EventQueue<M> {
 impl<M> Default for EventQueue<M> {
     fn default() -> Self {
         EventQueue {
-            near: BinaryHeap::new(),
+            near: Vec::new(),
+            late: BinaryHeap::new(),
             near_events: Vec::new(),
             wheel: (0..WHEEL_BUCKETS).map(|_| Vec::new()).collect(),
             far: BinaryHeap::new(),
@@ -191,7 +196,7 @@ impl<M> EventQueue<M> {
     fn push_near(&mut self, q: Queued<M>) {
         let index = self.near_events.len() as u32;
         self.near_events.push(Some(q.event));
-        self.near.push(Key {
+        self.late.push(Key {
             at_us: q.at_us,
             seq: q.seq,
             index,
@@ -202,12 +207,22 @@ impl<M> EventQueue<M> {
     #[inline]
     pub fn pop_due(&mut self, limit_us: Micros) -> Option<(Micros, Event<M>)> {
         loop {
-            if let Some(top) = self.near.peek() {
+            // Under `Key`'s order the earlier event is the greater.
+            let top = match (self.near.last(), self.late.peek()) {
+                (Some(a), Some(b)) => Some(a.max(b)),
+                (a, b) => a.or(b),
+            };
+            if let Some(&top) = top {
                 if top.at_us > limit_us {
                     return None;
                 }
                 self.len -= 1;
-                let key = self.near.pop().expect("peeked");
+                let key = if self.near.last() == Some(&top) {
+                    self.near.pop()
+                } else {
+                    self.late.pop()
+                };
+                let key = key.expect("a key was peeked");
                 let event = self.near_events[key.index as usize].take();
                 return Some((key.at_us, event.expect("a key points at an event not yet popped")));
             }
@@ -244,8 +259,9 @@ impl<M> EventQueue<M> {
         let slot = (self.current % WHEEL_BUCKETS) as usize;
         let mut bucket = std::mem::take(&mut self.wheel[slot]);
         self.wheel_len -= bucket.len();
-        let mut keys = std::mem::take(&mut self.near).into_vec();
+        let mut keys = std::mem::take(&mut self.near);
         keys.clear();
+        self.late.clear();
         self.near_events.clear();
         if self.near_events.capacity() > NEAR_KEEP_MAX {
             // One huge bucket (a thousand nodes booting at once) must not pin its size.
@@ -259,7 +275,9 @@ impl<M> EventQueue<M> {
             });
             self.near_events.push(Some(q.event));
         }
-        self.near = BinaryHeap::from(keys);
+        // Ascending under `Key`'s reversed order: the earliest event last.
+        keys.sort_unstable();
+        self.near = keys;
         // The drained bucket's buffer stays this slot's, used again a horizon later; a big
         // one is freed instead, or every slot would keep its busiest bucket's capacity
         // (4 096 of them: gigabytes for a thousand nodes heartbeating).
@@ -277,7 +295,7 @@ impl<M> EventQueue<M> {
     /// message owns (`heap_of`).
     pub fn approx_bytes(&self, heap_of: impl Fn(&Event<M>) -> usize) -> usize {
         let slot = std::mem::size_of::<Queued<M>>();
-        let near = self.near.capacity() * std::mem::size_of::<Key>()
+        let near = (self.near.capacity() + self.late.capacity()) * std::mem::size_of::<Key>()
             + self.near_events.capacity() * std::mem::size_of::<Option<Event<M>>>();
         let wheel: usize = self.wheel.iter().map(|b| b.capacity()).sum();
         let spine = self.wheel.capacity() * std::mem::size_of::<Vec<Queued<M>>>();

@@ -272,7 +272,6 @@ const FUNCTION_LINES_MAX: usize = 70;
 const LONG_FUNCTIONS: &[(&str, &str, usize)] = &[
     ("engine/columns.rs", "fill_columns", 75),
     ("protocol/raft/mod.rs", "server_message", 85),
-    ("protocol/raft/view.rs", "view", 113),
     ("protocol/raft/checks.rs", "observe", 82),
     ("protocol/service/mod.rs", "config", 169),
     ("protocol/swim/mod.rs", "boot", 71),

@@ -200,7 +200,7 @@ impl RaftChecks {
         self.new_leaders.push(node);
     }
 
-    fn check_completeness(&mut self, now_us: Micros, leader: NodeId, p: &Raft) {
+    fn check_completeness(&mut self, now_us: Micros, leader: NodeId, p: &Server) {
         let term = p.d.term;
         let required = (self.committed_by_term.range(..term))
             .map(|(_, &i)| i)
@@ -362,7 +362,7 @@ impl Checks<Raft> for RaftChecks {
         if !self.new_leaders.is_empty() {
             let leaders = std::mem::take(&mut self.new_leaders);
             for &l in &leaders {
-                if let Some(p) = &servers[l as usize] {
+                if let Some(p) = servers[l as usize].as_ref().and_then(Raft::server) {
                     self.check_completeness(now, l, p);
                 }
             }
@@ -372,7 +372,10 @@ impl Checks<Raft> for RaftChecks {
         let mut changed = false;
         let mut count = 0;
         for (i, p) in servers.iter().enumerate() {
-            let leads = p.as_ref().filter(|p| p.is_leader()).map(|p| (i as NodeId, p.d.term));
+            let server = p.as_ref().and_then(Raft::server);
+            let leads = server
+                .filter(|p| p.role == Role::Leader)
+                .map(|p| (i as NodeId, p.d.term));
             if let Some(l) = leads {
                 if self.leaders_now.get(count) != Some(&l) {
                     changed = true;

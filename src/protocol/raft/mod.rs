@@ -1,7 +1,8 @@
 //! Leader election and log replication: Raft, or a naive election with no quorum.
 //!
-//! Roles: nodes `0..servers` are servers (follower 1, candidate 2, leader 3 on the canvas,
-//! on a circle), the rest clients (role 4, in a row beneath). Each client writes every `op_every` (skipping a beat while a
+//! Roles: a node is a `Raft::Server` or a `Raft::Client` (`client.rs`), each with only its
+//! own fields. Nodes `0..servers` are servers (follower 1, candidate 2, leader 3 on the
+//! canvas, on a circle), the rest clients (role 4, in a row beneath). Each client writes every `op_every` (skipping a beat while a
 //! write is outstanding) to the server it believes leads; a server that does not lead
 //! redirects it to the leader it knows of (or to no one, then the client tries the next
 //! server a little later). After a timeout the client retries at the next server, up to
@@ -38,10 +39,12 @@
 
 mod byzantine;
 mod checks;
+mod client;
 pub mod kv;
 mod reads;
 mod view;
 
+use client::{Attempt, Client};
 use kv::{KvConfig, KvState};
 pub use kv::{KvSpec, ReadPath};
 use reads::PendingRead;
@@ -459,16 +462,6 @@ pub enum Role {
     Leader,
 }
 
-/// A client's write in flight.
-#[derive(Clone, Copy, Debug)]
-struct Attempt {
-    op: u32,
-    write: u64,
-    tries: u32,
-    /// A key-value command, or 0 (a plain write).
-    cmd: u64,
-}
-
 /// A write a leader acknowledges once it is applied.
 #[derive(Clone, Copy, Debug)]
 struct Waiting {
@@ -477,8 +470,35 @@ struct Waiting {
     op: u32,
 }
 
+/// A node: a server (Raft or the naive election, and the key-value state machine) or a
+/// client (`client.rs`), each with only its own fields.
 #[derive(Clone, Debug)]
-pub struct Raft {
+pub enum Raft {
+    Server(Server),
+    Client(Client),
+}
+
+impl Raft {
+    /// The server's state, if this node is a server.
+    pub fn server(&self) -> Option<&Server> {
+        match self {
+            Raft::Server(s) => Some(s),
+            Raft::Client(_) => None,
+        }
+    }
+
+    pub fn is_server(&self) -> bool {
+        self.server().is_some()
+    }
+
+    pub fn is_leader(&self) -> bool {
+        self.server().is_some_and(|s| s.role == Role::Leader)
+    }
+}
+
+/// A server: election, log, replication, and answering clients.
+#[derive(Clone, Debug)]
+pub struct Server {
     config: RaftConfig,
     id: NodeId,
     rng: Rng,
@@ -505,14 +525,6 @@ pub struct Raft {
     // naive
     heard: Vec<Option<Micros>>,
     term_seen: u64,
-    // client
-    next_op: u32,
-    target: NodeId,
-    pending: Option<Attempt>,
-    ok: u64,
-    gave_up: u64,
-    redirects: u64,
-    timeouts: u64,
     // key-value workload (`reads.rs`)
     kv: KvState,
     reads: Vec<PendingRead>,
@@ -522,19 +534,9 @@ pub struct Raft {
     lead_since: Micros,
     /// Local time this server last accepted an append from a leader.
     heard_leader_at: Option<Micros>,
-    /// Client: the last value it saw per key (what its cas expects).
-    seen: KvState,
 }
 
-impl Raft {
-    pub fn is_server(&self) -> bool {
-        self.id < self.config.servers
-    }
-
-    pub fn is_leader(&self) -> bool {
-        self.is_server() && self.role == Role::Leader
-    }
-
+impl Server {
     pub fn last_index(&self) -> u64 {
         self.d.snap_index + self.d.entries.len() as u64
     }
@@ -1225,75 +1227,6 @@ impl Raft {
             self.broadcast_append(ctx);
         }
     }
-
-    // ---- client ----
-
-    fn client_index(&self) -> u32 {
-        self.id - self.config.servers
-    }
-
-    /// Names one try of one write in a timer tag.
-    fn attempt_arg(a: Attempt) -> u64 {
-        (a.op as u64) << 8 | a.tries as u64
-    }
-
-    fn send_attempt(&mut self, ctx: &mut Ctx<RaftMsg, RaftObs>) {
-        let Some(a) = self.pending else { return };
-        let msg = match a.cmd {
-            0 => RaftMsg::Write {
-                op: a.op,
-                write: a.write,
-            },
-            _ => self.kv_request(a),
-        };
-        ctx.send(self.target, msg);
-        ctx.set_timer(
-            self.config.client_timeout_us,
-            CLIENT_TIMEOUT | Self::attempt_arg(a) << 8,
-        );
-    }
-
-    /// One more try at the write in flight, or give up after the last.
-    fn retry(&mut self, ctx: &mut Ctx<RaftMsg, RaftObs>, to: Option<NodeId>, delay_us: Micros) {
-        let Some(mut a) = self.pending else { return };
-        a.tries += 1;
-        if a.tries > self.config.retries {
-            self.pending = None;
-            self.gave_up += 1;
-            ctx.observe(RaftObs::GaveUp);
-            return;
-        }
-        self.pending = Some(a);
-        self.target = to.unwrap_or((self.target + 1) % self.config.servers);
-        if delay_us == 0 {
-            self.send_attempt(ctx);
-        } else {
-            ctx.set_timer(delay_us, RETRY | Self::attempt_arg(a) << 8);
-        }
-    }
-
-    fn client_message(&mut self, msg: RaftMsg, ctx: &mut Ctx<RaftMsg, RaftObs>) {
-        let Some(a) = self.pending else { return };
-        match msg {
-            RaftMsg::WriteOk { op, index } if op == a.op => {
-                self.pending = None;
-                self.ok += 1;
-                ctx.observe(RaftObs::Acked { write: a.write, index });
-            }
-            RaftMsg::Reply { op, ok, value, index } if op == a.op => self.kv_reply(ok, value, index, ctx),
-            RaftMsg::Redirect { op, leader } if op == a.op => {
-                self.redirects += 1;
-                // No leader known: wait about one election before asking again.
-                let delay = if leader.is_some() {
-                    0
-                } else {
-                    self.config.election_min_us / 2
-                };
-                self.retry(ctx, leader, delay);
-            }
-            _ => {}
-        }
-    }
 }
 
 impl Protocol for Raft {
@@ -1311,8 +1244,46 @@ impl Protocol for Raft {
         rng: Rng,
         ctx: &mut Ctx<RaftMsg, RaftObs>,
     ) -> Self {
+        if id < config.servers {
+            Raft::Server(Server::boot(config, id, durable, rng, ctx))
+        } else {
+            Raft::Client(Client::boot(config, id, durable, rng, ctx))
+        }
+    }
+
+    fn on_message(&mut self, from: NodeId, msg: RaftMsg, ctx: &mut Ctx<RaftMsg, RaftObs>) {
+        match self {
+            Raft::Server(s) => s.server_message(from, msg, ctx),
+            Raft::Client(c) if from < c.config.servers => c.client_message(msg, ctx),
+            Raft::Client(_) => {}
+        }
+    }
+
+    fn on_timer(&mut self, tag: TimerTag, ctx: &mut Ctx<RaftMsg, RaftObs>) {
+        match self {
+            Raft::Server(s) => s.on_timer(tag, ctx),
+            Raft::Client(c) => c.on_timer(tag, ctx),
+        }
+    }
+
+    fn durable(&self) -> RaftDurable {
+        match self {
+            Raft::Server(s) => s.d.clone(),
+            Raft::Client(c) => c.d.clone(),
+        }
+    }
+}
+
+impl Server {
+    fn boot(
+        config: &RaftConfig,
+        id: NodeId,
+        durable: RaftDurable,
+        rng: Rng,
+        ctx: &mut Ctx<RaftMsg, RaftObs>,
+    ) -> Server {
         let servers = config.servers as usize;
-        let mut node = Raft {
+        let mut node = Server {
             config: config.clone(),
             id,
             rng,
@@ -1333,43 +1304,21 @@ impl Protocol for Raft {
             acked_at: Vec::new(),
             waiting: Vec::new(),
             heard: vec![None; servers],
-            next_op: 0,
-            target: 0,
-            pending: None,
-            ok: 0,
-            gave_up: 0,
-            redirects: 0,
-            timeouts: 0,
             reads: Vec::new(),
             own_commit: false,
             lead_since: 0,
             heard_leader_at: None,
-            seen: KvState::default(),
         };
-        if node.is_server() {
-            match config.election {
-                Election::Raft => node.reset_election_timer(ctx),
-                Election::Naive => {
-                    // Listens for a while before presuming the others gone.
-                    let quiet = node.rng.between(config.heartbeat_us, config.election_min_us);
-                    ctx.set_timer(quiet, HEARTBEAT);
-                    node.heard = vec![Some(ctx.now_local_us); servers];
-                }
+        match config.election {
+            Election::Raft => node.reset_election_timer(ctx),
+            Election::Naive => {
+                // Listens for a while before presuming the others gone.
+                let quiet = node.rng.between(config.heartbeat_us, config.election_min_us);
+                ctx.set_timer(quiet, HEARTBEAT);
+                node.heard = vec![Some(ctx.now_local_us); servers];
             }
-        } else {
-            node.target = node.client_index() % config.servers;
-            let phase = node.rng.between(1, config.op_every_us);
-            ctx.set_timer(phase, OP);
         }
         node
-    }
-
-    fn on_message(&mut self, from: NodeId, msg: RaftMsg, ctx: &mut Ctx<RaftMsg, RaftObs>) {
-        if self.is_server() {
-            self.server_message(from, msg, ctx);
-        } else if from < self.config.servers {
-            self.client_message(msg, ctx);
-        }
     }
 
     fn on_timer(&mut self, tag: TimerTag, ctx: &mut Ctx<RaftMsg, RaftObs>) {
@@ -1379,36 +1328,7 @@ impl Protocol for Raft {
             HEARTBEAT if arg != self.heartbeat_gen => {}
             HEARTBEAT if self.naive() => self.naive_tick(ctx),
             HEARTBEAT if self.role == Role::Leader => self.leader_tick(ctx),
-            OP => {
-                if self.pending.is_none() && self.config.kv.is_some() {
-                    self.kv_next_op(ctx);
-                } else if self.pending.is_none() {
-                    self.next_op += 1;
-                    let write = (self.id as u64) << 32 | self.next_op as u64;
-                    self.pending = Some(Attempt {
-                        op: self.next_op,
-                        write,
-                        tries: 0,
-                        cmd: 0,
-                    });
-                    self.send_attempt(ctx);
-                }
-                let every = self.config.op_every_us;
-                let next = self.rng.between(every - every / 4, every + every / 4);
-                ctx.set_timer(next, OP);
-            }
-            CLIENT_TIMEOUT if self.pending.is_some_and(|a| Self::attempt_arg(a) == arg) => {
-                self.timeouts += 1;
-                if !self.kv_give_up(ctx) {
-                    self.retry(ctx, None, 0);
-                }
-            }
-            RETRY if self.pending.is_some_and(|a| Self::attempt_arg(a) == arg) => self.send_attempt(ctx),
             _ => {}
         }
-    }
-
-    fn durable(&self) -> RaftDurable {
-        self.d.clone()
     }
 }

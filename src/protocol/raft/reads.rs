@@ -34,11 +34,13 @@ pub(super) struct PendingRead {
     since: Micros,
 }
 
-impl Raft {
+impl RaftConfig {
     fn read_path(&self) -> Option<ReadPath> {
-        self.config.kv.as_ref().map(|k| k.read_path)
+        self.kv.as_ref().map(|k| k.read_path)
     }
+}
 
+impl Server {
     /// Whether this server leads and may take a client's request now.
     pub(super) fn leads_now(&self, now_local_us: Micros) -> bool {
         match self.config.election {
@@ -118,7 +120,7 @@ impl Raft {
             ctx.send(client, RaftMsg::Redirect { op, leader });
             return;
         }
-        let at_once = match self.read_path() {
+        let at_once = match self.config.read_path() {
             Some(ReadPath::Naive) => true,
             Some(ReadPath::Lease) => self.lease_holds(now),
             _ => false,
@@ -216,7 +218,7 @@ impl Raft {
     /// Lease reads: a vote request within `election_min` of hearing from a leader (or
     /// while leading) is ignored, so no one else is elected while a lease may hold.
     pub(super) fn ignores_vote(&self, now_local_us: Micros) -> bool {
-        if self.read_path() != Some(ReadPath::Lease) {
+        if self.config.read_path() != Some(ReadPath::Lease) {
             return false;
         }
         self.role == Role::Leader
@@ -224,9 +226,9 @@ impl Raft {
                 .heard_leader_at
                 .is_some_and(|t| now_local_us < t + self.config.election_min_us)
     }
+}
 
-    // ---- client ----
-
+impl Client {
     /// A new operation on a random key (the `kv` workload).
     pub(super) fn kv_next_op(&mut self, ctx: &mut Ctx<RaftMsg, RaftObs>) {
         let Some(k) = self.config.kv.clone() else { return };
@@ -255,7 +257,7 @@ impl Raft {
     /// The message for one try of a key-value operation.
     pub(super) fn kv_request(&self, a: Attempt) -> RaftMsg {
         match Cmd::decode(a.cmd) {
-            Some(Cmd::Get { key }) if self.read_path() != Some(ReadPath::Log) => RaftMsg::Read { op: a.op, key },
+            Some(Cmd::Get { key }) if self.config.read_path() != Some(ReadPath::Log) => RaftMsg::Read { op: a.op, key },
             _ => RaftMsg::Command {
                 op: a.op,
                 write: a.write,

@@ -3,7 +3,8 @@
 //!
 //! Nodes: 0 is the balancer (role 7), `1..=replicas` the replicas (role 8), then the
 //! backend if there is one (role 9), then the clients (role 4). Client `c` belongs to
-//! tenant `c mod 2`.
+//! tenant `c mod 2`. A node is a `Service::Client`, `Service::Balancer` or `Service::Server`
+//! (a replica or the backend), each with only its own fields.
 //!
 //! Clients start requests as a Poisson process at their share of the offered rate
 //! (constant, ramping, or in bursts; tenant 1 adds `noisy` load from a moment on). Each
@@ -539,24 +540,65 @@ struct Forwarded {
     sent_us: Micros,
 }
 
+/// A node: a client, the balancer, or a server (a replica or the backend), each with only
+/// its own fields.
 #[derive(Clone, Debug)]
-pub struct Service {
+pub enum Service {
+    Client(Client),
+    Balancer(Balancer),
+    Server(Server),
+}
+
+impl Service {
+    /// Requests waiting in this replica's (or backend's) queues; 0 for other roles.
+    pub fn queued(&self) -> usize {
+        match self {
+            Service::Server(s) => s.queued(),
+            _ => 0,
+        }
+    }
+
+    /// Open (or half-open) breakers at the balancer; 0 for other roles.
+    pub fn open_breakers(&self) -> usize {
+        match self {
+            Service::Balancer(b) => b.open_breakers(),
+            _ => 0,
+        }
+    }
+}
+
+/// A client: requests started as a Poisson process, timeouts, retries, a retry budget.
+#[derive(Clone, Debug)]
+pub struct Client {
     config: ServiceConfig,
     id: NodeId,
     rng: Rng,
     durable: ServiceDurable,
-    boot_us: Micros,
-    // client
     next_seq: u32,
     inflight: BTreeMap<u32, Outstanding>,
     tokens: f64,
-    // balancer
+}
+
+/// The load balancer: its view of each replica, the requests it forwarded.
+#[derive(Clone, Debug)]
+pub struct Balancer {
+    config: ServiceConfig,
+    durable: ServiceDurable,
     backends: Vec<Backend>,
     forwarded: BTreeMap<ReqId, Forwarded>,
     /// Forwarded ids in send order, for the timeout sweep.
     forward_order: VecDeque<(Micros, ReqId)>,
     next_rr: u32,
-    // replica and backend
+}
+
+/// A replica or the backend: workers and queues.
+#[derive(Clone, Debug)]
+pub struct Server {
+    config: ServiceConfig,
+    id: NodeId,
+    rng: Rng,
+    durable: ServiceDurable,
+    boot_us: Micros,
     workers: Vec<Worker>,
     queues: [VecDeque<Job>; 2],
     served: u64,
@@ -564,50 +606,10 @@ pub struct Service {
     sojourn_sum_us: u64,
 }
 
-impl Service {
-    pub fn is_balancer(&self) -> bool {
-        self.id == 0
-    }
-
-    pub fn is_replica(&self) -> bool {
-        (1..=self.config.replicas).contains(&self.id)
-    }
-
-    pub fn is_backend(&self) -> bool {
-        self.config.backend == Some(self.id)
-    }
-
-    pub fn is_client(&self) -> bool {
-        self.id >= self.config.first_client
-    }
-
+impl Client {
     fn tenant(&self) -> u8 {
         ((self.id - self.config.first_client) % 2) as u8
     }
-
-    /// Requests waiting in this replica's (or backend's) queues.
-    pub fn queued(&self) -> usize {
-        self.queues[0].len() + self.queues[1].len()
-    }
-
-    /// Busy workers.
-    pub fn busy(&self) -> usize {
-        self.workers.iter().filter(|w| **w != Worker::Idle).count()
-    }
-
-    /// Requests finished, arrivals, and the summed time finished requests spent inside.
-    pub fn served_stats(&self) -> (u64, u64, u64) {
-        (self.served, self.arrivals, self.sojourn_sum_us)
-    }
-
-    /// Open (or half-open) breakers at the balancer.
-    pub fn open_breakers(&self) -> usize {
-        (self.backends.iter())
-            .filter(|b| !matches!(b.breaker, Breaker::Closed { .. }))
-            .count()
-    }
-
-    // ---- client ----
 
     /// This client's rate of new requests at local time `now`, per second.
     fn rate_at(&self, now: Micros) -> f64 {
@@ -735,8 +737,15 @@ impl Service {
             self.after_failure(seq, ctx);
         }
     }
+}
 
-    // ---- balancer ----
+impl Balancer {
+    /// Open (or half-open) breakers.
+    pub fn open_breakers(&self) -> usize {
+        (self.backends.iter())
+            .filter(|b| !matches!(b.breaker, Breaker::Closed { .. }))
+            .count()
+    }
 
     fn eligible(&mut self, r: usize, now: Micros) -> bool {
         let b = &mut self.backends[r];
@@ -895,8 +904,26 @@ impl Service {
             ctx.send(r as NodeId + 1, ServiceMsg::Health);
         }
     }
+}
 
-    // ---- replica and backend ----
+impl Server {
+    pub fn is_replica(&self) -> bool {
+        (1..=self.config.replicas).contains(&self.id)
+    }
+
+    pub fn is_backend(&self) -> bool {
+        self.config.backend == Some(self.id)
+    }
+
+    /// Requests waiting in this replica's (or backend's) queues.
+    pub fn queued(&self) -> usize {
+        self.queues[0].len() + self.queues[1].len()
+    }
+
+    /// Busy workers.
+    pub fn busy(&self) -> usize {
+        self.workers.iter().filter(|w| **w != Worker::Idle).count()
+    }
 
     fn service_time(&mut self, now: Micros) -> Micros {
         let mean = if self.is_backend() {
@@ -1044,12 +1071,13 @@ impl Protocol for Service {
     fn approx_bytes(&self) -> usize {
         use crate::budget::{deque_bytes, map_bytes, vec_bytes};
         std::mem::size_of_val(self)
-            + map_bytes(&self.inflight)
-            + vec_bytes(&self.backends)
-            + map_bytes(&self.forwarded)
-            + deque_bytes(&self.forward_order)
-            + vec_bytes(&self.workers)
-            + self.queues.iter().map(deque_bytes).sum::<usize>()
+            + match self {
+                Service::Client(c) => map_bytes(&c.inflight),
+                Service::Balancer(b) => {
+                    vec_bytes(&b.backends) + map_bytes(&b.forwarded) + deque_bytes(&b.forward_order)
+                }
+                Service::Server(s) => vec_bytes(&s.workers) + s.queues.iter().map(deque_bytes).sum::<usize>(),
+            }
     }
 
     fn boot(
@@ -1061,111 +1089,127 @@ impl Protocol for Service {
         ctx: &mut Ctx<ServiceMsg, ServiceObs>,
     ) -> Self {
         durable.boots += 1;
-        let mut node = Service {
-            config: config.clone(),
-            id,
-            rng,
-            durable,
-            boot_us: ctx.now_local_us,
-            next_seq: 0,
-            inflight: BTreeMap::new(),
-            tokens: 10.0,
-            backends: Vec::new(),
-            forwarded: BTreeMap::new(),
-            forward_order: VecDeque::new(),
-            next_rr: 0,
-            workers: Vec::new(),
-            queues: [VecDeque::new(), VecDeque::new()],
-            served: 0,
-            arrivals: 0,
-            sojourn_sum_us: 0,
-        };
-        if node.is_client() {
+        let config = config.clone();
+        if id >= config.first_client {
+            let mut node = Client {
+                config,
+                id,
+                rng,
+                durable,
+                next_seq: 0,
+                inflight: BTreeMap::new(),
+                tokens: 10.0,
+            };
             node.schedule_arrival(ctx);
             ctx.set_timer(SWEEP_US, SWEEP);
-        } else if node.is_balancer() {
+            Service::Client(node)
+        } else if id == 0 {
             let fresh = Backend {
                 outstanding: 0,
                 missed_checks: 0,
                 awaiting_check: false,
                 breaker: Breaker::Closed { failures: 0 },
             };
-            node.backends = vec![fresh; config.replicas as usize];
             ctx.set_timer(SWEEP_US, SWEEP);
             if let Some(every) = config.health_check_us {
                 ctx.set_timer(every, HEALTH);
             }
+            Service::Balancer(Balancer {
+                backends: vec![fresh; config.replicas as usize],
+                config,
+                durable,
+                forwarded: BTreeMap::new(),
+                forward_order: VecDeque::new(),
+                next_rr: 0,
+            })
         } else {
-            let n = if node.is_backend() {
+            let n = if config.backend == Some(id) {
                 config.backend_workers
             } else {
                 config.workers
             };
-            node.workers = vec![Worker::Idle; n as usize];
+            Service::Server(Server {
+                config,
+                id,
+                rng,
+                durable,
+                boot_us: ctx.now_local_us,
+                workers: vec![Worker::Idle; n as usize],
+                queues: [VecDeque::new(), VecDeque::new()],
+                served: 0,
+                arrivals: 0,
+                sojourn_sum_us: 0,
+            })
         }
-        node
     }
 
     fn on_message(&mut self, from: NodeId, msg: ServiceMsg, ctx: &mut Ctx<ServiceMsg, ServiceObs>) {
-        if self.is_client() {
-            self.client_message(msg, ctx);
-        } else if self.is_balancer() {
-            self.balancer_message(from, msg, ctx);
-        } else {
-            self.server_message(from, msg, ctx);
+        match self {
+            Service::Client(c) => c.client_message(msg, ctx),
+            Service::Balancer(b) => b.balancer_message(from, msg, ctx),
+            Service::Server(s) => s.server_message(from, msg, ctx),
         }
     }
 
     fn on_timer(&mut self, tag: TimerTag, ctx: &mut Ctx<ServiceMsg, ServiceObs>) {
         let arg = tag >> 8;
-        match tag & 0xFF {
-            ARRIVAL => {
-                if self.inflight.len() < CLIENT_INFLIGHT_MAX {
-                    self.next_seq = self.next_seq.wrapping_add(1);
-                    let seq = self.next_seq;
-                    if let Some(b) = self.config.budget {
-                        self.tokens = (self.tokens + b).min(10.0);
-                    }
-                    ctx.observe(ServiceObs::Offered { tenant: self.tenant() });
-                    self.inflight.insert(
-                        seq,
-                        Outstanding {
-                            started_us: ctx.now_local_us,
-                            sent_us: ctx.now_local_us,
-                            attempt: 0,
-                            backing_off: false,
-                        },
-                    );
-                    self.send_attempt(seq, ctx);
+        match (self, tag & 0xFF) {
+            (Service::Client(c), ARRIVAL) => c.arrival(ctx),
+            (Service::Client(c), SWEEP) => {
+                c.client_sweep(ctx);
+                ctx.set_timer(SWEEP_US, SWEEP);
+            }
+            (Service::Client(c), RETRY) => {
+                let seq = arg as u32;
+                if c.inflight.get(&seq).is_some_and(|o| o.backing_off) {
+                    c.send_attempt(seq, ctx);
                 }
-                self.schedule_arrival(ctx);
             }
-            SWEEP if self.is_client() => {
-                self.client_sweep(ctx);
+            (Service::Balancer(b), SWEEP) => {
+                b.balancer_sweep(ctx);
                 ctx.set_timer(SWEEP_US, SWEEP);
             }
-            SWEEP => {
-                self.balancer_sweep(ctx);
-                ctx.set_timer(SWEEP_US, SWEEP);
-            }
-            HEALTH => {
-                self.health_round(ctx);
-                if let Some(every) = self.config.health_check_us {
+            (Service::Balancer(b), HEALTH) => {
+                b.health_round(ctx);
+                if let Some(every) = b.config.health_check_us {
                     ctx.set_timer(every, HEALTH);
                 }
             }
-            RETRY => {
-                let seq = arg as u32;
-                if self.inflight.get(&seq).is_some_and(|o| o.backing_off) {
-                    self.send_attempt(seq, ctx);
-                }
-            }
-            DONE => self.finish(arg as usize, ctx),
+            (Service::Server(s), DONE) => s.finish(arg as usize, ctx),
             _ => {}
         }
     }
 
     fn durable(&self) -> ServiceDurable {
-        self.durable
+        match self {
+            Service::Client(c) => c.durable,
+            Service::Balancer(b) => b.durable,
+            Service::Server(s) => s.durable,
+        }
+    }
+}
+
+impl Client {
+    /// A new request, unless this client already waits on too many.
+    fn arrival(&mut self, ctx: &mut Ctx<ServiceMsg, ServiceObs>) {
+        if self.inflight.len() < CLIENT_INFLIGHT_MAX {
+            self.next_seq = self.next_seq.wrapping_add(1);
+            let seq = self.next_seq;
+            if let Some(b) = self.config.budget {
+                self.tokens = (self.tokens + b).min(10.0);
+            }
+            ctx.observe(ServiceObs::Offered { tenant: self.tenant() });
+            self.inflight.insert(
+                seq,
+                Outstanding {
+                    started_us: ctx.now_local_us,
+                    sent_us: ctx.now_local_us,
+                    attempt: 0,
+                    backing_off: false,
+                },
+            );
+            self.send_attempt(seq, ctx);
+        }
+        self.schedule_arrival(ctx);
     }
 }

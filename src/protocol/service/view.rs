@@ -6,58 +6,11 @@ use crate::view::{Fact, Inspect, NodeRender, ProtocolView, RenderRole, NO_VALUE}
 
 impl Inspect for Service {
     fn view(&self, now_local_us: Micros) -> ProtocolView {
-        let fact = |label, value: String| Fact { label, value };
-        let mut facts = Vec::new();
-        if self.is_client() {
-            facts.push(fact("role", format!("client (tenant {})", self.tenant())));
-            facts.push(fact("offered rate", format!("{:.0} req/s", self.rate_at(now_local_us))));
-            facts.push(fact("waiting for", self.inflight.len().to_string()));
-            if self.config.budget.is_some() {
-                facts.push(fact("retry tokens", format!("{:.1}", self.tokens)));
-            }
-        } else if self.is_balancer() {
-            facts.push(fact("role", "load balancer".into()));
-            facts.push(fact("in flight", self.forwarded.len().to_string()));
-            let replicas: Vec<String> = (self.backends.iter().enumerate())
-                .map(|(r, b)| {
-                    let breaker = match b.breaker {
-                        Breaker::Closed { .. } if self.config.breaker.is_none() => "",
-                        Breaker::Closed { .. } => ", breaker closed",
-                        Breaker::Open { .. } => ", breaker OPEN",
-                        Breaker::HalfOpen { .. } => ", breaker half-open",
-                    };
-                    let health = if b.missed_checks >= 2 { "ejected" } else { "in rotation" };
-                    format!("{}: {} in flight, {health}{breaker}", r + 1, b.outstanding)
-                })
-                .collect();
-            facts.push(fact("replicas", replicas.join("; ")));
-        } else {
-            let role = if self.is_backend() { "backend" } else { "replica" };
-            facts.push(fact("role", role.into()));
-            facts.push(fact(
-                "busy workers",
-                format!("{} of {}", self.busy(), self.workers.len()),
-            ));
-            facts.push(fact("queued", self.queued().to_string()));
-            if self.is_replica() {
-                facts.push(fact(
-                    "memory limit",
-                    format!("{} queued requests", self.config.queue_limit),
-                ));
-                let cold = self.durable.boots > 1 && now_local_us < self.boot_us + self.config.warmup_us;
-                facts.push(fact("boots", self.durable.boots.to_string()));
-                if cold {
-                    facts.push(fact("warming up", "service 3× slower".into()));
-                }
-            }
-            facts.push(fact("served", self.served.to_string()));
-            if self.served > 0 {
-                facts.push(fact(
-                    "mean time inside",
-                    format!("{:.1} ms", self.sojourn_sum_us as f64 / self.served as f64 / 1_000.0),
-                ));
-            }
-        }
+        let facts = match self {
+            Service::Client(c) => c.facts(now_local_us),
+            Service::Balancer(b) => b.facts(),
+            Service::Server(s) => s.facts(now_local_us),
+        };
         ProtocolView {
             facts,
             ..ProtocolView::default()
@@ -65,36 +18,34 @@ impl Inspect for Service {
     }
 
     fn render(&self) -> NodeRender {
-        if self.is_client() {
-            NodeRender {
+        match self {
+            Service::Client(c) => NodeRender {
                 role: RenderRole::Client.code(),
-                queue: self.inflight.len() as u32,
+                queue: c.inflight.len() as u32,
                 ..NodeRender::none()
-            }
-        } else if self.is_balancer() {
-            NodeRender {
+            },
+            Service::Balancer(b) => NodeRender {
                 role: RenderRole::Balancer.code(),
-                queue: self.forwarded.len() as u32,
-                value: if self.config.breaker.is_some() {
-                    self.open_breakers() as f64
+                queue: b.forwarded.len() as u32,
+                value: if b.config.breaker.is_some() {
+                    b.open_breakers() as f64
                 } else {
                     NO_VALUE
                 },
                 ..NodeRender::none()
-            }
-        } else {
-            NodeRender {
-                role: if self.is_backend() {
+            },
+            Service::Server(s) => NodeRender {
+                role: if s.is_backend() {
                     RenderRole::Backend
                 } else {
                     RenderRole::Replica
                 }
                 .code(),
-                term: self.durable.boots,
-                load: self.busy() as f32 / self.workers.len().max(1) as f32,
-                queue: self.queued() as u32,
+                term: s.durable.boots,
+                load: s.busy() as f32 / s.workers.len().max(1) as f32,
+                queue: s.queued() as u32,
                 ..NodeRender::none()
-            }
+            },
         }
     }
 
@@ -125,5 +76,75 @@ impl Inspect for Service {
             xy[2 * k + 1] = column(c, config.clients, 0.7);
         }
         xy
+    }
+}
+
+fn fact(label: &'static str, value: String) -> Fact {
+    Fact { label, value }
+}
+
+impl Client {
+    fn facts(&self, now_local_us: Micros) -> Vec<Fact> {
+        let mut facts = vec![
+            fact("role", format!("client (tenant {})", self.tenant())),
+            fact("offered rate", format!("{:.0} req/s", self.rate_at(now_local_us))),
+            fact("waiting for", self.inflight.len().to_string()),
+        ];
+        if self.config.budget.is_some() {
+            facts.push(fact("retry tokens", format!("{:.1}", self.tokens)));
+        }
+        facts
+    }
+}
+
+impl Balancer {
+    fn facts(&self) -> Vec<Fact> {
+        let replicas: Vec<String> = (self.backends.iter().enumerate())
+            .map(|(r, b)| {
+                let breaker = match b.breaker {
+                    Breaker::Closed { .. } if self.config.breaker.is_none() => "",
+                    Breaker::Closed { .. } => ", breaker closed",
+                    Breaker::Open { .. } => ", breaker OPEN",
+                    Breaker::HalfOpen { .. } => ", breaker half-open",
+                };
+                let health = if b.missed_checks >= 2 { "ejected" } else { "in rotation" };
+                format!("{}: {} in flight, {health}{breaker}", r + 1, b.outstanding)
+            })
+            .collect();
+        vec![
+            fact("role", "load balancer".into()),
+            fact("in flight", self.forwarded.len().to_string()),
+            fact("replicas", replicas.join("; ")),
+        ]
+    }
+}
+
+impl Server {
+    fn facts(&self, now_local_us: Micros) -> Vec<Fact> {
+        let role = if self.is_backend() { "backend" } else { "replica" };
+        let mut facts = vec![
+            fact("role", role.into()),
+            fact("busy workers", format!("{} of {}", self.busy(), self.workers.len())),
+            fact("queued", self.queued().to_string()),
+        ];
+        if self.is_replica() {
+            facts.push(fact(
+                "memory limit",
+                format!("{} queued requests", self.config.queue_limit),
+            ));
+            let cold = self.durable.boots > 1 && now_local_us < self.boot_us + self.config.warmup_us;
+            facts.push(fact("boots", self.durable.boots.to_string()));
+            if cold {
+                facts.push(fact("warming up", "service 3× slower".into()));
+            }
+        }
+        facts.push(fact("served", self.served.to_string()));
+        if self.served > 0 {
+            facts.push(fact(
+                "mean time inside",
+                format!("{:.1} ms", self.sojourn_sum_us as f64 / self.served as f64 / 1_000.0),
+            ));
+        }
+        facts
     }
 }

@@ -18,6 +18,7 @@ use faultline::time::{parse_duration, us_to_ms, Micros, US_PER_S};
 use faultline::{Scenario, Simulation};
 
 mod cli;
+use cli::{out, outln};
 
 const USAGE: &str = "\
 faultline — a deterministic playground for the ways distributed systems fail
@@ -78,11 +79,11 @@ fn main() -> ExitCode {
         Some("check-exercise") => cli::exercise::main(&args[1..]),
         Some("exercises") => cli::exercise::list(),
         Some("presets") => {
-            PRESETS.iter().for_each(|p| println!("{}", p.name));
+            PRESETS.iter().for_each(|p| outln!("{}", p.name));
             Ok(())
         }
         Some("help" | "--help" | "-h") | None => {
-            print!(
+            out!(
                 "{USAGE}\n{}\n{}\n{}\n{}",
                 cli::sweep::USAGE,
                 cli::shrink::USAGE,
@@ -92,7 +93,7 @@ fn main() -> ExitCode {
             Ok(())
         }
         Some("--version" | "-V") => {
-            println!("faultline {}", env!("CARGO_PKG_VERSION"));
+            outln!("faultline {}", env!("CARGO_PKG_VERSION"));
             Ok(())
         }
         Some(other) => Err(format!("unknown command `{other}`\n\n{USAGE}")),
@@ -157,7 +158,7 @@ fn parse_run(args: &[String]) -> Result<RunArgs, String> {
 /// Prints the share link of a scenario at a moment (`--at`, default 0).
 fn link(args: RunArgs) -> Result<(), String> {
     let (scenario, link_us) = load(&args.source)?;
-    println!(
+    outln!(
         "#s={}",
         faultline::share::encode(&scenario, args.until_us.unwrap_or(link_us))
     );
@@ -218,16 +219,16 @@ fn run(args: RunArgs) -> Result<(), String> {
         cli::history::write(&sim, path)?;
     }
     if args.json {
-        println!("{}", summary_json(&sim));
+        outln!("{}", summary_json(&sim));
         return Ok(());
     }
     print_summary(&sim, wall.seconds());
     if sim.scenario().exercise.is_some() {
         let judgement = faultline::exercise::judge::judge(sim.scenario()).map_err(|e| e.to_string())?;
-        judgement.lines().iter().for_each(|l| println!("{l}"));
+        judgement.lines().iter().for_each(|l| outln!("{l}"));
     }
     if args.trace_hash {
-        println!("{}", sim.trace_hash_hex());
+        outln!("{}", sim.trace_hash_hex());
     }
     Ok(())
 }
@@ -240,7 +241,7 @@ fn check_epoch(link: &str, json: bool) {
     };
     match faultline::epoch::replay_note(shared.epoch) {
         Ok(note) if json => eprintln!("{note}"),
-        Ok(note) => println!("{note}"),
+        Ok(note) => outln!("{note}"),
         Err(warning) => eprintln!("faultline: warning: {warning}"),
     }
 }
@@ -280,12 +281,15 @@ fn print_summary(sim: &Simulation, wall_s: f64) {
     let c = &snap.counters;
     let d = &c.dropped;
     let sim_s = us_to_ms(sim.now_us()) / 1_000.0;
-    println!(
+    outln!(
         "scenario: {} ({} nodes, {}, seed {})",
-        s.name, s.nodes, snap.protocol, s.seed
+        s.name,
+        s.nodes,
+        snap.protocol,
+        s.seed
     );
-    println!("timing: {}", s.network.timing.describe());
-    println!(
+    outln!("timing: {}", s.network.timing.describe());
+    outln!(
         "ran to {} ms: {} events in {:.3} s wall ({:.0}x real time, {:.2} M events/s)",
         snap.time_ms,
         snap.events,
@@ -293,13 +297,15 @@ fn print_summary(sim: &Simulation, wall_s: f64) {
         sim_s / wall_s.max(1e-9),
         snap.events as f64 / wall_s.max(1e-9) / 1e6
     );
-    println!(
+    outln!(
         "messages: sent {}, delivered {}, duplicated {}, in flight {}, dropped {} (loss {}, partition {}, cut {}, crashed {}, overflow {}, omission {}, gray {})",
         c.sent, c.delivered, c.duplicated, c.in_flight, d.total, d.loss, d.partition, d.cut, d.crashed, d.overflow, d.omission, d.gray
     );
-    println!(
+    outln!(
         "nodes: {} up, {} crashed, {} paused",
-        snap.nodes_up, snap.nodes_crashed, snap.nodes_paused
+        snap.nodes_up,
+        snap.nodes_crashed,
+        snap.nodes_paused
     );
     let engine = sim.engine();
     let suspected: Vec<String> = (0..s.nodes)
@@ -309,7 +315,7 @@ fn print_summary(sim: &Simulation, wall_s: f64) {
         })
         .collect();
     if suspected.len() <= 20 {
-        println!(
+        outln!(
             "suspected at end: {}",
             if suspected.is_empty() {
                 "none".to_string()
@@ -318,20 +324,20 @@ fn print_summary(sim: &Simulation, wall_s: f64) {
             }
         );
     } else {
-        println!("suspected at end: {} nodes", suspected.len());
+        outln!("suspected at end: {} nodes", suspected.len());
     }
-    println!(
+    outln!(
         "faults applied: {}",
         s.faults.iter().filter(|f| f.at_ms <= snap.time_ms).count()
     );
     if snap.limits_hit > 0 {
-        println!("limits hit: {} (see overflow drops)", snap.limits_hit);
+        outln!("limits hit: {} (see overflow drops)", snap.limits_hit);
     }
     for note in sim.skipped_faults() {
-        println!("fault {note}");
+        outln!("fault {note}");
     }
     for check in sim.checks() {
-        println!(
+        outln!(
             "check {}: {} ({})",
             check.id,
             verdict(&check, snap.time_ms),
@@ -339,7 +345,7 @@ fn print_summary(sim: &Simulation, wall_s: f64) {
         );
     }
     for line in sim.check_summary() {
-        println!("{line}");
+        outln!("{line}");
     }
 }
 

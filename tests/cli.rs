@@ -261,3 +261,24 @@ fn check_stops_at_its_wall_clock_budget_and_says_unknown() {
         "{err}"
     );
 }
+
+#[test]
+fn a_reader_that_goes_away_ends_the_output_quietly() {
+    // `faultline exercises | head -1`: the reader closes the pipe while the listing is
+    // written. Here the pipe has no reader at all before faultline starts (the shell waits
+    // a moment, so our end is closed first), so its first write fails for sure.
+    let bin = env!("CARGO_BIN_EXE_faultline");
+    for args in ["exercises", "presets", "run --preset crash-recovery --until 1s"] {
+        let mut child = Command::new("sh")
+            .args(["-c", &format!("sleep 0.2; exec '{bin}' {args}")])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("sh starts");
+        drop(child.stdout.take());
+        let out = child.wait_with_output().expect("faultline ends");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{args}: {:?}, stderr: {stderr}", out.status);
+        assert!(!stderr.contains("panicked"), "{args}: {stderr}");
+    }
+}

@@ -103,7 +103,7 @@ pub fn main(args: &[String]) -> Result<(), String> {
     if stop.load(Ordering::Relaxed) && out.starts_with("unknown") {
         out += &format!("the time budget ran out ({} ms; --time-ms)\n", args.time_ms);
     }
-    print!("{out}");
+    out!("{out}");
     Ok(())
 }
 

@@ -20,7 +20,7 @@ EXERCISES:
 pub fn list() -> Result<(), String> {
     for e in EXERCISES {
         let info = e.info();
-        println!("{:24} {} — {}", info.name, info.title, info.task);
+        outln!("{:24} {} — {}", info.name, info.title, info.task);
     }
     Ok(())
 }
@@ -51,13 +51,13 @@ pub fn main(args: &[String]) -> Result<(), String> {
 fn print(input: &str, judgement: &Judgement, many: bool, json: bool) {
     if json {
         let line = serde_json::json!({ "input": input, "judgement": judgement });
-        println!("{line}");
+        outln!("{line}");
         return;
     }
     if many {
-        println!("{input}: {}", judgement.headline);
+        outln!("{input}: {}", judgement.headline);
     } else {
-        judgement.lines().iter().for_each(|l| println!("{l}"));
+        judgement.lines().iter().for_each(|l| outln!("{l}"));
     }
 }
 

@@ -113,7 +113,7 @@ pub fn main(args: &[String]) -> Result<(), String> {
 
 fn report(original: &Scenario, check: &str, shrunk: &shrink::Shrunk) {
     let s = &shrunk.scenario;
-    println!(
+    outln!(
         "shrunk `{check}`: {} → {} faults, {} → {} nodes, in {} runs{}",
         original.faults.len(),
         s.faults.len(),
@@ -126,18 +126,18 @@ fn report(original: &Scenario, check: &str, shrunk: &shrink::Shrunk) {
             ""
         }
     );
-    println!("violated at {} ms", us_to_ms(shrunk.violated_at_us));
-    println!("removed:");
+    outln!("violated at {} ms", us_to_ms(shrunk.violated_at_us));
+    outln!("removed:");
     if shrunk.removed.is_empty() {
-        println!("  nothing: every fault and node is needed");
+        outln!("  nothing: every fault and node is needed");
     }
-    shrunk.removed.iter().for_each(|r| println!("  {r}"));
-    println!("left:");
+    shrunk.removed.iter().for_each(|r| outln!("  {r}"));
+    outln!("left:");
     for f in &s.faults {
         let lasting = f.duration_ms.map_or(String::new(), |d| format!(" for {d} ms"));
-        println!("  {} at {} ms{lasting}", f.fault.label(), f.at_ms);
+        outln!("  {} at {} ms{lasting}", f.fault.label(), f.at_ms);
     }
-    println!("#s={}", faultline::share::encode(s, shrunk.violated_at_us));
+    outln!("#s={}", faultline::share::encode(s, shrunk.violated_at_us));
 }
 
 fn list(ids: &[&str]) -> String {

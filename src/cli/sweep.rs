@@ -97,10 +97,10 @@ pub fn main(args: &[String]) -> Result<(), String> {
         }
     }
     if let Some(shard) = args.shard {
-        println!("shard {shard}: seeds {range} of {}", args.seeds);
+        outln!("shard {shard}: seeds {range} of {}", args.seeds);
     }
-    print!("{}", result.render());
-    println!(
+    out!("{}", result.render());
+    outln!(
         "speed: {:.1} s wall on {} threads: {:.0} seeds/s, {:.2} M events/s",
         wall_s,
         rayon::current_num_threads(),
@@ -162,9 +162,9 @@ fn merge(files: &[String]) -> Result<(), String> {
         shards.push(summary::read_lines(&text, path).map_err(|e| e.to_string())?);
     }
     let (result, missing) = summary::merge(shards).map_err(|e| e.to_string())?;
-    print!("{}", result.render());
+    out!("{}", result.render());
     if missing > 0 {
-        println!(
+        outln!(
             "incomplete: {missing} seeds of {} are in none of the files (a shard missing?)",
             result.header.seeds
         );

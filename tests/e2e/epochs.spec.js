@@ -2,9 +2,11 @@
 // a page on another origin.
 //
 // `cargo xtask dist` writes a site into target/e2e-sites/site/course/faultline/, served by
-// `cargo xtask serve` on a free port at http://127.0.0.1:PORT/course/faultline/. It keeps an engine of a deliberately different
-// epoch, e0 (a copy of the current build under its own path in the manifest, since no
-// earlier epoch exists yet), and tests/fixtures/links-e0.tsv holds a link stamped e0.
+// `cargo xtask serve` on a free port at http://127.0.0.1:PORT/course/faultline/. It keeps an
+// engine recorded as epoch e0: a copy of the current build under its own path in the
+// manifest, because building the real e0 engine would need its source checked out (the
+// links chosen in tests/fixtures/links-e0.tsv replay the same on both), and the fixture
+// holds a link stamped e0.
 // Shipped: the link replays on e0's engine, bit for bit, with a quiet note. Not shipped (the
 // dev server ships only the current engine): a plain warning and an offer of the current one.
 import { execFileSync, spawn } from 'node:child_process';

@@ -9,7 +9,7 @@ use serde::Serialize;
 use crate::network::{DropReason, NodeId};
 use crate::node::NodeRuntime;
 use crate::time::Micros;
-use crate::view::{Fact, LogCell, PeerView, ProtocolView};
+use crate::view::{Fact, LogCell, Number, PeerView, ProtocolView};
 
 /// Message accounting. Conservation: `sent + duplicated = delivered + dropped + in_flight`.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -123,6 +123,9 @@ pub struct NodeView {
     pub notes: Vec<String>,
     pub facts: Vec<Fact>,
     pub log: Vec<LogCell>,
+    /// Numbers among the facts (`ProtocolView::numbers`), for tests; not serialized.
+    #[serde(skip)]
+    pub numbers: Vec<Number>,
     /// The engine's true causal clocks of this node (`engine::causal`): its Lamport time and,
     /// up to 64 nodes, its vector clock.
     pub lamport: u64,
@@ -130,6 +133,11 @@ pub struct NodeView {
 }
 
 impl NodeView {
+    /// The number stated under `label`, if the view states one.
+    pub fn number(&self, label: &str) -> Option<u64> {
+        self.numbers.iter().find(|n| n.label == label).map(|n| n.value)
+    }
+
     pub fn new(id: NodeId, rt: &NodeRuntime, now_us: Micros, protocol: &'static str, view: ProtocolView) -> NodeView {
         let local_us = rt.clock.local(now_us);
         NodeView {
@@ -153,6 +161,7 @@ impl NodeView {
             notes: view.notes,
             facts: view.facts,
             log: view.log,
+            numbers: view.numbers,
             lamport: 0,
             vector_clock: None,
         }

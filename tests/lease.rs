@@ -18,6 +18,12 @@ fn fact(sim: &Simulation, node: u32, label: &str) -> String {
         .clone()
 }
 
+fn number(sim: &Simulation, node: u32, label: &str) -> u64 {
+    let view = sim.node_view(node).unwrap();
+    view.number(label)
+        .unwrap_or_else(|| panic!("node {node} states no number {label}: {:?}", view.facts))
+}
+
 fn with_spec(mut s: Scenario, f: impl FnOnce(&mut LeaseSpec)) -> Scenario {
     let ProtocolSpec::Lease(spec) = &mut s.protocol else {
         panic!("not a lease scenario")
@@ -27,18 +33,21 @@ fn with_spec(mut s: Scenario, f: impl FnOnce(&mut LeaseSpec)) -> Scenario {
 }
 
 /// Steps `sim` 1 ms at a time to `until_ms`, returning the token of every write the
-/// storage accepted, in order (as its "last accepted write" fact shows them).
+/// storage accepted, in order (as its "last accepted write" fact shows them, read from the
+/// view's numbers).
 fn accepted_tokens(sim: &mut Simulation, until_ms: f64) -> Vec<u64> {
     let mut tokens = Vec::new();
-    let mut last = String::new();
+    let mut last = None;
     let mut t = sim.now_us() as f64 / 1_000.0;
     while t < until_ms {
         t += 1.0;
         sim.run_until_ms(t).unwrap();
-        let w = fact(sim, 1, "last accepted write");
-        if w != last && w != "none" {
-            let token = w.rsplit(' ').next().unwrap().parse().unwrap();
-            tokens.push(token);
+        let view = sim.node_view(1).unwrap();
+        let labels = ["last accepted writer", "last accepted seq", "last accepted token"];
+        let [writer, seq, token] = labels.map(|l| view.number(l));
+        let w = writer.zip(seq).zip(token);
+        if w.is_some() && w != last {
+            tokens.push(token.unwrap());
             last = w;
         }
     }
@@ -95,7 +104,7 @@ fn fencing_rejects_the_stale_token_and_accepted_tokens_never_go_back() {
     assert!(tokens.windows(2).all(|w| w[0] <= w[1]), "tokens went back: {tokens:?}");
     assert!(check(&sim, "stale_write_landed").holds);
     assert_eq!(figure_count(&sim, "stale_writes_rejected"), 1);
-    assert_eq!(fact(&sim, 2, "writes rejected"), "1");
+    assert_eq!(number(&sim, 2, "writes rejected"), 1);
     // Fencing does not restore mutual exclusion of beliefs: it makes it harmless.
     assert!(check(&sim, "mutual_exclusion").first_violation_ms.is_some());
 }
@@ -107,7 +116,7 @@ fn stonith_fences_the_old_holder_out_without_token_checks() {
     assert!(check(&sim, "stale_write_landed").holds, "{:?}", sim.check_summary());
     assert_eq!(figure_count(&sim, "stale_writes_rejected"), 1);
     assert_eq!(fact(&sim, 1, "admitted writer"), "node 3");
-    assert_eq!(fact(&sim, 1, "highest token"), "2");
+    assert_eq!(number(&sim, 1, "highest token"), 2);
 }
 
 #[test]
@@ -157,9 +166,9 @@ fn healthy_runs_hand_the_lease_over_and_land_no_stale_write_even_with_loss() {
             check(&sim, "mutual_exclusion").first_violation_ms.is_none(),
             "seed {seed}: {summary:?}"
         );
-        let tokens: u64 = fact(&sim, 0, "last token (durable)").parse().unwrap();
+        let tokens = number(&sim, 0, "last token (durable)");
         assert!(tokens >= 8, "seed {seed}: the lease changed hands only {tokens} times");
-        let writes: u64 = fact(&sim, 1, "writes accepted").parse().unwrap();
+        let writes = number(&sim, 1, "writes accepted");
         assert!(writes > 100, "seed {seed}: {writes} writes");
     }
 }
@@ -174,7 +183,7 @@ fn a_restarted_server_never_reuses_a_token_and_waits_out_old_leases() {
         s.faults = vec![ScheduledFault::lasting(1_500.0, Fault::Crash { node: 0 }, 100.0)];
         let mut sim = Simulation::new(s).unwrap();
         sim.run_until_ms(1_499.0).unwrap();
-        let before: u64 = fact(&sim, 0, "last token (durable)").parse().unwrap();
+        let before = number(&sim, 0, "last token (durable)");
         sim.run_until_ms(2_000.0).unwrap();
         assert_eq!(
             fact(&sim, 0, "holder"),
@@ -182,7 +191,7 @@ fn a_restarted_server_never_reuses_a_token_and_waits_out_old_leases() {
             "seed {seed}: a rebooted server grants nothing for one lease"
         );
         sim.run_until_ms(10_000.0).unwrap();
-        let after: u64 = fact(&sim, 0, "last token (durable)").parse().unwrap();
+        let after = number(&sim, 0, "last token (durable)");
         assert!(after > before + 1, "seed {seed}: tokens {before} → {after}");
         let summary = sim.check_summary();
         assert!(check(&sim, "stale_write_landed").holds, "seed {seed}: {summary:?}");
@@ -244,8 +253,8 @@ fn roles_and_tokens_are_drawn_and_the_layout_fits() {
     let view = sim.node_view(0).unwrap();
     let holder = view.facts.iter().find(|f| f.label == "holder").unwrap();
     assert_eq!(holder.value, "node 3");
-    assert_eq!(fact(&sim, 0, "token"), "2");
-    assert_eq!(fact(&sim, 1, "highest token"), "2");
+    assert_eq!(number(&sim, 0, "token"), 2);
+    assert_eq!(number(&sim, 1, "highest token"), 2);
 }
 
 #[test]

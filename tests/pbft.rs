@@ -168,10 +168,10 @@ fn more_liars_than_f_break_agreement() {
 }
 
 /// A replica's fact `label` as a number.
-fn fact(sim: &Simulation, node: u32, label: &str) -> u64 {
+fn number(sim: &Simulation, node: u32, label: &str) -> u64 {
     let view = sim.node_view(node).unwrap();
-    let f = view.facts.iter().find(|f| f.label == label);
-    f.unwrap_or_else(|| panic!("no fact {label}")).value.parse().unwrap()
+    view.number(label)
+        .unwrap_or_else(|| panic!("n{node} states no number {label}"))
 }
 
 /// The committed cells of a replica's log: (sequence number, request).
@@ -215,13 +215,16 @@ fn replaced_in_time(s: Scenario, fault_ms: f64, bound_ms: f64, honest: &[u32], w
     assert_eq!(broken(&sim), Vec::<&str>::new(), "{what}, seed {seed}");
     let top = old.iter().map(|(seq, _)| *seq).max().unwrap_or(0);
     for &r in honest {
-        assert!(fact(&sim, r, "view") >= 1, "{what}, seed {seed}: n{r} stayed in view 0");
         assert!(
-            fact(&sim, r, "executed") >= top,
+            number(&sim, r, "view") >= 1,
+            "{what}, seed {seed}: n{r} stayed in view 0"
+        );
+        assert!(
+            number(&sim, r, "executed") >= top,
             "{what}, seed {seed}: n{r} lags below {top}"
         );
         let now = committed(&sim, r);
-        let stable = fact(&sim, r, "stable checkpoint");
+        let stable = number(&sim, r, "stable checkpoint");
         for (seq, req) in old.iter().filter(|(seq, _)| *seq > stable) {
             let kept = now.iter().find(|(s, _)| s == seq).map(|(_, q)| q);
             assert_eq!(kept, Some(req), "{what}, seed {seed}: n{r} lost {req} at {seq}");
@@ -300,14 +303,7 @@ fn the_log_stays_bounded_by_checkpoints() {
     assert!(figure(&sim, "requests_accepted") > 1_000.0);
     let view = sim.node_view(1).unwrap();
     assert!(view.log.len() <= 64, "{} log cells", view.log.len());
-    let stable: u64 = view
-        .facts
-        .iter()
-        .find(|f| f.label == "stable checkpoint")
-        .unwrap()
-        .value
-        .parse()
-        .unwrap();
+    let stable = view.number("stable checkpoint").unwrap();
     assert!(stable > 1_000, "stable checkpoint {stable}");
 }
 

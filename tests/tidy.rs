@@ -275,7 +275,6 @@ const LONG_FUNCTIONS: &[(&str, &str, usize)] = &[
     ("protocol/raft/checks.rs", "observe", 82),
     ("protocol/service/mod.rs", "config", 169),
     ("protocol/swim/mod.rs", "boot", 71),
-    ("protocol/swim/view.rs", "view", 75),
 ];
 
 /// Every function in `text` with a body, as (name, lines), skipping `#[cfg(test)]` modules.

@@ -2,32 +2,43 @@
 //! nodes sit.
 
 use super::*;
-use crate::view::{Fact, Inspect, NodeRender, ProtocolView, RenderRole, NO_VALUE};
+use crate::view::{Fact, Inspect, NodeRender, Number, ProtocolView, RenderRole, NO_VALUE};
 
 impl Inspect for Lease {
     fn view(&self, now_local_us: Micros) -> ProtocolView {
         let fact = |label, value: String| Fact { label, value };
         let ms = |us: Micros| format!("{:.0} ms", us_to_ms(us));
         let mut facts = Vec::new();
+        let mut numbers = Vec::new();
+        // A fact that is a number: shown in words, kept as a number for tests.
+        let number = |facts: &mut Vec<Fact>, numbers: &mut Vec<Number>, label, value: u64| {
+            facts.push(fact(label, value.to_string()));
+            numbers.push(Number { label, value });
+        };
         match self.id {
             SERVER => {
                 facts.push(fact("role", "lock server".into()));
                 match self.server.lease {
                     Some((holder, token, exp)) if now_local_us < exp => {
                         facts.push(fact("holder", format!("node {holder}")));
-                        facts.push(fact("token", token.to_string()));
+                        number(&mut facts, &mut numbers, "token", token);
                         facts.push(fact("expires in", ms(exp - now_local_us)));
                     }
                     _ => facts.push(fact("holder", "none".into())),
                 }
-                facts.push(fact("last token (durable)", self.durable.last_token.to_string()));
+                number(
+                    &mut facts,
+                    &mut numbers,
+                    "last token (durable)",
+                    self.durable.last_token,
+                );
                 if let Some((c, _, _)) = self.server.fencing {
                     facts.push(fact("fencing for", format!("node {c}")));
                 }
             }
             STORAGE => {
                 facts.push(fact("role", "storage".into()));
-                facts.push(fact("highest token", self.durable.highest_token.to_string()));
+                number(&mut facts, &mut numbers, "highest token", self.durable.highest_token);
                 facts.push(fact("fencing", if self.config.fencing { "on" } else { "off" }.into()));
                 if self.config.stonith {
                     let admitted = self.durable.admitted.map_or("nobody".into(), |c| format!("node {c}"));
@@ -37,7 +48,8 @@ impl Inspect for Lease {
                     .last_write
                     .map_or("none".into(), |(c, t, s)| format!("node {c} #{s}, token {t}"));
                 facts.push(fact("last accepted write", last));
-                facts.push(fact("writes accepted", self.durable.writes.to_string()));
+                numbers.extend(last_write_numbers(self.last_write));
+                number(&mut facts, &mut numbers, "writes accepted", self.durable.writes);
             }
             _ => {
                 facts.push(fact("role", "client".into()));
@@ -48,12 +60,13 @@ impl Inspect for Lease {
                     }
                     None => facts.push(fact("believes it holds", "nothing".into())),
                 }
-                facts.push(fact("writes accepted", self.client.accepted.to_string()));
-                facts.push(fact("writes rejected", self.client.rejected.to_string()));
+                number(&mut facts, &mut numbers, "writes accepted", self.client.accepted);
+                number(&mut facts, &mut numbers, "writes rejected", self.client.rejected);
             }
         }
         ProtocolView {
             facts,
+            numbers,
             ..ProtocolView::default()
         }
     }
@@ -93,4 +106,17 @@ impl Inspect for Lease {
         }
         xy
     }
+}
+
+/// The storage's last accepted write as numbers: its writer, sequence number and token.
+fn last_write_numbers(last_write: Option<(NodeId, u64, u32)>) -> Vec<Number> {
+    let Some((c, t, seq)) = last_write else {
+        return Vec::new();
+    };
+    let number = |label, value| Number { label, value };
+    vec![
+        number("last accepted writer", c as u64),
+        number("last accepted seq", seq as u64),
+        number("last accepted token", t),
+    ]
 }

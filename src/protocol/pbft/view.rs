@@ -8,7 +8,7 @@
 use super::replica::{Slot, WINDOW};
 use super::*;
 use crate::view::{
-    pack_stages, Fact, Inspect, LogCell, NodeRender, ProtocolView, RenderRole, LOG_VIEW_MAX, STAGES_MAX,
+    pack_stages, Fact, Inspect, LogCell, NodeRender, Number, ProtocolView, RenderRole, LOG_VIEW_MAX, STAGES_MAX,
 };
 
 /// Sequence numbers whose certificates the inspector lists, newest first.
@@ -175,8 +175,19 @@ fn replica_view(config: &PbftConfig, id: NodeId, r: &Replica) -> ProtocolView {
         ],
         log,
         notes: bound_note(config).into_iter().collect(),
+        numbers: replica_numbers(r),
         ..ProtocolView::default()
     }
+}
+
+/// A replica's view number, executed sequence number and stable checkpoint, as numbers.
+fn replica_numbers(r: &Replica) -> Vec<Number> {
+    let number = |label, value| Number { label, value };
+    vec![
+        number("view", r.view),
+        number("executed", r.executed),
+        number("stable checkpoint", r.stable),
+    ]
 }
 
 /// A plain warning when the cluster is sized below the bound.

@@ -2,7 +2,7 @@
 //! nodes sit.
 
 use super::*;
-use crate::view::{Fact, Inspect, NodeRender, PeerView, ProtocolView, RenderRole};
+use crate::view::{Fact, Inspect, NodeRender, Number, PeerView, ProtocolView, RenderRole};
 
 impl Inspect for Swim {
     fn view(&self, _now_local_us: Micros) -> ProtocolView {
@@ -35,32 +35,20 @@ impl Inspect for Swim {
             ));
         }
         let mut facts = vec![
-            Fact {
-                label: "role",
-                value: "member".into(),
-            },
-            Fact {
-                label: "incarnation",
-                value: self.durable.incarnation.to_string(),
-            },
-            Fact {
-                label: "alive / suspect / dead",
-                value: format!("{} / {} / {}", self.counts[0], self.counts[1], self.counts[2]),
-            },
-            Fact {
-                label: "pending gossip",
-                value: self.gossip.len.to_string(),
-            },
-            Fact {
-                label: "refutations",
-                value: self.refutations.to_string(),
-            },
+            Fact::new("role", "member".into()),
+            Fact::new("incarnation", self.durable.incarnation.to_string()),
+            Fact::new(
+                "alive / suspect / dead",
+                format!("{} / {} / {}", self.counts[0], self.counts[1], self.counts[2]),
+            ),
+            Fact::new("pending gossip", self.gossip.len.to_string()),
+            Fact::new("refutations", self.refutations.to_string()),
         ];
         if let Some(p) = self.probe {
-            facts.push(Fact {
-                label: "probing",
-                value: format!("n{}{}", p.target, if p.acked { " (acked)" } else { "" }),
-            });
+            facts.push(Fact::new(
+                "probing",
+                format!("n{}{}", p.target, if p.acked { " (acked)" } else { "" }),
+            ));
         }
         if self.gray.is_some() {
             let value = if gray.is_empty() {
@@ -73,11 +61,16 @@ impl Inspect for Swim {
                 value,
             });
         }
+        let numbers = vec![Number {
+            label: "incarnation",
+            value: self.durable.incarnation as u64,
+        }];
         ProtocolView {
             peers,
             notes,
             facts,
             log: Vec::new(),
+            numbers,
         }
     }
 

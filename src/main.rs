@@ -307,25 +307,7 @@ fn print_summary(sim: &Simulation, wall_s: f64) {
         snap.nodes_crashed,
         snap.nodes_paused
     );
-    let engine = sim.engine();
-    let suspected: Vec<String> = (0..s.nodes)
-        .filter_map(|n| {
-            let by = (0..s.nodes).filter(|&b| b != n && engine.suspects(b, n)).count();
-            (by > 0).then(|| format!("n{n} by {by}"))
-        })
-        .collect();
-    if suspected.len() <= 20 {
-        outln!(
-            "suspected at end: {}",
-            if suspected.is_empty() {
-                "none".to_string()
-            } else {
-                suspected.join(", ")
-            }
-        );
-    } else {
-        outln!("suspected at end: {} nodes", suspected.len());
-    }
+    outln!("suspected at end: {}", suspected_at_end(sim));
     outln!(
         "faults applied: {}",
         s.faults.iter().filter(|f| f.at_ms <= snap.time_ms).count()
@@ -346,6 +328,23 @@ fn print_summary(sim: &Simulation, wall_s: f64) {
     }
     for line in sim.check_summary() {
         outln!("{line}");
+    }
+}
+
+/// Who is suspected when the run stops: each node with how many suspect it, or a count
+/// when more than 20 are.
+fn suspected_at_end(sim: &Simulation) -> String {
+    let (engine, nodes) = (sim.engine(), sim.scenario().nodes);
+    let suspected: Vec<String> = (0..nodes)
+        .filter_map(|n| {
+            let by = (0..nodes).filter(|&b| b != n && engine.suspects(b, n)).count();
+            (by > 0).then(|| format!("n{n} by {by}"))
+        })
+        .collect();
+    match suspected.len() {
+        0 => "none".to_string(),
+        1..=20 => suspected.join(", "),
+        many => format!("{many} nodes"),
     }
 }
 

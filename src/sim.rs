@@ -380,3 +380,38 @@ impl Simulation {
         self.engine.as_ref()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Heartbeats with a fixed timeout check deadlines from their soonest peers; under
+    /// partitions, pauses, crashes and clocks jumping both ways, every such check agrees
+    /// with a full scan (asserted inside the protocol in test builds).
+    #[test]
+    fn heartbeat_deadline_shortcut_agrees_with_a_full_scan() {
+        let fault = |at: u32, f: &str| format!(r#"{{"at_ms": {at}, "fault": {f}}}"#);
+        let faults = [
+            fault(500, r#"{"kind": "partition", "groups": [[0,1,2,3,4,5,6,7,8,9], [10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29]]}"#),
+            fault(1500, r#"{"kind": "clock_jump", "node": 3, "by_ms": -400}"#),
+            fault(1700, r#"{"kind": "clock_jump", "node": 12, "by_ms": 900}"#),
+            fault(2000, r#"{"kind": "heal"}"#),
+            fault(2600, r#"{"kind": "pause", "node": 7, "duration_ms": 700}"#),
+            fault(3000, r#"{"kind": "crash", "node": 20}"#),
+            fault(3900, r#"{"kind": "restart", "node": 20}"#),
+            fault(4200, r#"{"kind": "clock_jump", "node": 20, "by_ms": -800}"#),
+        ];
+        for seed in 1..=4 {
+            let text = format!(
+                r#"{{"seed": {seed}, "nodes": 30, "protocol": {{"kind": "heartbeat", "interval_ms": 50, "timeout_ms": 160}},
+                  "network": {{"latency": {{"kind": "uniform", "min_ms": 1, "max_ms": 60}}, "loss": 0.05}},
+                  "faults": [{}]}}"#,
+                faults.join(",")
+            );
+            let scenario = Scenario::from_json(&text).expect("a valid scenario");
+            let mut sim = Simulation::new(scenario).expect("it loads");
+            sim.run_until_ms(6_000.0).expect("it runs");
+        }
+    }
+}
+

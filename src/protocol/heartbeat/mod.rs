@@ -13,6 +13,7 @@
 mod byzantine;
 mod checks;
 pub mod phi;
+mod soonest;
 mod spec;
 mod view;
 
@@ -23,6 +24,7 @@ use crate::rng::Rng;
 use crate::time::{us_to_ms, Micros};
 use crate::vocab::{Damage, NodeId, TimingRole};
 use phi::{ArrivalWindow, PhiConfig};
+use soonest::{Soonest, SOONEST};
 
 /// How a node decides that a silent peer has failed.
 #[derive(Clone, Debug, PartialEq)]
@@ -189,6 +191,8 @@ pub struct Heartbeat {
     /// When the pending deadline timer fires (local time), and its generation.
     deadline_at_us: Option<Micros>,
     deadline_gen: u64,
+    /// The peers due first (fixed timeout only), so most deadline checks read a few peers.
+    soonest: Soonest,
     probes: Option<Probes>,
     rng: Rng,
     notes: Vec<String>,
@@ -206,10 +210,20 @@ impl Heartbeat {
         }
     }
 
-    /// Suspects every peer whose deadline has passed, then arms the timer for the next one.
+    /// Suspects every peer whose deadline has passed (in peer order), then arms the timer
+    /// for the next one: from the soonest peers when they settle it, else by a scan.
     fn check_deadlines(&mut self, ctx: &mut Ctx<HeartbeatMsg, HeartbeatObs>) {
+        if !self.check_soonest(ctx) {
+            self.scan_deadlines(ctx);
+        }
+    }
+
+    /// Reads every peer; with a fixed timeout, keeps the soonest for the next check.
+    fn scan_deadlines(&mut self, ctx: &mut Ctx<HeartbeatMsg, HeartbeatObs>) {
         let now = ctx.now_local_us;
         let mut next: Option<Micros> = None;
+        let fixed = matches!(self.config.detector, Detector::Fixed);
+        self.soonest.start();
         for (peer, state) in self.peers.iter_mut().enumerate() {
             if peer as NodeId == self.id || state.suspected() {
                 continue;
@@ -220,9 +234,69 @@ impl Heartbeat {
                 ctx.observe(HeartbeatObs::Suspected { peer: peer as NodeId });
             } else {
                 next = Some(next.map_or(deadline, |n| n.min(deadline)));
+                if fixed {
+                    self.soonest.offer(state.last_heard_us(), peer as NodeId);
+                }
             }
         }
+        if !fixed {
+            self.soonest = Soonest::default();
+        }
         self.arm_deadline(next, ctx);
+    }
+
+    /// The check from the soonest peers alone, when they are enough to be exact: every
+    /// other peer is due at `floor + timeout` or later, after now and after the next
+    /// deadline found here. Returns false, changing nothing, when a scan is needed.
+    fn check_soonest(&mut self, ctx: &mut Ctx<HeartbeatMsg, HeartbeatObs>) -> bool {
+        let (Detector::Fixed, now) = (&self.config.detector, ctx.now_local_us) else {
+            return false;
+        };
+        let others_due = self.soonest.floor.saturating_add(self.config.timeout_us);
+        if self.soonest.kept().is_empty() || now >= others_due {
+            return false;
+        }
+        let (mut due, mut still) = ([0 as NodeId; SOONEST], [(0, 0); SOONEST]);
+        let (mut n_due, mut n_still, mut next) = (0, 0, Micros::MAX);
+        for &(_, peer) in self.soonest.kept() {
+            let state = self.peers[peer as usize];
+            if state.suspected() {
+                continue;
+            }
+            let heard = state.last_heard_us();
+            if heard + self.config.timeout_us <= now {
+                (due[n_due], n_due) = (peer, n_due + 1);
+            } else {
+                (still[n_still], n_still) = ((heard, peer), n_still + 1);
+                next = next.min(heard + self.config.timeout_us);
+            }
+        }
+        if next >= others_due && self.soonest.floor != Micros::MAX {
+            return false;
+        }
+        due[..n_due].sort_unstable();
+        #[cfg(test)]
+        self.assert_scan_agrees(now, &due[..n_due], next);
+        for &peer in &due[..n_due] {
+            self.peers[peer as usize].suspect();
+            ctx.observe(HeartbeatObs::Suspected { peer });
+        }
+        self.soonest.keep(&still[..n_still]);
+        self.arm_deadline((next != Micros::MAX).then_some(next), ctx);
+        true
+    }
+
+    /// The oracle for `check_soonest` in the crate's tests: a full scan finds the same due
+    /// peers and the same next deadline.
+    #[cfg(test)]
+    fn assert_scan_agrees(&self, now: Micros, due: &[NodeId], next: Micros) {
+        let timeout = self.config.timeout_us;
+        let live = (0..self.peers.len()).filter(|&p| p as NodeId != self.id && !self.peers[p].suspected());
+        let deadlines: Vec<(NodeId, Micros)> =
+            live.map(|p| (p as NodeId, self.peers[p].last_heard_us() + timeout)).collect();
+        let scan_due: Vec<NodeId> = deadlines.iter().filter(|d| d.1 <= now).map(|d| d.0).collect();
+        let scan_next = deadlines.iter().map(|d| d.1).filter(|&d| d > now).min().unwrap_or(Micros::MAX);
+        assert_eq!((due, next), (&scan_due[..], scan_next), "node {} at {now} µs", self.id);
     }
 
     fn arm_deadline(&mut self, at: Option<Micros>, ctx: &mut Ctx<HeartbeatMsg, HeartbeatObs>) {
@@ -354,6 +428,7 @@ impl Protocol for Heartbeat {
             },
             deadline_at_us: None,
             deadline_gen: 0,
+            soonest: Soonest::default(),
             probes,
             rng,
             notes,
@@ -385,6 +460,7 @@ impl Protocol for Heartbeat {
                         self.windows[peer].push(interval, config.window);
                     }
                 }
+                self.soonest.heard(ctx.now_local_us);
                 if self.peers[peer].heard(ctx.now_local_us) {
                     let timeout = Self::timeout_for(&self.config, &self.windows, peer);
                     self.arm_deadline(Some(ctx.now_local_us + timeout), ctx);

@@ -392,7 +392,10 @@ mod tests {
     fn heartbeat_deadline_shortcut_agrees_with_a_full_scan() {
         let fault = |at: u32, f: &str| format!(r#"{{"at_ms": {at}, "fault": {f}}}"#);
         let faults = [
-            fault(500, r#"{"kind": "partition", "groups": [[0,1,2,3,4,5,6,7,8,9], [10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29]]}"#),
+            fault(
+                500,
+                r#"{"kind": "partition", "groups": [[0,1,2,3,4,5,6,7,8,9], [10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29]]}"#,
+            ),
             fault(1500, r#"{"kind": "clock_jump", "node": 3, "by_ms": -400}"#),
             fault(1700, r#"{"kind": "clock_jump", "node": 12, "by_ms": 900}"#),
             fault(2000, r#"{"kind": "heal"}"#),
@@ -414,4 +417,3 @@ mod tests {
         }
     }
 }
-

@@ -292,10 +292,16 @@ impl Heartbeat {
     fn assert_scan_agrees(&self, now: Micros, due: &[NodeId], next: Micros) {
         let timeout = self.config.timeout_us;
         let live = (0..self.peers.len()).filter(|&p| p as NodeId != self.id && !self.peers[p].suspected());
-        let deadlines: Vec<(NodeId, Micros)> =
-            live.map(|p| (p as NodeId, self.peers[p].last_heard_us() + timeout)).collect();
+        let deadlines: Vec<(NodeId, Micros)> = live
+            .map(|p| (p as NodeId, self.peers[p].last_heard_us() + timeout))
+            .collect();
         let scan_due: Vec<NodeId> = deadlines.iter().filter(|d| d.1 <= now).map(|d| d.0).collect();
-        let scan_next = deadlines.iter().map(|d| d.1).filter(|&d| d > now).min().unwrap_or(Micros::MAX);
+        let scan_next = deadlines
+            .iter()
+            .map(|d| d.1)
+            .filter(|&d| d > now)
+            .min()
+            .unwrap_or(Micros::MAX);
         assert_eq!((due, next), (&scan_due[..], scan_next), "node {} at {now} µs", self.id);
     }
 

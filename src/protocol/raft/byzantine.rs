@@ -18,20 +18,19 @@ impl Byzantine for Raft {
 impl RaftMsg {
     fn equivocate(&self, to: NodeId) -> RaftMsg {
         // Tells each follower a different story about the entries it appends.
-        let mut msg = *self;
+        let mut msg = self.clone();
         if let RaftMsg::Append { entries, .. } = &mut msg {
-            let len = entries.len as usize;
-            for e in &mut entries.items[..len] {
+            for e in entries.as_mut_slice() {
                 e.write ^= (to as u64 + 1) << 24;
             }
         }
         msg
     }
     fn corrupt(&self, noise: u64) -> RaftMsg {
-        let mut msg = *self;
+        let mut msg = self.clone();
         if let RaftMsg::Append { entries, .. } = &mut msg {
-            if entries.len > 0 {
-                entries.items[0].write ^= 1 << (noise % 32);
+            if let Some(first) = entries.as_mut_slice().first_mut() {
+                first.write ^= 1 << (noise % 32);
             }
         }
         msg
@@ -45,7 +44,7 @@ impl RaftMsg {
                 last_term: term,
             },
             RaftMsg::Vote { term, .. } => RaftMsg::Vote { term, granted: true },
-            other => other,
+            _ => self.clone(),
         }
     }
 }

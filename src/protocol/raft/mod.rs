@@ -221,20 +221,41 @@ pub struct Entry {
     pub cmd: u64,
 }
 
-/// Up to `BATCH` entries, inline (messages stay `Copy`).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+/// Up to `BATCH` entries, on the heap: an append without entries (a heartbeat, most of
+/// them) allocates nothing, and every Raft message stays small, so the engine moves a few
+/// dozen bytes per event instead of the 200 an inline array of `BATCH` entries took.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Batch {
-    len: u8,
-    items: [Entry; BATCH],
+    items: Vec<Entry>,
 }
 
 impl Batch {
     pub fn as_slice(&self) -> &[Entry] {
-        &self.items[..self.len as usize]
+        &self.items
+    }
+
+    pub fn as_mut_slice(&mut self) -> &mut [Entry] {
+        &mut self.items
+    }
+
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    fn push(&mut self, entry: Entry) {
+        assert!(self.items.len() < BATCH, "a batch holds at most BATCH entries");
+        if self.items.is_empty() {
+            self.items.reserve_exact(BATCH);
+        }
+        self.items.push(entry);
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum RaftMsg {
     Write {
         op: u32,
@@ -329,6 +350,12 @@ impl MessageInfo for RaftMsg {
             _ => TimingRole::Ordinary,
         }
     }
+    fn heap_bytes(&self) -> usize {
+        match self {
+            RaftMsg::Append { entries, .. } => entries.items.capacity() * std::mem::size_of::<Entry>(),
+            _ => 0,
+        }
+    }
     fn digest(&self) -> u64 {
         let payload = match *self {
             RaftMsg::Write { op, write } => (op as u64) ^ write.rotate_left(8),
@@ -344,7 +371,7 @@ impl MessageInfo for RaftMsg {
                 term,
                 prev_index,
                 prev_term,
-                entries,
+                ref entries,
                 commit,
                 sent_at,
             } => {
@@ -589,7 +616,7 @@ impl Server {
     fn to_other_servers(&self, msg: RaftMsg, ctx: &mut Ctx<RaftMsg, RaftObs>) {
         for s in 0..self.config.servers {
             if s != self.id {
-                ctx.send(s, msg);
+                ctx.send(s, msg.clone());
             }
         }
     }
@@ -809,10 +836,9 @@ impl Server {
         let prev_term = self.term_at(prev_index).expect("next is within the log");
         let mut entries = Batch::default();
         let mut i = next;
-        while (entries.len as usize) < BATCH {
+        while entries.len() < BATCH {
             let Some(e) = self.entry(i) else { break };
-            entries.items[entries.len as usize] = e;
-            entries.len += 1;
+            entries.push(e);
             i += 1;
         }
         ctx.send(
@@ -834,7 +860,10 @@ impl Server {
         let target = if self.naive() {
             self.last_index()
         } else {
-            let mut m = self.matched.clone();
+            // The servers' match indexes on the stack (at most MAX_SERVERS), highest first.
+            let mut buf = [0u64; MAX_SERVERS as usize];
+            let m = &mut buf[..self.matched.len()];
+            m.copy_from_slice(&self.matched);
             m[self.id as usize] = self.last_index();
             m.sort_unstable_by(|a, b| b.cmp(a));
             let candidate = m[self.majority() as usize - 1];

@@ -101,24 +101,27 @@ const NEAR_KEEP_MAX: usize = 4_096;
 /// Largest buffer (in events) a drained bucket hands on to a later one.
 const SPARE_SLOTS_MAX: usize = 256;
 
-/// The current bucket's entry: when and in what order, and where its event sits in
-/// `EventQueue::near_events`. Sorting and sifting move these 24 bytes, not the event.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct Key {
-    at_us: Micros,
-    seq: u64,
-    index: u32,
-}
+/// The current bucket's entry, packed in one word: the event's offset in the bucket (µs,
+/// below 2^BUCKET_SHIFT) above its index in `EventQueue::near_events`, inverted so that a
+/// larger key is an earlier event. Within a bucket the index order of events at the same
+/// microsecond is their `seq` order (see `EventQueue`), so comparing these words is
+/// comparing (time, seq): sorting and sifting move and compare 8 bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct Key(u64);
 
-impl PartialOrd for Key {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
+impl Key {
+    fn new(at_us: Micros, index: usize) -> Key {
+        let offset = at_us & ((1 << BUCKET_SHIFT) - 1);
+        assert!(index <= u32::MAX as usize, "a bucket holds at most 2^32 events");
+        Key(!(offset << 32 | index as u64))
     }
-}
-impl Ord for Key {
-    /// Reversed, so the max-heap pops the earliest (time, seq) first.
-    fn cmp(&self, other: &Self) -> Ordering {
-        (other.at_us, other.seq).cmp(&(self.at_us, self.seq))
+
+    fn offset_us(self) -> Micros {
+        !self.0 >> 32
+    }
+
+    fn index(self) -> usize {
+        (!self.0 & u64::from(u32::MAX)) as usize
     }
 }
 
@@ -129,6 +132,12 @@ impl Ord for Key {
 /// current bucket while it drains go to a small heap, and each pop takes the earlier of
 /// the two. So the (time, seq) order is exactly that of one big heap, while a thousand
 /// events a millisecond cost one sort, not a thousand heap sifts.
+///
+/// Invariant: events at the same microsecond sit in `near_events` in `seq` order, so a key
+/// needs no `seq`. A slot's vector receives the far heap's events for its bucket first (in
+/// (time, seq) order, when the bucket enters the horizon, before anything can be pushed
+/// there directly) and then direct pushes (in `seq` order, all later than any far event);
+/// events pushed while the bucket drains come after all of them in both orders.
 #[derive(Clone, Debug)]
 pub struct EventQueue<M> {
     /// The current bucket's keys as it became current, latest first (pop from the end).
@@ -194,13 +203,9 @@ impl<M> EventQueue<M> {
 
     #[inline]
     fn push_near(&mut self, q: Queued<M>) {
-        let index = self.near_events.len() as u32;
+        let key = Key::new(q.at_us, self.near_events.len());
         self.near_events.push(Some(q.event));
-        self.late.push(Key {
-            at_us: q.at_us,
-            seq: q.seq,
-            index,
-        });
+        self.late.push(key);
     }
 
     /// Pops the earliest event if it is due at or before `limit_us`.
@@ -209,11 +214,12 @@ impl<M> EventQueue<M> {
         loop {
             // Under `Key`'s order the earlier event is the greater.
             let top = match (self.near.last(), self.late.peek()) {
-                (Some(a), Some(b)) => Some(a.max(b)),
-                (a, b) => a.or(b),
+                (Some(&a), Some(&b)) => Some(a.max(b)),
+                (a, b) => a.or(b).copied(),
             };
-            if let Some(&top) = top {
-                if top.at_us > limit_us {
+            if let Some(top) = top {
+                let at_us = self.current << BUCKET_SHIFT | top.offset_us();
+                if at_us > limit_us {
                     return None;
                 }
                 self.len -= 1;
@@ -222,9 +228,9 @@ impl<M> EventQueue<M> {
                 } else {
                     self.late.pop()
                 };
-                let key = key.expect("a key was peeked");
-                let event = self.near_events[key.index as usize].take();
-                return Some((key.at_us, event.expect("a key points at an event not yet popped")));
+                debug_assert_eq!(key, Some(top));
+                let event = self.near_events[top.index()].take();
+                return Some((at_us, event.expect("a key points at an event not yet popped")));
             }
             if !self.advance(limit_us >> BUCKET_SHIFT) {
                 return None;
@@ -268,11 +274,8 @@ impl<M> EventQueue<M> {
             (self.near_events, keys) = (Vec::new(), Vec::new());
         }
         for (i, q) in bucket.drain(..).enumerate() {
-            keys.push(Key {
-                at_us: q.at_us,
-                seq: q.seq,
-                index: i as u32,
-            });
+            debug_assert_eq!(q.at_us >> BUCKET_SHIFT, self.current);
+            keys.push(Key::new(q.at_us, i));
             self.near_events.push(Some(q.event));
         }
         // Ascending under `Key`'s reversed order: the earliest event last.
@@ -341,7 +344,12 @@ mod tests {
         for (seq, round) in (0..20_000u32).enumerate() {
             let seq = seq as u64;
             let horizon = [1, 1_000, 100_000, 30_000_000][rng.below(4) as usize];
-            let at_us = now + rng.below(horizon);
+            let mut at_us = now + rng.below(horizon);
+            if rng.below(2) == 0 {
+                // Coarse times: events from the far heap, from the wheel and pushed while a
+                // bucket drains meet at the same microsecond, where `seq` decides.
+                at_us |= 0xFFFF;
+            }
             q.push(
                 at_us,
                 Event::Resume {

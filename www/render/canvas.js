@@ -36,6 +36,14 @@ const GROUP_COLORS = ['#5aa9ff', '#ff8a5b', '#c49bff', '#5fd3c6', '#f2d15f', '#f
 const GROUP_DASHES = [[], [7, 3], [2, 3], [9, 3, 2, 3], [4, 4], [1, 2], [12, 2, 2, 2, 2, 2]];
 /** Below this radius a node is a bare glyph: crashed a cross, paused a hollow ring. */
 const SMALL_R = 6;
+/** The cross of a small crashed node. */
+const CRASHED_GLYPH = '#8f96a3';
+
+/** Roles `drawNode` draws as a bare circle: no crown, candidate ring or other outline. */
+function plainRole(role) {
+  return role !== ROLE.leader && role !== ROLE.candidate && role !== ROLE.client
+    && role !== ROLE.balancer && role !== ROLE.storage && role !== ROLE.backend;
+}
 
 /** The outline of a node by role: clients are squares, the balancer a diamond, storage
  * and databases cylinders, the rest circles. */
@@ -176,7 +184,7 @@ function drawSmallState(ctx, x, y, r, crashed) {
     const k = r + 0.5;
     ctx.moveTo(x - k, y - k); ctx.lineTo(x + k, y + k);
     ctx.moveTo(x + k, y - k); ctx.lineTo(x - k, y + k);
-    ctx.strokeStyle = '#8f96a3';
+    ctx.strokeStyle = CRASHED_GLYPH;
   } else {
     ctx.arc(x, y, r, 0, Math.PI * 2);
     ctx.strokeStyle = COLORS.paused;
@@ -504,37 +512,25 @@ export const KIND_COLORS = ['#ff9f5a', '#7bdcb5', '#5aa9ff', '#ffd166', '#c49bff
  * a violet ring. */
 export function drawMessage(ctx, x, y, kind, byzantine, size = 3) {
   ctx.beginPath();
-  if (kind >= 3) {
-    const pair = Math.floor((kind - 3) / 2);
-    kindShape(ctx, x, y, size + 0.5, pair % 4);
-    ctx.fillStyle = KIND_COLORS[(kind - 3) % KIND_COLORS.length];
-    ctx.fill();
-    if (pair % 8 >= 4 && size >= 2.5) {
+  messageShape(ctx, x, y, kind, size);
+  ctx.fillStyle = kindColor(kind);
+  ctx.fill();
+  if (kind >= 3 && size >= 2.5) {
+    if (Math.floor((kind - 3) / 2) % 8 >= 4) {
       // Pairs past the fourth: the same four shapes, each inside a thin ring.
       ctx.beginPath();
       ctx.arc(x, y, size * 1.25 + 3, 0, Math.PI * 2);
-      ctx.strokeStyle = ctx.fillStyle;
+      ctx.strokeStyle = kindColor(kind);
       ctx.lineWidth = 1;
       ctx.stroke();
-      ctx.beginPath(); // the fill below must not fill the ring into a disc
     }
-    if (kind % 2 === 1 && size >= 2.5) {
+    if (kind % 2 === 1) {
       ctx.beginPath();
       ctx.arc(x, y, size * 0.55, 0, Math.PI * 2);
       ctx.fillStyle = COLORS.bg;
+      ctx.fill();
     }
-  } else if (kind === 1) {
-    ctx.rect(x - size, y - size, 2 * size, 2 * size);
-    ctx.fillStyle = COLORS.probe;
-  } else if (kind === 2) {
-    ctx.moveTo(x, y - size - 1); ctx.lineTo(x + size + 1, y); ctx.lineTo(x, y + size + 1); ctx.lineTo(x - size - 1, y);
-    ctx.closePath();
-    ctx.fillStyle = COLORS.answer;
-  } else {
-    ctx.arc(x, y, size, 0, Math.PI * 2);
-    ctx.fillStyle = COLORS.heartbeat;
   }
-  ctx.fill();
   if (byzantine) {
     ctx.beginPath();
     ctx.arc(x, y, size + 3, 0, Math.PI * 2);
@@ -560,6 +556,22 @@ function kindShape(ctx, x, y, s, shape) {
     ctx.rect(x - s * 1.4, y - s * 0.6, s * 2.8, s * 1.2);
   }
   ctx.closePath();
+}
+
+/** Adds message kind `kind`'s outline at (x, y) to the current path, as `drawMessage`
+ * draws it (its own subpaths: many messages can share one path and one fill). */
+function messageShape(ctx, x, y, kind, size) {
+  if (kind >= 3) {
+    kindShape(ctx, x, y, size + 0.5, Math.floor((kind - 3) / 2) % 4);
+  } else if (kind === 1) {
+    ctx.rect(x - size, y - size, 2 * size, 2 * size);
+  } else if (kind === 2) {
+    ctx.moveTo(x, y - size - 1); ctx.lineTo(x + size + 1, y); ctx.lineTo(x, y + size + 1); ctx.lineTo(x - size - 1, y);
+    ctx.closePath();
+  } else {
+    ctx.moveTo(x + size, y);
+    ctx.arc(x, y, size, 0, Math.PI * 2);
+  }
 }
 
 /** Where a message died: a red cross in an expanding, fading ring. `age` in 0…1. */
@@ -678,7 +690,9 @@ export class Renderer {
     const splitBrain = leaders > 1;
     const violating = f.violating ?? new Set();
     this.drawShockwaves(cols, f.timeMs, f.speed);
+    const batched = this.radius < SMALL_R ? this.drawPlainNodes(cols, f, partitioned, violating) : null;
     for (let i = 0; i < cols.nodes; i++) {
+      if (batched && batched[i]) continue;
       const x = this.positions[2 * i], y = this.positions[2 * i + 1];
       const until = f.pausedUntil?.get(i);
       drawNode(ctx, x, y, this.radius, {
@@ -706,6 +720,67 @@ export class Renderer {
       });
     }
     if (f.clockLines) this.drawClockLines(f.clockLines);
+  }
+
+  /** Large clusters (nodes smaller than `SMALL_R`): the nodes whose glyph is only a body,
+   * a partition rim and a suspicion mark are drawn together, one path per colour (rims per
+   * group, bodies, crash crosses, pause rings, suspicion squares), as `drawNode` would draw
+   * each: a thousand separate paths, fills and state changes cost more than the engine's
+   * frame. Returns a flag per node, set for the ones drawn here; the rest (selected,
+   * afflicted, loaded, leaders, odd shapes, outlined by a checker) go through `drawNode`. */
+  drawPlainNodes(cols, f, partitioned, violating) {
+    const { ctx } = this;
+    const n = cols.nodes, r = this.radius;
+    if (!this.plain || this.plain.length !== n) this.plain = new Uint8Array(n);
+    const plain = this.plain;
+    let any = false;
+    for (let i = 0; i < n; i++) {
+      const status = cols.nodeStatus[i], role = cols.nodeRole[i];
+      const ok = cols.nodeFlags[i] === 0 && f.selected !== i && !violating.has(i)
+        && (status === 1 || !(cols.nodeLoad[i] >= 0)) && plainRole(role);
+      plain[i] = ok ? 1 : 0;
+      any ||= ok;
+    }
+    if (!any) return plain;
+    const TAU = Math.PI * 2;
+    const each = (want, add) => {
+      ctx.beginPath();
+      for (let i = 0; i < n; i++) if (plain[i] && want(i)) add(this.positions[2 * i], this.positions[2 * i + 1], i);
+    };
+    ctx.save();
+    if (partitioned) {
+      // As drawNode: a dashed rim in the group's colour; colours and dashes repeat together.
+      ctx.lineWidth = 1.5;
+      for (let g = 0; g < GROUP_COLORS.length; g++) {
+        const rim = r + 2.5;
+        each((i) => cols.nodeGroup[i] % GROUP_COLORS.length === g, (x, y) => { ctx.moveTo(x + rim, y); ctx.arc(x, y, rim, 0, TAU); });
+        ctx.strokeStyle = GROUP_COLORS[g];
+        ctx.setLineDash(GROUP_DASHES[g]);
+        ctx.stroke();
+      }
+      ctx.setLineDash([]);
+    }
+    each((i) => cols.nodeStatus[i] !== 1 && cols.nodeStatus[i] !== 2, (x, y) => { ctx.moveTo(x + r, y); ctx.arc(x, y, r, 0, TAU); });
+    ctx.fillStyle = COLORS.up;
+    ctx.fill();
+    ctx.lineWidth = 1.5;
+    const k = r + 0.5;
+    each((i) => cols.nodeStatus[i] === 1, (x, y) => {
+      ctx.moveTo(x - k, y - k); ctx.lineTo(x + k, y + k);
+      ctx.moveTo(x + k, y - k); ctx.lineTo(x - k, y + k);
+    });
+    ctx.strokeStyle = CRASHED_GLYPH;
+    ctx.stroke();
+    each((i) => cols.nodeStatus[i] === 2, (x, y) => { ctx.moveTo(x + r, y); ctx.arc(x, y, r, 0, TAU); });
+    ctx.strokeStyle = COLORS.paused;
+    ctx.stroke();
+    each((i) => cols.nodeStatus[i] !== 1 && cols.nodeStatus[i] !== 2 && cols.nodeSuspectedBy[i] > 0, (x, y) => {
+      ctx.rect(x - r - 1.5, y - r - 1.5, 2 * r + 3, 2 * r + 3);
+    });
+    ctx.strokeStyle = COLORS.suspect;
+    ctx.stroke();
+    ctx.restore();
+    return plain;
   }
 
   /** The clock overlay: each node's clocks in a small box below it. */
@@ -780,26 +855,79 @@ export class Renderer {
       const frac = this.reducedMotion ? STILL_FRACTION : span > 0 ? Math.min(1, Math.max(0, (t - cols.msgSent[i]) / span)) : 1;
       const x = this.positions[2 * from] + (this.positions[2 * to] - this.positions[2 * from]) * frac;
       const y = this.positions[2 * from + 1] + (this.positions[2 * to + 1] - this.positions[2 * from + 1]) * frac;
-      const kind = cols.msgKind[i];
-      drawMessage(this.ctx, x, y, kind & MSG.kindMask, (kind & MSG.byzantine) !== 0, size);
-      this.remember(shown, x, y, from, to, cols.msgSent[i]);
+      this.remember(shown, x, y, from, to, cols.msgSent[i], cols.msgKind[i]);
       shown++;
     }
     this.lastDrawn = { msgs: m, shown };
+    this.fillMessages(shown, size);
   }
 
-  /** Keeps where message `k` of this frame was drawn, for `messageAt`. */
-  remember(k, x, y, from, to, sentMs) {
+  /** Draws this frame's `count` remembered messages as `drawMessage` draws each, but one
+   * path per kind and layer (shapes, outer rings, dark cores, Byzantine rings): thousands
+   * of messages cost a few fills instead of a fill and a style change each. */
+  fillMessages(count, size) {
+    const { ctx } = this;
+    const d = this.drawnAt;
+    if (count === 0) return;
+    const seen = (this.kindsSeen ??= new Uint32Array(MSG.kindMask + 1));
+    seen.fill(0);
+    let byzantine = false;
+    for (let k = 0; k < count; k++) {
+      seen[d.kind[k] & MSG.kindMask]++;
+      byzantine ||= (d.kind[k] & MSG.byzantine) !== 0;
+    }
+    const TAU = Math.PI * 2;
+    const each = (kind, add) => {
+      ctx.beginPath();
+      for (let k = 0; k < count; k++) if ((d.kind[k] & MSG.kindMask) === kind) add(d.xy[2 * k], d.xy[2 * k + 1]);
+    };
+    for (let kind = 0; kind < seen.length; kind++) {
+      if (seen[kind] === 0) continue;
+      each(kind, (x, y) => messageShape(ctx, x, y, kind, size));
+      ctx.fillStyle = kindColor(kind);
+      ctx.fill();
+      if (kind < 3 || size < 2.5) continue;
+      if (Math.floor((kind - 3) / 2) % 8 >= 4) {
+        const ring = size * 1.25 + 3;
+        each(kind, (x, y) => { ctx.moveTo(x + ring, y); ctx.arc(x, y, ring, 0, TAU); });
+        ctx.strokeStyle = kindColor(kind);
+        ctx.lineWidth = 1;
+        ctx.stroke();
+      }
+      if (kind % 2 === 1) {
+        const core = size * 0.55;
+        each(kind, (x, y) => { ctx.moveTo(x + core, y); ctx.arc(x, y, core, 0, TAU); });
+        ctx.fillStyle = COLORS.bg;
+        ctx.fill();
+      }
+    }
+    if (!byzantine) return;
+    ctx.beginPath();
+    for (let k = 0; k < count; k++) {
+      if ((d.kind[k] & MSG.byzantine) === 0) continue;
+      const x = d.xy[2 * k], y = d.xy[2 * k + 1];
+      ctx.moveTo(x + size + 3, y);
+      ctx.arc(x, y, size + 3, 0, TAU);
+    }
+    ctx.strokeStyle = COLORS.byzantine;
+    ctx.lineWidth = 1.5;
+    ctx.stroke();
+  }
+
+  /** Keeps where message `k` of this frame was drawn and its kind byte, for `messageAt`
+   * and `fillMessages`. */
+  remember(k, x, y, from, to, sentMs, kind) {
     if (!this.drawnAt || this.drawnAt.xy.length < 2 * (k + 1)) {
       const size = Math.max(1024, 2 * (k + 1));
       const old = this.drawnAt;
-      this.drawnAt = { xy: new Float32Array(2 * size), ends: new Uint32Array(2 * size), sent: new Float64Array(size) };
-      if (old) { this.drawnAt.xy.set(old.xy); this.drawnAt.ends.set(old.ends); this.drawnAt.sent.set(old.sent); }
+      this.drawnAt = { xy: new Float32Array(2 * size), ends: new Uint32Array(2 * size), sent: new Float64Array(size), kind: new Uint8Array(size) };
+      if (old) { this.drawnAt.xy.set(old.xy); this.drawnAt.ends.set(old.ends); this.drawnAt.sent.set(old.sent); this.drawnAt.kind.set(old.kind); }
     }
     const d = this.drawnAt;
     d.xy[2 * k] = x; d.xy[2 * k + 1] = y;
     d.ends[2 * k] = from; d.ends[2 * k + 1] = to;
     d.sent[k] = sentMs;
+    d.kind[k] = kind;
   }
 
   /** The message drawn nearest (x, y) in the last frame, within 8 px: { from, to, sentMs }. */

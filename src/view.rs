@@ -201,6 +201,14 @@ pub trait Inspect: Protocol {
     fn suspects(&self, _peer: NodeId) -> bool {
         false
     }
+    /// Adds one to `counts[peer]` for each peer this node suspects: the canvas's
+    /// suspected-by column, read every frame (a million `suspects` calls at 1,000 nodes, so
+    /// a protocol may answer for all peers at once).
+    fn add_suspicions(&self, counts: &mut [u32]) {
+        for (peer, count) in counts.iter_mut().enumerate() {
+            *count += self.suspects(peer as NodeId) as u32;
+        }
+    }
     /// Whether this node has declared `peer` failed (acted on it), not merely suspects
     /// it: the same for timeout detectors; SWIM's "dead" after a suspicion expires.
     fn declares_failed(&self, peer: NodeId) -> bool {

@@ -148,3 +148,34 @@ fn the_sweep_curve_trades_detection_time_for_false_positives() {
     assert!(swim.windows(2).all(|w| w[0].1 < w[1].1), "{swim:?}");
     assert!(swim[0].0 > 10 * swim[2].0.max(1), "{swim:?}");
 }
+
+/// The canvas's suspected-by column (for each node, how many live nodes suspect it) counts
+/// exactly what `suspects` answers, through suspicions, recoveries, a crash and a restart,
+/// in a cluster wider than one 64-bit word (heartbeat keeps suspicions as bits for it).
+#[test]
+fn the_suspected_by_column_counts_exactly_the_nodes_that_suspect_each_node() {
+    let mut scenario = faultline::presets::find("heartbeat").unwrap().scenario();
+    scenario.nodes = 130;
+    scenario.faults.clear();
+    let mut sim = Simulation::new(scenario).unwrap();
+    let mut suspicions_seen = 0;
+    let mut check = |sim: &mut Simulation, at_ms: f64| {
+        sim.run_until_ms(at_ms).unwrap();
+        let want: Vec<u32> = (0..130)
+            .map(|node| (0..130).filter(|&by| sim.engine().suspects(by, node)).count() as u32)
+            .collect();
+        suspicions_seen += want.iter().sum::<u32>();
+        assert_eq!(sim.columns().node_suspected_by, want, "at {at_ms} ms");
+    };
+    check(&mut sim, 500.0);
+    sim.inject_json(r#"{"kind": "isolate", "node": 70}"#, Some(3_000.0)).unwrap();
+    sim.inject_json(r#"{"kind": "crash", "node": 129}"#, None).unwrap();
+    for at_ms in [1_000.0, 2_500.0, 4_000.0, 6_000.0, 9_000.0] {
+        check(&mut sim, at_ms);
+    }
+    sim.inject_json(r#"{"kind": "restart", "node": 129}"#, None).unwrap();
+    for at_ms in [9_500.0, 12_000.0, 15_000.0] {
+        check(&mut sim, at_ms);
+    }
+    assert!(suspicions_seen > 0, "the run must suspect someone for the test to mean anything");
+}

@@ -2,11 +2,11 @@
 //!
 //! The renderer reads these straight out of wasm memory; see `docs/js-api.md` for the
 //! meaning of every code. Cost is linear in nodes plus messages, except the suspicion
-//! count (nodes²) and the blocked-link matrix (nodes², only up to `LINK_MATRIX_MAX_NODES`).
+//! count (nodes², by `Inspect::add_suspicions`: heartbeat skips a node that suspects nobody)
+//! and the blocked-link matrix (nodes², only up to `LINK_MATRIX_MAX_NODES`).
 
 use crate::inspect;
 use crate::limits::{RECENT_DROPS_WINDOW_US, RENDER_MSGS_MAX};
-use crate::network::NodeId;
 use crate::protocol::MessageKinds;
 use crate::view::{NodeRender, NO_VALUE};
 
@@ -56,9 +56,7 @@ impl<P: Runnable> World<P> {
         c.node_suspected_by.clear();
         c.node_suspected_by.resize(self.n as usize, 0);
         for proto in self.protocols.iter().flatten() {
-            for (peer, count) in c.node_suspected_by.iter_mut().enumerate() {
-                *count += proto.suspects(peer as NodeId) as u32;
-            }
+            proto.add_suspicions(&mut c.node_suspected_by);
         }
         c.link_blocked.clear();
         if self.n <= LINK_MATRIX_MAX_NODES && self.network.any_blocked() {

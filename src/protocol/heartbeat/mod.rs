@@ -182,6 +182,11 @@ struct Probes {
 pub struct Heartbeat {
     config: HeartbeatConfig,
     id: NodeId,
+    /// How many peers this node suspects now (peers with the `PeerState` flag): the canvas
+    /// counts suspicions every frame, and at 1,000 nodes reading every peer of every node
+    /// was most of a frame's columns; a node that suspects nobody is skipped. Beside `id`,
+    /// in what was padding, so a node weighs the same.
+    suspecting: u32,
     durable: HeartbeatDurable,
     peers: Vec<PeerState>,
     /// The boot count each peer last claimed.
@@ -231,6 +236,7 @@ impl Heartbeat {
             let deadline = state.last_heard_us() + Self::timeout_for(&self.config, &self.windows, peer);
             if deadline <= now {
                 state.suspect();
+                self.suspecting += 1;
                 ctx.observe(HeartbeatObs::Suspected { peer: peer as NodeId });
             } else {
                 next = Some(next.map_or(deadline, |n| n.min(deadline)));
@@ -279,6 +285,7 @@ impl Heartbeat {
         self.assert_scan_agrees(now, &due[..n_due], next);
         for &peer in &due[..n_due] {
             self.peers[peer as usize].suspect();
+            self.suspecting += 1;
             ctx.observe(HeartbeatObs::Suspected { peer });
         }
         self.soonest.keep(&still[..n_still]);
@@ -425,6 +432,7 @@ impl Protocol for Heartbeat {
         let mut node = Heartbeat {
             config: config.clone(),
             id,
+            suspecting: 0,
             durable,
             peers: vec![PeerState::new(ctx.now_local_us); n],
             claims: vec![0; n],
@@ -468,6 +476,7 @@ impl Protocol for Heartbeat {
                 }
                 self.soonest.heard(ctx.now_local_us);
                 if self.peers[peer].heard(ctx.now_local_us) {
+                    self.suspecting -= 1;
                     let timeout = Self::timeout_for(&self.config, &self.windows, peer);
                     self.arm_deadline(Some(ctx.now_local_us + timeout), ctx);
                 }

@@ -34,4 +34,14 @@ impl Inspect for Heartbeat {
     fn suspects(&self, peer: NodeId) -> bool {
         self.peers[peer as usize].suspected()
     }
+
+    fn add_suspicions(&self, counts: &mut [u32]) {
+        debug_assert_eq!(self.suspecting as usize, self.peers.iter().filter(|s| s.suspected()).count());
+        if self.suspecting == 0 {
+            return;
+        }
+        for (count, state) in counts.iter_mut().zip(&self.peers) {
+            *count += state.suspected() as u32;
+        }
+    }
 }

@@ -24,8 +24,9 @@ impl Latency {
     /// arrive at the very instant of the fault, which keeps replay order exact).
     pub fn sample(&self, rng: &mut Rng) -> Micros {
         let raw = match *self {
-            Latency::Constant { us } => us as f64,
-            Latency::Uniform { min_us, max_us } => rng.between(min_us, max_us) as f64,
+            // Whole microseconds already: rounding through f64 would give them back.
+            Latency::Constant { us } => return us.clamp(1, MAX_LATENCY_US),
+            Latency::Uniform { min_us, max_us } => return rng.between(min_us, max_us).clamp(1, MAX_LATENCY_US),
             Latency::Normal { mean_us, std_us } => mean_us + std_us * standard_normal(rng),
             Latency::LogNormal { median_us, sigma } => median_us * libm::exp(sigma * standard_normal(rng)),
         };

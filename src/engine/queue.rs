@@ -153,6 +153,63 @@ impl Key {
     }
 }
 
+/// Sorts a bucket's keys (one copy of the code for every message type): ascending under
+/// `Key`'s reversed order, so the earliest event is last.
+#[derive(Clone, Debug, Default)]
+struct BucketSort {
+    /// Counting sort's scratch: where each offset's run ends, and the sorted keys.
+    run_ends: Vec<u32>,
+    sorted: Vec<Key>,
+}
+
+impl BucketSort {
+    fn sort(&mut self, keys: &mut Vec<Key>) {
+        if keys.len() < COUNTING_SORT_MIN {
+            keys.sort_unstable();
+        } else {
+            self.counting_sort(keys);
+        }
+    }
+
+    /// Sorts a big bucket's keys by offset alone, in time linear in the bucket: keys come
+    /// in index order, which is the tie-break, so a counting sort on the 2^BUCKET_SHIFT
+    /// offsets gives exactly `sort_unstable`'s order (keys are distinct). A thousand
+    /// nodes make buckets of 10^5 events, where a comparison sort took ~17 compares each.
+    fn counting_sort(&mut self, keys: &mut Vec<Key>) {
+        // Latest offset first, and within an offset latest index first: `run_ends[o]` is
+        // where offset o's run ends, and each key (in ascending index order) takes the
+        // last free place of its run.
+        let ends = &mut self.run_ends;
+        ends.clear();
+        ends.resize(1 << BUCKET_SHIFT, 0);
+        for k in keys.iter() {
+            ends[k.offset_us() as usize] += 1;
+        }
+        let mut end = 0;
+        for count in ends.iter_mut().rev() {
+            end += *count;
+            *count = end;
+        }
+        let sorted = &mut self.sorted;
+        sorted.clear();
+        sorted.resize(keys.len(), Key(0));
+        for &k in keys.iter() {
+            let slot = &mut ends[k.offset_us() as usize];
+            *slot -= 1;
+            sorted[*slot as usize] = k;
+        }
+        debug_assert!(sorted.is_sorted());
+        std::mem::swap(keys, sorted);
+        if self.sorted.capacity() > NEAR_KEEP_MAX {
+            self.sorted = Vec::new();
+        }
+    }
+
+    fn approx_bytes(&self) -> usize {
+        self.run_ends.capacity() * 4 + self.sorted.capacity() * std::mem::size_of::<Key>()
+    }
+}
+
 /// A timing wheel with exact order. Events in the current bucket sit in a vector, with
 /// keys pointing into it; later buckets within the horizon are unsorted slots (O(1)
 /// push, cache-friendly; a slot's event vector becomes the current one without a copy);
@@ -179,9 +236,7 @@ pub struct EventQueue<M> {
     far: BinaryHeap<Queued<M>>,
     /// Bucket index (time >> BUCKET_SHIFT) that `near` holds.
     current: u64,
-    /// Counting sort's scratch: where each offset's run ends, and the sorted keys.
-    run_ends: Vec<u32>,
-    sort_buffer: Vec<Key>,
+    sorter: BucketSort,
     wheel_len: usize,
     len: usize,
     next_seq: u64,
@@ -196,8 +251,7 @@ impl<M> Default for EventQueue<M> {
             wheel: (0..WHEEL_BUCKETS).map(|_| Slot::default()).collect(),
             far: BinaryHeap::new(),
             current: 0,
-            run_ends: Vec::new(),
-            sort_buffer: Vec::new(),
+            sorter: BucketSort::default(),
             wheel_len: 0,
             len: 0,
             next_seq: 0,
@@ -311,12 +365,7 @@ impl<M> EventQueue<M> {
             keys = Vec::new();
         }
         keys.extend(offsets.iter().enumerate().map(|(i, &o)| Key::new(u64::from(o), i)));
-        // Ascending under `Key`'s reversed order: the earliest event last.
-        if keys.len() < COUNTING_SORT_MIN {
-            keys.sort_unstable();
-        } else {
-            self.counting_sort(&mut keys);
-        }
+        self.sorter.sort(&mut keys);
         self.near = keys;
         let mut offsets = offsets;
         offsets.clear();
@@ -330,40 +379,6 @@ impl<M> EventQueue<M> {
         true
     }
 
-    /// Sorts a big bucket's keys by offset alone, in time linear in the bucket: keys come
-    /// in index order, which is the tie-break, so a counting sort on the 2^BUCKET_SHIFT
-    /// offsets gives exactly `sort_unstable`'s order (keys are distinct). A thousand
-    /// nodes make buckets of 10^5 events, where a comparison sort took ~17 compares each.
-    fn counting_sort(&mut self, keys: &mut Vec<Key>) {
-        // Latest offset first, and within an offset latest index first: `run_ends[o]` is
-        // where offset o's run ends, and each key (in ascending index order) takes the
-        // last free place of its run.
-        let ends = &mut self.run_ends;
-        ends.clear();
-        ends.resize(1 << BUCKET_SHIFT, 0);
-        for k in keys.iter() {
-            ends[k.offset_us() as usize] += 1;
-        }
-        let mut end = 0;
-        for count in ends.iter_mut().rev() {
-            end += *count;
-            *count = end;
-        }
-        let sorted = &mut self.sort_buffer;
-        sorted.clear();
-        sorted.resize(keys.len(), Key(0));
-        for &k in keys.iter() {
-            let slot = &mut ends[k.offset_us() as usize];
-            *slot -= 1;
-            sorted[*slot as usize] = k;
-        }
-        debug_assert!(sorted.is_sorted());
-        std::mem::swap(keys, sorted);
-        if self.sort_buffer.capacity() > NEAR_KEEP_MAX {
-            self.sort_buffer = Vec::new();
-        }
-    }
-
     pub fn len(&self) -> usize {
         self.len
     }
@@ -372,8 +387,7 @@ impl<M> EventQueue<M> {
     /// message owns (`heap_of`).
     pub fn approx_bytes(&self, heap_of: impl Fn(&Event<M>) -> usize) -> usize {
         let slot = std::mem::size_of::<Queued<M>>();
-        let scratch = self.run_ends.capacity() * 4 + self.sort_buffer.capacity() * std::mem::size_of::<Key>();
-        let near = scratch
+        let near = self.sorter.approx_bytes()
             + (self.near.capacity() + self.late.capacity()) * std::mem::size_of::<Key>()
             + self.near_events.capacity() * std::mem::size_of::<Option<Event<M>>>();
         let wheel: usize = (self.wheel.iter())

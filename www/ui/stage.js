@@ -52,6 +52,9 @@ export class Stage {
     const sim = this.simOf(this.state);
     if (!sim) return;
     const first = sim === this.state.sim;
+    // Every call into wasm may grow its memory and detach the column views: the ones that
+    // are not about columns go first (inspect(), behind the value prefix, allocates).
+    const prefix = valuePrefix(sim);
     const cols = sim.columns();
     const paused = [];
     for (let i = 0; i < cols.nodes && paused.length < PAUSED_LOOKUPS_MAX; i++) if (cols.nodeStatus[i] === 2) paused.push(i);
@@ -62,7 +65,7 @@ export class Stage {
     const fresh = paused.length || clockLines ? sim.columns() : cols;
     this.renderer.draw({
       cols: fresh, timeMs: s.timeMs, selected: s.selected, speed: s.effectiveSpeed, pausedUntil,
-      violating: first ? s.violating : NONE, valuePrefix: valuePrefix(sim), highlight: s.highlightMessage, clockLines,
+      violating: first ? s.violating : NONE, valuePrefix: prefix, highlight: s.highlightMessage, clockLines,
     });
     this.announcer?.observe(sim, fresh);
     if (first) s.drawn = { msgsTotal: fresh.msgsTotal ?? fresh.msgs, shown: this.renderer.lastDrawn.shown };

@@ -98,36 +98,12 @@ const BUCKET_SHIFT: u32 = 10;
 const WHEEL_BUCKETS: u64 = 4096;
 /// Largest current-bucket buffer (in events) kept for the next bucket.
 const NEAR_KEEP_MAX: usize = 4_096;
+/// The `seq` of a current-bucket event already popped (its event is a placeholder).
+const TAKEN: u64 = u64::MAX;
 /// Buckets with at least this many events are sorted by counting (`counting_sort`).
 const COUNTING_SORT_MIN: usize = 512;
 /// Largest buffer (in events) a drained bucket hands on to a later one.
 const SPARE_SLOTS_MAX: usize = 256;
-
-/// A later bucket within the horizon: its events in arrival order, and beside them each
-/// one's offset in the bucket (µs). When the bucket becomes current its event vector
-/// becomes `EventQueue::near_events` as it is (events are not copied again); only the
-/// offsets are read to make the keys.
-#[derive(Clone, Debug)]
-struct Slot<M> {
-    offsets: Vec<u16>,
-    events: Vec<Option<Event<M>>>,
-}
-
-impl<M> Default for Slot<M> {
-    fn default() -> Self {
-        Slot {
-            offsets: Vec::new(),
-            events: Vec::new(),
-        }
-    }
-}
-
-impl<M> Slot<M> {
-    fn push(&mut self, at_us: Micros, event: Event<M>) {
-        self.offsets.push((at_us & ((1 << BUCKET_SHIFT) - 1)) as u16);
-        self.events.push(Some(event));
-    }
-}
 
 /// The current bucket's entry, packed in one word: the event's offset in the bucket (µs,
 /// below 2^BUCKET_SHIFT) above its index in `EventQueue::near_events`, inverted so that a
@@ -211,8 +187,8 @@ impl BucketSort {
 }
 
 /// A timing wheel with exact order. Events in the current bucket sit in a vector, with
-/// keys pointing into it; later buckets within the horizon are unsorted slots (O(1)
-/// push, cache-friendly; a slot's event vector becomes the current one without a copy);
+/// keys pointing into it; later buckets within the horizon are unsorted vectors (O(1)
+/// push, cache-friendly; a slot's vector becomes the current one without a copy);
 /// events past the horizon wait in a far heap. A bucket's keys are
 /// sorted once when it becomes current and popped from the end; events pushed into the
 /// current bucket while it drains go to a small heap, and each pop takes the earlier of
@@ -220,7 +196,7 @@ impl BucketSort {
 /// events a millisecond cost one sort, not a thousand heap sifts.
 ///
 /// Invariant: events at the same microsecond sit in `near_events` in `seq` order, so a key
-/// needs no `seq`. A slot receives the far heap's events for its bucket first (in
+/// needs no `seq`. A slot's vector receives the far heap's events for its bucket first (in
 /// (time, seq) order, when the bucket enters the horizon, before anything can be pushed
 /// there directly) and then direct pushes (in `seq` order, all later than any far event);
 /// events pushed while the bucket drains come after all of them in both orders.
@@ -230,9 +206,10 @@ pub struct EventQueue<M> {
     near: Vec<Key>,
     /// Keys of events pushed into the current bucket after it became current.
     late: BinaryHeap<Key>,
-    /// The current bucket's events (its slot's vector); `None` once popped.
-    near_events: Vec<Option<Event<M>>>,
-    wheel: Vec<Slot<M>>,
+    /// The current bucket's events (its slot's vector, as it was); `seq == TAKEN` once
+    /// popped.
+    near_events: Vec<Queued<M>>,
+    wheel: Vec<Vec<Queued<M>>>,
     far: BinaryHeap<Queued<M>>,
     /// Bucket index (time >> BUCKET_SHIFT) that `near` holds.
     current: u64,
@@ -248,7 +225,7 @@ impl<M> Default for EventQueue<M> {
             near: Vec::new(),
             late: BinaryHeap::new(),
             near_events: Vec::new(),
-            wheel: (0..WHEEL_BUCKETS).map(|_| Slot::default()).collect(),
+            wheel: (0..WHEEL_BUCKETS).map(|_| Vec::new()).collect(),
             far: BinaryHeap::new(),
             current: 0,
             sorter: BucketSort::default(),
@@ -281,7 +258,7 @@ impl<M> EventQueue<M> {
         if bucket == self.current {
             self.push_near(q);
         } else if bucket < self.current + WHEEL_BUCKETS {
-            self.wheel[(bucket % WHEEL_BUCKETS) as usize].push(q.at_us, q.event);
+            self.wheel[(bucket % WHEEL_BUCKETS) as usize].push(q);
             self.wheel_len += 1;
         } else {
             self.far.push(q);
@@ -291,7 +268,7 @@ impl<M> EventQueue<M> {
     #[inline]
     fn push_near(&mut self, q: Queued<M>) {
         let key = Key::new(q.at_us, self.near_events.len());
-        self.near_events.push(Some(q.event));
+        self.near_events.push(q);
         self.late.push(key);
     }
 
@@ -316,8 +293,10 @@ impl<M> EventQueue<M> {
                     self.late.pop()
                 };
                 debug_assert_eq!(key, Some(top));
-                let event = self.near_events[top.index()].take();
-                return Some((at_us, event.expect("a key points at an event not yet popped")));
+                let q = &mut self.near_events[top.index()];
+                assert!(q.seq != TAKEN, "a key points at an event not yet popped");
+                q.seq = TAKEN;
+                return Some((at_us, std::mem::replace(&mut q.event, Event::Flap { id: 0 })));
             }
             if !self.advance(limit_us >> BUCKET_SHIFT) {
                 return None;
@@ -346,17 +325,20 @@ impl<M> EventQueue<M> {
                 break;
             }
             let q = self.far.pop().expect("peeked");
-            self.wheel[(bucket % WHEEL_BUCKETS) as usize].push(q.at_us, q.event);
+            self.wheel[(bucket % WHEEL_BUCKETS) as usize].push(q);
             self.wheel_len += 1;
         }
         let slot = (self.current % WHEEL_BUCKETS) as usize;
-        let Slot { offsets, events } = std::mem::take(&mut self.wheel[slot]);
-        self.wheel_len -= events.len();
-        // The bucket's events become the current ones as they lie; the drained buffers go
+        let bucket = std::mem::take(&mut self.wheel[slot]);
+        self.wheel_len -= bucket.len();
+        // The bucket's events become the current ones as they lie; the drained buffer goes
         // back to this slot, used again a horizon later, unless big: every slot would keep
         // its busiest bucket's capacity (4 096 of them: gigabytes for a thousand nodes).
-        let mut spent = std::mem::replace(&mut self.near_events, events);
+        let mut spent = std::mem::replace(&mut self.near_events, bucket);
         spent.clear();
+        if spent.capacity() <= SPARE_SLOTS_MAX {
+            self.wheel[slot] = spent;
+        }
         let mut keys = std::mem::take(&mut self.near);
         keys.clear();
         self.late.clear();
@@ -364,18 +346,9 @@ impl<M> EventQueue<M> {
             // One huge bucket (a thousand nodes booting at once) must not pin its size.
             keys = Vec::new();
         }
-        keys.extend(offsets.iter().enumerate().map(|(i, &o)| Key::new(u64::from(o), i)));
+        keys.extend(self.near_events.iter().enumerate().map(|(i, q)| Key::new(q.at_us, i)));
         self.sorter.sort(&mut keys);
         self.near = keys;
-        let mut offsets = offsets;
-        offsets.clear();
-        let spare = &mut self.wheel[slot];
-        if spent.capacity() <= SPARE_SLOTS_MAX {
-            spare.events = spent;
-        }
-        if offsets.capacity() <= SPARE_SLOTS_MAX {
-            spare.offsets = offsets;
-        }
         true
     }
 
@@ -389,19 +362,17 @@ impl<M> EventQueue<M> {
         let slot = std::mem::size_of::<Queued<M>>();
         let near = self.sorter.approx_bytes()
             + (self.near.capacity() + self.late.capacity()) * std::mem::size_of::<Key>()
-            + self.near_events.capacity() * std::mem::size_of::<Option<Event<M>>>();
-        let wheel: usize = (self.wheel.iter())
-            .map(|b| b.offsets.capacity() * 2 + b.events.capacity() * std::mem::size_of::<Option<Event<M>>>())
-            .sum();
-        let spine = self.wheel.capacity() * std::mem::size_of::<Slot<M>>();
-        near + wheel + self.far.capacity() * slot + spine + self.iter().map(heap_of).sum::<usize>()
+            + self.near_events.capacity() * std::mem::size_of::<Queued<M>>();
+        let wheel: usize = self.wheel.iter().map(|b| b.capacity()).sum();
+        let spine = self.wheel.capacity() * std::mem::size_of::<Vec<Queued<M>>>();
+        near + (self.far.capacity() + wheel) * slot + spine + self.iter().map(heap_of).sum::<usize>()
     }
 
     /// Every pending event, in no particular order.
     pub fn iter(&self) -> impl Iterator<Item = &Event<M>> {
-        let near = self.near_events.iter().flatten();
-        let wheel = self.wheel.iter().flat_map(|b| b.events.iter().flatten());
-        near.chain(wheel).chain(self.far.iter().map(|q| &q.event))
+        let near = self.near_events.iter().filter(|q| q.seq != TAKEN);
+        let later = self.wheel.iter().flatten().chain(self.far.iter());
+        near.chain(later).map(|q| &q.event)
     }
 }
 

@@ -36,7 +36,10 @@ impl Inspect for Heartbeat {
     }
 
     fn add_suspicions(&self, counts: &mut [u32]) {
-        debug_assert_eq!(self.suspecting as usize, self.peers.iter().filter(|s| s.suspected()).count());
+        debug_assert_eq!(
+            self.suspecting as usize,
+            self.peers.iter().filter(|s| s.suspected()).count()
+        );
         if self.suspecting == 0 {
             return;
         }

@@ -168,7 +168,8 @@ fn the_suspected_by_column_counts_exactly_the_nodes_that_suspect_each_node() {
         assert_eq!(sim.columns().node_suspected_by, want, "at {at_ms} ms");
     };
     check(&mut sim, 500.0);
-    sim.inject_json(r#"{"kind": "isolate", "node": 70}"#, Some(3_000.0)).unwrap();
+    sim.inject_json(r#"{"kind": "isolate", "node": 70}"#, Some(3_000.0))
+        .unwrap();
     sim.inject_json(r#"{"kind": "crash", "node": 129}"#, None).unwrap();
     for at_ms in [1_000.0, 2_500.0, 4_000.0, 6_000.0, 9_000.0] {
         check(&mut sim, at_ms);
@@ -177,5 +178,8 @@ fn the_suspected_by_column_counts_exactly_the_nodes_that_suspect_each_node() {
     for at_ms in [9_500.0, 12_000.0, 15_000.0] {
         check(&mut sim, at_ms);
     }
-    assert!(suspicions_seen > 0, "the run must suspect someone for the test to mean anything");
+    assert!(
+        suspicions_seen > 0,
+        "the run must suspect someone for the test to mean anything"
+    );
 }

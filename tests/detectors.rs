@@ -183,3 +183,34 @@ fn the_suspected_by_column_counts_exactly_the_nodes_that_suspect_each_node() {
         "the run must suspect someone for the test to mean anything"
     );
 }
+
+#[test]
+fn the_message_columns_hold_every_message_that_fits_and_a_spread_sample_of_a_million() {
+    use faultline::limits::RENDER_MSGS_MAX;
+    let mut small = Simulation::new(faultline::presets::find("heartbeat").unwrap().scenario()).unwrap();
+    for at_ms in [50.0, 500.0, 2_000.0] {
+        small.run_until_ms(at_ms).unwrap();
+        let c = small.columns();
+        assert_eq!(
+            c.msg_from.len() as u64,
+            c.msgs_total,
+            "at {at_ms} ms every message is drawn"
+        );
+    }
+    // A thousand nodes' first heartbeat round: about a million messages in flight.
+    let mut big = Simulation::new(faultline::presets::find("large-cluster").unwrap().scenario()).unwrap();
+    big.run_until_ms(5.0).unwrap();
+    let c = big.columns();
+    assert!(c.msgs_total > 10 * RENDER_MSGS_MAX as u64, "{} in flight", c.msgs_total);
+    let shown = c.msg_from.len();
+    assert!(
+        (RENDER_MSGS_MAX / 2..=RENDER_MSGS_MAX).contains(&shown),
+        "{shown} of {} drawn",
+        c.msgs_total
+    );
+    assert_eq!(c.msg_to.len(), shown);
+    assert_eq!(c.msg_kind.len(), shown);
+    // A sample of the whole queue, not the first few thousand of one bucket.
+    let senders: std::collections::BTreeSet<u32> = c.msg_from.iter().copied().collect();
+    assert!(senders.len() > 900, "messages from {} senders", senders.len());
+}

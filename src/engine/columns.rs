@@ -10,6 +10,7 @@ use crate::limits::{RECENT_DROPS_WINDOW_US, RENDER_MSGS_MAX};
 use crate::protocol::MessageKinds;
 use crate::view::{NodeRender, NO_VALUE};
 
+use super::queue::{EventQueue, Sampler};
 use super::{Event, Runnable, World};
 
 /// Largest cluster for which the blocked-link matrix is filled (64² bytes).
@@ -71,29 +72,7 @@ impl<P: Runnable> World<P> {
                 }
             }
         }
-        c.clear_messages();
-        c.msgs_total = self.in_flight;
-        let stride = (self.in_flight as usize).div_ceil(RENDER_MSGS_MAX).max(1);
-        let held = self.held.iter().flatten();
-        let flights = self
-            .queue
-            .iter()
-            .chain(held)
-            .filter(|e| matches!(e, Event::Deliver(_) | Event::Lose(_)));
-        for event in flights.step_by(stride) {
-            let (f, doomed) = match event {
-                Event::Deliver(f) => (f, false),
-                Event::Lose(f) => (f, true),
-                _ => unreachable!("filtered to flights"),
-            };
-            c.msg_from.push(f.from);
-            c.msg_to.push(f.to);
-            c.msg_sent_ms.push(inspect::ms(f.sent_us));
-            c.msg_deliver_ms.push(inspect::ms(f.deliver_us));
-            let kind = f.msg.kind() & 0x3F;
-            c.msg_kind
-                .push(kind | if f.byzantine { MSG_BYZANTINE } else { 0 } | if doomed { MSG_DOOMED } else { 0 });
-        }
+        sample_messages(&self.queue, &self.held, self.in_flight, c);
         let oldest = now.saturating_sub(RECENT_DROPS_WINDOW_US);
         for d in self.drops.iter().filter(|d| d.at_us >= oldest) {
             c.drop_from.push(d.from);
@@ -102,6 +81,47 @@ impl<P: Runnable> World<P> {
             c.drop_frac.push(d.frac);
             c.drop_reason.push(d.reason as u8);
         }
+    }
+}
+
+/// The messages in flight into the message columns: every one while they fit, else a
+/// sample of about `RENDER_MSGS_MAX`.
+fn sample_messages<M: MessageKinds>(
+    queue: &EventQueue<M>,
+    held: &[Vec<Event<M>>],
+    in_flight: u64,
+    c: &mut inspect::Columns,
+) {
+    c.clear_messages();
+    c.msgs_total = in_flight;
+    // Every message while they fit; past that, every stride-th pending event (timers
+    // too, which are few), so a million messages in flight cost a sample, not a walk.
+    let stride = if in_flight as usize <= RENDER_MSGS_MAX {
+        1
+    } else {
+        (queue.len() + held.iter().map(Vec::len).sum::<usize>()).div_ceil(RENDER_MSGS_MAX)
+    };
+    let mut push = |event: &Event<M>| {
+        let (f, doomed) = match event {
+            Event::Deliver(f) => (f, false),
+            Event::Lose(f) => (f, true),
+            _ => return,
+        };
+        if c.msg_from.len() >= RENDER_MSGS_MAX {
+            return;
+        }
+        c.msg_from.push(f.from);
+        c.msg_to.push(f.to);
+        c.msg_sent_ms.push(inspect::ms(f.sent_us));
+        c.msg_deliver_ms.push(inspect::ms(f.deliver_us));
+        let kind = f.msg.kind() & 0x3F;
+        c.msg_kind
+            .push(kind | if f.byzantine { MSG_BYZANTINE } else { 0 } | if doomed { MSG_DOOMED } else { 0 });
+    };
+    queue.for_each_sampled(stride, &mut push);
+    let mut sampler = Sampler::new(stride);
+    for events in held {
+        sampler.visit(events, &mut push);
     }
 }
 

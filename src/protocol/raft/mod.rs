@@ -44,7 +44,7 @@ pub mod kv;
 mod reads;
 mod view;
 
-use client::{Attempt, Client};
+use client::{Ask, Attempt, Client};
 use kv::{KvConfig, KvState};
 pub use kv::{KvSpec, ReadPath};
 use reads::PendingRead;

@@ -21,6 +21,7 @@
 
 use super::kv::{self, Cmd, KvState, ReadPath};
 use super::*;
+use crate::protocol::workload::request_id;
 
 /// A read the leader will answer once its leadership is confirmed.
 #[derive(Clone, Copy, Debug)]
@@ -232,10 +233,10 @@ impl Client {
     /// A new operation on a random key (the `kv` workload).
     pub(super) fn kv_next_op(&mut self, ctx: &mut Ctx<RaftMsg, RaftObs>) {
         let Some(k) = self.config.kv.clone() else { return };
-        self.next_op += 1;
+        let op = self.requests.next_op();
         let draw = self.rng.below(1_000_000) as u32;
         let key = self.rng.below(k.keys as u64) as u8;
-        let value = kv::fresh_value(self.next_op, self.client_index());
+        let value = kv::fresh_value(op, self.client_index());
         let cmd = if draw < k.read_ppm {
             Cmd::Get { key }
         } else if draw < k.read_ppm + k.cas_ppm {
@@ -244,24 +245,23 @@ impl Client {
         } else {
             Cmd::Put { key, value }
         };
-        self.pending = Some(Attempt {
-            op: self.next_op,
-            write: (self.id as u64) << 32 | self.next_op as u64,
-            tries: 0,
+        let ask = Ask {
+            write: request_id(self.id, op),
             cmd: cmd.encode(),
-        });
+        };
+        self.requests.begin(op, 0, ask);
         ctx.observe(RaftObs::Invoke { cmd: cmd.encode() });
         self.send_attempt(ctx);
     }
 
     /// The message for one try of a key-value operation.
     pub(super) fn kv_request(&self, a: Attempt) -> RaftMsg {
-        match Cmd::decode(a.cmd) {
+        match Cmd::decode(a.what.cmd) {
             Some(Cmd::Get { key }) if self.config.read_path() != Some(ReadPath::Log) => RaftMsg::Read { op: a.op, key },
             _ => RaftMsg::Command {
                 op: a.op,
-                write: a.write,
-                cmd: a.cmd,
+                write: a.what.write,
+                cmd: a.what.cmd,
             },
         }
     }
@@ -269,28 +269,31 @@ impl Client {
     /// A timed-out put or cas may have been appended: give it up rather than risk it
     /// twice. Returns whether it did (a get, or a plain write, is retried instead).
     pub(super) fn kv_give_up(&mut self, ctx: &mut Ctx<RaftMsg, RaftObs>) -> bool {
-        let Some(a) = self.pending else { return false };
-        if Cmd::decode(a.cmd).is_none_or(Cmd::is_read) {
+        let Some(a) = self.requests.in_flight() else {
+            return false;
+        };
+        if Cmd::decode(a.what.cmd).is_none_or(Cmd::is_read) {
             return false;
         }
-        self.pending = None;
-        self.gave_up += 1;
+        self.requests.give_up();
         // The next operation tries another server.
-        self.target = (self.target + 1) % self.config.servers;
+        self.requests.follow(None, self.config.servers);
         ctx.observe(RaftObs::GaveUp);
         true
     }
 
     /// The answer to the operation in flight.
     pub(super) fn kv_reply(&mut self, ok: bool, value: u32, index: u64, ctx: &mut Ctx<RaftMsg, RaftObs>) {
-        let Some(a) = self.pending.take() else { return };
-        self.ok += 1;
-        if let Some(cmd) = Cmd::decode(a.cmd) {
+        let Some(a) = self.requests.complete() else { return };
+        if let Some(cmd) = Cmd::decode(a.what.cmd) {
             if let Some(seen) = self.seen.get_mut(cmd.key() as usize) {
                 *seen = value;
             }
             if index != 0 && !cmd.is_read() {
-                ctx.observe(RaftObs::Acked { write: a.write, index });
+                ctx.observe(RaftObs::Acked {
+                    write: a.what.write,
+                    index,
+                });
             }
         }
         ctx.observe(RaftObs::Done { ok, value });

@@ -171,17 +171,18 @@ impl Server {
 
 impl Client {
     fn view(&self) -> ProtocolView {
-        let pending = self.pending.map_or("none".into(), |a| {
-            format!("{} (try {})", write_name(a.write), a.tries + 1)
+        let r = &self.requests;
+        let pending = r.in_flight().map_or("none".into(), |a| {
+            format!("{} (try {})", write_name(a.what.write), a.tries + 1)
         });
         let facts = vec![
             fact("role", "client".into()),
-            fact("sends to", format!("server {}", self.target)),
+            fact("sends to", format!("server {}", r.target)),
             fact("write in flight", pending),
-            fact("acknowledged", self.ok.to_string()),
-            fact("redirected", self.redirects.to_string()),
-            fact("timed out", self.timeouts.to_string()),
-            fact("gave up", self.gave_up.to_string()),
+            fact("acknowledged", r.ok.to_string()),
+            fact("redirected", r.redirects.to_string()),
+            fact("timed out", r.timeouts.to_string()),
+            fact("gave up", r.gave_up.to_string()),
         ];
         ProtocolView {
             facts,

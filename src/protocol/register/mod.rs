@@ -52,6 +52,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::error::InputError;
+use crate::protocol::workload::{request_id, Requests};
 use crate::protocol::{message_kinds, Ctx, Durable, MessageInfo, MessageKinds, Protocol, TimerTag};
 use crate::rng::Rng;
 use crate::time::{ms_to_us, us_to_ms, Micros};
@@ -316,15 +317,9 @@ struct Coordination {
     best: Cell,
 }
 
-/// A client's operation in flight.
-#[derive(Clone, Copy, Debug)]
-struct Attempt {
-    op: u32,
-    replica: NodeId,
-    tries: u32,
-    /// The write and its value, or None for a read.
-    write: Option<(u64, u32)>,
-}
+/// What a client's request asks: the write and its value, or None for a read. Every
+/// try is a new op, sent to `Requests::target`.
+type Ask = Option<(u64, u32)>;
 
 #[derive(Clone, Debug)]
 pub struct Register {
@@ -336,12 +331,9 @@ pub struct Register {
     coordinating: Vec<Coordination>,
     next_coordination: u32,
     // client
-    next_op: u32,
+    requests: Requests<Ask>,
     writes_made: u32,
-    pending: Option<Attempt>,
-    ok: u64,
     refused: u64,
-    timed_out: u64,
     last_seen: Option<u32>,
     rng: Rng,
 }
@@ -524,7 +516,7 @@ impl Register {
     }
 
     fn start_op(&mut self, ctx: &mut Ctx<RegisterMsg, RegisterObs>) {
-        if self.pending.is_some() {
+        if !self.requests.is_idle() {
             return;
         }
         let read = self.rng.chance_ppm(self.config.read_ppm);
@@ -533,9 +525,8 @@ impl Register {
     }
 
     fn attempt(&mut self, replica: NodeId, tries: u32, read: bool, ctx: &mut Ctx<RegisterMsg, RegisterObs>) {
-        self.next_op += 1;
-        let op = self.next_op;
-        let id = (self.id as u64) << 32 | op as u64;
+        let op = self.requests.next_op();
+        let id = request_id(self.id, op);
         let write = if read {
             ctx.observe(RegisterObs::ReadBegin { read: id });
             ctx.send(replica, RegisterMsg::ClientRead { op });
@@ -548,37 +539,32 @@ impl Register {
             ctx.send(replica, RegisterMsg::ClientWrite { op, write: id, value });
             Some((id, value))
         };
-        self.pending = Some(Attempt {
-            op,
-            replica,
-            tries,
-            write,
-        });
-        ctx.set_timer(self.config.client_timeout_us, CLIENT_TIMEOUT | (op as u64) << 8);
+        self.requests.target = replica;
+        self.requests.begin(op, tries, write);
+        self.requests
+            .arm_timeout(ctx, self.config.client_timeout_us, CLIENT_TIMEOUT, op as u64);
     }
 
     /// The attempt failed (refused or timed out): retry at the next replica, if allowed.
     fn failed(&mut self, ctx: &mut Ctx<RegisterMsg, RegisterObs>) {
-        let Some(a) = self.pending.take() else { return };
-        if a.tries < self.config.retries {
-            let next = (a.replica + 1) % self.config.replicas;
-            self.attempt(next, a.tries + 1, a.write.is_none(), ctx);
+        let Some(a) = self.requests.take() else { return };
+        if self.requests.may_retry(a.tries) {
+            self.requests.follow(None, self.config.replicas);
+            self.attempt(self.requests.target, a.tries + 1, a.what.is_none(), ctx);
         }
     }
 
     fn client_message(&mut self, msg: RegisterMsg, ctx: &mut Ctx<RegisterMsg, RegisterObs>) {
-        let Some(a) = self.pending else { return };
-        let id = (self.id as u64) << 32 | a.op as u64;
+        let Some(a) = self.requests.in_flight() else { return };
+        let id = request_id(self.id, a.op);
         match msg {
             RegisterMsg::WriteOk { op } if op == a.op => {
-                self.pending = None;
-                self.ok += 1;
-                self.last_seen = a.write.map(|(_, v)| v);
+                self.requests.complete();
+                self.last_seen = a.what.map(|(_, v)| v);
                 ctx.observe(RegisterObs::Acked { write: id });
             }
             RegisterMsg::ReadOk { op, write, value } if op == a.op => {
-                self.pending = None;
-                self.ok += 1;
+                self.requests.complete();
                 self.last_seen = Some(value);
                 ctx.observe(RegisterObs::ReadDone { read: id, write, value });
             }
@@ -614,12 +600,9 @@ impl Protocol for Register {
             durable,
             coordinating: Vec::new(),
             next_coordination: 0,
-            next_op: 0,
+            requests: Requests::new(0, config.retries),
             writes_made: 0,
-            pending: None,
-            ok: 0,
             refused: 0,
-            timed_out: 0,
             last_seen: None,
             rng,
         };
@@ -665,8 +648,8 @@ impl Protocol for Register {
                 let next = self.rng.between(every - every / 4, every + every / 4);
                 ctx.set_timer(next, OP);
             }
-            CLIENT_TIMEOUT if self.pending.is_some_and(|a| a.op == arg) => {
-                self.timed_out += 1;
+            CLIENT_TIMEOUT if self.requests.is_current_op(arg) => {
+                self.requests.timeouts += 1;
                 ctx.observe(RegisterObs::TimedOut);
                 self.failed(ctx);
             }

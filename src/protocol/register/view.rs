@@ -35,9 +35,9 @@ impl Inspect for Register {
             let home = self.client_index() % self.config.replicas;
             facts.push(fact("role", "client".into()));
             facts.push(fact("home replica", home.to_string()));
-            facts.push(fact("answered", self.ok.to_string()));
+            facts.push(fact("answered", self.requests.ok.to_string()));
             facts.push(fact("refused", self.refused.to_string()));
-            facts.push(fact("timed out", self.timed_out.to_string()));
+            facts.push(fact("timed out", self.requests.timeouts.to_string()));
             let last = self.last_seen.map_or("none".into(), |v| v.to_string());
             facts.push(fact("last value seen", last));
         }

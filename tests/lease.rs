@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{check, figure_count, preset};
+use common::{check, figure_count, number, preset};
 
 use faultline::protocol::lease::LeaseSpec;
 use faultline::scenario::{NetworkSpec, ProtocolSpec, ScheduledFault};
@@ -16,12 +16,6 @@ fn fact(sim: &Simulation, node: u32, label: &str) -> String {
     f.unwrap_or_else(|| panic!("node {node} has no fact {label}: {:?}", view.facts))
         .value
         .clone()
-}
-
-fn number(sim: &Simulation, node: u32, label: &str) -> u64 {
-    let view = sim.node_view(node).unwrap();
-    view.number(label)
-        .unwrap_or_else(|| panic!("node {node} states no number {label}: {:?}", view.facts))
 }
 
 fn with_spec(mut s: Scenario, f: impl FnOnce(&mut LeaseSpec)) -> Scenario {

@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{check, figure};
+use common::{check, figure, number};
 
 use faultline::fault::{Behaviour, Fault};
 use faultline::protocol::pbft::PbftSpec;
@@ -165,13 +165,6 @@ fn more_liars_than_f_break_agreement() {
     let sim = run(s, 10_000.0);
     assert_eq!(broken(&sim), Vec::<&str>::new());
     assert!(figure(&sim, "requests_accepted") > 20.0);
-}
-
-/// A replica's fact `label` as a number.
-fn number(sim: &Simulation, node: u32, label: &str) -> u64 {
-    let view = sim.node_view(node).unwrap();
-    view.number(label)
-        .unwrap_or_else(|| panic!("n{node} states no number {label}"))
 }
 
 /// The committed cells of a replica's log: (sequence number, request).

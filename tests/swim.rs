@@ -39,12 +39,6 @@ fn fact(sim: &Simulation, node: u32, label: &str) -> String {
     f.unwrap_or_else(|| panic!("n{node} has no fact {label}")).value.clone()
 }
 
-fn number(sim: &Simulation, node: u32, label: &str) -> u64 {
-    let view = sim.node_view(node).unwrap();
-    view.number(label)
-        .unwrap_or_else(|| panic!("n{node} states no number {label}"))
-}
-
 fn check_detail(sim: &Simulation, id: &str) -> (bool, String) {
     let c = sim.checks().into_iter().find(|c| c.id == id).expect("a check");
     (c.holds, c.detail)

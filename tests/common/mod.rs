@@ -76,3 +76,11 @@ pub fn figure_count(sim: &Simulation, id: &str) -> u64 {
     assert!(n >= 0.0 && n.fract() == 0.0, "{id} = {n} is not a count");
     n as u64
 }
+
+/// A number a node's view states (`NodeView::number`), failing with the node's facts when
+/// it states none: tests read numbers, not display strings.
+pub fn number(sim: &Simulation, node: u32, label: &str) -> u64 {
+    let view = sim.node_view(node).unwrap();
+    view.number(label)
+        .unwrap_or_else(|| panic!("node {node} states no number {label}: {:?}", view.facts))
+}

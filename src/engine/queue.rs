@@ -96,7 +96,8 @@ impl<M> Ord for Queued<M> {
 const BUCKET_SHIFT: u32 = 10;
 /// Buckets in the wheel: a horizon of about 4.2 simulated seconds.
 const WHEEL_BUCKETS: u64 = 4096;
-/// Largest current-bucket buffer (in events) kept for the next bucket.
+/// Largest key buffer (in keys) the current bucket, or the bucket sort, keeps for the next
+/// bucket; the events' own vector goes back to its slot (`SPARE_SLOTS_MAX`).
 const NEAR_KEEP_MAX: usize = 4_096;
 /// The `seq` of a current-bucket event already popped (its event is a placeholder).
 const TAKEN: u64 = u64::MAX;
@@ -385,7 +386,7 @@ impl<M> EventQueue<M> {
         let slot = std::mem::size_of::<Queued<M>>();
         let near = self.sorter.approx_bytes()
             + (self.near.capacity() + self.late.capacity()) * std::mem::size_of::<Key>()
-            + self.near_events.capacity() * std::mem::size_of::<Queued<M>>();
+            + self.near_events.capacity() * slot;
         let wheel: usize = self.wheel.iter().map(|b| b.capacity()).sum();
         let spine = self.wheel.capacity() * std::mem::size_of::<Vec<Queued<M>>>();
         near + (self.far.capacity() + wheel) * slot + spine + self.iter().map(heap_of).sum::<usize>()
@@ -485,8 +486,6 @@ mod tests {
         assert_eq!(q.len(), reference.len());
     }
 
-    /// A lone event past the horizon, reached by jumping over the empty wheel, is popped
-    /// (it lands in the bucket that becomes current).
     #[test]
     fn a_big_bucket_pops_in_the_same_order_as_a_heap() {
         use crate::rng::Rng;
@@ -516,6 +515,8 @@ mod tests {
         assert_eq!(first.into_iter().chain(rest).collect::<Vec<_>>(), expected);
     }
 
+    /// A lone event past the horizon, reached by jumping over the empty wheel, is popped
+    /// (it lands in the bucket that becomes current).
     #[test]
     fn an_event_past_the_horizon_is_reached_by_a_jump() {
         let mut q = EventQueue::<()>::default();

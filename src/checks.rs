@@ -95,6 +95,30 @@ pub struct WorldView<'a, P> {
     /// Every node's protocol state; `None` while crashed.
     pub protocols: &'a [Option<P>],
     pub status: &'a dyn Fn(NodeId) -> Status,
+    /// Whose protocol state or status the event may have changed: a checker that keeps
+    /// what it saw of every node last time needs to look again only there.
+    pub changed: Changed,
+}
+
+/// Which nodes an event may have changed (their protocol state or status; nothing a
+/// checker reads changes anywhere else).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Changed {
+    /// Only this node: a message delivered to it, its timer, its resume, its clock.
+    One(NodeId),
+    /// Possibly every node: boots, faults and their reverts.
+    Any,
+}
+
+impl Changed {
+    /// The nodes among `0..n` to look at again.
+    pub fn nodes(self, n: usize) -> std::ops::Range<usize> {
+        match self {
+            Changed::One(node) if (node as usize) < n => node as usize..node as usize + 1,
+            Changed::One(_) => 0..0,
+            Changed::Any => 0..n,
+        }
+    }
 }
 
 /// A protocol with checkers: the registration of its `Checks` (`NoChecks` for none).

@@ -21,7 +21,7 @@ use std::collections::{BTreeMap, VecDeque};
 use crate::action::Planned;
 use crate::byzantine::Byzantine;
 use crate::checks::Checked;
-use crate::checks::{CheckView, Checks, Figure, Property, SeriesView, WorldView};
+use crate::checks::{Changed, CheckView, Checks, Figure, Property, SeriesView, WorldView};
 use crate::error::InputError;
 use crate::fault::Behaviour;
 use crate::inspect::{self, Columns, CounterView, Counters, DropMark, NodeView, Snapshot};
@@ -195,18 +195,20 @@ impl<P: Runnable> World<P> {
         for node in 0..nodes {
             world.boot(node);
         }
-        world.after_event();
+        world.after_event(Changed::Any);
         world
     }
 
-    /// Lets the checkers look at every node after an event.
-    fn after_event(&mut self) {
+    /// Lets the checkers look at the nodes after an event (`changed`: whose state it may
+    /// have changed).
+    fn after_event(&mut self, changed: Changed) {
         let runtime = &self.runtime;
         let status = |n: NodeId| runtime[n as usize].status;
         let view = WorldView {
             now_us: self.now_us,
             protocols: &self.protocols,
             status: &status,
+            changed,
         };
         self.checks.after_event(&view);
     }
@@ -228,7 +230,14 @@ impl<P: Runnable> World<P> {
         self.ctx = ctx;
     }
 
-    fn process(&mut self, event: Event<P::Msg>) {
+    /// Handles one event; returns whose state it may have changed.
+    fn process(&mut self, event: Event<P::Msg>) -> Changed {
+        let changed = match &event {
+            Event::Deliver(f) | Event::Lose(f) => Changed::One(f.to),
+            Event::Timer(timer) => Changed::One(timer.node),
+            Event::Resume { node, .. } | Event::ClockFlip { node, .. } => Changed::One(*node),
+            Event::Revert { .. } | Event::Flap { .. } => Changed::Any,
+        };
         match event {
             Event::Deliver(flight) => self.deliver(flight),
             Event::Lose(f) => {
@@ -251,6 +260,7 @@ impl<P: Runnable> World<P> {
             Event::ClockFlip { node, strobe_id, to_b } => self.clock_flip(node, strobe_id, to_b),
             Event::Flap { id } => self.flap(id),
         }
+        changed
     }
 
     fn deliver(&mut self, mut f: Flight<P::Msg>) {
@@ -665,8 +675,8 @@ impl<P: Runnable> Engine for World<P> {
                 self.now_us
             );
             self.now_us = at_us;
-            self.process(event);
-            self.after_event();
+            let changed = self.process(event);
+            self.after_event(changed);
             self.events += 1;
             if self.events - before >= max_events {
                 // Out of budget: only the rest of this microsecond still runs.
@@ -699,7 +709,7 @@ impl<P: Runnable> Engine for World<P> {
         if let (Some(duration_us), Some(revert)) = (planned.duration_us, revert) {
             self.schedule_revert(self.now_us + duration_us, revert);
         }
-        self.after_event();
+        self.after_event(Changed::Any);
         self.assert_conservation();
         Ok(())
     }

@@ -168,6 +168,28 @@ impl RaftChecks {
         }
     }
 
+    /// Records whether `node` leads now (and which term) in `leaders_now`; true if
+    /// that changed it.
+    fn set_leads(&mut self, node: NodeId, leads: Option<(NodeId, u64)>) -> bool {
+        let at = self.leaders_now.binary_search_by_key(&node, |&(n, _)| n);
+        match (at, leads) {
+            (Ok(k), Some(l)) if self.leaders_now[k] == l => false,
+            (Ok(k), Some(l)) => {
+                self.leaders_now[k] = l;
+                true
+            }
+            (Ok(k), None) => {
+                self.leaders_now.remove(k);
+                true
+            }
+            (Err(k), Some(l)) => {
+                self.leaders_now.insert(k, l);
+                true
+            }
+            (Err(_), None) => false,
+        }
+    }
+
     /// Total time more than one server believed it led, up to `now_us`.
     pub fn split_brain_us(&self, now_us: Micros) -> Micros {
         self.split.total_us(now_us)
@@ -369,26 +391,17 @@ impl Checks<Raft> for RaftChecks {
             self.new_leaders = leaders;
             self.new_leaders.clear();
         }
+        // `leaders_now` is kept as the servers that lead, by id: only the nodes the event
+        // may have changed are looked at again.
         let mut changed = false;
-        let mut count = 0;
-        for (i, p) in servers.iter().enumerate() {
-            let server = p.as_ref().and_then(Raft::server);
+        for i in world.changed.nodes(servers.len()) {
+            let server = servers[i].as_ref().and_then(Raft::server);
             let leads = server
                 .filter(|p| p.role == Role::Leader)
                 .map(|p| (i as NodeId, p.d.term));
-            if let Some(l) = leads {
-                if self.leaders_now.get(count) != Some(&l) {
-                    changed = true;
-                    self.leaders_now.truncate(count);
-                    self.leaders_now.push(l);
-                }
-                count += 1;
-            }
+            changed |= self.set_leads(i as NodeId, leads);
         }
-        if self.leaders_now.len() != count {
-            self.leaders_now.truncate(count);
-            changed = true;
-        }
+        let count = self.leaders_now.len();
         if changed {
             self.split.update(now, count > 1);
             self.leader.update(now, count > 0);

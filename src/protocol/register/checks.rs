@@ -60,6 +60,8 @@ pub struct RegisterChecks {
     diverged: Violation,
     /// Each replica's value (write) as last seen; None while crashed.
     values: Vec<Option<u64>>,
+    /// The distinct values in `values`, ascending, each with how many replicas hold it.
+    tally: Vec<(u64, u32)>,
     conflict_since_us: Option<Micros>,
     conflicting: Vec<NodeId>,
     lagging: u32,
@@ -222,6 +224,23 @@ impl RegisterChecks {
     pub fn lost(&self) -> u64 {
         self.lost_count
     }
+
+    /// A replica's value went from `old` to `new`: moves it in the tally.
+    fn recount(&mut self, old: Option<u64>, new: Option<u64>) {
+        if let Some(v) = old {
+            let k = (self.tally.binary_search_by_key(&v, |&(w, _)| w)).expect("a held value is tallied");
+            self.tally[k].1 -= 1;
+            if self.tally[k].1 == 0 {
+                self.tally.remove(k);
+            }
+        }
+        if let Some(v) = new {
+            match self.tally.binary_search_by_key(&v, |&(w, _)| w) {
+                Ok(k) => self.tally[k].1 += 1,
+                Err(k) => self.tally.insert(k, (v, 1)),
+            }
+        }
+    }
 }
 
 impl Checks<Register> for RegisterChecks {
@@ -253,6 +272,7 @@ impl Checks<Register> for RegisterChecks {
             timed_out: 0,
             diverged: Violation::default(),
             values: vec![None; config.replicas as usize],
+            tally: Vec::new(),
             conflict_since_us: None,
             conflicting: Vec::new(),
             lagging: 0,
@@ -327,24 +347,22 @@ impl Checks<Register> for RegisterChecks {
 
     fn after_event(&mut self, world: &WorldView<'_, Register>) {
         let replicas = &world.protocols[..self.replicas as usize];
-        let mut up = 0;
-        let mut first: Option<u64> = None;
-        let mut agree = true;
         let mut changed = false;
-        for (i, p) in replicas.iter().enumerate() {
-            let value = p.as_ref().map(|p| p.cell().write);
+        for i in world.changed.nodes(replicas.len()) {
+            let value = replicas[i].as_ref().map(|p| p.cell().write);
             if self.values[i] != value {
-                self.values[i] = value;
+                let old = std::mem::replace(&mut self.values[i], value);
+                self.recount(old, value);
                 changed = true;
             }
-            let Some(w) = value else { continue };
-            up += 1;
-            match first {
-                None => first = Some(w),
-                Some(f) if f != w => agree = false,
-                _ => {}
-            }
         }
+        // Live replicas, and whether they all hold one value (which).
+        let up: u32 = self.tally.iter().map(|&(_, n)| n).sum();
+        let (agree, first) = match self.tally.as_slice() {
+            [] => (true, None),
+            [(v, _)] => (true, Some(*v)),
+            _ => (false, None),
+        };
         let now = world.now_us;
         self.linearizability.after_event(now);
         if changed {
@@ -392,6 +410,7 @@ impl Checks<Register> for RegisterChecks {
             + vec_bytes(&self.lost_named)
             + vec_bytes(&self.stale_named)
             + vec_bytes(&self.values)
+            + vec_bytes(&self.tally)
             + vec_bytes(&self.conflicting)
             + vec_bytes(&self.scratch)
             + vec_bytes(&self.lineage_scratch)

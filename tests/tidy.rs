@@ -118,6 +118,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "action",
             "trace",
             "protocol",
+            "protocol::timers",
             "protocol::workload",
         ],
     ),
@@ -156,12 +157,13 @@ const PURE: &[&str] = &[
     "latency",
     "budget",
     "protocol",
+    "protocol::timers",
     "protocol::workload",
 ];
 
 /// Files under `src/protocol/` that belong to the contract, not to one protocol: every
 /// protocol may use them.
-const CONTRACT: &[&str] = &["protocol::workload"];
+const CONTRACT: &[&str] = &["protocol::timers", "protocol::workload"];
 
 /// A protocol folder's files that implement the traits beside the protocol; every other
 /// file in the folder is the state machine.

@@ -21,6 +21,7 @@ pub mod raft;
 pub mod register;
 pub mod service;
 pub mod swim;
+pub mod timers;
 pub mod workload;
 
 use crate::limits::MAX_TIMERS_PER_HANDLER;

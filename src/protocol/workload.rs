@@ -3,24 +3,27 @@
 //! which try it is, the retry limit, the server it sends to (rotated after a failure,
 //! moved to a leader hint after a redirect), arming timeouts whose tag names the try, and
 //! counting what came of it all. What a request asks and what its answer means stay in
-//! each protocol; so do the observations it records for its history (the shapes differ).
+//! each protocol; so do the observations it records for its history (the shapes differ,
+//! and every one is recorded through `crate::history::record`).
+//!
+//! A client with many requests in flight (the overloaded service's) keeps its own table
+//! of them but shares the rest: `request_id`, exponential backoff with full jitter
+//! (`Backoff`) and a retry budget (`RetryBudget`).
 //!
 //! Layer: part of the protocol contract. It imports only the vocabulary and `Ctx`, and
-//! any protocol may use it (checked by `tests/tidy.rs`). Nothing here draws a random
-//! number or sends a message: a protocol that adopts it keeps its trace bit for bit.
+//! any protocol may use it (checked by `tests/tidy.rs`). Nothing here sends a message,
+//! and the one random draw (`Backoff::delay`) comes from the caller's own generator at
+//! the point the caller asks: a protocol that adopts it keeps its trace bit for bit.
 
+use crate::protocol::timers::timer_tag;
 use crate::protocol::{Ctx, TimerTag};
+use crate::rng::Rng;
 use crate::time::Micros;
 use crate::vocab::NodeId;
 
 /// A request's id, unique across the run: the client's node id above its op number.
 pub fn request_id(client: NodeId, op: u32) -> u64 {
     (client as u64) << 32 | op as u64
-}
-
-/// A timer tag: the protocol's timer kind in the low byte, the argument above it.
-pub fn timer_tag(kind: TimerTag, arg: u64) -> TimerTag {
-    kind | arg << 8
 }
 
 /// A request in flight: its op number, which try this is (0 the first), and what it asks.
@@ -156,6 +159,74 @@ impl<R: Copy> Requests<R> {
     }
 }
 
+/// Exponential backoff with full jitter: before retry number `k` (1 the first) a client
+/// waits a uniform draw from 1 µs to `min(cap, base · 2^(k−1))`, so retries spread out
+/// instead of arriving in synchronized waves.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Backoff {
+    pub base_us: Micros,
+    pub cap_us: Micros,
+}
+
+impl Backoff {
+    /// The longest wait before retry `retry` (1 the first; the doubling stops at 2^20).
+    pub fn ceiling(&self, retry: u32) -> Micros {
+        assert!(retry >= 1, "backoff is for retries, numbered from 1");
+        (self.base_us << (retry - 1).min(20)).min(self.cap_us).max(1)
+    }
+
+    /// The wait before retry `retry`, drawn from the caller's generator.
+    pub fn delay(&self, rng: &mut Rng, retry: u32) -> Micros {
+        rng.between(1, self.ceiling(retry))
+    }
+}
+
+/// A retry budget: each new request earns `per_request` tokens (up to `TOKENS_MAX`), each
+/// retry spends one, and a client retries only while it holds a whole token — so retries
+/// stay a bounded fraction of requests and cannot multiply an overload. Without a budget
+/// every retry is allowed.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct RetryBudget {
+    per_request: Option<f64>,
+    tokens: f64,
+}
+
+impl RetryBudget {
+    /// The most tokens a client banks.
+    pub const TOKENS_MAX: f64 = 10.0;
+
+    /// A full budget earning `per_request` a request, or none (unlimited retries).
+    pub fn new(per_request: Option<f64>) -> RetryBudget {
+        RetryBudget {
+            per_request,
+            tokens: Self::TOKENS_MAX,
+        }
+    }
+
+    /// A new request earns its share.
+    pub fn earn(&mut self) {
+        if let Some(p) = self.per_request {
+            self.tokens = (self.tokens + p).min(Self::TOKENS_MAX);
+        }
+    }
+
+    /// Spends a token for one retry, or answers false when the budget has none left.
+    pub fn try_spend(&mut self) -> bool {
+        if self.tokens < 1.0 {
+            return false;
+        }
+        if self.per_request.is_some() {
+            self.tokens -= 1.0;
+        }
+        true
+    }
+
+    /// The tokens left, if there is a budget.
+    pub fn tokens(&self) -> Option<f64> {
+        self.per_request.map(|_| self.tokens)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -181,5 +252,31 @@ mod tests {
         r.follow(None, 3);
         assert_eq!(r.target, 0);
         assert_eq!(request_id(2, 5), 2 << 32 | 5);
+    }
+
+    #[test]
+    fn backoff_doubles_up_to_its_cap_and_draws_within_it() {
+        let b = Backoff {
+            base_us: 50,
+            cap_us: 300,
+        };
+        let ceilings: Vec<Micros> = (1..=5).map(|k| b.ceiling(k)).collect();
+        assert_eq!(ceilings, [50, 100, 200, 300, 300]);
+        let mut rng = Rng::from_seed(7);
+        assert!((0..1_000).all(|_| (1..=100).contains(&b.delay(&mut rng, 2))));
+    }
+
+    #[test]
+    fn a_budget_allows_retries_only_while_requests_earn_them() {
+        let mut budget = RetryBudget::new(Some(0.5));
+        let spent = (0..20).take_while(|_| budget.try_spend()).count();
+        assert_eq!(spent, 10, "a full budget holds ten retries");
+        budget.earn();
+        assert!(!budget.try_spend(), "half a token is not a retry");
+        budget.earn();
+        assert!(budget.try_spend());
+        let mut unlimited = RetryBudget::new(None);
+        assert!((0..100).all(|_| unlimited.try_spend()));
+        assert_eq!(unlimited.tokens(), None);
     }
 }

@@ -19,6 +19,7 @@ mod view;
 
 pub use spec::{DetectorSpec, HeartbeatSpec};
 
+use crate::protocol::timers::{timer_arg, timer_kind, timer_tag, Generation};
 use crate::protocol::{message_kinds, Ctx, Durable, MessageInfo, Protocol, TimerTag};
 use crate::rng::Rng;
 use crate::time::{us_to_ms, Micros};
@@ -195,7 +196,8 @@ pub struct Heartbeat {
     windows: Vec<ArrivalWindow>,
     /// When the pending deadline timer fires (local time), and its generation.
     deadline_at_us: Option<Micros>,
-    deadline_gen: u64,
+    /// A new one voids the deadline timer armed before.
+    deadline: Generation,
     /// The peers due first (fixed timeout only), so most deadline checks read a few peers.
     soonest: Soonest,
     probes: Option<Probes>,
@@ -317,9 +319,8 @@ impl Heartbeat {
             (None, _) => self.deadline_at_us = None,
             (Some(at), Some(pending)) if pending <= at => {} // the pending timer comes first
             (Some(at), _) => {
-                self.deadline_gen += 1;
                 self.deadline_at_us = Some(at);
-                ctx.set_timer(at.saturating_sub(ctx.now_local_us), DEADLINE | (self.deadline_gen << 8));
+                (self.deadline).rearm(ctx, at.saturating_sub(ctx.now_local_us), DEADLINE);
             }
         }
     }
@@ -337,7 +338,7 @@ impl Heartbeat {
         let id = probes.next_id;
         probes.pending.push((id, peer, ctx.now_local_us));
         ctx.send(peer, HeartbeatMsg::Probe { id });
-        ctx.set_timer(self.config.timeout_us, PROBE_TIMEOUT | ((id as u64) << 8));
+        ctx.set_timer(self.config.timeout_us, timer_tag(PROBE_TIMEOUT, id as u64));
     }
 
     fn on_answer(&mut self, from: NodeId, id: u32, now_us: Micros) {
@@ -441,7 +442,7 @@ impl Protocol for Heartbeat {
                 Detector::Phi(_) => vec![ArrivalWindow::default(); n],
             },
             deadline_at_us: None,
-            deadline_gen: 0,
+            deadline: Generation::default(),
             soonest: Soonest::default(),
             probes,
             rng,
@@ -487,12 +488,12 @@ impl Protocol for Heartbeat {
     }
 
     fn on_timer(&mut self, tag: TimerTag, ctx: &mut Ctx<HeartbeatMsg, HeartbeatObs>) {
-        match tag & 0xFF {
+        match timer_kind(tag) {
             TICK => {
                 self.beat_all(ctx);
                 ctx.set_timer(self.config.interval_us, TICK);
             }
-            DEADLINE if tag >> 8 == self.deadline_gen => {
+            DEADLINE if self.deadline.is_current(tag) => {
                 self.deadline_at_us = None;
                 self.check_deadlines(ctx);
             }
@@ -500,7 +501,7 @@ impl Protocol for Heartbeat {
                 self.send_probe(ctx);
                 ctx.set_timer(self.config.probe_us.expect("probes are on"), PROBE);
             }
-            PROBE_TIMEOUT => self.on_probe_timeout((tag >> 8) as u32),
+            PROBE_TIMEOUT => self.on_probe_timeout(timer_arg(tag) as u32),
             _ => {}
         }
     }
@@ -547,7 +548,7 @@ mod tests {
         ctx.reset(200);
         hb.on_message(1, HeartbeatMsg::Beat { boots: 1 }, &mut ctx);
         ctx.reset(350);
-        hb.on_timer(DEADLINE | (1 << 8), &mut ctx);
+        hb.on_timer(timer_tag(DEADLINE, 1), &mut ctx);
         assert!(!hb.suspects(1) && hb.suspects(2));
         // The next deadline is peer 1's: 200 + 350.
         assert_eq!(ctx.timers.last().unwrap().0, 200);

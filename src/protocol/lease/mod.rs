@@ -36,6 +36,7 @@ mod view;
 use serde::{Deserialize, Serialize};
 
 use crate::error::InputError;
+use crate::protocol::timers::{timer_kind, Generation};
 use crate::protocol::{message_kinds, Ctx, Durable, MessageInfo, MessageKinds, Protocol, TimerTag};
 use crate::rng::Rng;
 use crate::time::{ms_to_us, us_to_ms, Micros};
@@ -304,7 +305,6 @@ pub enum LeaseObs {
 const ACQUIRE: TimerTag = 1;
 const RENEW: TimerTag = 2;
 const WORK: TimerTag = 3;
-/// Expiry timers carry a generation in the upper bits.
 const EXPIRE: TimerTag = 4;
 const FENCE_RETRY: TimerTag = 5;
 
@@ -320,8 +320,8 @@ struct Server {
     /// STONITH: a hand-over waiting for the storage's confirmation (client, token, the
     /// client's ask time to echo).
     fencing: Option<(NodeId, u64, Micros)>,
-    /// Generation of the fence-retry timer: one chain at a time.
-    fence_gen: u64,
+    /// The fence-retry timer: one chain at a time.
+    fence_retry: Generation,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -338,11 +338,12 @@ struct Client {
     unacked: u32,
     accepted: u64,
     rejected: u64,
-    expire_gen: u64,
-    /// Generation of the acquire-retry timer chain, and of the holding's work and renew
-    /// timers: a timer of an older generation is void.
-    acquire_gen: u64,
-    lease_gen: u64,
+    /// The end of belief's timer.
+    expiry: Generation,
+    /// The acquire-retry timer chain.
+    asking: Generation,
+    /// The holding's work and renew timers (one generation for both: they end together).
+    holding_timers: Generation,
     releasing: bool,
 }
 
@@ -431,8 +432,7 @@ impl Lease {
     fn send_fence(&mut self, ctx: &mut Ctx<LeaseMsg, LeaseObs>) {
         if let Some((holder, token, _)) = self.server.fencing {
             ctx.send(STORAGE, LeaseMsg::Fence { holder, token });
-            self.server.fence_gen += 1;
-            ctx.set_timer(self.config.retry_us, FENCE_RETRY | self.server.fence_gen << 8);
+            (self.server.fence_retry).rearm(ctx, self.config.retry_us, FENCE_RETRY);
         }
     }
 
@@ -473,8 +473,7 @@ impl Lease {
     /// Asks again after about `delay_us` (jittered), voiding any earlier retry timer.
     fn arm_acquire(&mut self, delay_us: Micros, ctx: &mut Ctx<LeaseMsg, LeaseObs>) {
         let wait = self.jitter(delay_us.max(1));
-        self.client.acquire_gen += 1;
-        ctx.set_timer(wait, ACQUIRE | self.client.acquire_gen << 8);
+        self.client.asking.rearm(ctx, wait, ACQUIRE);
     }
 
     /// Believes until `asked + lease − margin` by its own clock.
@@ -485,8 +484,7 @@ impl Lease {
             return; // the answer came too late to be of use
         }
         self.client.holding = Some((token, until));
-        self.client.expire_gen += 1;
-        ctx.set_timer(until - ctx.now_local_us, EXPIRE | self.client.expire_gen << 8);
+        (self.client.expiry).rearm(ctx, until - ctx.now_local_us, EXPIRE);
     }
 
     fn drop_lease(&mut self, ctx: &mut Ctx<LeaseMsg, LeaseObs>, rest_us: Micros) {
@@ -494,7 +492,7 @@ impl Lease {
         self.client.prepared = None;
         self.client.min_ask_us = ctx.now_local_us;
         self.client.releasing = false;
-        self.client.lease_gen += 1;
+        self.client.holding_timers.void();
         self.arm_acquire(rest_us, ctx);
     }
 
@@ -505,11 +503,11 @@ impl Lease {
                 if self.client.holding.is_some() {
                     self.client.since_us = ctx.now_local_us;
                     self.client.prepared = Some(token);
-                    self.client.acquire_gen += 1; // no more asking
-                    self.client.lease_gen += 1;
-                    let gen = self.client.lease_gen << 8;
-                    ctx.set_timer(self.config.write_every_us, WORK | gen);
-                    ctx.set_timer(self.config.renew_every_us, RENEW | gen);
+                    self.client.asking.void(); // no more asking
+                    let timers = &mut self.client.holding_timers;
+                    timers.void();
+                    timers.arm(ctx, self.config.write_every_us, WORK);
+                    timers.arm(ctx, self.config.renew_every_us, RENEW);
                 }
             }
             LeaseMsg::Renewed { token, at } if self.client.holding.is_some_and(|(t, _)| t == token) => {
@@ -536,10 +534,9 @@ impl Lease {
 
     fn client_timer(&mut self, tag: TimerTag, ctx: &mut Ctx<LeaseMsg, LeaseObs>) {
         let now = ctx.now_local_us;
-        let gen = tag >> 8;
-        let this_lease = gen == self.client.lease_gen;
-        match tag & 0xFF {
-            ACQUIRE if gen == self.client.acquire_gen && self.client.holding.is_none() => self.ask(ctx),
+        let this_lease = self.client.holding_timers.is_current(tag);
+        match timer_kind(tag) {
+            ACQUIRE if self.client.asking.is_current(tag) && self.client.holding.is_none() => self.ask(ctx),
             WORK if this_lease => {
                 // The write prepared at the last tick goes out now, unchecked.
                 if let Some(token) = self.client.prepared.take() {
@@ -565,7 +562,7 @@ impl Lease {
                 } else if now < until {
                     self.client.prepared = Some(token);
                 }
-                ctx.set_timer(self.config.write_every_us, WORK | gen << 8);
+                (self.client.holding_timers).arm(ctx, self.config.write_every_us, WORK);
             }
             RENEW if this_lease => {
                 let Some((token, _)) = self.client.holding else { return };
@@ -574,9 +571,9 @@ impl Lease {
                     return;
                 }
                 ctx.send(SERVER, LeaseMsg::Renew { token, at: now });
-                ctx.set_timer(self.config.renew_every_us, RENEW | gen << 8);
+                (self.client.holding_timers).arm(ctx, self.config.renew_every_us, RENEW);
             }
-            EXPIRE if gen == self.client.expire_gen && self.client.holding.is_some() => {
+            EXPIRE if self.client.expiry.is_current(tag) && self.client.holding.is_some() => {
                 self.drop_lease(ctx, self.config.retry_us);
             }
             _ => {}
@@ -634,7 +631,7 @@ impl Protocol for Lease {
 
     fn on_timer(&mut self, tag: TimerTag, ctx: &mut Ctx<LeaseMsg, LeaseObs>) {
         match self.id {
-            SERVER if tag & 0xFF == FENCE_RETRY && tag >> 8 == self.server.fence_gen => self.send_fence(ctx),
+            SERVER if timer_kind(tag) == FENCE_RETRY && self.server.fence_retry.is_current(tag) => self.send_fence(ctx),
             SERVER | STORAGE => {}
             _ => self.client_timer(tag, ctx),
         }

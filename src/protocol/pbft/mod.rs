@@ -31,6 +31,7 @@ mod view;
 use serde::{Deserialize, Serialize};
 
 use crate::error::InputError;
+use crate::protocol::timers::{timer_arg, timer_kind, timer_tag};
 use crate::protocol::{message_kinds, Ctx, Durable, MessageInfo, MessageKinds, Protocol, TimerTag};
 use crate::rng::Rng;
 use crate::time::{ms_to_us, Micros};
@@ -385,7 +386,7 @@ impl Client {
         let req = Req::signed(id, self.next_op, self.rng.next_u64() >> 16);
         ctx.observe(PbftObs::Sent { req });
         ctx.send(config.primary(self.view_guess), PbftMsg::Request { req, signer: id });
-        ctx.set_timer(config.view_timeout_us, RETRY | (self.next_op as u64) << 8);
+        ctx.set_timer(config.view_timeout_us, timer_tag(RETRY, self.next_op as u64));
         self.waiting = Some((req, Vec::new()));
     }
 
@@ -397,7 +398,7 @@ impl Client {
         for r in 0..config.replicas {
             ctx.send(r, PbftMsg::Request { req, signer: id });
         }
-        ctx.set_timer(config.view_timeout_us, RETRY | (op as u64) << 8);
+        ctx.set_timer(config.view_timeout_us, timer_tag(RETRY, op as u64));
     }
 
     fn reply(&mut self, config: &PbftConfig, from: NodeId, view: u64, op: u32, value: u64, ctx: &mut PbftCtx) {
@@ -463,10 +464,10 @@ impl Protocol for Pbft {
     }
 
     fn on_timer(&mut self, tag: TimerTag, ctx: &mut PbftCtx) {
-        match (&mut self.role, tag & 0xFF) {
+        match (&mut self.role, timer_kind(tag)) {
             (Role::Client(c), TICK) => c.tick(&self.config, self.id, ctx),
-            (Role::Client(c), RETRY) => c.retry(&self.config, self.id, (tag >> 8) as u32, ctx),
-            (Role::Replica(r), VIEW_TIMER) => r.on_view_timer(&self.config, self.id, tag >> 8, ctx),
+            (Role::Client(c), RETRY) => c.retry(&self.config, self.id, timer_arg(tag) as u32, ctx),
+            (Role::Replica(r), VIEW_TIMER) => r.on_view_timer(&self.config, self.id, tag, ctx),
             _ => {}
         }
     }

@@ -9,6 +9,7 @@
 use std::collections::BTreeMap;
 
 use super::*;
+use crate::protocol::timers::Generation;
 
 /// Sequence numbers a primary may run ahead of the last stable checkpoint.
 pub const WINDOW: u64 = 256;
@@ -83,7 +84,8 @@ pub struct Replica {
     done: BTreeMap<NodeId, (u32, u64)>,
     view_changes: ViewChanges,
     timeout_us: Micros,
-    timer_gen: u64,
+    /// The view-change timer: a new generation voids the one armed.
+    timer: Generation,
     timer_armed: bool,
     pub stable: u64,
     checkpoints: BTreeMap<u64, Votes>,
@@ -103,7 +105,7 @@ impl Replica {
             done: BTreeMap::new(),
             view_changes: BTreeMap::new(),
             timeout_us: config.view_timeout_us,
-            timer_gen: 0,
+            timer: Generation::default(),
             timer_armed: false,
             stable: 0,
             checkpoints: BTreeMap::new(),
@@ -370,19 +372,18 @@ impl Replica {
 
     fn arm(&mut self, ctx: &mut PbftCtx) {
         if !self.timer_armed {
-            self.timer_gen += 1;
             self.timer_armed = true;
-            ctx.set_timer(self.timeout_us, VIEW_TIMER | self.timer_gen << 8);
+            self.timer.rearm(ctx, self.timeout_us, VIEW_TIMER);
         }
     }
 
     fn disarm(&mut self) {
         self.timer_armed = false;
-        self.timer_gen += 1;
+        self.timer.void();
     }
 
-    pub fn on_view_timer(&mut self, config: &PbftConfig, id: NodeId, gen: u64, ctx: &mut PbftCtx) {
-        if gen != self.timer_gen || !self.timer_armed {
+    pub fn on_view_timer(&mut self, config: &PbftConfig, id: NodeId, tag: TimerTag, ctx: &mut PbftCtx) {
+        if !self.timer.is_current(tag) || !self.timer_armed {
             return;
         }
         self.timer_armed = false;

@@ -4,7 +4,8 @@
 //! up after `retries` tries. The key-value operations themselves are in `reads.rs`.
 
 use super::*;
-use crate::protocol::workload::{request_id, timer_tag, Request, Requests};
+use crate::protocol::timers::{timer_arg, timer_kind, timer_tag};
+use crate::protocol::workload::{request_id, Request, Requests};
 
 /// What a client's request asks: its write id (the same on every try) and its command.
 #[derive(Clone, Copy, Debug)]
@@ -55,8 +56,8 @@ impl Client {
     }
 
     pub(super) fn on_timer(&mut self, tag: TimerTag, ctx: &mut Ctx<RaftMsg, RaftObs>) {
-        let arg = tag >> 8;
-        match tag & 0xFF {
+        let arg = timer_arg(tag);
+        match timer_kind(tag) {
             OP => {
                 if self.requests.is_idle() && self.config.kv.is_some() {
                     self.kv_next_op(ctx);

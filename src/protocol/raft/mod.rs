@@ -52,6 +52,7 @@ use reads::PendingRead;
 use serde::{Deserialize, Serialize};
 
 use crate::error::InputError;
+use crate::protocol::timers::{timer_kind, Generation};
 use crate::protocol::{message_kinds, Ctx, Durable, MessageInfo, MessageKinds, Protocol, TimerTag};
 use crate::rng::Rng;
 use crate::time::{ms_to_us, us_to_ms, Micros};
@@ -537,10 +538,10 @@ pub struct Server {
     value: u64,
     /// Who this server believes leads.
     leader: Option<NodeId>,
-    /// Bumped to void the pending election timer.
-    election_gen: u64,
-    /// Bumped to void the heartbeat chain of an earlier reign.
-    heartbeat_gen: u64,
+    /// A new one voids the pending election timer.
+    election: Generation,
+    /// A new one voids the heartbeat chain of an earlier reign.
+    heartbeat: Generation,
     votes: u16,
     election_started_at: Micros,
     // leader
@@ -608,9 +609,8 @@ impl Server {
     }
 
     fn reset_election_timer(&mut self, ctx: &mut Ctx<RaftMsg, RaftObs>) {
-        self.election_gen += 1;
         let after = self.random_election_timeout();
-        ctx.set_timer(after, ELECTION | self.election_gen << 8);
+        self.election.rearm(ctx, after, ELECTION);
     }
 
     fn to_other_servers(&self, msg: RaftMsg, ctx: &mut Ctx<RaftMsg, RaftObs>) {
@@ -770,7 +770,7 @@ impl Server {
         self.leader = Some(self.id);
         self.own_commit = false;
         self.lead_since = ctx.now_local_us;
-        self.election_gen += 1; // no more elections while leading
+        self.election.void(); // no more elections while leading
         self.next = vec![self.last_index() + 1; n];
         self.matched = vec![0; n];
         // A voter reset its election timer when it granted the vote, after the election began.
@@ -799,12 +799,12 @@ impl Server {
         self.matched[self.id as usize] = self.last_index();
         self.advance_commit(ctx);
         self.broadcast_append(ctx);
-        self.heartbeat_gen += 1;
+        self.heartbeat.void();
         self.arm_heartbeat(ctx);
     }
 
     fn arm_heartbeat(&mut self, ctx: &mut Ctx<RaftMsg, RaftObs>) {
-        ctx.set_timer(self.config.heartbeat_us, HEARTBEAT | self.heartbeat_gen << 8);
+        self.heartbeat.arm(ctx, self.config.heartbeat_us, HEARTBEAT);
     }
 
     fn broadcast_append(&mut self, ctx: &mut Ctx<RaftMsg, RaftObs>) {
@@ -1324,8 +1324,8 @@ impl Server {
             d: durable,
             role: Role::Follower,
             leader: None,
-            election_gen: 0,
-            heartbeat_gen: 0,
+            election: Generation::default(),
+            heartbeat: Generation::default(),
             votes: 0,
             election_started_at: 0,
             next: Vec::new(),
@@ -1351,10 +1351,9 @@ impl Server {
     }
 
     fn on_timer(&mut self, tag: TimerTag, ctx: &mut Ctx<RaftMsg, RaftObs>) {
-        let arg = tag >> 8;
-        match tag & 0xFF {
-            ELECTION if arg == self.election_gen && self.role != Role::Leader => self.start_election(ctx),
-            HEARTBEAT if arg != self.heartbeat_gen => {}
+        match timer_kind(tag) {
+            ELECTION if self.election.is_current(tag) && self.role != Role::Leader => self.start_election(ctx),
+            HEARTBEAT if !self.heartbeat.is_current(tag) => {}
             HEARTBEAT if self.naive() => self.naive_tick(ctx),
             HEARTBEAT if self.role == Role::Leader => self.leader_tick(ctx),
             _ => {}

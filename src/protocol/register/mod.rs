@@ -52,6 +52,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::error::InputError;
+use crate::protocol::timers::{timer_arg, timer_kind, timer_tag};
 use crate::protocol::workload::{request_id, Requests};
 use crate::protocol::{message_kinds, Ctx, Durable, MessageInfo, MessageKinds, Protocol, TimerTag};
 use crate::rng::Rng;
@@ -444,7 +445,7 @@ impl Register {
             heard: 0,
             best: Cell::default(),
         });
-        ctx.set_timer(self.config.quorum_timeout_us, QUORUM_TIMEOUT | (id as u64) << 8);
+        ctx.set_timer(self.config.quorum_timeout_us, timer_tag(QUORUM_TIMEOUT, id as u64));
         self.to_other_replicas(RegisterMsg::Query { op: id }, ctx);
         let own = self.durable.cell;
         self.heard(id, self.id, Phase::Query, Some(own), ctx);
@@ -625,8 +626,8 @@ impl Protocol for Register {
     }
 
     fn on_timer(&mut self, tag: TimerTag, ctx: &mut Ctx<RegisterMsg, RegisterObs>) {
-        let arg = (tag >> 8) as u32;
-        match tag & 0xFF {
+        let arg = timer_arg(tag) as u32;
+        match timer_kind(tag) {
             GOSSIP => {
                 self.to_other_replicas(
                     RegisterMsg::Gossip {

@@ -43,6 +43,8 @@ use std::collections::{BTreeMap, VecDeque};
 use serde::{Deserialize, Serialize};
 
 use crate::error::InputError;
+use crate::protocol::timers::{timer_arg, timer_kind, timer_tag};
+use crate::protocol::workload::{request_id, Backoff, RetryBudget};
 use crate::protocol::{message_kinds, Ctx, Durable, MessageInfo, MessageKinds, Protocol, TimerTag};
 use crate::rng::Rng;
 use crate::time::{ms_to_us, Micros};
@@ -576,7 +578,7 @@ pub struct Client {
     durable: ServiceDurable,
     next_seq: u32,
     inflight: BTreeMap<u32, Outstanding>,
-    tokens: f64,
+    budget: RetryBudget,
 }
 
 /// The load balancer: its view of each replica, the requests it forwarded.
@@ -656,7 +658,7 @@ impl Client {
     }
 
     fn send_attempt(&mut self, seq: u32, ctx: &mut Ctx<ServiceMsg, ServiceObs>) {
-        let id = (self.id as u64) << 32 | seq as u64;
+        let id = request_id(self.id, seq);
         let Some(o) = self.inflight.get_mut(&seq) else { return };
         o.sent_us = ctx.now_local_us;
         o.backing_off = false;
@@ -676,23 +678,23 @@ impl Client {
             return;
         };
         let c = &self.config;
-        let may_retry = c.retry != RetryPolicy::None && o.attempt < c.retries && self.tokens >= 1.0;
+        let may_retry = c.retry != RetryPolicy::None && o.attempt < c.retries && self.budget.try_spend();
         if !may_retry {
             self.inflight.remove(&seq);
             ctx.observe(ServiceObs::GaveUp { tenant: self.tenant() });
             return;
         }
-        if c.budget.is_some() {
-            self.tokens -= 1.0;
-        }
         o.attempt += 1;
         match c.retry {
             RetryPolicy::Backoff => {
-                let ceiling = (c.backoff_us << (o.attempt - 1).min(20)).min(c.backoff_cap_us);
-                let delay = self.rng.between(1, ceiling.max(1));
+                let backoff = Backoff {
+                    base_us: c.backoff_us,
+                    cap_us: c.backoff_cap_us,
+                };
+                let delay = backoff.delay(&mut self.rng, o.attempt);
                 o.backing_off = true;
                 self.inflight.insert(seq, o);
-                ctx.set_timer(delay, RETRY | (seq as u64) << 8);
+                ctx.set_timer(delay, timer_tag(RETRY, seq as u64));
             }
             _ => {
                 self.inflight.insert(seq, o);
@@ -956,7 +958,7 @@ impl Server {
         assert_eq!(self.workers[w], Worker::Idle, "a busy worker took another request");
         self.workers[w] = Worker::Serving(job);
         let t = self.service_time(ctx.now_local_us);
-        ctx.set_timer(t, DONE | (w as u64) << 8);
+        ctx.set_timer(t, timer_tag(DONE, w as u64));
     }
 
     fn accept(&mut self, id: ReqId, tenant: u8, ctx: &mut Ctx<ServiceMsg, ServiceObs>) {
@@ -1092,13 +1094,13 @@ impl Protocol for Service {
         let config = config.clone();
         if id >= config.first_client {
             let mut node = Client {
+                budget: RetryBudget::new(config.budget),
                 config,
                 id,
                 rng,
                 durable,
                 next_seq: 0,
                 inflight: BTreeMap::new(),
-                tokens: 10.0,
             };
             node.schedule_arrival(ctx);
             ctx.set_timer(SWEEP_US, SWEEP);
@@ -1152,8 +1154,8 @@ impl Protocol for Service {
     }
 
     fn on_timer(&mut self, tag: TimerTag, ctx: &mut Ctx<ServiceMsg, ServiceObs>) {
-        let arg = tag >> 8;
-        match (self, tag & 0xFF) {
+        let arg = timer_arg(tag);
+        match (self, timer_kind(tag)) {
             (Service::Client(c), ARRIVAL) => c.arrival(ctx),
             (Service::Client(c), SWEEP) => {
                 c.client_sweep(ctx);
@@ -1195,9 +1197,7 @@ impl Client {
         if self.inflight.len() < CLIENT_INFLIGHT_MAX {
             self.next_seq = self.next_seq.wrapping_add(1);
             let seq = self.next_seq;
-            if let Some(b) = self.config.budget {
-                self.tokens = (self.tokens + b).min(10.0);
-            }
+            self.budget.earn();
             ctx.observe(ServiceObs::Offered { tenant: self.tenant() });
             self.inflight.insert(
                 seq,

@@ -90,8 +90,8 @@ impl Client {
             fact("offered rate", format!("{:.0} req/s", self.rate_at(now_local_us))),
             fact("waiting for", self.inflight.len().to_string()),
         ];
-        if self.config.budget.is_some() {
-            facts.push(fact("retry tokens", format!("{:.1}", self.tokens)));
+        if let Some(tokens) = self.budget.tokens() {
+            facts.push(fact("retry tokens", format!("{tokens:.1}")));
         }
         facts
     }

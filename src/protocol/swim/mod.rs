@@ -67,6 +67,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::InputError;
 use crate::limits::PAGE_MAX_NODES;
+use crate::protocol::timers::{timer_arg, timer_kind, timer_tag, Generation};
 use crate::protocol::{message_kinds, Ctx, Durable, MessageInfo, Protocol, TimerTag};
 use crate::rng::Rng;
 use crate::time::{ms_to_us, us_to_ms, Micros};
@@ -640,9 +641,10 @@ pub struct Swim {
     /// Suspicions awaiting their timeout, and their deadlines in order.
     suspicions: BTreeMap<NodeId, Suspicion>,
     deadlines: BTreeSet<(Micros, NodeId)>,
-    /// The armed suspicion timer: its generation and local deadline.
-    suspicion_timer: Option<(u64, Micros)>,
-    suspicion_gen: u64,
+    /// The armed suspicion timer's local deadline.
+    suspicion_timer: Option<Micros>,
+    /// A new one voids the suspicion timer armed before.
+    suspicion: Generation,
     gray: Option<GrayState>,
     rng: Rng,
     /// Reused while building piggyback lists.
@@ -830,15 +832,11 @@ impl Swim {
         let Some(&(deadline, _)) = self.deadlines.first() else {
             return;
         };
-        if self.suspicion_timer.is_some_and(|(_, at)| at <= deadline) {
+        if self.suspicion_timer.is_some_and(|at| at <= deadline) {
             return;
         }
-        self.suspicion_gen += 1;
-        self.suspicion_timer = Some((self.suspicion_gen, deadline));
-        ctx.set_timer(
-            deadline.saturating_sub(ctx.now_local_us),
-            SUSPICION | (self.suspicion_gen << 8),
-        );
+        self.suspicion_timer = Some(deadline);
+        (self.suspicion).rearm(ctx, deadline.saturating_sub(ctx.now_local_us), SUSPICION);
     }
 
     fn on_suspicion_timer(&mut self, ctx: &mut Ctx<SwimMsg, SwimObs>) {
@@ -915,7 +913,7 @@ impl Swim {
                 acked: false,
             });
             self.send_ping(target, seq, ctx);
-            ctx.set_timer(self.config.ping_timeout_us, PING_TIMEOUT | ((seq as u64) << 8));
+            ctx.set_timer(self.config.ping_timeout_us, timer_tag(PING_TIMEOUT, seq as u64));
         }
         if !self.dead.is_empty() && self.rng.below(RECONNECT_ONE_IN) == 0 {
             // Reconnect: ping a member held dead. If it is up (a partition healed), the
@@ -961,7 +959,7 @@ impl Swim {
         g.pending.push((id, peer, ctx.now_local_us));
         ctx.send(peer, SwimMsg::Work { id });
         let timeout = self.config.gray.as_ref().expect("gray on").timeout_us;
-        ctx.set_timer(timeout, DEEP_TIMEOUT | ((id as u64) << 8));
+        ctx.set_timer(timeout, timer_tag(DEEP_TIMEOUT, id as u64));
     }
 
     /// A deep probe of `peer` ended: answered after `rtt_us`, or failed (None).
@@ -1141,7 +1139,7 @@ impl Protocol for Swim {
             suspicions: BTreeMap::new(),
             deadlines: BTreeSet::new(),
             suspicion_timer: None,
-            suspicion_gen: 0,
+            suspicion: Generation::default(),
             gray,
             rng,
             scratch: Vec::new(),
@@ -1218,17 +1216,19 @@ impl Protocol for Swim {
     }
 
     fn on_timer(&mut self, tag: TimerTag, ctx: &mut Ctx<SwimMsg, SwimObs>) {
-        match tag & 0xFF {
+        match timer_kind(tag) {
             PERIOD => self.on_period(ctx),
-            PING_TIMEOUT => self.on_ping_timeout((tag >> 8) as u32, ctx),
-            SUSPICION if self.suspicion_timer.is_some_and(|(g, _)| g == tag >> 8) => self.on_suspicion_timer(ctx),
+            PING_TIMEOUT => self.on_ping_timeout(timer_arg(tag) as u32, ctx),
+            SUSPICION if self.suspicion_timer.is_some() && self.suspicion.is_current(tag) => {
+                self.on_suspicion_timer(ctx)
+            }
             DEEP => {
                 self.send_deep_probe(ctx);
                 let every = self.config.gray.as_ref().expect("gray on").probe_us;
                 ctx.set_timer(every, DEEP);
             }
             DEEP_TIMEOUT => {
-                let id = (tag >> 8) as u32;
+                let id = timer_arg(tag) as u32;
                 let Some(g) = self.gray.as_mut() else { return };
                 if let Some(i) = g.pending.iter().position(|&(p, _, _)| p == id) {
                     let (_, peer, _) = g.pending.swap_remove(i);

@@ -9,7 +9,7 @@ use serde::Serialize;
 use crate::network::{DropReason, NodeId};
 use crate::node::NodeRuntime;
 use crate::time::Micros;
-use crate::view::{Fact, LogCell, Number, PeerView, ProtocolView};
+use crate::view::{Fact, LogCell, NodeSet, Number, PeerView, ProtocolView};
 
 /// Message accounting. Conservation: `sent + duplicated = delivered + dropped + in_flight`.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -126,6 +126,9 @@ pub struct NodeView {
     /// Numbers among the facts (`ProtocolView::numbers`), for tests; not serialized.
     #[serde(skip)]
     pub numbers: Vec<Number>,
+    /// Sets of nodes among the facts (`ProtocolView::node_sets`), for tests; not serialized.
+    #[serde(skip)]
+    pub node_sets: Vec<NodeSet>,
     /// The engine's true causal clocks of this node (`engine::causal`): its Lamport time and,
     /// up to 64 nodes, its vector clock.
     pub lamport: u64,
@@ -136,6 +139,11 @@ impl NodeView {
     /// The number stated under `label`, if the view states one.
     pub fn number(&self, label: &str) -> Option<u64> {
         self.numbers.iter().find(|n| n.label == label).map(|n| n.value)
+    }
+
+    /// The set of nodes stated under `label`, if the view states one.
+    pub fn node_set(&self, label: &str) -> Option<&[NodeId]> {
+        self.node_sets.iter().find(|s| s.label == label).map(|s| &s.nodes[..])
     }
 
     pub fn new(id: NodeId, rt: &NodeRuntime, now_us: Micros, protocol: &'static str, view: ProtocolView) -> NodeView {
@@ -162,6 +170,7 @@ impl NodeView {
             facts: view.facts,
             log: view.log,
             numbers: view.numbers,
+            node_sets: view.node_sets,
             lamport: 0,
             vector_clock: None,
         }

@@ -73,6 +73,9 @@ pub struct ProtocolView {
     /// text. Not sent to the page: the facts show the same numbers in words.
     #[serde(skip)]
     pub numbers: Vec<Number>,
+    /// Sets of nodes among the facts ("gray suspected": n2, n5), read like `numbers`.
+    #[serde(skip)]
+    pub node_sets: Vec<NodeSet>,
 }
 
 /// A number a view states among its facts ("executed": 12), under the fact's label.
@@ -80,6 +83,13 @@ pub struct ProtocolView {
 pub struct Number {
     pub label: &'static str,
     pub value: u64,
+}
+
+/// A set of nodes a view states among its facts, under the fact's label.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NodeSet {
+    pub label: &'static str,
+    pub nodes: Vec<NodeId>,
 }
 
 /// Most log entries a view shows.

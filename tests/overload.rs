@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{check, figure, preset};
+use common::{check, figure, number, preset};
 
 use faultline::protocol::service::{Pattern, RetryPolicy, ServiceSpec};
 use faultline::scenario::ProtocolSpec;
@@ -161,11 +161,10 @@ fn a_replica_queue_obeys_littles_law() {
         ..ServiceSpec::default()
     });
     let mut sim = Simulation::new(s).unwrap();
+    // Served so far, and the mean time inside in ms.
     let stats = |sim: &Simulation| {
-        let facts = sim.node_view(1).unwrap().facts;
-        let get = |label: &str| facts.iter().find(|f| f.label == label).unwrap().value.clone();
-        let served: f64 = get("served").parse().unwrap();
-        (served, get("mean time inside"))
+        let served = number(sim, 1, "served") as f64;
+        (served, number(sim, 1, "time inside, µs") as f64 / served / 1_000.0)
     };
     sim.run_until_ms(5_000.0).unwrap();
     let (served_0, _) = stats(&sim);
@@ -182,7 +181,7 @@ fn a_replica_queue_obeys_littles_law() {
     let l = area / samples as f64;
     let (served_1, mean_inside) = stats(&sim);
     let lambda = (served_1 - served_0) / 60.0;
-    let w_ms: f64 = mean_inside.trim_end_matches(" ms").parse().unwrap();
+    let w_ms = mean_inside;
     let little = lambda * w_ms / 1_000.0;
     eprintln!("Little's law: L = {l:.3}, λ = {lambda:.1}/s, W = {w_ms:.2} ms, λW = {little:.3}");
     assert!((l - little).abs() < 0.1 * little, "L {l} vs λW {little}");

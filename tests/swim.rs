@@ -33,12 +33,6 @@ fn state(sim: &Simulation, by: u32, of: u32) -> &'static str {
     view.peers.iter().find(|p| p.id == of).expect("a peer").state
 }
 
-fn fact(sim: &Simulation, node: u32, label: &str) -> String {
-    let view = sim.node_view(node).unwrap();
-    let f = view.facts.iter().find(|f| f.label == label);
-    f.unwrap_or_else(|| panic!("n{node} has no fact {label}")).value.clone()
-}
-
 fn check_detail(sim: &Simulation, id: &str) -> (bool, String) {
     let c = sim.checks().into_iter().find(|c| c.id == id).expect("a check");
     (c.holds, c.detail)
@@ -296,12 +290,11 @@ fn gray_scenario(seed: u64, fail: f64, slow_ms: f64) -> Scenario {
     s
 }
 
-/// Members (other than n2) whose "gray suspected" fact names `node`.
+/// Members (other than `node`) whose "gray suspected" set holds `node`.
 fn flaggers(sim: &Simulation, node: u32) -> usize {
-    let name = format!("n{node}");
     (0..8)
         .filter(|&m| m != node)
-        .filter(|&m| fact(sim, m, "gray suspected").split(", ").any(|x| x == name))
+        .filter(|&m| node_set(sim, m, "gray suspected").contains(&node))
         .count()
 }
 

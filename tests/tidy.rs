@@ -62,6 +62,35 @@ fn no_test_is_ignored() {
     }
 }
 
+/// Tests read numbers from structured output (`NodeView::number`, a check's fields, the
+/// summary's figures), never by parsing display text back: a reworded fact must not turn
+/// into a test that reads the wrong number. The one thing tests parse is an environment
+/// variable (a seed or a count), within a few lines of reading it.
+#[test]
+fn tests_parse_no_display_text() {
+    let parse = [".", "parse"].concat();
+    for path in files("tests", "rs") {
+        if path.ends_with("tidy.rs") {
+            continue;
+        }
+        let text = fs::read_to_string(&path).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        for (i, line) in lines.iter().enumerate() {
+            if !line.contains(&parse) {
+                continue;
+            }
+            let near = &lines[i.saturating_sub(3)..=i];
+            assert!(
+                near.iter().any(|l| l.contains("env::var")),
+                "{}:{} parses text that is not an environment variable: {}",
+                path.display(),
+                i + 1,
+                line.trim()
+            );
+        }
+    }
+}
+
 #[test]
 fn the_engine_uses_no_wall_clock_hash_order_or_ambient_randomness() {
     let banned = [

@@ -79,6 +79,15 @@ pub fn figure_count(sim: &Simulation, id: &str) -> u64 {
 
 /// A number a node's view states (`NodeView::number`), failing with the node's facts when
 /// it states none: tests read numbers, not display strings.
+/// The set of nodes a view states under `label`, failing with the node's facts.
+pub fn node_set(sim: &Simulation, node: u32, label: &str) -> Vec<u32> {
+    let view = sim.node_view(node).unwrap();
+    match view.node_set(label) {
+        Some(nodes) => nodes.to_vec(),
+        None => panic!("node {node} states no set {label}: {:?}", view.facts),
+    }
+}
+
 pub fn number(sim: &Simulation, node: u32, label: &str) -> u64 {
     let view = sim.node_view(node).unwrap();
     view.number(label)

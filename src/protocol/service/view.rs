@@ -2,7 +2,7 @@
 //! nodes sit.
 
 use super::*;
-use crate::view::{Fact, Inspect, NodeRender, ProtocolView, RenderRole, NO_VALUE};
+use crate::view::{Fact, Inspect, NodeRender, Number, ProtocolView, RenderRole, NO_VALUE};
 
 impl Inspect for Service {
     fn view(&self, now_local_us: Micros) -> ProtocolView {
@@ -11,8 +11,13 @@ impl Inspect for Service {
             Service::Balancer(b) => b.facts(),
             Service::Server(s) => s.facts(now_local_us),
         };
+        let numbers = match self {
+            Service::Server(s) => s.numbers(),
+            _ => Vec::new(),
+        };
         ProtocolView {
             facts,
+            numbers,
             ..ProtocolView::default()
         }
     }
@@ -146,5 +151,19 @@ impl Server {
             ));
         }
         facts
+    }
+
+    /// Requests served, and their total time inside (queued and in service, local µs).
+    fn numbers(&self) -> Vec<Number> {
+        vec![
+            Number {
+                label: "served",
+                value: self.served,
+            },
+            Number {
+                label: "time inside, µs",
+                value: self.sojourn_sum_us,
+            },
+        ]
     }
 }

@@ -2,12 +2,67 @@
 //! nodes sit.
 
 use super::*;
-use crate::view::{Fact, Inspect, NodeRender, Number, PeerView, ProtocolView, RenderRole};
+use crate::view::{Fact, Inspect, NodeRender, NodeSet, Number, PeerView, ProtocolView, RenderRole};
 
 impl Inspect for Swim {
     fn view(&self, _now_local_us: Micros) -> ProtocolView {
+        let gray = self.gray_list();
+        let mut notes = self.notes.clone();
+        notes.push(format!("incarnation {} (durable)", self.durable.incarnation));
+        if !gray.is_empty() {
+            notes.push(format!(
+                "gray: {} answer pings but fail real work for several observers",
+                names(&gray)
+            ));
+        }
+        let numbers = vec![Number {
+            label: "incarnation",
+            value: self.durable.incarnation as u64,
+        }];
+        let node_sets = match self.gray {
+            Some(_) => vec![NodeSet {
+                label: "gray suspected",
+                nodes: gray.clone(),
+            }],
+            None => Vec::new(),
+        };
+        ProtocolView {
+            peers: self.peer_views(),
+            notes,
+            facts: self.facts(&gray),
+            log: Vec::new(),
+            numbers,
+            node_sets,
+        }
+    }
+
+    fn suspects(&self, peer: NodeId) -> bool {
+        state_of(self.table[peer as usize]) != ALIVE
+    }
+
+    fn declares_failed(&self, peer: NodeId) -> bool {
+        state_of(self.table[peer as usize]) == DEAD
+    }
+
+    fn render(&self) -> NodeRender {
+        NodeRender {
+            role: RenderRole::Member.code(),
+            term: self.durable.incarnation,
+            queue: self.gossip.len.min(u32::MAX as usize) as u32,
+            ..NodeRender::none()
+        }
+    }
+}
+
+/// Nodes by name, "n2, n5".
+fn names(nodes: &[NodeId]) -> String {
+    nodes.iter().map(|m| format!("n{m}")).collect::<Vec<_>>().join(", ")
+}
+
+impl Swim {
+    fn peer_views(&self) -> Vec<PeerView> {
         let stats = self.gray.as_ref().map(|g| &g.stats);
-        let peers = (0..self.n)
+        (0..self.n)
             .filter(|&p| p != self.id)
             .map(|p| {
                 let e = self.table[p as usize];
@@ -23,17 +78,10 @@ impl Inspect for Swim {
                     rtt_ms: s.filter(|s| s.ok > 0).map(|s| us_to_ms(s.lat_us as u64)),
                 }
             })
-            .collect();
-        let mut notes = self.notes.clone();
-        notes.push(format!("incarnation {} (durable)", self.durable.incarnation));
-        let gray = self.gray_list();
-        if !gray.is_empty() {
-            let list: Vec<String> = gray.iter().map(|m| format!("n{m}")).collect();
-            notes.push(format!(
-                "gray: {} answer pings but fail real work for several observers",
-                list.join(", ")
-            ));
-        }
+            .collect()
+    }
+
+    fn facts(&self, gray: &[NodeId]) -> Vec<Fact> {
         let mut facts = vec![
             Fact::new("role", "member".into()),
             Fact::new("incarnation", self.durable.incarnation.to_string()),
@@ -54,40 +102,10 @@ impl Inspect for Swim {
             let value = if gray.is_empty() {
                 "none".to_string()
             } else {
-                gray.iter().map(|m| format!("n{m}")).collect::<Vec<_>>().join(", ")
+                names(gray)
             };
-            facts.push(Fact {
-                label: "gray suspected",
-                value,
-            });
+            facts.push(Fact::new("gray suspected", value));
         }
-        let numbers = vec![Number {
-            label: "incarnation",
-            value: self.durable.incarnation as u64,
-        }];
-        ProtocolView {
-            peers,
-            notes,
-            facts,
-            log: Vec::new(),
-            numbers,
-        }
-    }
-
-    fn suspects(&self, peer: NodeId) -> bool {
-        state_of(self.table[peer as usize]) != ALIVE
-    }
-
-    fn declares_failed(&self, peer: NodeId) -> bool {
-        state_of(self.table[peer as usize]) == DEAD
-    }
-
-    fn render(&self) -> NodeRender {
-        NodeRender {
-            role: RenderRole::Member.code(),
-            term: self.durable.incarnation,
-            queue: self.gossip.len.min(u32::MAX as usize) as u32,
-            ..NodeRender::none()
-        }
+        facts
     }
 }

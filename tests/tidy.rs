@@ -91,6 +91,46 @@ fn tests_parse_no_display_text() {
     }
 }
 
+/// `ARCHITECTURE.md` is the code map: it names every source file, by its path (`www/ui/x.js`,
+/// `protocol/workload.rs`) or by its folder (`cli/`) and its file name (`sweep.rs`; a
+/// folder's `mod.rs` by the folder alone), and every path it names exists.
+#[test]
+fn the_code_map_names_every_file_and_only_files_that_exist() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let map = fs::read_to_string(root.join("ARCHITECTURE.md")).unwrap();
+    let named = |rel: &str, prefix: &str| {
+        let (dir, file) = rel.rsplit_once('/').map_or(("", rel), |(d, f)| (d, f));
+        map.contains(rel)
+            || (!dir.is_empty()
+                && map.contains(&format!("{prefix}{dir}/"))
+                && (file == "mod.rs" || map.contains(&format!("`{file}`"))))
+    };
+    for (dir, ext, prefix) in [("src", "rs", ""), ("www", "js", "www/")] {
+        for path in files(dir, ext) {
+            let rel = path
+                .strip_prefix(root.join(dir))
+                .unwrap()
+                .to_string_lossy()
+                .trim_start_matches('/')
+                .to_string();
+            assert!(
+                named(&format!("{prefix}{rel}"), "") || named(&rel, prefix),
+                "ARCHITECTURE.md does not name {}",
+                path.display()
+            );
+        }
+    }
+    for word in map.split('`').skip(1).step_by(2) {
+        let is_path = word.starts_with("www/") && word.ends_with(".js") && !word.contains(' ');
+        if is_path {
+            assert!(
+                Path::new(word).exists(),
+                "ARCHITECTURE.md names {word}, which does not exist"
+            );
+        }
+    }
+}
+
 #[test]
 fn the_engine_uses_no_wall_clock_hash_order_or_ambient_randomness() {
     let banned = [

@@ -322,33 +322,53 @@ struct Coordination {
 /// try is a new op, sent to `Requests::target`.
 type Ask = Option<(u64, u32)>;
 
+/// A node: a replica or a client, each with only its own fields.
 #[derive(Clone, Debug)]
-pub struct Register {
+pub enum Register {
+    Replica(Replica),
+    Client(Client),
+}
+
+/// A replica: its copy of the register and, in CP mode, the requests it coordinates.
+#[derive(Clone, Debug)]
+pub struct Replica {
+    config: RegisterConfig,
+    id: NodeId,
+    durable: RegisterDurable,
+    rng: Rng,
+    coordinating: Vec<Coordination>,
+    next_coordination: u32,
+}
+
+/// A client: one request at a time to its home replica, retried at the next.
+#[derive(Clone, Debug)]
+pub struct Client {
     config: RegisterConfig,
     id: NodeId,
     nodes: u32,
     durable: RegisterDurable,
-    // replica
-    coordinating: Vec<Coordination>,
-    next_coordination: u32,
-    // client
+    rng: Rng,
     requests: Requests<Ask>,
     writes_made: u32,
     refused: u64,
     last_seen: Option<u32>,
-    rng: Rng,
 }
 
 impl Register {
     pub fn is_replica(&self) -> bool {
-        self.id < self.config.replicas
+        matches!(self, Register::Replica(_))
     }
 
-    /// The replica's current copy.
+    /// The replica's current copy (a client holds none: the initial cell).
     pub fn cell(&self) -> Cell {
-        self.durable.cell
+        match self {
+            Register::Replica(r) => r.durable.cell,
+            Register::Client(c) => c.durable.cell,
+        }
     }
+}
 
+impl Replica {
     fn majority(&self) -> u32 {
         self.config.replicas / 2 + 1
     }
@@ -370,8 +390,6 @@ impl Register {
             }
         }
     }
-
-    // ---- replica ----
 
     fn replica_message(&mut self, from: NodeId, msg: RegisterMsg, ctx: &mut Ctx<RegisterMsg, RegisterObs>) {
         let from_replica = from < self.config.replicas;
@@ -509,9 +527,9 @@ impl Register {
             }
         }
     }
+}
 
-    // ---- client ----
-
+impl Client {
     fn client_index(&self) -> u32 {
         self.id - self.config.replicas
     }
@@ -594,71 +612,77 @@ impl Protocol for Register {
         rng: Rng,
         ctx: &mut Ctx<RegisterMsg, RegisterObs>,
     ) -> Self {
-        let mut node = Register {
-            config: config.clone(),
-            id,
-            nodes,
-            durable,
-            coordinating: Vec::new(),
-            next_coordination: 0,
-            requests: Requests::new(0, config.retries),
-            writes_made: 0,
-            refused: 0,
-            last_seen: None,
-            rng,
-        };
-        if node.is_replica() {
-            let phase = node.rng.between(1, config.gossip_us);
+        let config = config.clone();
+        if id < config.replicas {
+            let mut node = Replica {
+                config,
+                id,
+                durable,
+                rng,
+                coordinating: Vec::new(),
+                next_coordination: 0,
+            };
+            let phase = node.rng.between(1, node.config.gossip_us);
             ctx.set_timer(phase, GOSSIP);
+            Register::Replica(node)
         } else {
-            let phase = node.rng.between(1, config.op_every_us);
+            let mut node = Client {
+                requests: Requests::new(0, config.retries),
+                config,
+                id,
+                nodes,
+                durable,
+                rng,
+                writes_made: 0,
+                refused: 0,
+                last_seen: None,
+            };
+            let phase = node.rng.between(1, node.config.op_every_us);
             ctx.set_timer(phase, OP);
+            Register::Client(node)
         }
-        node
     }
 
     fn on_message(&mut self, from: NodeId, msg: RegisterMsg, ctx: &mut Ctx<RegisterMsg, RegisterObs>) {
-        if self.is_replica() {
-            self.replica_message(from, msg, ctx);
-        } else if from < self.config.replicas {
-            self.client_message(msg, ctx);
+        match self {
+            Register::Replica(r) => r.replica_message(from, msg, ctx),
+            Register::Client(c) if from < c.config.replicas => c.client_message(msg, ctx),
+            Register::Client(_) => {}
         }
     }
 
     fn on_timer(&mut self, tag: TimerTag, ctx: &mut Ctx<RegisterMsg, RegisterObs>) {
         let arg = timer_arg(tag) as u32;
-        match timer_kind(tag) {
-            GOSSIP => {
-                self.to_other_replicas(
-                    RegisterMsg::Gossip {
-                        cell: self.durable.cell,
-                    },
-                    ctx,
-                );
-                ctx.set_timer(self.config.gossip_us, GOSSIP);
+        match (self, timer_kind(tag)) {
+            (Register::Replica(r), GOSSIP) => {
+                r.to_other_replicas(RegisterMsg::Gossip { cell: r.durable.cell }, ctx);
+                ctx.set_timer(r.config.gossip_us, GOSSIP);
             }
-            QUORUM_TIMEOUT => {
-                if let Some(i) = self.coordinating.iter().position(|c| c.id == arg) {
-                    let c = self.coordinating.swap_remove(i);
+            (Register::Replica(r), QUORUM_TIMEOUT) => {
+                if let Some(i) = r.coordinating.iter().position(|c| c.id == arg) {
+                    let c = r.coordinating.swap_remove(i);
                     ctx.send(c.client, RegisterMsg::Refused { op: c.client_op });
                 }
             }
-            OP => {
-                self.start_op(ctx);
-                let every = self.config.op_every_us;
-                let next = self.rng.between(every - every / 4, every + every / 4);
+            (Register::Client(c), OP) => {
+                c.start_op(ctx);
+                let every = c.config.op_every_us;
+                let next = c.rng.between(every - every / 4, every + every / 4);
                 ctx.set_timer(next, OP);
             }
-            CLIENT_TIMEOUT if self.requests.is_current_op(arg) => {
-                self.requests.timeouts += 1;
+            (Register::Client(c), CLIENT_TIMEOUT) if c.requests.is_current_op(arg) => {
+                c.requests.timeouts += 1;
                 ctx.observe(RegisterObs::TimedOut);
-                self.failed(ctx);
+                c.failed(ctx);
             }
             _ => {}
         }
     }
 
     fn durable(&self) -> RegisterDurable {
-        self.durable
+        match self {
+            Register::Replica(r) => r.durable,
+            Register::Client(c) => c.durable,
+        }
     }
 }

@@ -6,41 +6,10 @@ use crate::view::{Fact, Inspect, NodeRender, ProtocolView, RenderRole, NO_VALUE}
 
 impl Inspect for Register {
     fn view(&self, _now_local_us: Micros) -> ProtocolView {
-        let fact = |label, value: String| Fact { label, value };
-        let mode = match self.config.mode {
-            Mode::Cp => "CP (majority quorums)",
-            Mode::Ap => "AP (last write wins)",
+        let facts = match self {
+            Register::Replica(r) => r.facts(),
+            Register::Client(c) => c.facts(),
         };
-        let mut facts = Vec::new();
-        if self.is_replica() {
-            let c = self.durable.cell;
-            facts.push(fact("role", "replica".into()));
-            facts.push(fact("mode", mode.into()));
-            facts.push(fact("value", c.value.to_string()));
-            let version = match self.config.mode {
-                Mode::Cp => format!("{} (by replica {})", c.version.0, c.version.1),
-                Mode::Ap => format!("stamped {:.1} ms by replica {}", us_to_ms(c.version.0), c.version.1),
-            };
-            facts.push(fact("version", version));
-            let writer = if c.write == 0 {
-                "initial".into()
-            } else {
-                format!("node {} op {}", c.write >> 32, c.write & 0xFFFF_FFFF)
-            };
-            facts.push(fact("written by", writer));
-            if self.config.mode == Mode::Cp {
-                facts.push(fact("coordinating", self.coordinating.len().to_string()));
-            }
-        } else {
-            let home = self.client_index() % self.config.replicas;
-            facts.push(fact("role", "client".into()));
-            facts.push(fact("home replica", home.to_string()));
-            facts.push(fact("answered", self.requests.ok.to_string()));
-            facts.push(fact("refused", self.refused.to_string()));
-            facts.push(fact("timed out", self.requests.timeouts.to_string()));
-            let last = self.last_seen.map_or("none".into(), |v| v.to_string());
-            facts.push(fact("last value seen", last));
-        }
         ProtocolView {
             facts,
             ..ProtocolView::default()
@@ -48,21 +17,22 @@ impl Inspect for Register {
     }
 
     fn render(&self) -> NodeRender {
-        if self.is_replica() {
-            let c = self.durable.cell;
-            NodeRender {
-                role: RenderRole::Register.code(),
-                term: c.version.0.min(u32::MAX as u64) as u32,
-                value: c.value as f64,
-                queue: self.coordinating.len() as u32,
-                ..NodeRender::none()
+        match self {
+            Register::Replica(r) => {
+                let c = r.durable.cell;
+                NodeRender {
+                    role: RenderRole::Register.code(),
+                    term: c.version.0.min(u32::MAX as u64) as u32,
+                    value: c.value as f64,
+                    queue: r.coordinating.len() as u32,
+                    ..NodeRender::none()
+                }
             }
-        } else {
-            NodeRender {
+            Register::Client(c) => NodeRender {
                 role: RenderRole::Client.code(),
-                value: self.last_seen.map_or(NO_VALUE, |v| v as f64),
+                value: c.last_seen.map_or(NO_VALUE, |v| v as f64),
                 ..NodeRender::none()
-            }
+            },
         }
     }
 
@@ -92,5 +62,54 @@ impl Inspect for Register {
             xy.push(0.88 * libm::sinf(a));
         }
         xy
+    }
+}
+
+fn fact(label: &'static str, value: String) -> Fact {
+    Fact { label, value }
+}
+
+impl Replica {
+    fn facts(&self) -> Vec<Fact> {
+        let mode = match self.config.mode {
+            Mode::Cp => "CP (majority quorums)",
+            Mode::Ap => "AP (last write wins)",
+        };
+        let c = self.durable.cell;
+        let version = match self.config.mode {
+            Mode::Cp => format!("{} (by replica {})", c.version.0, c.version.1),
+            Mode::Ap => format!("stamped {:.1} ms by replica {}", us_to_ms(c.version.0), c.version.1),
+        };
+        let writer = if c.write == 0 {
+            "initial".into()
+        } else {
+            format!("node {} op {}", c.write >> 32, c.write & 0xFFFF_FFFF)
+        };
+        let mut facts = vec![
+            fact("role", "replica".into()),
+            fact("mode", mode.into()),
+            fact("value", c.value.to_string()),
+            fact("version", version),
+            fact("written by", writer),
+        ];
+        if self.config.mode == Mode::Cp {
+            facts.push(fact("coordinating", self.coordinating.len().to_string()));
+        }
+        facts
+    }
+}
+
+impl Client {
+    fn facts(&self) -> Vec<Fact> {
+        let home = self.client_index() % self.config.replicas;
+        let last = self.last_seen.map_or("none".into(), |v| v.to_string());
+        vec![
+            fact("role", "client".into()),
+            fact("home replica", home.to_string()),
+            fact("answered", self.requests.ok.to_string()),
+            fact("refused", self.refused.to_string()),
+            fact("timed out", self.requests.timeouts.to_string()),
+            fact("last value seen", last),
+        ]
     }
 }

@@ -11,6 +11,8 @@
 //! violated only while the property is broken now (`violated_since_ms`), while
 //! `first_violation_ms` keeps the first moment ever, for summaries and graders.
 
+use std::collections::{BTreeMap, VecDeque};
+
 use serde::Serialize;
 
 use crate::history::record::Linearizability;
@@ -434,6 +436,179 @@ impl Sampler {
     }
 }
 
+/// How far apart the indexes of one `IndexMap` ring may lie (slots); an index farther
+/// from the ring than this is kept in the map beside it.
+const INDEX_SPAN_MAX: u64 = 1 << 16;
+
+/// A map from indexes to records, for checkers' registries of log indexes: indexes near
+/// one another sit in a dense ring (`VecDeque` of slots from `base`), so a lookup is a
+/// subtraction and a copy for a time-travel checkpoint is one block rather than a tree of
+/// nodes; an index farther than `INDEX_SPAN_MAX` from the ring waits in a `BTreeMap`
+/// beside it (`far`). Behaves exactly as a `BTreeMap<u64, T>` (a test compares them).
+/// Invariants: the ring's first and last slots are full; no `far` index lies within the
+/// ring's span.
+#[derive(Clone, Debug)]
+pub struct IndexMap<T> {
+    base: u64,
+    ring: VecDeque<Option<T>>,
+    in_ring: usize,
+    far: BTreeMap<u64, T>,
+}
+
+impl<T> Default for IndexMap<T> {
+    fn default() -> Self {
+        IndexMap {
+            base: 0,
+            ring: VecDeque::new(),
+            in_ring: 0,
+            far: BTreeMap::new(),
+        }
+    }
+}
+
+impl<T: Copy> IndexMap<T> {
+    /// One past the ring's last index.
+    fn end(&self) -> u64 {
+        self.base + self.ring.len() as u64
+    }
+
+    fn slot(&self, i: u64) -> Option<usize> {
+        (i >= self.base && i < self.end()).then(|| (i - self.base) as usize)
+    }
+
+    pub fn get(&self, i: u64) -> Option<&T> {
+        match self.slot(i) {
+            Some(k) => self.ring[k].as_ref(),
+            None => self.far.get(&i),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.in_ring + self.far.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Sets `i` to `v`; returns what it held.
+    pub fn insert(&mut self, i: u64, v: T) -> Option<T> {
+        if let Some(k) = self.slot(i) {
+            let old = self.ring[k].replace(v);
+            self.in_ring += old.is_none() as usize;
+            return old;
+        }
+        if self.far.contains_key(&i) {
+            return self.far.insert(i, v);
+        }
+        if self.ring.is_empty() {
+            self.base = i;
+        } else if i >= self.end() && i - self.base < INDEX_SPAN_MAX {
+            let from = self.end();
+            self.ring.resize((i - self.base) as usize, None);
+            self.pull_far(from, i);
+        } else if i < self.base && self.end() - i <= INDEX_SPAN_MAX {
+            let to = self.base;
+            for _ in i + 1..self.base {
+                self.ring.push_front(None);
+            }
+            self.base = i + 1;
+            self.pull_far(i + 1, to);
+            self.ring.push_front(None);
+            self.base = i;
+            self.ring[0] = Some(v);
+            self.in_ring += 1;
+            return None;
+        } else {
+            return self.far.insert(i, v);
+        }
+        self.ring.push_back(Some(v));
+        self.in_ring += 1;
+        None
+    }
+
+    /// Moves the `far` records with indexes in `from..to`, now within the ring, into it.
+    fn pull_far(&mut self, from: u64, to: u64) {
+        if self.far.is_empty() || from >= to {
+            return;
+        }
+        let inside: Vec<u64> = self.far.range(from..to).map(|(&i, _)| i).collect();
+        for i in inside {
+            let v = self.far.remove(&i).expect("listed");
+            self.ring[(i - self.base) as usize] = Some(v);
+            self.in_ring += 1;
+        }
+    }
+
+    pub fn remove(&mut self, i: u64) -> Option<T> {
+        let Some(k) = self.slot(i) else {
+            return self.far.remove(&i);
+        };
+        let old = self.ring[k].take();
+        self.in_ring -= old.is_some() as usize;
+        self.trim();
+        old
+    }
+
+    /// Drops the empty slots at both ends of the ring.
+    fn trim(&mut self) {
+        while self.ring.back().is_some_and(Option::is_none) {
+            self.ring.pop_back();
+        }
+        while self.ring.front().is_some_and(Option::is_none) {
+            self.ring.pop_front();
+            self.base += 1;
+        }
+    }
+
+    /// Keeps only the indexes at or above `floor` (`BTreeMap::split_off`'s upper half).
+    pub fn keep_from(&mut self, floor: u64) {
+        while self.base < floor && !self.ring.is_empty() {
+            let gone = self.ring.pop_front().expect("not empty");
+            self.in_ring -= gone.is_some() as usize;
+            self.base += 1;
+        }
+        self.trim();
+        if !self.far.is_empty() {
+            self.far = self.far.split_off(&floor);
+        }
+    }
+
+    /// The records with indexes in `from..=to`, in index order.
+    pub fn range(&self, from: u64, to: u64) -> impl Iterator<Item = (u64, &T)> + '_ {
+        let (base, end) = (self.base, self.end());
+        let ok = from <= to;
+        let below = (ok.then(|| self.far.range(from..=to)).into_iter().flatten()).take_while(move |(&i, _)| i < base);
+        let (lo, hi) = (from.max(base), to.saturating_add(1).min(end));
+        let slots = (lo < hi).then(|| (lo - base) as usize..(hi - base) as usize);
+        let ring =
+            (slots.into_iter().flatten()).filter_map(move |k| self.ring[k].as_ref().map(|v| (base + k as u64, v)));
+        let above = ok
+            .then(|| self.far.range(from.max(end)..=to.max(end)))
+            .into_iter()
+            .flatten();
+        let above = above.filter(move |(&i, _)| i <= to);
+        (below.map(|(&i, v)| (i, v)))
+            .chain(ring)
+            .chain(above.map(|(&i, v)| (i, v)))
+    }
+
+    /// The lowest index held and its record.
+    pub fn first(&self) -> Option<(u64, &T)> {
+        let far = self.far.first_key_value().map(|(&i, v)| (i, v));
+        let ring = self.ring.front().and_then(|v| v.as_ref()).map(|v| (self.base, v));
+        match (far, ring) {
+            (Some(f), Some(r)) => Some(if f.0 < r.0 { f } else { r }),
+            (f, r) => f.or(r),
+        }
+    }
+
+    /// Heap bytes kept.
+    pub fn heap_bytes(&self) -> usize {
+        crate::budget::deque_bytes(&self.ring) + crate::budget::map_bytes(&self.far)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -467,5 +642,42 @@ mod tests {
         let series = s.series(0, "x", "x", "");
         assert!(series.t_ms.windows(2).all(|w| w[0] < w[1]));
         assert_eq!(series.t_ms[0], 0.0);
+    }
+
+    /// `IndexMap` against a `BTreeMap` over random inserts, removes, floors, lookups and
+    /// ranges, with indexes near one another and far apart (small span limits' cases too).
+    #[test]
+    fn index_map_behaves_as_a_btree_map() {
+        let mut rng = crate::rng::Rng::stream(7, crate::rng::Stream::Faults);
+        for round in 0..200u64 {
+            let mut map: IndexMap<u64> = IndexMap::default();
+            let mut model: BTreeMap<u64, u64> = BTreeMap::new();
+            let spread = [8, 100, 3 * INDEX_SPAN_MAX][(round % 3) as usize];
+            let centre = 5 * INDEX_SPAN_MAX;
+            for step in 0..400u64 {
+                let i = centre - spread + rng.below(2 * spread);
+                match rng.below(10) {
+                    0..=4 => assert_eq!(map.insert(i, step), model.insert(i, step), "insert {i}"),
+                    5 | 6 => assert_eq!(map.remove(i), model.remove(&i), "remove {i}"),
+                    7 if rng.below(8) == 0 => {
+                        map.keep_from(i);
+                        model = model.split_off(&i);
+                    }
+                    _ => {
+                        let j = centre - spread + rng.below(2 * spread);
+                        let (a, b) = (i.min(j), i.max(j));
+                        let got: Vec<(u64, u64)> = map.range(a, b).map(|(k, &v)| (k, v)).collect();
+                        let want: Vec<(u64, u64)> = model.range(a..=b).map(|(&k, &v)| (k, v)).collect();
+                        assert_eq!(got, want, "range {a}..={b}");
+                        assert_eq!(map.range(b + 1, a).count(), 0);
+                    }
+                }
+                assert_eq!(map.get(i), model.get(&i));
+                assert_eq!(map.len(), model.len());
+                assert_eq!(map.first(), model.first_key_value().map(|(&k, v)| (k, v)));
+                let all: Vec<(u64, u64)> = map.range(0, u64::MAX).map(|(k, &v)| (k, v)).collect();
+                assert_eq!(all, model.iter().map(|(&k, &v)| (k, v)).collect::<Vec<_>>());
+            }
+        }
     }
 }

@@ -363,7 +363,7 @@ const FUNCTION_LINES_MAX: usize = 70;
 /// or go when the function drops to the limit; a new long function, or one that grew, fails.
 const LONG_FUNCTIONS: &[(&str, &str, usize)] = &[
     ("protocol/raft/mod.rs", "server_message", 85),
-    ("protocol/raft/checks.rs", "observe", 82),
+    ("protocol/raft/checks.rs", "observe", 80),
     ("protocol/service/mod.rs", "config", 169),
     ("protocol/swim/mod.rs", "boot", 71),
 ];

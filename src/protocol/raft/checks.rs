@@ -25,8 +25,8 @@ use std::collections::BTreeMap;
 
 use super::*;
 use crate::checks::{
-    linearizable_figure, linearizable_view, CheckView, Checked, Checks, Eventually, Figure, Sampler, SeriesView,
-    Violation, WorldView,
+    linearizable_figure, linearizable_view, CheckView, Checked, Checks, Eventually, Figure, IndexMap, Sampler,
+    SeriesView, Violation, WorldView,
 };
 use crate::history::record::Linearizability;
 use crate::history::{History, Op, Outcome};
@@ -96,12 +96,15 @@ pub struct RaftChecks {
     // split brain
     split: Violation,
     leaders_now: Vec<(NodeId, u64)>,
-    // log matching: (index, term) -> (write, previous entry's term)
-    entries: BTreeMap<(u64, u64), (u64, u64)>,
+    // log matching: (index, term) -> (write, previous entry's term); one term per index
+    // is the rule, so the first term seen at an index sits in `entries` (the index's
+    // (term, write, previous term)) and any other in `other_terms`
+    entries: IndexMap<(u64, u64, u64)>,
+    other_terms: BTreeMap<(u64, u64), (u64, u64)>,
     matching: Violation,
     matching_witness: Witness,
     // state machine safety: index -> the entry first applied there
-    applied: BTreeMap<u64, Entry>,
+    applied: IndexMap<Entry>,
     max_applied: u64,
     sms: Violation,
     sms_witness: Witness,
@@ -112,7 +115,7 @@ pub struct RaftChecks {
     completeness: Violation,
     completeness_witness: Witness,
     // acknowledged writes: index -> write
-    acked: BTreeMap<u64, u64>,
+    acked: IndexMap<u64>,
     acked_count: u64,
     lost: Violation,
     lost_count: u64,
@@ -156,9 +159,10 @@ impl RaftChecks {
     fn prune(&mut self) {
         let floor = self.max_applied.saturating_sub(WINDOW);
         if self.applied.len() as u64 > 2 * WINDOW {
-            self.applied = self.applied.split_off(&floor);
-            self.entries = self.entries.split_off(&(floor, 0));
-            self.acked = self.acked.split_off(&floor);
+            self.applied.keep_from(floor);
+            self.entries.keep_from(floor);
+            self.other_terms = self.other_terms.split_off(&(floor, 0));
+            self.acked.keep_from(floor);
         }
         while self.leaders_by_term.len() > TERMS_KEPT {
             self.leaders_by_term.pop_first();
@@ -187,6 +191,24 @@ impl RaftChecks {
                 true
             }
             (Err(_), None) => false,
+        }
+    }
+
+    /// The (write, previous entry's term) registered for the entry at `index` of `term`.
+    fn entry_at(&self, index: u64, term: u64) -> Option<(u64, u64)> {
+        match self.entries.get(index) {
+            Some(&(t, write, prev)) if t == term => Some((write, prev)),
+            Some(_) => self.other_terms.get(&(index, term)).copied(),
+            None => None,
+        }
+    }
+
+    /// Registers the entry at `index` of `term` (not registered yet).
+    fn record_entry(&mut self, index: u64, term: u64, (write, prev): (u64, u64)) {
+        if self.entries.get(index).is_none() {
+            self.entries.insert(index, (term, write, prev));
+        } else {
+            self.other_terms.insert((index, term), (write, prev));
         }
     }
 
@@ -228,7 +250,7 @@ impl RaftChecks {
             .map(|(_, &i)| i)
             .max()
             .unwrap_or(0);
-        let Some((&low, _)) = self.applied.first_key_value() else {
+        let Some((low, _)) = self.applied.first() else {
             return;
         };
         let from = low.max(p.first_index());
@@ -236,7 +258,7 @@ impl RaftChecks {
         if p.last_index() < required {
             missing = Some(p.last_index() + 1);
         } else if from <= required {
-            for (&i, e) in self.applied.range(from..=required) {
+            for (i, e) in self.applied.range(from, required) {
                 if p.entry(i) != Some(*e) {
                     missing = Some(i);
                     break;
@@ -268,10 +290,11 @@ impl Checks<Raft> for RaftChecks {
             election_witness: Witness::default(),
             split: Violation::default(),
             leaders_now: Vec::new(),
-            entries: BTreeMap::new(),
+            entries: IndexMap::default(),
+            other_terms: BTreeMap::new(),
             matching: Violation::default(),
             matching_witness: Witness::default(),
-            applied: BTreeMap::new(),
+            applied: IndexMap::default(),
             max_applied: 0,
             sms: Violation::default(),
             sms_witness: Witness::default(),
@@ -279,7 +302,7 @@ impl Checks<Raft> for RaftChecks {
             committed_by_term: BTreeMap::new(),
             completeness: Violation::default(),
             completeness_witness: Witness::default(),
-            acked: BTreeMap::new(),
+            acked: IndexMap::default(),
             acked_count: 0,
             lost: Violation::default(),
             lost_count: 0,
@@ -307,8 +330,8 @@ impl Checks<Raft> for RaftChecks {
                 if index < floor {
                     return;
                 }
-                match self.entries.get(&(index, entry.term)) {
-                    Some(&(write, prev)) if write != entry.write || (prev != prev_term && index > 1) => {
+                match self.entry_at(index, entry.term) {
+                    Some((write, prev)) if write != entry.write || (prev != prev_term && index > 1) => {
                         self.matching_witness = Witness {
                             detail: format!(
                                 "node {node} holds a different entry at index {index}, term {} than another server",
@@ -319,13 +342,11 @@ impl Checks<Raft> for RaftChecks {
                         self.matching.latch(now_us);
                     }
                     Some(_) => {}
-                    None => {
-                        self.entries.insert((index, entry.term), (entry.write, prev_term));
-                    }
+                    None => self.record_entry(index, entry.term, (entry.write, prev_term)),
                 }
             }
             RaftObs::Applied { index, entry } => {
-                match self.applied.get(&index) {
+                match self.applied.get(index) {
                     Some(first) if first.write != entry.write || first.term != entry.term => {
                         self.sms_witness = Witness {
                             detail: format!(
@@ -346,8 +367,8 @@ impl Checks<Raft> for RaftChecks {
                 self.prune();
             }
             RaftObs::RolledBack { index, write } => {
-                if self.acked.get(&index) == Some(&write) {
-                    self.acked.remove(&index);
+                if self.acked.get(index) == Some(&write) {
+                    self.acked.remove(index);
                     self.lost_count += 1;
                     self.lost_witness = Witness {
                         detail: format!(
@@ -488,8 +509,12 @@ impl Checks<Raft> for RaftChecks {
     }
 
     fn approx_bytes(&self) -> usize {
+        use crate::budget::map_bytes;
         let history = self.linearizability.as_ref().map_or(0, Linearizability::approx_bytes);
-        std::mem::size_of_val(self) + history
+        let registries = (self.entries.heap_bytes() + map_bytes(&self.other_terms))
+            + (self.applied.heap_bytes() + self.acked.heap_bytes())
+            + (map_bytes(&self.leaders_by_term) + map_bytes(&self.committed_by_term));
+        std::mem::size_of_val(self) + history + registries
     }
 
     fn summary(&self, now_us: Micros) -> Vec<Figure> {

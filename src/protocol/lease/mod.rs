@@ -19,6 +19,9 @@
 //! lease (safety before availability). Killing the old holder by message would not do: a
 //! paused process reads its mail only after it wakes, and by then it may have written.
 //!
+//! A node is `Lease::Server`, `Lease::Storage` or `Lease::Client` (`client.rs`), each
+//! with only its own fields.
+//!
 //! Durable: the server's token counter; the storage's highest token, admitted client and
 //! write count. Everything else is volatile.
 //!
@@ -31,6 +34,7 @@
 
 mod byzantine;
 mod checks;
+mod client;
 mod view;
 
 use serde::{Deserialize, Serialize};
@@ -41,6 +45,8 @@ use crate::protocol::{message_kinds, Ctx, Durable, MessageInfo, MessageKinds, Pr
 use crate::rng::Rng;
 use crate::time::{ms_to_us, us_to_ms, Micros};
 use crate::vocab::{Damage, NodeId};
+
+pub use client::Client;
 
 /// The lock server's node id.
 pub const SERVER: NodeId = 0;
@@ -308,9 +314,26 @@ const WORK: TimerTag = 3;
 const EXPIRE: TimerTag = 4;
 const FENCE_RETRY: TimerTag = 5;
 
-/// The lock server's volatile state.
-#[derive(Clone, Debug, Default)]
-struct Server {
+/// A node: the lock server, the storage or a client, each with only its own fields.
+///
+/// An enum of role structs (as `Service`), not a struct around a role (as `Pbft`): the
+/// roles share nothing but the configuration, so there is no common part to wrap, and
+/// each role's handlers read `self.config` as they did before the split. The durable
+/// record is split too: each role keeps its own part of `LeaseDurable` and hands back a
+/// record with only that part filled (no role reads another's part).
+#[derive(Clone, Debug)]
+pub enum Lease {
+    Server(Server),
+    Storage(Storage),
+    Client(Client),
+}
+
+/// The lock server: the lease in force, the token counter, the STONITH hand-over.
+#[derive(Clone, Debug)]
+pub struct Server {
+    config: LeaseConfig,
+    /// The last token granted (durable).
+    last_token: u64,
     /// (client, token, local expiry) of the lease in force.
     lease: Option<(NodeId, u64, Micros)>,
     /// No grants before this local time (one lease after a restart).
@@ -324,98 +347,69 @@ struct Server {
     fence_retry: Generation,
 }
 
-#[derive(Clone, Debug, Default)]
-struct Client {
-    /// Answers to asks sent before this local time are void (it dropped that lease).
-    min_ask_us: Micros,
-    /// Token and local end of belief, while it believes it holds the lease.
-    holding: Option<(u64, Micros)>,
-    /// When it got the lease (local), to release after `hold`.
-    since_us: Micros,
-    /// A write checked under this token, sent at the next tick without checking again.
-    prepared: Option<u64>,
-    seq: u32,
-    unacked: u32,
-    accepted: u64,
-    rejected: u64,
-    /// The end of belief's timer.
-    expiry: Generation,
-    /// The acquire-retry timer chain.
-    asking: Generation,
-    /// The holding's work and renew timers (one generation for both: they end together).
-    holding_timers: Generation,
-    releasing: bool,
-}
-
+/// The storage: what it accepted, and (durable) whom and which tokens it lets write.
 #[derive(Clone, Debug)]
-pub struct Lease {
+pub struct Storage {
     config: LeaseConfig,
-    id: NodeId,
-    durable: LeaseDurable,
-    server: Server,
-    client: Client,
-    /// Storage: the last accepted write (client, token, seq).
+    /// The highest token accepted (durable).
+    highest_token: u64,
+    /// The client admitted by the last fence (durable).
+    admitted: Option<NodeId>,
+    /// Writes accepted (durable).
+    writes: u64,
+    /// The last accepted write (client, token, seq).
     last_write: Option<(NodeId, u64, u32)>,
-    rng: Rng,
 }
 
 impl Lease {
     /// Whether this client believes it holds the lease (its token), by its own clock.
     pub fn believes(&self) -> Option<u64> {
-        self.client.holding.map(|(t, _)| t)
+        match self {
+            Lease::Client(c) => c.believes(),
+            _ => None,
+        }
+    }
+}
+
+impl Server {
+    fn boot(config: &LeaseConfig, durable: LeaseDurable, ctx: &mut Ctx<LeaseMsg, LeaseObs>) -> Server {
+        let mut server = Server {
+            config: config.clone(),
+            last_token: durable.last_token,
+            lease: None,
+            quiet_until_us: 0,
+            fenced_for: None,
+            fencing: None,
+            fence_retry: Generation::default(),
+        };
+        if server.last_token > 0 {
+            // A restart: a lease granted before the crash may still be in force.
+            server.quiet_until_us = ctx.now_local_us + config.lease_us;
+        }
+        server
     }
 
-    fn jitter(&mut self, us: Micros) -> Micros {
-        us + self.rng.below(us / 4 + 1)
-    }
-
-    // ---- lock server ----
-
-    fn server_message(&mut self, from: NodeId, msg: LeaseMsg, ctx: &mut Ctx<LeaseMsg, LeaseObs>) {
+    fn on_message(&mut self, from: NodeId, msg: LeaseMsg, ctx: &mut Ctx<LeaseMsg, LeaseObs>) {
         let now = ctx.now_local_us;
-        let live = self.server.lease.filter(|&(_, _, exp)| now < exp);
+        let live = self.lease.filter(|&(_, _, exp)| now < exp);
         match msg {
-            LeaseMsg::Acquire { at } => {
-                if self.server.fencing.is_some_and(|(c, _, _)| c == from) {
-                    return; // its grant follows the storage's confirmation
-                }
-                let busy = now < self.server.quiet_until_us
-                    || self.server.fencing.is_some()
-                    || live.is_some_and(|(holder, _, _)| holder != from);
-                if busy {
-                    return ctx.send(from, LeaseMsg::Busy);
-                }
-                if let Some((_, token, _)) = live {
-                    // The holder asks again (it lost the grant): it gets its lease back.
-                    self.server.lease = Some((from, token, now + self.config.lease_us));
-                    ctx.observe(LeaseObs::Renewed { client: from, token });
-                    return ctx.send(from, LeaseMsg::Grant { token, at });
-                }
-                self.durable.last_token += 1;
-                let token = self.durable.last_token;
-                if self.config.stonith && self.server.fenced_for != Some(from) {
-                    self.server.fencing = Some((from, token, at));
-                    self.send_fence(ctx);
-                } else {
-                    self.grant(from, token, at, ctx);
-                }
-            }
+            LeaseMsg::Acquire { at } => self.acquire(from, at, live, ctx),
             LeaseMsg::Renew { token, at } => match live {
                 Some((holder, t, _)) if holder == from && t == token => {
-                    self.server.lease = Some((from, token, now + self.config.lease_us));
+                    self.lease = Some((from, token, now + self.config.lease_us));
                     ctx.observe(LeaseObs::Renewed { client: from, token });
                     ctx.send(from, LeaseMsg::Renewed { token, at });
                 }
                 _ => ctx.send(from, LeaseMsg::RenewRefused { token }),
             },
             LeaseMsg::Release { token } if live.is_some_and(|(holder, t, _)| holder == from && t == token) => {
-                self.server.lease = None;
+                self.lease = None;
                 ctx.observe(LeaseObs::Released { token });
             }
             LeaseMsg::FenceAck { token } => {
-                if let Some((client, t, at)) = self.server.fencing.filter(|&(_, t, _)| t == token) {
-                    self.server.fencing = None;
-                    self.server.fenced_for = Some(client);
+                if let Some((client, t, at)) = self.fencing.filter(|&(_, t, _)| t == token) {
+                    self.fencing = None;
+                    self.fenced_for = Some(client);
                     self.grant(client, t, at, ctx);
                 }
             }
@@ -423,160 +417,107 @@ impl Lease {
         }
     }
 
+    /// A client asks for the lease (`live`: the lease in force, if any).
+    fn acquire(
+        &mut self,
+        from: NodeId,
+        at: Micros,
+        live: Option<(NodeId, u64, Micros)>,
+        ctx: &mut Ctx<LeaseMsg, LeaseObs>,
+    ) {
+        let now = ctx.now_local_us;
+        if self.fencing.is_some_and(|(c, _, _)| c == from) {
+            return; // its grant follows the storage's confirmation
+        }
+        let busy =
+            now < self.quiet_until_us || self.fencing.is_some() || live.is_some_and(|(holder, _, _)| holder != from);
+        if busy {
+            return ctx.send(from, LeaseMsg::Busy);
+        }
+        if let Some((_, token, _)) = live {
+            // The holder asks again (it lost the grant): it gets its lease back.
+            self.lease = Some((from, token, now + self.config.lease_us));
+            ctx.observe(LeaseObs::Renewed { client: from, token });
+            return ctx.send(from, LeaseMsg::Grant { token, at });
+        }
+        self.last_token += 1;
+        let token = self.last_token;
+        if self.config.stonith && self.fenced_for != Some(from) {
+            self.fencing = Some((from, token, at));
+            self.send_fence(ctx);
+        } else {
+            self.grant(from, token, at, ctx);
+        }
+    }
+
     fn grant(&mut self, client: NodeId, token: u64, at: Micros, ctx: &mut Ctx<LeaseMsg, LeaseObs>) {
-        self.server.lease = Some((client, token, ctx.now_local_us + self.config.lease_us));
+        self.lease = Some((client, token, ctx.now_local_us + self.config.lease_us));
         ctx.observe(LeaseObs::Granted { client, token });
         ctx.send(client, LeaseMsg::Grant { token, at });
     }
 
     fn send_fence(&mut self, ctx: &mut Ctx<LeaseMsg, LeaseObs>) {
-        if let Some((holder, token, _)) = self.server.fencing {
+        if let Some((holder, token, _)) = self.fencing {
             ctx.send(STORAGE, LeaseMsg::Fence { holder, token });
-            (self.server.fence_retry).rearm(ctx, self.config.retry_us, FENCE_RETRY);
+            self.fence_retry.rearm(ctx, self.config.retry_us, FENCE_RETRY);
         }
     }
 
-    // ---- storage ----
+    fn on_timer(&mut self, tag: TimerTag, ctx: &mut Ctx<LeaseMsg, LeaseObs>) {
+        if timer_kind(tag) == FENCE_RETRY && self.fence_retry.is_current(tag) {
+            self.send_fence(ctx);
+        }
+    }
 
-    fn storage_message(&mut self, from: NodeId, msg: LeaseMsg, ctx: &mut Ctx<LeaseMsg, LeaseObs>) {
+    fn durable(&self) -> LeaseDurable {
+        LeaseDurable {
+            last_token: self.last_token,
+            ..LeaseDurable::default()
+        }
+    }
+}
+
+impl Storage {
+    fn boot(config: &LeaseConfig, durable: LeaseDurable) -> Storage {
+        Storage {
+            config: config.clone(),
+            highest_token: durable.highest_token,
+            admitted: durable.admitted,
+            writes: durable.writes,
+            last_write: None,
+        }
+    }
+
+    fn on_message(&mut self, from: NodeId, msg: LeaseMsg, ctx: &mut Ctx<LeaseMsg, LeaseObs>) {
         match msg {
             LeaseMsg::Write { token, seq } => {
-                let d = &mut self.durable;
-                let stale_token = self.config.fencing && token < d.highest_token;
-                let fenced_out = self.config.stonith && d.admitted != Some(from);
+                let stale_token = self.config.fencing && token < self.highest_token;
+                let fenced_out = self.config.stonith && self.admitted != Some(from);
                 if stale_token || fenced_out {
                     ctx.observe(LeaseObs::Rejected { client: from, token });
                     return ctx.send(from, LeaseMsg::Rejected { seq });
                 }
-                d.highest_token = d.highest_token.max(token);
-                d.writes += 1;
+                self.highest_token = self.highest_token.max(token);
+                self.writes += 1;
                 self.last_write = Some((from, token, seq));
                 ctx.observe(LeaseObs::Accepted { client: from, token });
                 ctx.send(from, LeaseMsg::Accepted { seq });
             }
             LeaseMsg::Fence { holder, token } if from == SERVER => {
-                self.durable.admitted = Some(holder);
-                self.durable.highest_token = self.durable.highest_token.max(token);
+                self.admitted = Some(holder);
+                self.highest_token = self.highest_token.max(token);
                 ctx.send(SERVER, LeaseMsg::FenceAck { token });
             }
             _ => {}
         }
     }
 
-    // ---- client ----
-
-    fn ask(&mut self, ctx: &mut Ctx<LeaseMsg, LeaseObs>) {
-        ctx.send(SERVER, LeaseMsg::Acquire { at: ctx.now_local_us });
-        self.arm_acquire(self.config.retry_us, ctx);
-    }
-
-    /// Asks again after about `delay_us` (jittered), voiding any earlier retry timer.
-    fn arm_acquire(&mut self, delay_us: Micros, ctx: &mut Ctx<LeaseMsg, LeaseObs>) {
-        let wait = self.jitter(delay_us.max(1));
-        self.client.asking.rearm(ctx, wait, ACQUIRE);
-    }
-
-    /// Believes until `asked + lease − margin` by its own clock.
-    fn believe(&mut self, token: u64, asked_us: Micros, ctx: &mut Ctx<LeaseMsg, LeaseObs>) {
-        let until = asked_us + self.config.lease_us - self.config.margin_us;
-        let current = self.client.holding.filter(|&(t, _)| t == token).map_or(0, |(_, u)| u);
-        if until <= ctx.now_local_us || until <= current {
-            return; // the answer came too late to be of use
-        }
-        self.client.holding = Some((token, until));
-        (self.client.expiry).rearm(ctx, until - ctx.now_local_us, EXPIRE);
-    }
-
-    fn drop_lease(&mut self, ctx: &mut Ctx<LeaseMsg, LeaseObs>, rest_us: Micros) {
-        self.client.holding = None;
-        self.client.prepared = None;
-        self.client.min_ask_us = ctx.now_local_us;
-        self.client.releasing = false;
-        self.client.holding_timers.void();
-        self.arm_acquire(rest_us, ctx);
-    }
-
-    fn client_message(&mut self, msg: LeaseMsg, ctx: &mut Ctx<LeaseMsg, LeaseObs>) {
-        match msg {
-            LeaseMsg::Grant { token, at } if at >= self.client.min_ask_us && self.client.holding.is_none() => {
-                self.believe(token, at, ctx);
-                if self.client.holding.is_some() {
-                    self.client.since_us = ctx.now_local_us;
-                    self.client.prepared = Some(token);
-                    self.client.asking.void(); // no more asking
-                    let timers = &mut self.client.holding_timers;
-                    timers.void();
-                    timers.arm(ctx, self.config.write_every_us, WORK);
-                    timers.arm(ctx, self.config.renew_every_us, RENEW);
-                }
-            }
-            LeaseMsg::Renewed { token, at } if self.client.holding.is_some_and(|(t, _)| t == token) => {
-                self.believe(token, at, ctx);
-            }
-            LeaseMsg::RenewRefused { token } if self.client.holding.is_some_and(|(t, _)| t == token) => {
-                self.drop_lease(ctx, self.config.retry_us);
-            }
-            LeaseMsg::Accepted { .. } => {
-                self.client.unacked = self.client.unacked.saturating_sub(1);
-                self.client.accepted += 1;
-            }
-            LeaseMsg::Rejected { .. } => {
-                self.client.unacked = self.client.unacked.saturating_sub(1);
-                self.client.rejected += 1;
-                // The storage has seen a newer holder: this client's lease is gone.
-                if self.client.holding.is_some() {
-                    self.drop_lease(ctx, self.config.retry_us);
-                }
-            }
-            _ => {}
-        }
-    }
-
-    fn client_timer(&mut self, tag: TimerTag, ctx: &mut Ctx<LeaseMsg, LeaseObs>) {
-        let now = ctx.now_local_us;
-        let this_lease = self.client.holding_timers.is_current(tag);
-        match timer_kind(tag) {
-            ACQUIRE if self.client.asking.is_current(tag) && self.client.holding.is_none() => self.ask(ctx),
-            WORK if this_lease => {
-                // The write prepared at the last tick goes out now, unchecked.
-                if let Some(token) = self.client.prepared.take() {
-                    self.client.seq += 1;
-                    self.client.unacked += 1;
-                    ctx.send(
-                        STORAGE,
-                        LeaseMsg::Write {
-                            token,
-                            seq: self.client.seq,
-                        },
-                    );
-                }
-                let Some((token, until)) = self.client.holding else {
-                    return;
-                };
-                if self.client.releasing {
-                    if self.client.unacked == 0 || now >= until {
-                        ctx.send(SERVER, LeaseMsg::Release { token });
-                        self.drop_lease(ctx, self.config.rest_us);
-                        return;
-                    }
-                } else if now < until {
-                    self.client.prepared = Some(token);
-                }
-                (self.client.holding_timers).arm(ctx, self.config.write_every_us, WORK);
-            }
-            RENEW if this_lease => {
-                let Some((token, _)) = self.client.holding else { return };
-                if now.saturating_sub(self.client.since_us) >= self.config.hold_us {
-                    self.client.releasing = true;
-                    return;
-                }
-                ctx.send(SERVER, LeaseMsg::Renew { token, at: now });
-                (self.client.holding_timers).arm(ctx, self.config.renew_every_us, RENEW);
-            }
-            EXPIRE if self.client.expiry.is_current(tag) && self.client.holding.is_some() => {
-                self.drop_lease(ctx, self.config.retry_us);
-            }
-            _ => {}
+    fn durable(&self) -> LeaseDurable {
+        LeaseDurable {
+            highest_token: self.highest_token,
+            admitted: self.admitted,
+            writes: self.writes,
+            ..LeaseDurable::default()
         }
     }
 }
@@ -596,48 +537,36 @@ impl Protocol for Lease {
         rng: Rng,
         ctx: &mut Ctx<LeaseMsg, LeaseObs>,
     ) -> Self {
-        let mut node = Lease {
-            config: config.clone(),
-            id,
-            durable,
-            server: Server::default(),
-            client: Client::default(),
-            last_write: None,
-            rng,
-        };
         match id {
-            SERVER if durable.last_token > 0 => {
-                // A restart: a lease granted before the crash may still be in force.
-                node.server.quiet_until_us = ctx.now_local_us + config.lease_us;
-            }
-            SERVER | STORAGE => {}
-            _ => {
-                // Clients start in order, a little apart, so the first one wins the lease.
-                let start = 100_000 * (id as u64 - 2) + 1_000 + node.rng.below(1_000);
-                node.arm_acquire(start, ctx);
-            }
+            SERVER => Lease::Server(Server::boot(config, durable, ctx)),
+            STORAGE => Lease::Storage(Storage::boot(config, durable)),
+            _ => Lease::Client(Client::boot(config, id, rng, ctx)),
         }
-        node
     }
 
     fn on_message(&mut self, from: NodeId, msg: LeaseMsg, ctx: &mut Ctx<LeaseMsg, LeaseObs>) {
-        match self.id {
-            SERVER => self.server_message(from, msg, ctx),
-            STORAGE => self.storage_message(from, msg, ctx),
-            _ if from == SERVER || from == STORAGE => self.client_message(msg, ctx),
-            _ => {}
+        match self {
+            Lease::Server(s) => s.on_message(from, msg, ctx),
+            Lease::Storage(s) => s.on_message(from, msg, ctx),
+            Lease::Client(c) if from == SERVER || from == STORAGE => c.on_message(msg, ctx),
+            Lease::Client(_) => {}
         }
     }
 
     fn on_timer(&mut self, tag: TimerTag, ctx: &mut Ctx<LeaseMsg, LeaseObs>) {
-        match self.id {
-            SERVER if timer_kind(tag) == FENCE_RETRY && self.server.fence_retry.is_current(tag) => self.send_fence(ctx),
-            SERVER | STORAGE => {}
-            _ => self.client_timer(tag, ctx),
+        match self {
+            Lease::Server(s) => s.on_timer(tag, ctx),
+            Lease::Storage(_) => {}
+            Lease::Client(c) => c.on_timer(tag, ctx),
         }
     }
 
     fn durable(&self) -> LeaseDurable {
-        self.durable
+        match self {
+            Lease::Server(s) => s.durable(),
+            Lease::Storage(s) => s.durable(),
+            // A client keeps nothing durable.
+            Lease::Client(_) => LeaseDurable::default(),
+        }
     }
 }

@@ -15,10 +15,10 @@ impl Inspect for Lease {
             facts.push(fact(label, value.to_string()));
             numbers.push(Number { label, value });
         };
-        match self.id {
-            SERVER => {
+        match self {
+            Lease::Server(s) => {
                 facts.push(fact("role", "lock server".into()));
-                match self.server.lease {
+                match s.lease {
                     Some((holder, token, exp)) if now_local_us < exp => {
                         facts.push(fact("holder", format!("node {holder}")));
                         number(&mut facts, &mut numbers, "token", token);
@@ -26,42 +26,38 @@ impl Inspect for Lease {
                     }
                     _ => facts.push(fact("holder", "none".into())),
                 }
-                number(
-                    &mut facts,
-                    &mut numbers,
-                    "last token (durable)",
-                    self.durable.last_token,
-                );
-                if let Some((c, _, _)) = self.server.fencing {
+                number(&mut facts, &mut numbers, "last token (durable)", s.last_token);
+                if let Some((c, _, _)) = s.fencing {
                     facts.push(fact("fencing for", format!("node {c}")));
                 }
             }
-            STORAGE => {
+            Lease::Storage(s) => {
                 facts.push(fact("role", "storage".into()));
-                number(&mut facts, &mut numbers, "highest token", self.durable.highest_token);
-                facts.push(fact("fencing", if self.config.fencing { "on" } else { "off" }.into()));
-                if self.config.stonith {
-                    let admitted = self.durable.admitted.map_or("nobody".into(), |c| format!("node {c}"));
+                number(&mut facts, &mut numbers, "highest token", s.highest_token);
+                facts.push(fact("fencing", if s.config.fencing { "on" } else { "off" }.into()));
+                if s.config.stonith {
+                    let admitted = s.admitted.map_or("nobody".into(), |c| format!("node {c}"));
                     facts.push(fact("admitted writer", admitted));
                 }
-                let last = self
+                let last = s
                     .last_write
-                    .map_or("none".into(), |(c, t, s)| format!("node {c} #{s}, token {t}"));
+                    .map_or("none".into(), |(c, t, seq)| format!("node {c} #{seq}, token {t}"));
                 facts.push(fact("last accepted write", last));
-                numbers.extend(last_write_numbers(self.last_write));
-                number(&mut facts, &mut numbers, "writes accepted", self.durable.writes);
+                numbers.extend(last_write_numbers(s.last_write));
+                number(&mut facts, &mut numbers, "writes accepted", s.writes);
             }
-            _ => {
+            Lease::Client(c) => {
                 facts.push(fact("role", "client".into()));
-                match self.client.holding {
+                match c.holding() {
                     Some((token, until)) => {
                         facts.push(fact("believes it holds", format!("token {token}")));
                         facts.push(fact("expiry (own clock)", ms(until.saturating_sub(now_local_us))));
                     }
                     None => facts.push(fact("believes it holds", "nothing".into())),
                 }
-                number(&mut facts, &mut numbers, "writes accepted", self.client.accepted);
-                number(&mut facts, &mut numbers, "writes rejected", self.client.rejected);
+                let (accepted, rejected) = c.writes();
+                number(&mut facts, &mut numbers, "writes accepted", accepted);
+                number(&mut facts, &mut numbers, "writes rejected", rejected);
             }
         }
         ProtocolView {
@@ -72,18 +68,13 @@ impl Inspect for Lease {
     }
 
     fn render(&self) -> NodeRender {
-        let token = match self.id {
-            SERVER => self.server.lease.map(|(_, t, _)| t),
-            STORAGE => Some(self.durable.highest_token).filter(|&t| t > 0),
-            _ => self.believes(),
+        let (role, token) = match self {
+            Lease::Server(s) => (RenderRole::LockServer, s.lease.map(|(_, t, _)| t)),
+            Lease::Storage(s) => (RenderRole::Storage, Some(s.highest_token).filter(|&t| t > 0)),
+            Lease::Client(c) => (RenderRole::Client, c.believes()),
         };
         NodeRender {
-            role: match self.id {
-                SERVER => RenderRole::LockServer,
-                STORAGE => RenderRole::Storage,
-                _ => RenderRole::Client,
-            }
-            .code(),
+            role: role.code(),
             term: token.unwrap_or(0) as u32,
             value: token.map_or(NO_VALUE, |t| t as f64),
             ..NodeRender::none()

@@ -7,13 +7,16 @@ const CASES = [
   { name: 'heartbeat 1000 nodes, 1 s', nodes: 1000, interval_ms: 1000, timeout_ms: 3000, warmup_ms: 2000, run_ms: 4000 },
   { name: 'swim 1000 nodes, 200 ms', nodes: 1000, protocol: { kind: 'swim', period_ms: 200 }, warmup_ms: 2000, run_ms: 10000 },
   { name: 'service 10k req/s, 20 replicas', nodes: 29, protocol: { kind: 'service', replicas: 20, rate_per_s: 10000, workers: 8, service_ms: 10 }, warmup_ms: 1000, run_ms: 10000 },
+  // Raft with its clients and every checker on, as the page runs it (the preset's scenario).
+  { name: 'raft 8 nodes, checkers on', preset: 'raft-one-leader', warmup_ms: 1000, run_ms: 60000 },
 ];
 
 function measure(c) {
-  const sim = new Simulation({
+  const scenario = c.preset ? Simulation.preset(c.preset) : {
     name: c.name, seed: 1, nodes: c.nodes,
     protocol: c.protocol ?? { kind: 'heartbeat', interval_ms: c.interval_ms, timeout_ms: c.timeout_ms },
-  });
+  };
+  const sim = new Simulation(scenario);
   sim.runUntil(c.warmup_ms);
   const t0 = performance.now();
   const events = sim.runUntil(c.warmup_ms + c.run_ms);

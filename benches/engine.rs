@@ -1,5 +1,7 @@
-//! `cargo bench`: simulated events per second for heartbeats, SWIM and a service under
-//! load (10,000 requests per simulated second over 20 replicas), native.
+//! `cargo bench`: simulated events per second for heartbeats, SWIM, a service under load
+//! (10,000 requests per simulated second over 20 replicas), and two presets as the page
+//! and `faultline run` play them (`large-cluster` at 1,000 nodes, and Raft's
+//! `raft-one-leader` with its clients and every checker on), native.
 //!
 //! A plain harness (no framework): each case runs a fixed stretch of simulated time a few
 //! times and reports the best run, as events per wall second and simulated seconds per
@@ -26,6 +28,8 @@ struct Case {
     /// A service under load at this many requests per second instead: a balancer, 20
     /// replicas of 8 workers (10 ms each, 800/s), the rest clients.
     service_rate: Option<f64>,
+    /// A built-in preset's scenario instead (the other settings unused).
+    preset: Option<&'static str>,
 }
 
 const CASES: &[Case] = &[
@@ -38,6 +42,7 @@ const CASES: &[Case] = &[
         run_ms: 200_000.0,
         swim_period_ms: None,
         service_rate: None,
+        preset: None,
     },
     Case {
         name: "heartbeat 100 nodes, 100 ms",
@@ -48,6 +53,7 @@ const CASES: &[Case] = &[
         run_ms: 10_000.0,
         swim_period_ms: None,
         service_rate: None,
+        preset: None,
     },
     Case {
         name: "heartbeat 1000 nodes, 1 s",
@@ -58,6 +64,7 @@ const CASES: &[Case] = &[
         run_ms: 4_000.0,
         swim_period_ms: None,
         service_rate: None,
+        preset: None,
     },
     Case {
         name: "heartbeat 1000 nodes, 100 ms",
@@ -68,6 +75,7 @@ const CASES: &[Case] = &[
         run_ms: 500.0,
         swim_period_ms: None,
         service_rate: None,
+        preset: None,
     },
     Case {
         name: "swim 1000 nodes, 200 ms",
@@ -78,6 +86,7 @@ const CASES: &[Case] = &[
         run_ms: 30_000.0,
         swim_period_ms: Some(200.0),
         service_rate: None,
+        preset: None,
     },
     Case {
         name: "service 10k req/s, 20 replicas",
@@ -88,6 +97,29 @@ const CASES: &[Case] = &[
         run_ms: 10_000.0,
         swim_period_ms: None,
         service_rate: Some(10_000.0),
+        preset: None,
+    },
+    Case {
+        name: "large-cluster preset, 10 s",
+        nodes: 1_000,
+        interval_ms: 0.0,
+        timeout_ms: 0.0,
+        warmup_ms: 0.0,
+        run_ms: 10_000.0,
+        swim_period_ms: None,
+        service_rate: None,
+        preset: Some("large-cluster"),
+    },
+    Case {
+        name: "raft 8 nodes, checkers on",
+        nodes: 8,
+        interval_ms: 0.0,
+        timeout_ms: 0.0,
+        warmup_ms: 1_000.0,
+        run_ms: 600_000.0,
+        swim_period_ms: None,
+        service_rate: None,
+        preset: Some("raft-one-leader"),
     },
 ];
 
@@ -112,9 +144,12 @@ fn measure(case: &Case, scale: f64) -> (f64, f64) {
             checksum: false,
         }),
     };
-    let scenario = Scenario {
-        protocol,
-        ..Scenario::basic(case.nodes, 1)
+    let scenario = match case.preset {
+        Some(name) => (faultline::presets::find(name).expect("a preset").build)(),
+        None => Scenario {
+            protocol,
+            ..Scenario::basic(case.nodes, 1)
+        },
     };
     let mut sim = Simulation::new(scenario).expect("bench scenario is valid");
     sim.run_until_ms(case.warmup_ms).unwrap();

@@ -7,7 +7,7 @@ test('engine benchmark on wasm', async ({ page }) => {
   await page.goto('/bench/index.html');
   await page.waitForSelector('body[data-done]', { timeout: 110_000 });
   const results = await page.evaluate(() => window.benchResults);
-  expect(results.length).toBe(4);
+  expect(results.length).toBe(5);
   for (const r of results) {
     console.log(`wasm engine: ${r.name}: ${(r.eventsPerS / 1e6).toFixed(2)} M events/s, ${r.simPerWall.toFixed(2)}× real time`);
   }

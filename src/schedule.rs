@@ -44,7 +44,7 @@ pub fn parse(faults: &[ScheduledFault], nodes: u32) -> Result<Vec<Entry>, InputE
 /// The application order: indices sorted by time in µs, ties in list order.
 pub fn order(entries: &[Entry]) -> Vec<usize> {
     let mut order: Vec<usize> = (0..entries.len()).collect();
-    order.sort_by_key(|&i| (entries[i].at_us, i));
+    order.sort_unstable_by_key(|&i| (entries[i].at_us, i));
     order
 }
 

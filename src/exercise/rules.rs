@@ -207,7 +207,7 @@ pub fn diff(path: &str, a: &Value, b: &Value, out: &mut Vec<String>) {
     match (a, b) {
         (Value::Object(x), Value::Object(y)) => {
             let mut keys: Vec<&String> = x.keys().chain(y.keys()).collect();
-            keys.sort();
+            keys.sort_unstable();
             keys.dedup();
             for k in keys {
                 diff(

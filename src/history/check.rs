@@ -112,11 +112,11 @@ pub fn check_key(initial: Value, ops: &[Operation], budget: u64) -> Verdict {
     match stale_read(initial, ops, cut, &keep, budget, &mut spent) {
         Some(small) => keep = small,
         None => {
-            keep.sort_by_key(|&i| (ops[i].invoke_us, i));
+            keep.sort_unstable_by_key(|&i| (ops[i].invoke_us, i));
             shrink(initial, ops, cut, &mut keep, budget, &mut spent);
         }
     }
-    keep.sort_by_key(|&i| (ops[i].invoke_us, i));
+    keep.sort_unstable_by_key(|&i| (ops[i].invoke_us, i));
     let small: Vec<Operation> = keep.iter().map(|&i| ops[i]).collect();
     Verdict::NotLinearizable(Box::new(Counterexample {
         key: ops.first().map_or(0, |o| o.key),
@@ -244,7 +244,7 @@ fn stale_read(
     };
     let latest = |filter: &dyn Fn(&Operation) -> bool| {
         let mut found: Vec<usize> = keep.iter().copied().filter(|&i| filter(&ops[i])).collect();
-        found.sort_by_key(|&i| std::cmp::Reverse((ops[i].complete_us, i)));
+        found.sort_unstable_by_key(|&i| std::cmp::Reverse((ops[i].complete_us, i)));
         found.truncate(STALE_CANDIDATES_MAX);
         found
     };

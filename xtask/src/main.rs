@@ -10,6 +10,7 @@ mod fuzz;
 mod http;
 mod serve;
 mod sh;
+mod size;
 mod soak;
 mod test;
 mod wasm;
@@ -31,6 +32,9 @@ TASKS:
                                keeps the engines of earlier epochs listed in the
                                previous dist/pkg/ (or --keep-engines DIR)
     bench                      run the engine benchmarks (cargo bench -p faultline)
+    size [--top N]             what the wasm module is made of: code bytes by origin
+                               (the world per protocol, serde, protocols, core, …),
+                               data bytes, and the N largest functions (default 25)
     test [--no-browser]        run every check and test: fmt, clippy, cargo test,
                                the wasm build and the browser end-to-end tests
     fuzz [--inputs N] [--seed S]
@@ -66,6 +70,7 @@ fn dispatch(args: &[String]) -> sh::Result {
         "test" => test::Options::parse(rest).and_then(test::run),
         "fuzz" => fuzz::run(rest),
         "soak" => soak::run(rest),
+        "size" => size::run(rest),
         "help" | "--help" | "-h" => {
             print!("{USAGE}");
             Ok(())

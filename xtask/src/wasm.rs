@@ -76,7 +76,7 @@ pub fn clippy() -> sh::Result {
 }
 
 /// Installs the wasm32 standard library with rustup unless it is already there.
-fn ensure_target() -> sh::Result {
+pub(crate) fn ensure_target() -> sh::Result {
     let installed = sh::output(sh::command("rustup").args(["target", "list", "--installed"]))?;
     if installed.lines().any(|line| line.trim() == TARGET) {
         return Ok(());
@@ -85,7 +85,7 @@ fn ensure_target() -> sh::Result {
 }
 
 /// Compiles the engine library for wasm32 and returns the path of the `.wasm` file.
-fn compile() -> sh::Result<PathBuf> {
+pub(crate) fn compile() -> sh::Result<PathBuf> {
     sh::run(sh::cargo().args(["build", "--release", "--target", TARGET, "--lib", "-p", CRATE]))?;
     let module = sh::target_dir()
         .join(TARGET)

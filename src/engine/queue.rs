@@ -224,7 +224,7 @@ impl BucketSort {
 /// (time, seq) order, when the bucket enters the horizon, before anything can be pushed
 /// there directly) and then direct pushes (in `seq` order, all later than any far event);
 /// events pushed while the bucket drains come after all of them in both orders.
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub struct EventQueue<M> {
     /// The current bucket's keys as it became current, latest first (pop from the end).
     near: Vec<Key>,
@@ -256,6 +256,29 @@ impl<M> Default for EventQueue<M> {
             wheel_len: 0,
             len: 0,
             next_seq: 0,
+        }
+    }
+}
+
+/// A copy for a checkpoint: most of the wheel's 4,096 slots are empty (and keep only a
+/// spare buffer), so they become new empty vectors without a call to clone each; the
+/// sorter's scratch is not copied.
+impl<M: Clone> Clone for EventQueue<M> {
+    fn clone(&self) -> Self {
+        let wheel = (self.wheel.iter())
+            .map(|slot| if slot.is_empty() { Vec::new() } else { slot.clone() })
+            .collect();
+        EventQueue {
+            near: self.near.clone(),
+            late: self.late.clone(),
+            near_events: self.near_events.clone(),
+            wheel,
+            far: self.far.clone(),
+            current: self.current,
+            sorter: BucketSort::default(),
+            wheel_len: self.wheel_len,
+            len: self.len,
+            next_seq: self.next_seq,
         }
     }
 }
@@ -387,9 +410,20 @@ impl<M> EventQueue<M> {
         let near = self.sorter.approx_bytes()
             + (self.near.capacity() + self.late.capacity()) * std::mem::size_of::<Key>()
             + self.near_events.capacity() * slot;
-        let wheel: usize = self.wheel.iter().map(|b| b.capacity()).sum();
+        // One pass over the wheel's slots for their buffers and their events' heaps.
+        let (mut wheel, mut heap) = (0, 0);
+        for bucket in &self.wheel {
+            wheel += bucket.capacity();
+            if !bucket.is_empty() {
+                heap += bucket.iter().map(|q| heap_of(&q.event)).sum::<usize>();
+            }
+        }
         let spine = self.wheel.capacity() * std::mem::size_of::<Vec<Queued<M>>>();
-        near + (self.far.capacity() + wheel) * slot + spine + self.iter().map(heap_of).sum::<usize>()
+        let near_heap: usize = (self.near_events.iter().filter(|q| q.seq != TAKEN))
+            .map(|q| heap_of(&q.event))
+            .sum();
+        let far_heap: usize = self.far.iter().map(|q| heap_of(&q.event)).sum();
+        near + (self.far.capacity() + wheel) * slot + spine + heap + near_heap + far_heap
     }
 
     /// Every `stride`-th pending event, in no particular order (the same order as `iter`),

@@ -265,9 +265,13 @@ impl<M> Default for EventQueue<M> {
 /// sorter's scratch is not copied.
 impl<M: Clone> Clone for EventQueue<M> {
     fn clone(&self) -> Self {
-        let wheel = (self.wheel.iter())
-            .map(|slot| if slot.is_empty() { Vec::new() } else { slot.clone() })
-            .collect();
+        let mut wheel = Vec::with_capacity(self.wheel.len());
+        wheel.resize_with(self.wheel.len(), Vec::new);
+        for (i, slot) in self.wheel.iter().enumerate() {
+            if !slot.is_empty() {
+                wheel[i] = slot.clone();
+            }
+        }
         EventQueue {
             near: self.near.clone(),
             late: self.late.clone(),
@@ -411,9 +415,9 @@ impl<M> EventQueue<M> {
             + (self.near.capacity() + self.late.capacity()) * std::mem::size_of::<Key>()
             + self.near_events.capacity() * slot;
         // One pass over the wheel's slots for their buffers and their events' heaps.
-        let (mut wheel, mut heap) = (0, 0);
+        let wheel: usize = self.wheel.iter().map(Vec::capacity).sum();
+        let mut heap = 0;
         for bucket in &self.wheel {
-            wheel += bucket.capacity();
             if !bucket.is_empty() {
                 heap += bucket.iter().map(|q| heap_of(&q.event)).sum::<usize>();
             }

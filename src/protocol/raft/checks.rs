@@ -95,7 +95,10 @@ pub struct RaftChecks {
     election_witness: Witness,
     // split brain
     split: Violation,
+    /// The servers that lead, by id, with their terms; `leading`: each server's term
+    /// while it leads, as last seen.
     leaders_now: Vec<(NodeId, u64)>,
+    leading: Vec<Option<u64>>,
     // log matching: (index, term) -> (write, previous entry's term); one term per index
     // is the rule, so the first term seen at an index sits in `entries` (the index's
     // (term, write, previous term)) and any other in `other_terms`
@@ -172,25 +175,30 @@ impl RaftChecks {
         }
     }
 
-    /// Records whether `node` leads now (and which term) in `leaders_now`; true if
-    /// that changed it.
-    fn set_leads(&mut self, node: NodeId, leads: Option<(NodeId, u64)>) -> bool {
+    /// Leader completeness for the leaders elected in this event.
+    #[cold]
+    #[inline(never)]
+    fn check_new_leaders(&mut self, now_us: Micros, servers: &[Option<Raft>]) {
+        let leaders = std::mem::take(&mut self.new_leaders);
+        for &l in &leaders {
+            if let Some(p) = servers[l as usize].as_ref().and_then(Raft::server) {
+                self.check_completeness(now_us, l, p);
+            }
+        }
+        self.new_leaders = leaders;
+        self.new_leaders.clear();
+    }
+
+    /// Records in `leaders_now` whether `node` leads now (and which term).
+    fn set_leads(&mut self, node: NodeId, leads: Option<(NodeId, u64)>) {
         let at = self.leaders_now.binary_search_by_key(&node, |&(n, _)| n);
         match (at, leads) {
-            (Ok(k), Some(l)) if self.leaders_now[k] == l => false,
-            (Ok(k), Some(l)) => {
-                self.leaders_now[k] = l;
-                true
-            }
+            (Ok(k), Some(l)) => self.leaders_now[k] = l,
             (Ok(k), None) => {
                 self.leaders_now.remove(k);
-                true
             }
-            (Err(k), Some(l)) => {
-                self.leaders_now.insert(k, l);
-                true
-            }
-            (Err(_), None) => false,
+            (Err(k), Some(l)) => self.leaders_now.insert(k, l),
+            (Err(_), None) => {}
         }
     }
 
@@ -290,6 +298,7 @@ impl Checks<Raft> for RaftChecks {
             election_witness: Witness::default(),
             split: Violation::default(),
             leaders_now: Vec::new(),
+            leading: vec![None; config.servers as usize],
             entries: IndexMap::default(),
             other_terms: BTreeMap::new(),
             matching: Violation::default(),
@@ -403,24 +412,19 @@ impl Checks<Raft> for RaftChecks {
         }
         let servers = &world.protocols[..self.servers as usize];
         if !self.new_leaders.is_empty() {
-            let leaders = std::mem::take(&mut self.new_leaders);
-            for &l in &leaders {
-                if let Some(p) = servers[l as usize].as_ref().and_then(Raft::server) {
-                    self.check_completeness(now, l, p);
-                }
-            }
-            self.new_leaders = leaders;
-            self.new_leaders.clear();
+            self.check_new_leaders(now, servers);
         }
-        // `leaders_now` is kept as the servers that lead, by id: only the nodes the event
-        // may have changed are looked at again.
+        // `leading` and `leaders_now` hold what was seen of every server: only the nodes
+        // the event may have changed are looked at again.
         let mut changed = false;
         for i in world.changed.nodes(servers.len()) {
             let server = servers[i].as_ref().and_then(Raft::server);
-            let leads = server
-                .filter(|p| p.role == Role::Leader)
-                .map(|p| (i as NodeId, p.d.term));
-            changed |= self.set_leads(i as NodeId, leads);
+            let term = server.filter(|p| p.role == Role::Leader).map(|p| p.d.term);
+            if self.leading[i] != term {
+                self.leading[i] = term;
+                self.set_leads(i as NodeId, term.map(|t| (i as NodeId, t)));
+                changed = true;
+            }
         }
         let count = self.leaders_now.len();
         if changed {

@@ -380,6 +380,10 @@ impl<M> EventQueue<M> {
             self.wheel_len += 1;
         }
         let slot = (self.current % WHEEL_BUCKETS) as usize;
+        if self.wheel[slot].is_empty() {
+            self.enter_empty_bucket();
+            return true;
+        }
         let bucket = std::mem::take(&mut self.wheel[slot]);
         self.wheel_len -= bucket.len();
         // The bucket's events become the current ones as they lie; the drained buffer goes
@@ -398,9 +402,27 @@ impl<M> EventQueue<M> {
             keys = Vec::new();
         }
         keys.extend(self.near_events.iter().enumerate().map(|(i, q)| Key::new(q.at_us, i)));
-        self.sorter.sort(&mut keys);
+        if keys.len() > 1 {
+            self.sorter.sort(&mut keys);
+        }
         self.near = keys;
         true
+    }
+
+    /// The current bucket became one with no events (most milliseconds of a small cluster
+    /// are): the drained bucket's events, all popped, go, with the same bounds on what
+    /// their buffers keep, and there is nothing to sort.
+    fn enter_empty_bucket(&mut self) {
+        debug_assert!(self.near.is_empty() && self.late.is_empty());
+        if self.near_events.capacity() > SPARE_SLOTS_MAX {
+            self.near_events = Vec::new();
+        } else {
+            self.near_events.clear();
+        }
+        if self.near.capacity() > NEAR_KEEP_MAX {
+            self.near = Vec::new();
+        }
+        self.late.clear();
     }
 
     pub fn len(&self) -> usize {

@@ -231,6 +231,7 @@ impl<P: Runnable> World<P> {
     }
 
     /// Handles one event; returns whose state it may have changed.
+    #[inline(always)]
     fn process(&mut self, event: Event<P::Msg>) -> Changed {
         let changed = match &event {
             Event::Deliver(f) | Event::Lose(f) => Changed::One(f.to),

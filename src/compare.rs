@@ -75,7 +75,7 @@ pub fn preset_partners(name: &str) -> Vec<&'static str> {
 }
 
 fn value(s: &Scenario) -> Value {
-    serde_json::to_value(s).expect("a scenario always serializes")
+    crate::json_tree::json_tree(s)
 }
 
 #[cfg(test)]

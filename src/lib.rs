@@ -38,6 +38,7 @@ pub mod explore;
 pub mod fault;
 pub mod history;
 pub mod inspect;
+pub mod json_tree;
 pub mod latency;
 pub mod limits;
 pub mod network;

@@ -159,6 +159,15 @@ fn to_js<T: Serialize>(value: &T) -> Result<JsValue, JsError> {
         .map_err(|e| JsError::new(&format!("internal: cannot convert output: {e}")))
 }
 
+/// A scenario (or a value holding one) for JavaScript, through JSON text and `JSON.parse`:
+/// scenario types already have a JSON writer (links, exports), and converting them with
+/// `to_js` as well would compile a second writer for every one of them into the module.
+fn scenario_to_js<T: Serialize>(value: &T) -> Result<JsValue, JsError> {
+    let text =
+        serde_json::to_string(value).map_err(|e| JsError::new(&format!("internal: cannot write output: {e}")))?;
+    js_sys::JSON::parse(&text).map_err(|_| JsError::new("internal: the output is not JSON"))
+}
+
 /// Reads a JS string as-is, or any other value through `JSON.stringify`.
 fn json_text(value: &JsValue, what: &str) -> Result<String, JsError> {
     if let Some(text) = value.as_string() {
@@ -232,7 +241,7 @@ impl Simulation {
     pub fn preset(name: &str) -> Result<JsValue, JsError> {
         let preset = presets::find(name)
             .ok_or_else(|| JsError::new(&format!("no preset named `{name}`; presets: {}", presets::names())))?;
-        to_js(&(preset.build)())
+        scenario_to_js(&(preset.build)())
     }
 
     /// A fresh random seed (the only randomness the browser contributes; shown and shared).
@@ -472,7 +481,7 @@ impl Simulation {
 
     /// The scenario including every injected fault: sharing it replays this run.
     pub fn scenario(&self) -> Result<JsValue, JsError> {
-        to_js(self.sim.scenario())
+        scenario_to_js(self.sim.scenario())
     }
 
     /// The timing model and its bounds in one line ("synchronous: every message within
@@ -510,7 +519,7 @@ impl Simulation {
             epoch: u32,
         }
         let run = crate::share::decode(text).map_err(js_error)?;
-        to_js(&Decoded {
+        scenario_to_js(&Decoded {
             scenario: run.scenario,
             t_ms: crate::time::us_to_ms(run.t_us),
             epoch: run.epoch,
@@ -737,7 +746,7 @@ impl Simulation {
         })?;
         let mut scenario = found.scenario();
         scenario.about = None;
-        to_js(&scenario)
+        scenario_to_js(&scenario)
     }
 
     /// Starts judging a submitted exercise run (a scenario object or JSON text: the
@@ -862,7 +871,7 @@ impl Simulation {
         };
         let shrunk =
             crate::explore::shrink::shrink(&scenario, check, until_us, max_runs, &mut tell).map_err(js_error)?;
-        to_js(&crate::explore::shrink::Summary::of(&scenario, check, &shrunk))
+        scenario_to_js(&crate::explore::shrink::Summary::of(&scenario, check, &shrunk))
     }
 }
 

@@ -176,6 +176,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "budget",
             "history",
             "history::*",
+            "json_tree",
         ],
     ),
     (

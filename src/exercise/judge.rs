@@ -327,7 +327,7 @@ fn check_rules(
             }
             let (learner, missing) = rules::learner_faults(&p.faults, &submitted.faults);
             broken.extend(missing);
-            let json = |s: &Scenario| serde_json::to_value(s).unwrap_or_default();
+            let json = |s: &Scenario| crate::json_tree::json_tree(s);
             broken.extend(rules.check_settings(&json(p), &json(submitted)));
             learner
         }

@@ -62,7 +62,7 @@ fn between_ms(rng: &mut Rng, low: f64, high: f64) -> f64 {
 }
 
 fn draw_knobs(s: &mut Scenario, knobs: &BTreeMap<String, Knob>, rng: &mut Rng) {
-    let mut value = serde_json::to_value(&s.protocol).expect("a protocol always serializes");
+    let mut value = crate::json_tree::json_tree(&s.protocol);
     for (name, knob) in knobs {
         for _ in 0..KNOB_ATTEMPTS {
             let drawn = match knob {

@@ -137,7 +137,7 @@ impl Vary {
                 format!("varies more than {MAX_KNOBS} settings"),
             ));
         }
-        let base = serde_json::to_value(protocol).expect("a protocol always serializes");
+        let base = crate::json_tree::json_tree(protocol);
         for (name, knob) in &self.protocol {
             let field = format!("protocol.{name}");
             let example = match knob {

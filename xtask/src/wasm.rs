@@ -116,7 +116,7 @@ fn bindgen(module: &Path, out_dir: &Path) -> sh::Result {
 /// The most the served module may weigh gzipped, in bytes, after wasm-opt. A ratchet: the
 /// build fails above it, so size cannot creep back; lower it whenever the module shrinks.
 /// Issue 16's target is 200 KB; what the module is made of is in `docs/performance.md`.
-pub const WASM_GZIP_LIMIT_BYTES: u64 = 740_000;
+pub const WASM_GZIP_LIMIT_BYTES: u64 = 736_000;
 
 /// The same limit for a module built where npm, and so wasm-opt, is missing.
 pub const UNOPTIMIZED_GZIP_LIMIT_BYTES: u64 = 800_000;

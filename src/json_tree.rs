@@ -60,41 +60,36 @@ impl Reader<'_> {
     }
 
     fn object(&mut self) -> Value {
-        self.expect_byte(b'{');
         let mut map = Map::new();
-        if self.peek() == b'}' {
-            self.at += 1;
-            return Value::Object(map);
-        }
-        loop {
-            let key = self.string();
-            self.expect_byte(b':');
-            map.insert(key, self.value());
-            match self.peek() {
-                b',' => self.at += 1,
-                _ => break,
-            }
-        }
-        self.expect_byte(b'}');
+        self.list(b'{', b'}', |r| {
+            let key = r.string();
+            r.expect_byte(b':');
+            map.insert(key, r.value());
+        });
         Value::Object(map)
     }
 
     fn array(&mut self) -> Value {
-        self.expect_byte(b'[');
         let mut items = Vec::new();
-        if self.peek() == b']' {
+        self.list(b'[', b']', |r| items.push(r.value()));
+        Value::Array(items)
+    }
+
+    /// Reads `open`, items separated by commas (each read by `item`), and `close`.
+    fn list(&mut self, open: u8, close: u8, mut item: impl FnMut(&mut Self)) {
+        self.expect_byte(open);
+        if self.peek() == close {
             self.at += 1;
-            return Value::Array(items);
+            return;
         }
         loop {
-            items.push(self.value());
+            item(self);
             match self.peek() {
                 b',' => self.at += 1,
                 _ => break,
             }
         }
-        self.expect_byte(b']');
-        Value::Array(items)
+        self.expect_byte(close);
     }
 
     fn string(&mut self) -> String {

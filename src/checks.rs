@@ -498,8 +498,8 @@ impl<T: Copy> IndexMap<T> {
             self.in_ring += old.is_none() as usize;
             return old;
         }
-        if self.far.contains_key(&i) {
-            return self.far.insert(i, v);
+        if let Some(held) = self.far.get_mut(&i) {
+            return Some(std::mem::replace(held, v));
         }
         if self.ring.is_empty() {
             self.base = i;

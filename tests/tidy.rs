@@ -359,7 +359,7 @@ const FUNCTION_LINES_MAX: usize = 70;
 const LONG_FUNCTIONS: &[(&str, &str, usize)] = &[
     ("protocol/raft/mod.rs", "server_message", 85),
     ("protocol/raft/checks.rs", "observe", 80),
-    ("protocol/service/mod.rs", "config", 169),
+    ("protocol/service/mod.rs", "config", 161),
     ("protocol/swim/mod.rs", "boot", 71),
 ];
 

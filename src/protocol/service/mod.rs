@@ -203,8 +203,8 @@ pub struct ServiceConfig {
     pub timeout_us: Micros,
     pub retry: RetryPolicy,
     pub retries: u32,
-    pub backoff_us: Micros,
-    pub backoff_cap_us: Micros,
+    /// With `RetryPolicy::Backoff`: the wait before each retry.
+    pub backoff: Backoff,
     pub budget: Option<f64>,
     pub balancing: Balancing,
     pub health_check_us: Option<Micros>,
@@ -228,7 +228,24 @@ impl ServiceConfig {
     }
 }
 
+/// A duration in ms as µs, refused below 1 ms.
+fn at_least_1ms(ms: f64, field: &str) -> Result<Micros, InputError> {
+    let us = ms_to_us(ms, field)?;
+    if us < 1_000 {
+        return Err(InputError::new(field, format!("must be at least 1 ms, got {ms}")));
+    }
+    Ok(us)
+}
+
 impl ServiceSpec {
+    /// The wait before retries, from `backoff_ms` and `backoff_cap_ms`.
+    fn backoff(&self) -> Result<Backoff, InputError> {
+        Ok(Backoff {
+            base_us: at_least_1ms(self.backoff_ms, "backoff_ms")?,
+            cap_us: at_least_1ms(self.backoff_cap_ms, "backoff_cap_ms")?,
+        })
+    }
+
     /// Validates every field against a cluster of `nodes` nodes.
     pub fn config(&self, nodes: u32) -> Result<ServiceConfig, InputError> {
         if !(1..=MAX_REPLICAS).contains(&self.replicas) {
@@ -263,13 +280,6 @@ impl ServiceSpec {
                 ));
             }
             Ok(r)
-        };
-        let at_least_1ms = |ms: f64, field: &str| -> Result<Micros, InputError> {
-            let us = ms_to_us(ms, field)?;
-            if us < 1_000 {
-                return Err(InputError::new(field, format!("must be at least 1 ms, got {ms}")));
-            }
-            Ok(us)
         };
         let at_least_100us = |ms: f64, field: &str| -> Result<Micros, InputError> {
             let us = ms_to_us(ms, field)?;
@@ -378,8 +388,7 @@ impl ServiceSpec {
             timeout_us: at_least_1ms(self.timeout_ms, "timeout_ms")?,
             retry: self.retry,
             retries: self.retries,
-            backoff_us: at_least_1ms(self.backoff_ms, "backoff_ms")?,
-            backoff_cap_us: at_least_1ms(self.backoff_cap_ms, "backoff_cap_ms")?,
+            backoff: self.backoff()?,
             budget: self.budget,
             balancing: self.balancing,
             health_check_us: self
@@ -687,11 +696,7 @@ impl Client {
         o.attempt += 1;
         match c.retry {
             RetryPolicy::Backoff => {
-                let backoff = Backoff {
-                    base_us: c.backoff_us,
-                    cap_us: c.backoff_cap_us,
-                };
-                let delay = backoff.delay(&mut self.rng, o.attempt);
+                let delay = c.backoff.delay(&mut self.rng, o.attempt);
                 o.backing_off = true;
                 self.inflight.insert(seq, o);
                 ctx.set_timer(delay, timer_tag(RETRY, seq as u64));

@@ -46,10 +46,10 @@ impl Client {
             id,
             rng,
             d: durable,
-            requests: Requests::new(id - config.servers, config.retries),
+            // The first tries go to a home server, the clients spread over the servers.
+            requests: Requests::new((id - config.servers) % config.servers, config.retries),
             seen: KvState::default(),
         };
-        node.requests.target = node.client_index() % config.servers;
         let phase = node.rng.between(1, config.op_every_us);
         ctx.set_timer(phase, OP);
         node
